@@ -1,0 +1,46 @@
+# The few commands a newcomer needs. `make run` starts the product, `make test` runs every test.
+# Both create the virtualenv, install requirements.txt and start PostgreSQL/Redis themselves when
+# DATABASE_URL/REDIS_URL are unset (embedded servers, data under .data/; see README).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYENV_ROOT ?= $(HOME)/.pyenv
+
+# Django 6 needs Python >= 3.12. Candidates in order; each is probed by running it (pyenv shims may refuse).
+PYTHON_CANDIDATES := $(PYTHON) python3.13 python3.12 \
+	$(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python $(PYENV_ROOT)/versions/3.12*/bin/python)) \
+	$(sort $(wildcard /root/.pyenv/versions/3.13*/bin/python /root/.pyenv/versions/3.12*/bin/python)) python3
+find_python = $(firstword $(foreach c,$(PYTHON_CANDIDATES),$(shell command -v $(c) >/dev/null 2>&1 && \
+	$(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
+
+.PHONY: run test install lint format bench clean-data
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@py="$(call find_python)"; \
+	if [ -z "$$py" ]; then \
+		echo "error: no Python >= 3.12 found (tried: $(PYTHON_CANDIDATES)). Install Python 3.12+ or set PYTHON=/path/to/python3.12." >&2; \
+		exit 1; \
+	fi; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+		rm -rf $(VENV) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c 'import django, django_tenants' && touch $@
+
+run: install
+	$(PY) -m erp.localservices run-stack
+
+test: install
+	$(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+clean-data:
+	$(PY) -m erp.localservices stop || true
+	rm -rf .data

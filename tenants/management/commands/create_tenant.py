@@ -1,0 +1,39 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from erp.errors import DomainError
+from tenants.models import Tenant
+from tenants.services import ProvisioningMethod, tenant_create
+
+
+class Command(BaseCommand):
+    help = "Provision a tenant: schema with every tenant table, its domain and its first admin user."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("slug", help="subdomain, e.g. acme for acme.<BASE_DOMAIN>")
+        parser.add_argument("--name", required=True, help="display name")
+        parser.add_argument("--admin-email", required=True)
+        parser.add_argument("--admin-password", help="default: a random password, printed once")
+        parser.add_argument("--plan", default=Tenant.Plan.FREE, choices=Tenant.Plan.values)
+        parser.add_argument(
+            "--method",
+            default=ProvisioningMethod.TEMPLATE.value,
+            choices=[m.value for m in ProvisioningMethod],
+            help="template (fast, default) or migrations (replay every migration)",
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            provisioned = tenant_create(
+                slug=options["slug"],
+                name=options["name"],
+                admin_email=options["admin_email"],
+                admin_password=options["admin_password"],
+                plan=options["plan"],
+                method=ProvisioningMethod(options["method"]),
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(
+            f"created tenant {provisioned.tenant.slug} at {provisioned.url}\n"
+            f"admin login: {provisioned.admin_username} / {provisioned.admin_password} ({provisioned.url}admin/)"
+        )

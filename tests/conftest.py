@@ -1,0 +1,90 @@
+"""Shared fixtures: a real PostgreSQL test database with two committed demo tenants, and clients per tenant host.
+
+The tenants `acme` and `globex` are provisioned once per test session (per xdist worker, each with its own test
+database) and committed, so Celery workers and other connections see them. Each test runs inside a transaction
+that is rolled back, so data a test writes into a tenant schema never reaches another test.
+"""
+
+import os
+import uuid
+
+# Keys and channels of this run must not meet those of another run sharing the same Redis.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"erptest-{uuid.uuid4().hex[:8]}")
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+DEMO_TENANTS = {
+    "acme": {"name": "Acme Test Plant", "admin_email": "boss@acme.test", "plan": "standard"},
+    "globex": {"name": "Globex Test Plant", "admin_email": "boss@globex.test", "plan": "premium"},
+}
+ADMIN_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.schema_template import ensure_fresh_template
+    from tenants.services import tenant_create
+
+    with django_db_blocker.unblock():
+        ensure_fresh_template()
+        for slug, spec in DEMO_TENANTS.items():
+            tenant_create(slug=slug, admin_password=ADMIN_PASSWORD, **spec)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tenant_context():
+    """Every test starts (and leaves) the connection on the public schema with an empty routing cache."""
+    from tenants.routing import routing_cache
+
+    routing_cache.clear()
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+    routing_cache.clear()
+
+
+@pytest.fixture
+def acme(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug="acme")
+
+
+@pytest.fixture
+def globex(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(slug="globex")
+
+
+def host_of(tenant) -> str:
+    from django.conf import settings
+
+    return f"{tenant.slug}.{settings.BASE_DOMAIN}"
+
+
+@pytest.fixture
+def acme_client(acme) -> Client:
+    return Client(HTTP_HOST=host_of(acme))
+
+
+@pytest.fixture
+def globex_client(globex) -> Client:
+    return Client(HTTP_HOST=host_of(globex))
+
+
+@pytest.fixture
+def in_acme(acme):
+    """Run the test body in acme's schema, as a request or task for acme would."""
+    with tenant_context(acme):
+        yield acme
+
+
+@pytest.fixture
+def in_globex(globex):
+    with tenant_context(globex):
+        yield globex
