@@ -11,18 +11,25 @@ class TenantNotActive(Exception):
 
 
 class TenantBoundTask(TenantTask):
-    """Runs in the schema it was sent from, and refuses to run for a tenant that is not active."""
+    """Runs in the schema it was sent from, and refuses to run for a tenant that is not active.
+
+    The status check sits in `__call__`, not in the schema switch, because the switch is skipped when the
+    connection is already on the right schema (eager runs, consecutive tasks of one tenant).
+    """
 
     abstract = True
 
-    @classmethod
-    def get_tenant_for_schema(cls, schema_name: str):
+    def __call__(self, *args, **kwargs):
+        from django_tenants.utils import get_public_schema_name
+
         from tenants.models import Tenant
 
-        tenant = super().get_tenant_for_schema(schema_name)
-        if tenant.status != Tenant.Status.ACTIVE:
-            raise TenantNotActive(f"tenant {tenant.slug!r} is {tenant.status}; task refused")
-        return tenant
+        schema_name = connection.schema_name
+        if schema_name != get_public_schema_name():
+            status = Tenant.objects.filter(schema_name=schema_name).values_list("status", flat=True).first()
+            if status != Tenant.Status.ACTIVE:
+                raise TenantNotActive(f"tenant schema {schema_name!r} is {status or 'unknown'}; task refused")
+        return super().__call__(*args, **kwargs)
 
 
 @shared_task(name="tenants.describe_current_schema")

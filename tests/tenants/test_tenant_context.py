@@ -1,0 +1,131 @@
+"""Every cache key, log record, stored file and Celery task carries its tenant."""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django_tenants.log import TenantContextFilter
+from django_tenants.utils import tenant_context
+
+from tenants.services import tenant_suspend
+from tenants.tasks import TenantNotActive, describe_current_schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_cache_value_set_under_acme_is_invisible_under_globex(acme, globex):
+    key = f"greeting-{uuid.uuid4().hex}"
+    with tenant_context(acme):
+        cache.set(key, "hello from acme", 60)
+    with tenant_context(globex):
+        assert cache.get(key) is None
+    with tenant_context(acme):
+        assert cache.get(key) == "hello from acme"
+        cache.delete(key)
+
+
+def test_cache_keys_are_prefixed_with_the_tenant_schema(acme):
+    with tenant_context(acme):
+        assert cache.make_key("stock-report").startswith("acme:")
+
+
+def test_log_records_carry_the_tenant_schema(acme):
+    record = logging.LogRecord("erp", logging.INFO, __file__, 1, "posted a move", None, None)
+    with tenant_context(acme):
+        TenantContextFilter().filter(record)
+    assert record.schema_name == "acme"
+    assert "%(schema_name)s" in settings.LOGGING["formatters"]["tenant"]["format"]
+
+
+def test_uploaded_files_are_stored_under_the_tenants_own_folder(acme, globex, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    with tenant_context(acme):
+        name = default_storage.save("imports/items.csv", ContentFile(b"sku,name\n"))
+        assert Path(default_storage.path(name)) == tmp_path / "acme" / "imports" / "items.csv"
+    with tenant_context(globex):
+        assert not default_storage.exists(name)
+
+
+def test_task_applied_in_a_tenant_runs_in_that_tenants_schema(acme):
+    with tenant_context(acme):
+        result = describe_current_schema.apply()
+    assert result.get() == {"schema": "acme", "user_emails": ["boss@acme.test"]}
+
+
+def test_task_sent_for_a_suspended_tenant_is_refused(acme):
+    tenant_suspend(tenant=acme)
+    with tenant_context(acme):
+        result = describe_current_schema.apply()
+    assert result.failed()
+    assert isinstance(result.result, TenantNotActive)
+
+
+@pytest.fixture(scope="module")
+def celery_worker_queue(django_db_blocker):
+    """A real Celery worker process on the test database, consuming a queue no other worker knows."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "erp",
+            "worker",
+            "-P",
+            "solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield queue
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.mark.worker
+def test_real_worker_runs_each_task_in_the_schema_it_was_sent_from(acme, globex, celery_worker_queue):
+    with tenant_context(acme):
+        from_acme = describe_current_schema.apply_async(queue=celery_worker_queue)
+    with tenant_context(globex):
+        from_globex = describe_current_schema.apply_async(queue=celery_worker_queue)
+    assert connection.schema_name == "public"
+    deadline = time.monotonic() + 60
+    assert from_acme.get(timeout=max(1, deadline - time.monotonic())) == {
+        "schema": "acme",
+        "user_emails": ["boss@acme.test"],
+    }
+    assert from_globex.get(timeout=max(1, deadline - time.monotonic())) == {
+        "schema": "globex",
+        "user_emails": ["boss@globex.test"],
+    }
