@@ -1,0 +1,261 @@
+"""Items, locations and the stock ledger of one tenant.
+
+`StockMove` is the ledger: rows are only ever inserted (the ORM refuses updates and deletes, and a trigger in the
+database refuses them too). `StockLevel` is the running balance per (item, location), changed only by the services
+in the same transaction as the move that explains the change.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+ZERO = Decimal("0")
+
+
+class UnitOfMeasure(models.Model):
+    code = models.CharField(max_length=16, unique=True, help_text="Short code, e.g. pcs, kg, m.")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "unit of measure"
+        verbose_name_plural = "units of measure"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Item(models.Model):
+    class Kind(models.TextChoices):
+        RAW_MATERIAL = "raw_material", "Raw material"
+        COMPONENT = "component", "Component"
+        FINISHED_GOOD = "finished_good", "Finished good"
+        CONSUMABLE = "consumable", "Consumable"
+
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    uom = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="items", verbose_name="unit")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMPONENT)
+    reorder_point = models.DecimalField(**QUANTITY, default=ZERO)
+    reorder_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    lead_time_days = models.PositiveIntegerField(default=0)
+    standard_cost = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
+    is_active = models.BooleanField("active", default=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text='Custom attributes, e.g. {"colour": "red"}.')
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reorder_point__gte=0), name="inventory_item_reorder_point_gte_0"),
+            models.CheckConstraint(condition=Q(reorder_quantity__gte=0), name="inventory_item_reorder_qty_gte_0"),
+            models.CheckConstraint(condition=Q(standard_cost__gte=0), name="inventory_item_standard_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Location(models.Model):
+    """A warehouse, or a bin (area, shelf) inside one: a tree through `parent`."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        BIN = "bin", "Bin"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BIN)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    is_active = models.BooleanField("active", default=True)
+    is_default_receiving = models.BooleanField("default receiving location", default=False)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default_receiving"],
+                condition=Q(is_default_receiving=True),
+                name="inventory_location_one_default_receiving",
+            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="inventory_location_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StockLevel(models.Model):
+    """On hand and reserved quantity of one item at one location. Available = on hand - reserved."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="levels")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels")
+    on_hand = models.DecimalField(**QUANTITY, default=ZERO)
+    reserved = models.DecimalField(**QUANTITY, default=ZERO)
+
+    class Meta:
+        ordering = ["item_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "location"], name="inventory_stocklevel_item_location_uniq"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_stocklevel_on_hand_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0, reserved__lte=F("on_hand")),
+                name="inventory_stocklevel_reserved_within_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}@{self.location_id}: {self.on_hand}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+class ImmutableMoveError(Exception):
+    """Raised when code tries to change or remove a stock move; post a reversing move instead."""
+
+
+class StockMoveQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableMoveError("stock moves cannot be changed; post a reversing move instead")
+
+    def delete(self):
+        raise ImmutableMoveError("stock moves cannot be deleted; post a reversing move instead")
+
+    _raw_delete = delete
+
+
+class StockMove(models.Model):
+    """One movement of stock: out of `from_location` (None: from outside), into `to_location` (None: to outside)."""
+
+    class Reason(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ISSUE = "issue", "Issue"
+        TRANSFER = "transfer", "Transfer"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        PRODUCTION_CONSUMPTION = "production_consumption", "Production consumption"
+        PRODUCTION_OUTPUT = "production_output", "Production output"
+        SHIPMENT = "shipment", "Shipment"
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="moves")
+    quantity = models.DecimalField(**QUANTITY)
+    from_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_out"
+    )
+    to_location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.PROTECT, related_name="moves_in")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    reference = models.CharField(max_length=200, blank=True, help_text="Free text, e.g. a delivery note number.")
+    source_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="stock_moves"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = StockMoveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["item", "-created_at"], name="inventory_move_item_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_stockmove_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(from_location__isnull=False) | Q(to_location__isnull=False),
+                name="inventory_stockmove_has_a_location",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_location=F("to_location")), name="inventory_stockmove_locations_differ"
+            ),
+            models.CheckConstraint(
+                condition=Q(source_type__isnull=True, source_id__isnull=True)
+                | Q(source_type__isnull=False, source_id__isnull=False),
+                name="inventory_stockmove_source_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.reason} {self.quantity} of item {self.item_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ImmutableMoveError(f"stock move #{self.pk} cannot be changed; post a reversing move instead")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableMoveError(f"stock move #{self.pk} cannot be deleted; post a reversing move instead")
+
+
+class ReservationEntry(models.Model):
+    """Audit row of one reserve (+) or unreserve (-) of stock; the balance lives in `StockLevel.reserved`."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="reservation_entries")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="reservation_entries")
+    quantity = models.DecimalField(**QUANTITY, help_text="Positive: reserved; negative: released.")
+    reference = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "reservation entries"
+
+    def __str__(self) -> str:
+        return f"{self.quantity:+} of item {self.item_id} at {self.location_id}"
+
+
+class ItemImport(models.Model):
+    """A CSV import of items, run by a Celery task; its progress and per-line errors are kept here."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.TextField(help_text="The uploaded CSV text.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{line, sku, reason}] for each refused row.")
+    failure = models.TextField(blank=True, help_text="Why the whole file was refused, if it was.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total_rows else int(100 * self.processed_rows / self.total_rows)
