@@ -17,6 +17,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
 BASE_DOMAIN = env("BASE_DOMAIN", default="localhost").lower()
+PUBLIC_PORT = env.int("PUBLIC_PORT", default=None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1"])
 ROOT_URLCONF = "erp.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "erp.urls_public"
@@ -61,6 +62,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 TENANT_LIMIT_SET_CALLS = True
 # Provisioning copies this migrated template schema; it is never a tenant and never routed to.
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
+# Schemas pre-built from the template so provisioning is a rename (see tenants.schema_template).
+TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )

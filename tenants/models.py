@@ -222,3 +222,17 @@ class TenantReportRow(models.Model):
 
     def __str__(self) -> str:
         return f"report of {self.tenant_id}"
+
+
+class SpareSchema(models.Model):
+    """A schema already built from the template and waiting to become a tenant's (claimed by a rename).
+
+    Keyed by the template fingerprint it was built from; spares of an older fingerprint are dropped, never claimed.
+    """
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.schema_name

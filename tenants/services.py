@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import enum
 import re
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_exists, tenant_context
 
 from erp.errors import DomainError
@@ -39,7 +41,10 @@ class ProvisionedTenant:
     tenant: Tenant
     url: str
     admin_username: str
-    admin_password: str
+    # Exactly one of these: the password given by the caller, or a one-time link to set one.
+    admin_password: str | None
+    set_password_url: str | None
+    from_spare_schema: bool
 
 
 def schema_name_for(slug: str) -> str:
@@ -78,7 +83,8 @@ def tenant_create(
 ) -> ProvisionedTenant:
     """Create a tenant: registry row, domain, schema with every tenant table, and its first admin user.
 
-    The tenant is active when this returns; if anything fails nothing of it remains.
+    The tenant is active when this returns; if anything fails nothing of it remains. Without `admin_password` the
+    admin gets a one-time link to set a password (no password travels through a terminal, and none is hashed here).
     """
     connection.set_schema_to_public()
     slug = (slug or "").strip()
@@ -92,8 +98,7 @@ def tenant_create(
         validate_email(admin_email)
     except ValidationError:
         raise ProvisioningError(f"invalid admin email {admin_email!r}", field="admin_email") from None
-    password = admin_password or secrets.token_urlsafe(12)
-    if len(password) < 8:
+    if admin_password is not None and len(admin_password) < 8:
         raise ProvisioningError("admin password must have at least 8 characters", field="admin_password")
 
     template = schema_template.ensure_fresh_template() if method is ProvisioningMethod.TEMPLATE else None
@@ -102,18 +107,35 @@ def tenant_create(
         tenant = Tenant(schema_name=schema_name, slug=slug, name=name, plan=plan, status=Tenant.Status.PROVISIONING)
         tenant.save()
         Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+        from_spare = False
         if template is not None:
-            schema_template.instantiate(template, schema_name)
+            from_spare = schema_template.instantiate(template, schema_name)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
             schema_template.migrate_schema(schema_name)
         username = admin_email.split("@", 1)[0] or "admin"
         with tenant_context(tenant):
-            get_user_model().objects.create_superuser(username=username, email=admin_email, password=password)
+            admin = get_user_model().objects.create_superuser(
+                username=username, email=admin_email, password=admin_password
+            )
+            set_password_url = None if admin_password else _set_password_url(slug, admin)
         tenant.status = Tenant.Status.ACTIVE
         tenant.save(update_fields=["status", "updated_at"])
-    return ProvisionedTenant(tenant=tenant, url=tenant_url(slug), admin_username=username, admin_password=password)
+    return ProvisionedTenant(
+        tenant=tenant,
+        url=tenant_url(slug),
+        admin_username=username,
+        admin_password=admin_password,
+        set_password_url=set_password_url,
+        from_spare_schema=from_spare,
+    )
+
+
+def _set_password_url(slug: str, user) -> str:
+    # Django's password-reset confirmation page on the tenant host; the token is valid for PASSWORD_RESET_TIMEOUT.
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"{tenant_url(slug)}accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
 def _set_status(tenant: Tenant, status: str, *, allowed_from: set[str]) -> Tenant:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from erp.errors import DomainError
 from tenants.models import Tenant
+from tenants.schema_template import refill_spare_schemas
 from tenants.services import ProvisioningMethod, tenant_create
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="subdomain, e.g. acme for acme.<BASE_DOMAIN>")
         parser.add_argument("--name", required=True, help="display name")
         parser.add_argument("--admin-email", required=True)
-        parser.add_argument("--admin-password", help="default: a random password, printed once")
+        parser.add_argument("--admin-password", help="default: none; a one-time link to set it is printed")
         parser.add_argument("--plan", default=Tenant.Plan.FREE, choices=Tenant.Plan.values)
         parser.add_argument(
             "--method",
@@ -33,7 +34,12 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(
-            f"created tenant {provisioned.tenant.slug} at {provisioned.url}\n"
-            f"admin login: {provisioned.admin_username} / {provisioned.admin_password} ({provisioned.url}admin/)"
-        )
+        self.stdout.write(f"created tenant {provisioned.tenant.slug} at {provisioned.url}")
+        if provisioned.admin_password:
+            self.stdout.write(
+                f"admin login: {provisioned.admin_username} / {provisioned.admin_password} ({provisioned.url}admin/)"
+            )
+        else:
+            self.stdout.write(f"admin {provisioned.admin_username}: set a password at {provisioned.set_password_url}")
+        # The tenant is live; now rebuild the spare schema it used, off its critical path.
+        refill_spare_schemas()
