@@ -1,0 +1,123 @@
+"""Reads of inventory that grow beyond one ORM line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from inventory.models import Item, Location, StockLevel, StockMove
+from inventory.supply import on_order_quantities
+
+ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
+
+
+def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:
+    """Items whose SKU or name contains `query`, with their total on hand and available across locations."""
+    items = Item.objects.select_related("uom")
+    if query:
+        items = items.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    if kind:
+        items = items.filter(kind=kind)
+    if active_only:
+        items = items.filter(is_active=True)
+    return items.annotate(
+        total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
+        total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO),
+    ).order_by("sku")
+
+
+def item_levels(*, item: Item) -> QuerySet[StockLevel]:
+    """The item's stock by location, locations with nothing on hand and nothing reserved left out."""
+    return (
+        StockLevel.objects.filter(item=item)
+        .exclude(on_hand=0, reserved=0)
+        .select_related("location")
+        .order_by("location__code")
+    )
+
+
+def item_moves(*, item: Item) -> QuerySet[StockMove]:
+    """The item's ledger, newest first."""
+    return StockMove.objects.filter(item=item).select_related("from_location", "to_location", "created_by")
+
+
+def move_list() -> QuerySet[StockMove]:
+    return StockMove.objects.select_related("item", "from_location", "to_location", "created_by")
+
+
+def ledger_balance(*, item: Item, location: Location | None = None) -> Decimal:
+    """On hand recomputed from the ledger alone (receipts in minus issues out); equals StockLevel.on_hand."""
+    moves = StockMove.objects.filter(item=item)
+    if location is None:
+        into = moves.filter(to_location__isnull=False, from_location__isnull=True)
+        out = moves.filter(from_location__isnull=False, to_location__isnull=True)
+    else:
+        into = moves.filter(to_location=location)
+        out = moves.filter(from_location=location)
+    total_in = into.aggregate(total=Coalesce(Sum("quantity"), ZERO))["total"]
+    total_out = out.aggregate(total=Coalesce(Sum("quantity"), ZERO))["total"]
+    return total_in - total_out
+
+
+@dataclass(frozen=True)
+class ReorderLine:
+    item: Item
+    available: Decimal
+    on_order: Decimal
+    reorder_point: Decimal
+    suggested_quantity: Decimal
+
+
+def reorder_report() -> list[ReorderLine]:
+    """Active items whose available stock plus the quantity on order is below their reorder point.
+
+    The suggestion orders at least the item's reorder quantity, and enough to get back to the reorder point.
+    """
+    candidates = list(
+        Item.objects.filter(is_active=True, reorder_point__gt=0)
+        .select_related("uom")
+        .annotate(available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO))
+        .filter(available__lt=F("reorder_point"))
+        .order_by("sku")
+    )
+    on_order = on_order_quantities([item.pk for item in candidates])
+    lines = []
+    for item in candidates:
+        ordered = on_order.get(item.pk, Decimal(0))
+        shortfall = item.reorder_point - (item.available + ordered)
+        if shortfall > 0:
+            suggested = max(item.reorder_quantity, shortfall)
+            lines.append(ReorderLine(item, item.available, ordered, item.reorder_point, suggested))
+    return lines
+
+
+def below_reorder_item_ids() -> list[int]:
+    return [line.item.pk for line in reorder_report()]
+
+
+def location_tree() -> list[tuple[Location, int]]:
+    """Every location with its depth, each parent followed by its children (sorted by code)."""
+    locations = list(
+        Location.objects.annotate(
+            total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
+        ).order_by("code")
+    )
+    children: dict[int | None, list[Location]] = {}
+    for location in locations:
+        children.setdefault(location.parent_id, []).append(location)
+    ordered: list[tuple[Location, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for location in children.get(parent_id, []):
+            ordered.append((location, depth))
+            walk(location.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def default_receiving_location() -> Location | None:
+    return Location.objects.filter(is_default_receiving=True, is_active=True).first()

@@ -1,0 +1,725 @@
+"""Every write to inventory: items, locations, units, stock moves, reservations, CSV imports.
+
+Stock changes follow one protocol (`_post_move`): create the missing level rows first (INSERT ... ON CONFLICT DO
+NOTHING, in a fixed order), then lock the level rows the move touches with SELECT ... FOR UPDATE in primary-key order,
+check the rule under the lock, update the levels with F() expressions and insert the move, all in one transaction.
+Two transactions therefore never deadlock on levels and never lose an update; the database CHECKs (on hand >= 0,
+0 <= reserved <= on hand) stand behind the checks done here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model, ProtectedError
+from django.utils import timezone
+
+from erp.errors import DomainError
+from inventory.models import (
+    Item,
+    ItemImport,
+    Location,
+    ReservationEntry,
+    StockLevel,
+    StockMove,
+    UnitOfMeasure,
+)
+
+logger = logging.getLogger(__name__)
+
+User = AbstractBaseUser | None
+MAX_QUANTITY = Decimal("1e14")
+QUANTITY_PLACES = 4
+
+
+# --- Domain errors -------------------------------------------------------------------------------------------------
+class InventoryError(DomainError):
+    pass
+
+
+class InvalidQuantity(InventoryError):
+    pass
+
+
+class InsufficientStock(InventoryError):
+    pass
+
+
+class InactiveItem(InventoryError):
+    pass
+
+
+class UnknownLocation(InventoryError):
+    pass
+
+
+class InactiveLocation(InventoryError):
+    pass
+
+
+class InvalidMove(InventoryError):
+    pass
+
+
+class MoveAlreadyReversed(InventoryError):
+    pass
+
+
+class ImportRefused(InventoryError):
+    pass
+
+
+# --- Quantities ----------------------------------------------------------------------------------------------------
+def parse_quantity(value: object, *, field: str = "quantity", allow_zero: bool = False) -> Decimal:
+    """`value` as a Decimal with at most 4 decimal places, greater than zero (or >= 0 with allow_zero).
+
+    Floats are refused: a quantity must arrive exact (Decimal, int or a decimal string).
+    """
+    if isinstance(value, float):
+        raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidQuantity(f"{field} is required and must be a number", field=field)
+    try:
+        quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidQuantity(f"{field} {value!r} is not a number", field=field) from None
+    if not quantity.is_finite():
+        raise InvalidQuantity(f"{field} {value!r} is not a number", field=field)
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "greater than zero"
+        raise InvalidQuantity(f"{field} must be {bound}, got {quantity}", field=field)
+    if quantity >= MAX_QUANTITY:
+        raise InvalidQuantity(f"{field} {quantity} is too large (at most {MAX_QUANTITY:,.0f})", field=field)
+    if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
+        raise InvalidQuantity(f"{field} {quantity} has more than {QUANTITY_PLACES} decimal places", field=field)
+    return quantity
+
+
+# --- Stock moves ---------------------------------------------------------------------------------------------------
+_SHAPES = {
+    # reason: (needs from_location, needs to_location); None = either or both
+    StockMove.Reason.RECEIPT: (False, True),
+    StockMove.Reason.ISSUE: (True, False),
+    StockMove.Reason.TRANSFER: (True, True),
+    StockMove.Reason.ADJUSTMENT: (None, None),
+    StockMove.Reason.PRODUCTION_CONSUMPTION: (True, False),
+    StockMove.Reason.PRODUCTION_OUTPUT: (False, True),
+    StockMove.Reason.SHIPMENT: (True, False),
+}
+
+
+def _check_shape(reason: str, from_location: Location | None, to_location: Location | None) -> None:
+    if reason not in _SHAPES:
+        raise InvalidMove(f"unknown reason {reason!r}: use one of {', '.join(StockMove.Reason.values)}", field="reason")
+    needs_from, needs_to = _SHAPES[reason]
+    label = StockMove.Reason(reason).label.lower()
+    if needs_from is True and from_location is None:
+        raise InvalidMove(f"a {label} needs a from location", field="from_location")
+    if needs_from is False and from_location is not None:
+        raise InvalidMove(f"a {label} comes from outside: leave the from location empty", field="from_location")
+    if needs_to is True and to_location is None:
+        raise InvalidMove(f"a {label} needs a to location", field="to_location")
+    if needs_to is False and to_location is not None:
+        raise InvalidMove(f"a {label} goes outside: leave the to location empty", field="to_location")
+    if from_location is None and to_location is None:
+        raise InvalidMove("a move needs a from location, a to location or both", field="to_location")
+    if from_location is not None and to_location is not None and from_location.pk == to_location.pk:
+        raise InvalidMove(f"from and to are the same location ({to_location.code})", field="to_location")
+
+
+def _ensure_levels(item: Item, locations: Iterable[Location]) -> None:
+    """Create missing level rows (in a fixed order, before any lock is taken) so they can be locked."""
+    rows = [StockLevel(item_id=item.pk, location_id=loc.pk) for loc in sorted(locations, key=lambda loc: loc.pk)]
+    if rows:
+        StockLevel.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _lock_levels(item: Item, locations: list[Location]) -> dict[int, StockLevel]:
+    """Lock the item's level rows at `locations` in primary-key order; the rows carry fresh item and location."""
+    levels = (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("item", "location")
+        .filter(item_id=item.pk, location_id__in=[loc.pk for loc in locations])
+        .order_by("pk")
+    )
+    return {level.location_id: level for level in levels}
+
+
+def _check_location(location: Location, level: StockLevel | None, field: str) -> None:
+    fresh = level.location if level is not None else Location.objects.filter(pk=location.pk).first()
+    if location.pk is None or fresh is None:
+        raise UnknownLocation(f"unknown location {location.code or location.pk!r}", field=field)
+    if not fresh.is_active:
+        raise InactiveLocation(f"location {fresh.code} is inactive; activate it or choose another", field=field)
+
+
+def _check_item(item: Item, levels: dict[int, StockLevel]) -> None:
+    fresh = next(iter(levels.values())).item if levels else item
+    if not fresh.is_active:
+        raise InactiveItem(f"item {fresh.sku} is inactive; activate it before moving its stock", field="item")
+
+
+def _insufficient(item: Item, location: Location, available: Decimal, asked: Decimal) -> InsufficientStock:
+    return InsufficientStock(
+        f"insufficient stock: item {item.sku} at {location.code} has {available.normalize():f} available, "
+        f"{asked.normalize():f} asked",
+        field="quantity",
+    )
+
+
+def _post_move(
+    *,
+    item: Item,
+    quantity: Decimal,
+    reason: str,
+    from_location: Location | None,
+    to_location: Location | None,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+    reverses: StockMove | None = None,
+    from_reservation: bool = False,
+    check_active: bool = True,
+) -> StockMove:
+    locations = [loc for loc in (from_location, to_location) if loc is not None]
+    if item.pk is None:
+        raise InvalidMove("the item has not been saved", field="item")
+    if check_active and not item.is_active:
+        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+    with transaction.atomic():
+        if to_location is not None and to_location.pk is not None:
+            _ensure_levels(item, [to_location])
+        levels = _lock_levels(item, locations)
+        if check_active:
+            _check_item(item, levels)
+        if from_location is not None:
+            level = levels.get(from_location.pk)
+            _check_location(from_location, level, "from_location")
+            if level is None:
+                raise _insufficient(item, from_location, Decimal(0), quantity)
+            if from_reservation:
+                if level.reserved < quantity:
+                    raise InvalidQuantity(
+                        f"item {item.sku} at {from_location.code} has {level.reserved.normalize():f} reserved, "
+                        f"{quantity.normalize():f} asked from the reservation",
+                        field="quantity",
+                    )
+            elif level.available < quantity:
+                raise _insufficient(item, from_location, level.available, quantity)
+        if to_location is not None:
+            _check_location(to_location, levels.get(to_location.pk), "to_location")
+
+        if from_location is not None:
+            changes = {"on_hand": F("on_hand") - quantity}
+            if from_reservation:
+                changes["reserved"] = F("reserved") - quantity
+            StockLevel.objects.filter(pk=levels[from_location.pk].pk).update(**changes)
+        if to_location is not None:
+            StockLevel.objects.filter(pk=levels[to_location.pk].pk).update(on_hand=F("on_hand") + quantity)
+
+        move = StockMove(
+            item=item,
+            quantity=quantity,
+            reason=reason,
+            from_location=from_location,
+            to_location=to_location,
+            reference=reference.strip()[:200],
+            source=source,
+            reverses=reverses,
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        move.save()
+    return move
+
+
+def stock_move_post(
+    *,
+    item: Item,
+    quantity: Decimal | int | str,
+    reason: str,
+    from_location: Location | None = None,
+    to_location: Location | None = None,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+) -> StockMove:
+    """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
+
+    Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
+    """
+    quantity = parse_quantity(quantity)
+    _check_shape(reason, from_location, to_location)
+    return _post_move(
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=from_location,
+        to_location=to_location,
+        user=user,
+        reference=reference,
+        source=source,
+    )
+
+
+def stock_receive(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+) -> StockMove:
+    """Stock arrives from outside into `location`."""
+    return stock_move_post(
+        item=item,
+        quantity=quantity,
+        reason=StockMove.Reason.RECEIPT,
+        to_location=location,
+        user=user,
+        reference=reference,
+        source=source,
+    )
+
+
+def stock_issue(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reason: str = StockMove.Reason.ISSUE,
+    reference: str = "",
+    source: Model | None = None,
+    from_reservation: bool = False,
+) -> StockMove:
+    """Stock leaves `location` to outside (issue, production consumption, shipment).
+
+    Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
+    earlier by `stock_reserve` (reserved and on hand both go down).
+    """
+    quantity = parse_quantity(quantity)
+    _check_shape(reason, location, None)
+    return _post_move(
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=location,
+        to_location=None,
+        user=user,
+        reference=reference,
+        source=source,
+        from_reservation=from_reservation,
+    )
+
+
+def stock_transfer(
+    *,
+    item: Item,
+    from_location: Location,
+    to_location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+) -> StockMove:
+    """Available stock moves between two locations of this tenant."""
+    return stock_move_post(
+        item=item,
+        quantity=quantity,
+        reason=StockMove.Reason.TRANSFER,
+        from_location=from_location,
+        to_location=to_location,
+        user=user,
+        reference=reference,
+    )
+
+
+def stock_adjust(
+    *,
+    item: Item,
+    location: Location,
+    counted_quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+) -> StockMove | None:
+    """Set on hand at `location` to a counted quantity by posting the difference as an adjustment move.
+
+    Returns None when the count equals on hand (nothing to post). A count below the reserved quantity is refused:
+    release the reservation first.
+    """
+    counted = parse_quantity(counted_quantity, field="counted_quantity", allow_zero=True)
+    if not item.is_active:
+        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+    with transaction.atomic():
+        _ensure_levels(item, [location])
+        levels = _lock_levels(item, [location])
+        _check_location(location, levels.get(location.pk), "location")
+        _check_item(item, levels)
+        level = levels[location.pk]
+        if counted < level.reserved:
+            raise InvalidQuantity(
+                f"item {item.sku} at {location.code} has {level.reserved.normalize():f} reserved; "
+                f"a count of {counted.normalize():f} is below it: release the reservation first",
+                field="counted_quantity",
+            )
+        delta = counted - level.on_hand
+        if delta == 0:
+            return None
+        # The level is already locked: posting re-locks it in this transaction, which costs nothing.
+        return _post_move(
+            item=item,
+            quantity=abs(delta),
+            reason=StockMove.Reason.ADJUSTMENT,
+            from_location=location if delta < 0 else None,
+            to_location=location if delta > 0 else None,
+            user=user,
+            reference=reference or f"count: {counted.normalize():f}",
+        )
+
+
+def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> StockMove:
+    """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
+
+    A move is reversed at most once, and a reversal is not itself reversed (post a new move instead). Reversing
+    needs the stock to be there: a receipt whose goods were already issued cannot be reversed.
+    """
+    if move.reverses_id is not None:
+        raise MoveAlreadyReversed(
+            f"move #{move.pk} is itself the reversal of move #{move.reverses_id}; post a new move instead"
+        )
+    if StockMove.objects.filter(reverses_id=move.pk).exists():
+        raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed")
+    try:
+        return _post_move(
+            item=move.item,
+            quantity=move.quantity,
+            reason=move.reason,
+            from_location=move.to_location,
+            to_location=move.from_location,
+            user=user,
+            reference=reference or f"reversal of move #{move.pk}",
+            reverses=move,
+            check_active=False,
+        )
+    except IntegrityError:
+        if StockMove.objects.filter(reverses_id=move.pk).exists():
+            raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed") from None
+        raise
+
+
+# --- Reservations --------------------------------------------------------------------------------------------------
+def stock_reserve(
+    *, item: Item, location: Location, quantity: Decimal | int | str, user: User, reference: str = ""
+) -> StockLevel:
+    """Set available stock aside (for an order or a production job); it stays on hand but cannot be issued."""
+    return _change_reservation(item=item, location=location, delta=parse_quantity(quantity), user=user, ref=reference)
+
+
+def stock_unreserve(
+    *, item: Item, location: Location, quantity: Decimal | int | str, user: User, reference: str = ""
+) -> StockLevel:
+    """Release reserved stock back to available."""
+    return _change_reservation(item=item, location=location, delta=-parse_quantity(quantity), user=user, ref=reference)
+
+
+def _change_reservation(*, item: Item, location: Location, delta: Decimal, user: User, ref: str) -> StockLevel:
+    with transaction.atomic():
+        levels = _lock_levels(item, [location])
+        level = levels.get(location.pk)
+        _check_location(location, level, "location")
+        if delta > 0:
+            _check_item(item, levels)
+            available = level.available if level is not None else Decimal(0)
+            if available < delta:
+                raise _insufficient(item, location, available, delta)
+        else:
+            reserved = level.reserved if level is not None else Decimal(0)
+            if reserved < -delta:
+                raise InvalidQuantity(
+                    f"item {item.sku} at {location.code} has {reserved.normalize():f} reserved, "
+                    f"{(-delta).normalize():f} asked to release",
+                    field="quantity",
+                )
+        StockLevel.objects.filter(pk=level.pk).update(reserved=F("reserved") + delta)
+        ReservationEntry.objects.create(
+            item=item,
+            location=location,
+            quantity=delta,
+            reference=ref.strip()[:200],
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        level.refresh_from_db(fields=["on_hand", "reserved"])
+    return level
+
+
+# --- Master data ---------------------------------------------------------------------------------------------------
+def _save_validated(obj: Model) -> None:
+    obj.full_clean()
+    obj.save()
+
+
+def _delete_unused(obj: Model, what: str, hint: str) -> None:
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError:
+        raise InventoryError(f"{what} is in use ({hint}) and cannot be deleted") from None
+
+
+def unit_create(*, code: str, name: str, user: User) -> UnitOfMeasure:
+    unit = UnitOfMeasure(code=code.strip(), name=name.strip())
+    with transaction.atomic():
+        _save_validated(unit)
+    return unit
+
+
+def unit_update(*, unit: UnitOfMeasure, user: User, **fields: object) -> UnitOfMeasure:
+    return _update(unit, fields, {"code", "name"})
+
+
+def unit_delete(*, unit: UnitOfMeasure, user: User) -> None:
+    _delete_unused(unit, f"unit {unit.code}", "items use it")
+
+
+_ITEM_FIELDS = {
+    "sku",
+    "name",
+    "description",
+    "uom",
+    "kind",
+    "reorder_point",
+    "reorder_quantity",
+    "lead_time_days",
+    "standard_cost",
+    "is_active",
+    "attributes",
+}
+
+
+def _update(obj: Model, fields: dict[str, object], allowed: set[str]) -> Model:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on {type(obj).__name__}")
+    for name, value in fields.items():
+        setattr(obj, name, value.strip() if isinstance(value, str) and name in {"sku", "code", "name"} else value)
+    with transaction.atomic():
+        _save_validated(obj)
+    return obj
+
+
+def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
+    """A new item; the SKU is unique within the tenant. Stock starts at zero everywhere."""
+    item = Item(sku="", name="", uom=uom)
+    item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS)
+    logger.info("item %s created by %s", item.sku, getattr(user, "pk", None))
+    return item
+
+
+def item_update(*, item: Item, user: User, **fields: object) -> Item:
+    """Change an item's master data (deactivate it with is_active=False; its ledger stays)."""
+    return _update(item, fields, _ITEM_FIELDS)
+
+
+def item_delete(*, item: Item, user: User) -> None:
+    _delete_unused(item, f"item {item.sku}", "it has stock history; deactivate it instead")
+
+
+_LOCATION_FIELDS = {"code", "name", "kind", "parent", "is_active", "is_default_receiving"}
+
+
+def location_create(*, code: str, name: str, user: User, **fields: object) -> Location:
+    """A new location; making it the default receiving location takes that role from the previous one."""
+    return location_update(location=Location(code="", name=""), user=user, code=code, name=name, **fields)
+
+
+def location_update(*, location: Location, user: User, **fields: object) -> Location:
+    parent = fields.get("parent", location.parent)
+    ancestor = parent
+    while ancestor is not None:
+        if location.pk is not None and ancestor.pk == location.pk:
+            raise InventoryError(
+                f"location {location.code} cannot be placed under {parent.code}: that is inside it", field="parent"
+            )
+        ancestor = ancestor.parent
+    with transaction.atomic():
+        if fields.get("is_default_receiving"):
+            Location.objects.filter(is_default_receiving=True).exclude(pk=location.pk).update(
+                is_default_receiving=False
+            )
+        return _update(location, fields, _LOCATION_FIELDS)
+
+
+def location_delete(*, location: Location, user: User) -> None:
+    _delete_unused(location, f"location {location.code}", "it has stock history or bins; deactivate it instead")
+
+
+# --- CSV import of items -------------------------------------------------------------------------------------------
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+IMPORT_COLUMNS = (
+    "sku",
+    "name",
+    "uom",
+    "kind",
+    "description",
+    "reorder_point",
+    "reorder_quantity",
+    "lead_time_days",
+    "standard_cost",
+    "active",
+)
+ATTRIBUTE_PREFIX = "attr."
+_PROGRESS_EVERY = 50
+
+
+def item_import_create(*, file_name: str, data: bytes, user: User) -> ItemImport:
+    """Store an uploaded CSV and queue its import once committed; the header is checked now, rows by the task."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportRefused(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused("the file is not UTF-8 text; save it as CSV UTF-8", field="file") from None
+    header = next(csv.reader(io.StringIO(text)), None)
+    _check_header(header)
+    from inventory.tasks import import_items
+
+    with transaction.atomic():
+        job = ItemImport.objects.create(
+            file_name=file_name[:255],
+            content=text,
+            total_rows=max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0),
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        transaction.on_commit(lambda: import_items.delay(job.pk))
+    return job
+
+
+def _check_header(header: list[str] | None) -> list[str]:
+    if not header:
+        raise ImportRefused("the file is empty; the first line must name the columns (sku, name, uom, ...)")
+    columns = [column.strip().lower() for column in header]
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS and not c.startswith(ATTRIBUTE_PREFIX)]
+    if unknown:
+        raise ImportRefused(
+            f"unknown column(s) {', '.join(unknown)}: use {', '.join(IMPORT_COLUMNS)} or attr.<name>", field="file"
+        )
+    if "sku" not in columns:
+        raise ImportRefused("the first line must name a sku column", field="file")
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise ImportRefused(f"column(s) {', '.join(duplicates)} appear more than once", field="file")
+    return columns
+
+
+def item_import_run(*, job_id: int) -> ItemImport:
+    """Run a CSV import, one row per transaction: valid rows are kept, each bad row is recorded as
+    {line, sku, reason} and skipped. A row creates the item for an unknown SKU (name and uom required) or updates
+    the item with that SKU (empty cells leave its fields unchanged). A file whose header is wrong fails as a whole.
+    """
+    with transaction.atomic():
+        job = ItemImport.objects.select_for_update().get(pk=job_id)
+        if job.is_finished:
+            return job  # a redelivered task does not import twice
+        # Pending, or running when a worker died mid-way: rows are upserts by SKU, so starting over is safe.
+        job.status, job.started_at = ItemImport.Status.RUNNING, timezone.now()
+        job.processed_rows = job.created_count = job.updated_count = 0
+        job.errors = []
+        job.save(update_fields=["status", "started_at", "processed_rows", "created_count", "updated_count", "errors"])
+
+    reader = csv.reader(io.StringIO(job.content))
+    try:
+        columns = _check_header(next(reader, None))
+    except ImportRefused as exc:
+        job.status, job.failure, job.finished_at = ItemImport.Status.FAILED, exc.message, timezone.now()
+        job.save(update_fields=["status", "failure", "finished_at"])
+        return job
+
+    units = {unit.code.lower(): unit for unit in UnitOfMeasure.objects.all()}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            job.processed_rows += 1
+            continue
+        row = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+        try:
+            if len(cells) > len(columns):
+                raise ImportRefused(f"{len(cells)} cells but the header names {len(columns)} columns")
+            created = _import_row(row, units)
+        except (DomainError, ValidationError) as exc:
+            job.errors.append({"line": line, "sku": row.get("sku", ""), "reason": _reason(exc)})
+        else:
+            if created:
+                job.created_count += 1
+            else:
+                job.updated_count += 1
+        job.processed_rows += 1
+        if job.processed_rows % _PROGRESS_EVERY == 0:
+            job.save(update_fields=["processed_rows", "created_count", "updated_count", "errors"])
+    job.total_rows = max(job.total_rows, job.processed_rows)
+    job.status, job.finished_at = ItemImport.Status.DONE, timezone.now()
+    job.save()
+    return job
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        return " ".join(exc.messages)
+    return exc.message
+
+
+_IMPORT_DECIMALS = ("reorder_point", "reorder_quantity", "standard_cost")
+
+
+def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure]) -> bool:
+    """Create or update one item from a CSV row; True when created."""
+    sku = row.get("sku", "")
+    if not sku:
+        raise ImportRefused("sku is empty")
+    fields: dict[str, object] = {}
+    for name in ("name", "description"):
+        if row.get(name):
+            fields[name] = row[name]
+    if row.get("uom"):
+        if row["uom"].lower() not in units:
+            raise ImportRefused(f"unknown unit {row['uom']!r}: use one of {', '.join(sorted(units))}")
+        fields["uom"] = units[row["uom"].lower()]
+    if row.get("kind"):
+        kinds = {value: value for value in Item.Kind.values} | {label.lower(): v for v, label in Item.Kind.choices}
+        if row["kind"].lower() not in kinds:
+            raise ImportRefused(f"unknown kind {row['kind']!r}: use one of {', '.join(Item.Kind.values)}")
+        fields["kind"] = kinds[row["kind"].lower()]
+    for name in _IMPORT_DECIMALS:
+        if row.get(name):
+            fields[name] = parse_quantity(row[name], field=name, allow_zero=True)
+    if row.get("lead_time_days"):
+        if not row["lead_time_days"].isdigit():
+            raise ImportRefused(f"lead_time_days {row['lead_time_days']!r} is not a whole number of days")
+        fields["lead_time_days"] = int(row["lead_time_days"])
+    if row.get("active"):
+        flag = row["active"].lower()
+        if flag not in {"1", "0", "true", "false", "yes", "no"}:
+            raise ImportRefused(f"active {row['active']!r} must be yes or no")
+        fields["is_active"] = flag in {"1", "true", "yes"}
+    attributes = {k.removeprefix(ATTRIBUTE_PREFIX): v for k, v in row.items() if k.startswith(ATTRIBUTE_PREFIX) and v}
+
+    with transaction.atomic():
+        item = Item.objects.select_for_update().filter(sku=sku).first()
+        if item is None:
+            missing = [name for name in ("name", "uom") if name not in fields]
+            if missing:
+                raise ImportRefused(f"new item {sku} needs {' and '.join(missing)}")
+            item_create(sku=sku, user=None, attributes=attributes, **fields)
+            return True
+        if attributes:
+            fields["attributes"] = {**item.attributes, **attributes}
+        item_update(item=item, user=None, **fields)
+        return False
