@@ -1,0 +1,159 @@
+"""Cost of tenant routing: requests/s of one tenant view under gunicorn, with and without tenancy, side by side.
+
+    .venv/bin/python bench/routing.py [--seconds 8] [--rounds 3] [--clients 4] [--workers 2]
+
+Uses its own database (erp_bench_routing) and provisions 3 tenants. Two gunicorn servers run the same code, view,
+database and worker count: one with tenancy (hosts rotating over the 3 tenants), one with tenancy removed
+(bench/settings_notenancy.py: no routing middleware, search path fixed). Rounds alternate between them; the
+script prints the median requests/s of each and their ratio (goal >= 0.95). The load is bounded: a fixed number
+of client threads on loopback for a fixed time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from _support import REPO, drop_database, median, setup_django, use_private_database
+
+DB_NAME = "erp_bench_routing"
+TENANTS = ["bench-a", "bench-b", "bench-c"]
+VIEW = "/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "erp.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
+
+
+def load(port: int, hosts: list[str], seconds: float, clients: int) -> tuple[float, int]:
+    """Requests/s over `seconds` with `clients` threads, and how many responses were not 200."""
+    stop_at = time.monotonic() + seconds
+    counts = [0] * clients
+    errors = [0] * clients
+
+    def client(index: int) -> None:
+        i = index
+        while time.monotonic() < stop_at:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", VIEW, headers={"Host": hosts[i % len(hosts)]})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            counts[index] += 1
+            errors[index] += response.status != 200
+            i += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started), sum(errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    url = use_private_database(DB_NAME)
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tenants.services import schema_name_for, tenant_create
+
+    servers: list[subprocess.Popen] = []
+    try:
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        for slug in TENANTS:
+            tenant_create(slug=slug, name=slug, admin_email=f"admin@{slug}.test")
+        connection.close()
+
+        base_env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO / "bench")}
+        tenancy_port, plain_port = free_port(), free_port()
+        servers.append(
+            start_gunicorn(tenancy_port, args.workers, {**base_env, "DJANGO_SETTINGS_MODULE": "erp.settings"})
+        )
+        servers.append(
+            start_gunicorn(
+                plain_port,
+                args.workers,
+                {
+                    **base_env,
+                    "DJANGO_SETTINGS_MODULE": "settings_notenancy",
+                    "BENCH_FIXED_SCHEMA": schema_name_for(TENANTS[0]),
+                },
+            )
+        )
+        tenant_hosts = [f"{slug}.{settings.BASE_DOMAIN}" for slug in TENANTS]
+        plain_hosts = ["plain.example"]
+        load(tenancy_port, tenant_hosts, 1.5, args.clients)  # warm-up: imports, connections, routing cache
+        load(plain_port, plain_hosts, 1.5, args.clients)
+
+        results: dict[str, list[float]] = {"tenancy": [], "plain": []}
+        for _ in range(args.rounds):
+            for name, port, hosts in (("tenancy", tenancy_port, tenant_hosts), ("plain", plain_port, plain_hosts)):
+                rate, errors = load(port, hosts, args.seconds, args.clients)
+                if errors:
+                    raise SystemExit(f"{name}: {errors} responses were not 200")
+                results[name].append(rate)
+                print(f"  {name:<8} {rate:8.1f} req/s")
+        tenancy, plain = median(results["tenancy"]), median(results["plain"])
+        setup = f"{args.workers} gunicorn workers, {args.clients} clients, {args.rounds} rounds of {args.seconds:.0f} s"
+        print(f"view {VIEW}: {setup}")
+        print(f"with tenancy (3 hosts rotating): median {tenancy:.1f} req/s")
+        print(f"tenancy removed:                 median {plain:.1f} req/s")
+        print(f"ratio: {tenancy / plain:.3f}")
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
+        drop_database(DB_NAME)
+
+
+if __name__ == "__main__":
+    main()
