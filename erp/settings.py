@@ -64,6 +64,8 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
 # Schemas pre-built from the template so provisioning is a rename (see tenants.schema_template).
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
+# `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see tenants.fleet.executors.
+GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.models import Domain, SchemaTemplate, Tenant
+from tenants.models import Domain, FleetMigrationRecord, FleetMigrationRun, SchemaTemplate, Tenant
 
 
 class DomainInline(admin.TabularInline):
@@ -31,3 +31,45 @@ class SchemaTemplateAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# --- Fleet operations: read-only views of what the fleet commands did (tenants.fleet) -------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the fleet services; the admin shows them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FleetMigrationRecordInline(admin.TabularInline):
+    model = FleetMigrationRecord
+    extra = 0
+    can_delete = False
+    fields = ["schema_name", "status", "method", "duration_ms", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FleetMigrationRun)
+class FleetMigrationRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "started_at", "finished_at", "status", "canary", "up_to_date", "summary", "actor"]
+    list_filter = ["status"]
+    inlines = [FleetMigrationRecordInline]
+
+
+@admin.register(FleetMigrationRecord)
+class FleetMigrationRecordAdmin(ReadOnlyAdmin):
+    list_display = ["schema_name", "run", "status", "method", "duration_ms", "started_at"]
+    list_filter = ["status", "method"]
+    search_fields = ["schema_name", "error"]
+    list_select_related = ["run"]
