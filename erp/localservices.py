@@ -649,6 +649,22 @@ def _wait_for_port(port: int, children: _Children, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
+def _wait_for_worker(broker_url: str, children: _Children, timeout: float = 30) -> None:
+    # The banner should come after the worker's start-up output, not be buried in it: wait until a worker answers.
+    from celery import Celery
+
+    probe = Celery("erp-localservices-probe", broker=broker_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and children.exited() is None:
+            with contextlib.suppress(Exception):  # broker hiccups while starting up just mean "not yet"
+                if probe.control.ping(timeout=0.5):
+                    return
+            time.sleep(0.2)
+    finally:
+        probe.close()
+
+
 def command_run_stack() -> int:
     """Migrate, seed the demo tenants, then serve with gunicorn and a Celery worker until interrupted."""
     port_text = os.environ.get("PORT", "8000")
@@ -697,6 +713,7 @@ def command_run_stack() -> int:
                 env,
             )
             _wait_for_port(port, children)
+            _wait_for_worker(urls["REDIS_URL"], children)
             if children.exited() is None:
                 _print_banner(port)
             while not stopping and (died := children.exited()) is None:
@@ -706,7 +723,8 @@ def command_run_stack() -> int:
                 returncode = 0
             else:
                 name, code = died
-                say(f"{name} exited with code {code}; stopping everything")
+                how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+                say(f"{name} {how}; stopping everything")
                 returncode = 1
         finally:
             children.stop_all()

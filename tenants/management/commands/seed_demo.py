@@ -1,0 +1,79 @@
+"""Demo data for `make run`: two tenants with their admins and an operations superuser, created only if missing.
+
+The logins are fixed and public on purpose: they exist for a local demo. Never run this against production.
+"""
+
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    slug: str
+    name: str
+    plan: str
+    admin_email: str
+    admin_password: str
+
+    @property
+    def admin_username(self) -> str:
+        # tenants.services.tenant_create names the first admin after the local part of the email.
+        return self.admin_email.split("@", 1)[0]
+
+
+DEMO_TENANTS = (
+    DemoTenant("acme", "Acme Manufacturing", "standard", "admin@acme.example", "acme-demo-pass"),
+    DemoTenant("globex", "Globex Industries", "premium", "admin@globex.example", "globex-demo-pass"),
+)
+# The operations admin at the bare domain (public schema).
+OPS_LOGIN = ("ops", "ops-demo-pass")
+OPS_EMAIL = "ops@example.com"
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants acme and globex and the operations superuser `ops`, skipping what exists."
+
+    def handle(self, *args, **options) -> None:
+        # Imported here so erp.localservices can read the logins above without setting Django up.
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+
+        from erp.errors import DomainError
+        from tenants.models import Tenant
+        from tenants.services import tenant_create, tenant_url
+
+        connection.set_schema_to_public()
+        for demo in DEMO_TENANTS:
+            existing = Tenant.objects.filter(slug=demo.slug).first()
+            if existing is not None:
+                self.stdout.write(f"tenant {demo.slug} exists ({existing.status}); skipped")
+                continue
+            try:
+                provisioned = tenant_create(
+                    slug=demo.slug,
+                    name=demo.name,
+                    plan=demo.plan,
+                    admin_email=demo.admin_email,
+                    admin_password=demo.admin_password,
+                )
+            except DomainError as exc:
+                raise CommandError(f"tenant {demo.slug}: {exc.message}") from None
+            self.stdout.write(f"created tenant {demo.slug} at {provisioned.url}")
+
+        connection.set_schema_to_public()
+        username, password = OPS_LOGIN
+        user_model = get_user_model()
+        if user_model.objects.filter(username=username).exists():
+            self.stdout.write(f"operations user {username} exists; skipped")
+        else:
+            user_model.objects.create_superuser(username=username, email=OPS_EMAIL, password=password)
+            self.stdout.write(f"created operations user {username}")
+
+        self.stdout.write("demo logins:")
+        for demo in DEMO_TENANTS:
+            url = tenant_url(demo.slug)
+            self.stdout.write(f"  {url}admin/  {demo.admin_username} / {demo.admin_password}")
+        port = f":{settings.PUBLIC_PORT}" if getattr(settings, "PUBLIC_PORT", None) else ""
+        self.stdout.write(f"  http://{settings.BASE_DOMAIN}{port}/admin/  {username} / {password} (operations)")
