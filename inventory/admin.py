@@ -1,0 +1,112 @@
+"""Django admin for inventory. Stock moves and levels are read-only here: stock changes go through the services."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from erp.errors import DomainError
+from inventory import services
+from inventory.models import Item, ItemImport, Location, ReservationEntry, StockLevel, StockMove, UnitOfMeasure
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(UnitOfMeasure)
+class UnitOfMeasureAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "kind", "uom", "reorder_point", "standard_cost", "is_active"]
+    list_filter = ["kind", "is_active", "uom"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["uom"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(self, request: HttpRequest, obj: Item, form, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            services.item_update(item=obj, user=request.user, **fields)
+        else:
+            created = services.item_create(user=request.user, **form.cleaned_data)
+            obj.pk = created.pk
+
+    def delete_model(self, request: HttpRequest, obj: Item) -> None:
+        try:
+            services.item_delete(item=obj, user=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent", "is_active", "is_default_receiving"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+
+    def save_model(self, request: HttpRequest, obj: Location, form, change: bool) -> None:
+        if change:
+            fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+            services.location_update(location=obj, user=request.user, **fields)
+        else:
+            created = services.location_create(user=request.user, **form.cleaned_data)
+            obj.pk = created.pk
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["item", "location", "on_hand", "reserved"]
+    list_select_related = ["item", "location"]
+    search_fields = ["item__sku", "location__code"]
+    list_filter = ["location"]
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "item", "reason", "quantity", "from_location", "to_location", "created_by"]
+    list_select_related = ["item", "from_location", "to_location", "created_by"]
+    list_filter = ["reason"]
+    search_fields = ["item__sku", "reference"]
+    date_hierarchy = "created_at"
+    actions = ["reverse_moves"]
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        # The bulk delete action would be refused anyway; keep only reversal.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Reverse the selected moves")
+    def reverse_moves(self, request: HttpRequest, queryset: QuerySet[StockMove]) -> None:
+        for move in queryset.select_related("item", "from_location", "to_location"):
+            try:
+                reversal = services.stock_move_reverse(move=move, user=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"move #{move.pk}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"move #{move.pk} reversed by #{reversal.pk}")
+
+
+@admin.register(ReservationEntry)
+class ReservationEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "item", "location", "quantity", "reference", "created_by"]
+    list_select_related = ["item", "location", "created_by"]
+
+
+@admin.register(ItemImport)
+class ItemImportAdmin(ReadOnlyAdmin):
+    list_display = ["id", "file_name", "status", "processed_rows", "total_rows", "created_count", "updated_count"]
+    list_filter = ["status"]
+    exclude = ["content"]

@@ -1,0 +1,17 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from inventory.api import views
+
+router = SimpleRouter()
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("items", views.ItemViewSet, basename="item")
+router.register("locations", views.LocationViewSet, basename="location")
+router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
+router.register("moves", views.StockMoveViewSet, basename="stock-move")
+
+app_name = "inventory-api"
+urlpatterns = [
+    path("reorder-report/", views.ReorderReportView.as_view(), name="reorder-report"),
+    *router.urls,
+]

@@ -1,0 +1,133 @@
+"""Inventory API viewsets: each write validates its input with a serializer and calls one service."""
+
+from django.db.models import F
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.api.serializers import (
+    ItemSerializer,
+    LocationSerializer,
+    ReorderLineSerializer,
+    StockCountSerializer,
+    StockLevelSerializer,
+    StockMoveReverseSerializer,
+    StockMoveSerializer,
+    UnitSerializer,
+)
+from inventory.filters import ItemFilter, LocationFilter, StockLevelFilter, StockMoveFilter
+from inventory.models import Item, Location, StockLevel, UnitOfMeasure
+
+
+class UnitViewSet(viewsets.ModelViewSet):
+    queryset = UnitOfMeasure.objects.all()
+    serializer_class = UnitSerializer
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name"]
+    filterset_fields = ["code"]
+
+    def perform_create(self, serializer: UnitSerializer) -> None:
+        serializer.instance = services.unit_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: UnitSerializer) -> None:
+        services.unit_update(unit=serializer.instance, user=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance: UnitOfMeasure) -> None:
+        services.unit_delete(unit=instance, user=self.request.user)
+
+
+class ItemViewSet(viewsets.ModelViewSet):
+    queryset = Item.objects.select_related("uom")
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilter
+    search_fields = ["sku", "name", "description"]
+    ordering_fields = ["sku", "name", "kind", "reorder_point", "standard_cost", "created_at", "updated_at"]
+    ordering = ["sku"]
+
+    def perform_create(self, serializer: ItemSerializer) -> None:
+        serializer.instance = services.item_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: ItemSerializer) -> None:
+        services.item_update(item=serializer.instance, user=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance: Item) -> None:
+        services.item_delete(item=instance, user=self.request.user)
+
+
+class LocationViewSet(viewsets.ModelViewSet):
+    queryset = Location.objects.all()
+    serializer_class = LocationSerializer
+    filterset_class = LocationFilter
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "kind"]
+    ordering = ["code"]
+
+    def perform_create(self, serializer: LocationSerializer) -> None:
+        serializer.instance = services.location_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: LocationSerializer) -> None:
+        services.location_update(location=serializer.instance, user=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance: Location) -> None:
+        services.location_delete(location=instance, user=self.request.user)
+
+
+class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
+    """On hand, reserved and available per item and location."""
+
+    queryset = StockLevel.objects.select_related("item", "location").annotate(
+        available_quantity=F("on_hand") - F("reserved")
+    )
+    serializer_class = StockLevelSerializer
+    filterset_class = StockLevelFilter
+    search_fields = ["item__sku", "item__name", "location__code"]
+    ordering_fields = ["item__sku", "location__code", "on_hand", "reserved", "available_quantity"]
+    ordering = ["item__sku", "location__code"]
+
+
+class StockMoveViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The ledger: post moves and list them. Moves are never changed; reverse one to correct it."""
+
+    queryset = selectors.move_list()
+    serializer_class = StockMoveSerializer
+    filterset_class = StockMoveFilter
+    search_fields = ["reference", "item__sku"]
+    ordering_fields = ["created_at", "quantity", "item__sku", "reason"]
+    ordering = ["-created_at", "-id"]
+
+    def perform_create(self, serializer: StockMoveSerializer) -> None:
+        serializer.instance = services.stock_move_post(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=StockCountSerializer, responses={201: StockMoveSerializer, 200: None})
+    @action(detail=False, methods=["post"], serializer_class=StockCountSerializer)
+    def count(self, request: Request) -> Response:
+        """Record a stock count: the difference to on hand is posted as an adjustment move (none if equal)."""
+        serializer = StockCountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        move = services.stock_adjust(user=request.user, **serializer.validated_data)
+        if move is None:
+            return Response({"detail": "the count equals on hand; nothing was posted"}, status=status.HTTP_200_OK)
+        return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StockMoveReverseSerializer, responses={201: StockMoveSerializer})
+    @action(detail=True, methods=["post"], serializer_class=StockMoveReverseSerializer)
+    def reverse(self, request: Request, pk: str) -> Response:
+        """Post the reversing move of this move."""
+        serializer = StockMoveReverseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        move = services.stock_move_reverse(move=self.get_object(), user=request.user, **serializer.validated_data)
+        return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
+
+
+class ReorderReportView(APIView):
+    """Active items whose available + on-order quantity is below their reorder point."""
+
+    @extend_schema(responses=ReorderLineSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ReorderLineSerializer(selectors.reorder_report(), many=True).data)

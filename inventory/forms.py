@@ -1,0 +1,129 @@
+"""Forms of the inventory web UI. Each validates input and calls one service; a domain error lands on its field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+
+from erp.errors import DomainError
+from inventory import services
+from inventory.models import Item, Location, StockMove
+from inventory.selectors import default_receiving_location
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+
+
+def _locations() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"))
+
+
+class ServiceForm(forms.Form):
+    """A form whose `submit` calls a service and turns a domain error into a form error on the right field."""
+
+    def submit(self, user: AbstractBaseUser) -> object | None:
+        try:
+            return self.call_service(user)
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return None
+
+    def call_service(self, user: AbstractBaseUser) -> object:
+        raise NotImplementedError
+
+
+class ItemSkuField(forms.CharField):
+    """An item entered (or scanned) by its SKU."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", "Item SKU")
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def clean(self, value: str) -> Item:
+        sku = super().clean(value).strip()
+        item = Item.objects.filter(sku=sku).first()
+        if item is None:
+            raise forms.ValidationError(f"no item has SKU {sku!r}")
+        return item
+
+
+class ReceiveForm(ServiceForm):
+    title = "Receive stock"
+    item = ItemSkuField()
+    location = _locations()
+    quantity = forms.DecimalField(**QUANTITY)
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].initial = default_receiving_location()
+
+    def call_service(self, user: AbstractBaseUser) -> StockMove:
+        return services.stock_receive(user=user, **self.cleaned_data)
+
+
+class IssueForm(ServiceForm):
+    title = "Issue stock"
+    item = ItemSkuField()
+    location = _locations()
+    quantity = forms.DecimalField(**QUANTITY)
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the job or cost centre")
+
+    def call_service(self, user: AbstractBaseUser) -> StockMove:
+        return services.stock_issue(user=user, **self.cleaned_data)
+
+
+class TransferForm(ServiceForm):
+    title = "Transfer stock"
+    item = ItemSkuField()
+    from_location = _locations()
+    to_location = _locations()
+    quantity = forms.DecimalField(**QUANTITY)
+    reference = forms.CharField(max_length=200, required=False)
+
+    def call_service(self, user: AbstractBaseUser) -> StockMove:
+        return services.stock_transfer(user=user, **self.cleaned_data)
+
+
+class AdjustForm(ServiceForm):
+    title = "Adjust to a count"
+    item = ItemSkuField()
+    location = _locations()
+    counted_quantity = forms.DecimalField(**QUANTITY, help_text="The quantity you counted at this location.")
+    reference = forms.CharField(max_length=200, required=False)
+
+    def call_service(self, user: AbstractBaseUser) -> StockMove | None:
+        return services.stock_adjust(user=user, **self.cleaned_data)
+
+
+class ReverseForm(ServiceForm):
+    reference = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, move: StockMove, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.move = move
+
+    def call_service(self, user: AbstractBaseUser) -> StockMove:
+        return services.stock_move_reverse(move=self.move, user=user, **self.cleaned_data)
+
+
+class ImportForm(ServiceForm):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="First line: sku,name,uom,kind,description,reorder_point,reorder_quantity,lead_time_days,"
+        "standard_cost,active (any subset with sku; attr.<name> columns become custom attributes).",
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > services.MAX_IMPORT_BYTES:
+            raise services.ImportRefused("the file is larger than 5 MB; split it", field="file")
+        return services.item_import_create(file_name=upload.name, data=upload.read(), user=user)
+
+
+MOVE_FORMS: dict[str, type[ServiceForm]] = {
+    "receive": ReceiveForm,
+    "issue": IssueForm,
+    "transfer": TransferForm,
+    "adjust": AdjustForm,
+}

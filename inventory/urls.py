@@ -1,0 +1,15 @@
+from django.urls import path
+
+from inventory import views
+
+app_name = "inventory"
+urlpatterns = [
+    path("", views.item_list, name="item-list"),
+    path("items/<int:pk>/", views.item_detail, name="item-detail"),
+    path("stock/<slug:kind>/", views.move_form, name="move-form"),
+    path("moves/<int:pk>/reverse/", views.move_reverse, name="move-reverse"),
+    path("locations/", views.location_list, name="location-list"),
+    path("reorder/", views.reorder_report, name="reorder-report"),
+    path("imports/new/", views.import_new, name="import-new"),
+    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+]

@@ -1,0 +1,101 @@
+"""Server-rendered inventory pages. Views read through selectors and write through forms that call services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from inventory import selectors
+from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
+from inventory.models import Item, ItemImport, StockMove
+
+PAGE_SIZE = 25
+
+
+@login_required
+def item_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    items = selectors.item_search(query=query)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inventory/item_list.html", {"page": page, "query": query})
+
+
+@login_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
+    moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"item": item, "levels": selectors.item_levels(item=item), "moves": moves}
+    return render(request, "inventory/item_detail.html", context)
+
+
+@login_required
+def move_form(request: HttpRequest, kind: str) -> HttpResponse:
+    form_class = MOVE_FORMS.get(kind)
+    if form_class is None:
+        raise Http404("no such stock operation")
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            move = form.submit(request.user)
+            if not form.errors:
+                item = form.cleaned_data["item"]
+                if move is None:
+                    messages.info(request, f"The count matches on hand for {item.sku}; nothing was posted.")
+                else:
+                    messages.success(request, f"Posted: {move.get_reason_display().lower()} of {move.quantity:f}.")
+                return redirect("inventory:item-detail", pk=item.pk)
+        status = 400
+    else:
+        item_id = request.GET.get("item", "")
+        item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdigit() else None
+        form = form_class(initial={"item": item.sku} if item is not None else {})
+        status = 200
+    return render(request, "inventory/move_form.html", {"form": form, "kind": kind}, status=status)
+
+
+@login_required
+@require_POST
+def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    move = get_object_or_404(StockMove.objects.select_related("item"), pk=pk)
+    form = ReverseForm(request.POST, move=move)
+    if form.is_valid():
+        reversal = form.submit(request.user)
+        if reversal is not None:
+            messages.success(request, f"Move #{move.pk} reversed by move #{reversal.pk}.")
+        else:
+            for error in form.errors.values():
+                messages.error(request, " ".join(error))
+    return redirect("inventory:item-detail", pk=move.item_id)
+
+
+@login_required
+def location_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "inventory/location_list.html", {"locations": selectors.location_tree()})
+
+
+@login_required
+def reorder_report(request: HttpRequest) -> HttpResponse:
+    return render(request, "inventory/reorder_report.html", {"lines": selectors.reorder_report()})
+
+
+@login_required
+def import_new(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = form.submit(request.user)
+        if job is not None:
+            return redirect("inventory:import-detail", pk=job.pk)
+    status = 400 if form.errors else 200
+    recent = ItemImport.objects.only("id", "file_name", "status", "created_at")[:10]
+    return render(request, "inventory/import_new.html", {"form": form, "recent": recent}, status=status)
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ItemImport.objects.defer("content"), pk=pk)
+    response = render(request, "inventory/import_detail.html", {"job": job})
+    if not job.is_finished:
+        response["Refresh"] = "2"  # the browser reloads the page until the job is done
+    return response
