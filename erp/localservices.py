@@ -738,7 +738,7 @@ def command_run_stack() -> int:
 def _print_banner(port: int) -> None:
     from tenants.management.commands.seed_demo import DEMO_TENANTS, OPS_LOGIN
 
-    base = os.environ.get("BASE_DOMAIN", "localhost")
+    base = os.environ.get("BASE_DOMAIN", "localhost").lower()
     lines = ["", "ERP is running. Ctrl-C stops everything.", ""]
     for demo in DEMO_TENANTS:
         url = f"http://{demo.slug}.{base}:{port}/"

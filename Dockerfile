@@ -1,0 +1,26 @@
+# The web image; the Celery worker runs the same image with another command (see docker-compose.yml).
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEDIA_ROOT=/data/media
+
+WORKDIR /app
+
+# A home directory, because gunicorn keeps its control socket under ~/.gunicorn.
+RUN useradd --create-home --uid 10001 --user-group erp \
+    && mkdir -p /data/media && chown erp:erp /data/media
+
+# Requirements before the code, so a code change does not reinstall them.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# Static files are collected into the image and served by whitenoise; the key exists only for this build step.
+RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
+
+USER erp
+EXPOSE 8000
+CMD ["gunicorn", "erp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
