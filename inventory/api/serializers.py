@@ -51,6 +51,8 @@ class LocationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Location
         fields = ["id", "code", "name", "kind", "parent", "is_active", "is_default_receiving"]
+        # Naming a new default receiving location takes the role from the old one (location_update does it).
+        extra_kwargs = {"is_default_receiving": {"validators": []}}
 
 
 class StockLevelSerializer(serializers.ModelSerializer):

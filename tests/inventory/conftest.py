@@ -21,3 +21,23 @@ def a1(in_acme):
 @pytest.fixture
 def b2(in_acme):
     return LocationFactory(code="B2", name="Aisle 2")
+
+
+def logged_in(client, tenant, username: str = "boss"):
+    """`client` signed in as `username` of `tenant`; the session lives in that tenant's schema."""
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(tenant):
+        client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def acme_api(acme, acme_client):
+    return logged_in(acme_client, acme)
+
+
+@pytest.fixture
+def globex_api(globex, globex_client):
+    return logged_in(globex_client, globex)
