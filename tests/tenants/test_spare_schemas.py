@@ -11,6 +11,15 @@ from tenants.services import tenant_create
 from tests.tenants.test_provisioning import schema_shape
 
 
+@pytest.fixture(autouse=True)
+def _empty_spare_pool(db):
+    """Other tests (fleet runs) may leave committed spares; these tests start from none, inside their transaction."""
+    with connection.cursor() as cursor:
+        for spare in SpareSchema.objects.all():
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{spare.schema_name}" CASCADE')
+    SpareSchema.objects.all().delete()
+
+
 def test_refill_builds_spares_identical_to_the_template(db):
     assert schema_template.refill_spare_schemas(target=2) == 2
     spares = list(SpareSchema.objects.values_list("schema_name", flat=True))
