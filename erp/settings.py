@@ -27,7 +27,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 # --- Tenancy (django-tenants) ------------------------------------------------------------------------------------
 # `tenants` precedes `django_tenants` so our `create_tenant` command (fast provisioning) wins over the stock one.
@@ -66,6 +68,8 @@ TENANT_TEMPLATE_SCHEMA = "_tenant_template"
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 # `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see tenants.fleet.executors.
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
+# Where `tenant_archive` writes a tenant's backup before dropping its schema.
+TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )
@@ -167,6 +171,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# --- Orders ------------------------------------------------------------------------------------------------------
+# A purchase line may be received up to this percentage above its ordered quantity (0: never more than ordered).
+# A decimal string, e.g. "2.5"; orders.services reads it as a Decimal.
+ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT = env.str("ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT", default="0")
 
 # --- Logging: every record carries the tenant schema ----------------------------------------------------------------
 LOGGING = {

@@ -12,6 +12,8 @@ def public_home(request: HttpRequest) -> HttpResponse:
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "tenants/tenant_home.html", {})
     return render(request, "tenants/tenant_home.html", {"user_count": get_user_model().objects.count()})
 
 
