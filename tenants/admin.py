@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from tenants.models import Domain, FleetMigrationRecord, FleetMigrationRun, SchemaTemplate, Tenant
+from tenants.models import (
+    Domain,
+    FleetMigrationRecord,
+    FleetMigrationRun,
+    SchemaTemplate,
+    Tenant,
+    TenantArchive,
+    TenantAuditEvent,
+)
 
 
 class DomainInline(admin.TabularInline):
@@ -73,3 +81,33 @@ class FleetMigrationRecordAdmin(ReadOnlyAdmin):
     list_filter = ["status", "method"]
     search_fields = ["schema_name", "error"]
     list_select_related = ["run"]
+
+
+@admin.register(TenantAuditEvent)
+class TenantAuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "tenant_slug", "action", "actor", "details"]
+    list_filter = ["action"]
+    search_fields = ["tenant_slug", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(TenantArchive)
+class TenantArchiveAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "tenant_slug", "location", "size_bytes", "sha256"]
+    search_fields = ["tenant_slug", "location"]
+
+
+class TenantArchiveInline(admin.TabularInline):
+    """Backups and archives of the tenant; for an archived tenant the newest one is where its data lives."""
+
+    model = TenantArchive
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "location", "size_bytes", "sha256"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+TenantAdmin.inlines = [*TenantAdmin.inlines, TenantArchiveInline]
