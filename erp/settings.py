@@ -70,8 +70,6 @@ TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.
 TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
-# Where `tenant_archive` writes a tenant's backup before dropping its schema.
-TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )
