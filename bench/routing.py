@@ -5,8 +5,10 @@
 Uses its own database (erp_bench_routing) and provisions 3 tenants. Two gunicorn servers run the same code, view,
 database and worker count: one with tenancy (hosts rotating over the 3 tenants), one with tenancy removed
 (bench/settings_notenancy.py: no routing middleware, search path fixed). Rounds alternate between them; the
-script prints the median requests/s of each and their ratio (goal >= 0.95). The load is bounded: a fixed number
-of client threads on loopback for a fixed time.
+script prints the median requests/s of each and their ratio (goal >= 0.95). The view is the signed-in home page:
+each request loads its session and user and counts the tenant's users, all in the tenant's schema (each host sends
+the session cookie of a user of that tenant). The load is bounded: a fixed number of client threads on loopback for
+a fixed time.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
     raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
 
 
-def load(port: int, hosts: list[str], seconds: float, clients: int) -> tuple[float, int]:
+def load(port: int, hosts: list[tuple[str, str]], seconds: float, clients: int) -> tuple[float, int]:
     """Requests/s over `seconds` with `clients` threads, and how many responses were not 200."""
     stop_at = time.monotonic() + seconds
     counts = [0] * clients
@@ -73,12 +75,13 @@ def load(port: int, hosts: list[str], seconds: float, clients: int) -> tuple[flo
         i = index
         while time.monotonic() < stop_at:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", VIEW, headers={"Host": hosts[i % len(hosts)]})
+            host, session_key = hosts[i % len(hosts)]
+            connection.request("GET", VIEW, headers={"Host": host, "Cookie": f"sessionid={session_key}"})
             response = connection.getresponse()
-            response.read()
+            body = response.read()
             connection.close()
             counts[index] += 1
-            errors[index] += response.status != 200
+            errors[index] += response.status != 200 or b"Signed in as" not in body
             i += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -101,16 +104,35 @@ def main() -> None:
     url = use_private_database(DB_NAME)
     setup_django()
     from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
+    from django_tenants.utils import tenant_context
 
     from tenants.services import schema_name_for, tenant_create
+
+    def signed_in_session(tenant) -> str:
+        with tenant_context(tenant):
+            user = get_user_model().objects.create_user(username="bench", password=None)
+            session = SessionStore()
+            session.update(
+                {
+                    "_auth_user_id": str(user.pk),
+                    "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                    "_auth_user_hash": user.get_session_auth_hash(),
+                }
+            )
+            session.create()
+            return session.session_key
 
     servers: list[subprocess.Popen] = []
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        sessions = {}
         for slug in TENANTS:
-            tenant_create(slug=slug, name=slug, admin_email=f"admin@{slug}.test")
+            tenant = tenant_create(slug=slug, name=slug, admin_email=f"admin@{slug}.test").tenant
+            sessions[slug] = signed_in_session(tenant)
         connection.close()
 
         base_env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO / "bench")}
@@ -129,8 +151,8 @@ def main() -> None:
                 },
             )
         )
-        tenant_hosts = [f"{slug}.{settings.BASE_DOMAIN}" for slug in TENANTS]
-        plain_hosts = ["plain.example"]
+        tenant_hosts = [(f"{slug}.{settings.BASE_DOMAIN}", sessions[slug]) for slug in TENANTS]
+        plain_hosts = [("plain.example", sessions[TENANTS[0]])]
         load(tenancy_port, tenant_hosts, 1.5, args.clients)  # warm-up: imports, connections, routing cache
         load(plain_port, plain_hosts, 1.5, args.clients)
 
@@ -139,7 +161,7 @@ def main() -> None:
             for name, port, hosts in (("tenancy", tenancy_port, tenant_hosts), ("plain", plain_port, plain_hosts)):
                 rate, errors = load(port, hosts, args.seconds, args.clients)
                 if errors:
-                    raise SystemExit(f"{name}: {errors} responses were not 200")
+                    raise SystemExit(f"{name}: {errors} responses were not a signed-in 200")
                 results[name].append(rate)
                 print(f"  {name:<8} {rate:8.1f} req/s")
         tenancy, plain = median(results["tenancy"]), median(results["plain"])
