@@ -770,7 +770,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import environ
 
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-    signal.signal(signal.SIGTERM, _raise_system_exit)  # unwind (and stop what we started) on SIGTERM too
+    # Unwind, stopping what we started, on Ctrl-C and SIGTERM alike; also when started with SIGINT ignored (a
+    # background job of a script), which would otherwise leave no way to interrupt start-up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_system_exit)
     try:
         if args.command == "exec":
             cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
