@@ -592,6 +592,8 @@ def command_exec(argv: Sequence[str]) -> int:
     """Run argv with the services' URLs in its environment; returns its exit code."""
     if not argv:
         raise ServiceError("usage: python -m erp.localservices exec -- CMD [ARGS...]")
+    if shutil.which(argv[0]) is None:  # say so before starting servers for nothing
+        raise ServiceError(f"command not found: {argv[0]}")
     with local_services() as urls:
         try:
             process = subprocess.Popen(list(argv), env={**os.environ, **urls}, preexec_fn=_die_with_parent)
