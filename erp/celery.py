@@ -10,3 +10,4 @@ from tenant_schemas_celery.app import CeleryApp
 app = CeleryApp("erp", task_cls="tenants.tasks:TenantBoundTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["tenants.fleet"], related_name="jobs")  # fan-out jobs (tenants.fleet.jobs)

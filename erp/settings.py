@@ -147,6 +147,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="erp")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# Fan-out jobs (tenants.fleet.jobs): one queue per plan tier, <prefix>.free|standard|premium, and at most
+# FLEET_TENANT_CONCURRENCY worker slots held by one tenant's fleet tasks at once (a slot expires after FLEET_SLOT_TTL).
+FLEET_QUEUE_PREFIX = env("FLEET_QUEUE_PREFIX", default="fleet")
+FLEET_TENANT_CONCURRENCY = env.int("FLEET_TENANT_CONCURRENCY", default=1)
+FLEET_SLOT_TTL = env.int("FLEET_SLOT_TTL", default=900)
 
 # --- REST framework ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

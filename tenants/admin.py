@@ -2,12 +2,15 @@ from django.contrib import admin
 
 from tenants.models import (
     Domain,
+    FanOutResult,
+    FanOutRun,
     FleetMigrationRecord,
     FleetMigrationRun,
     SchemaTemplate,
     Tenant,
     TenantArchive,
     TenantAuditEvent,
+    TenantReportRow,
 )
 
 
@@ -111,3 +114,59 @@ class TenantArchiveInline(admin.TabularInline):
 
 
 TenantAdmin.inlines = [*TenantAdmin.inlines, TenantArchiveInline]
+
+
+class FanOutResultInline(admin.TabularInline):
+    model = FanOutResult
+    extra = 0
+    can_delete = False
+    fields = ["tenant", "status", "queue", "attempts", "started_at", "finished_at", "result", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FanOutRun)
+class FanOutRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "job", "started_at", "tenant_count", "outcome", "actor"]
+    list_filter = ["job"]
+    inlines = [FanOutResultInline]
+
+    @admin.display(description="results")
+    def outcome(self, obj: FanOutRun) -> str:
+        counts: dict[str, int] = {}
+        for status in obj.results.values_list("status", flat=True):
+            counts[status] = counts.get(status, 0) + 1
+        return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+@admin.register(TenantReportRow)
+class TenantReportRowAdmin(ReadOnlyAdmin):
+    """The cross-tenant ops report (refreshed by `manage.py fleet_report` or the `tenant_stats` fan-out job)."""
+
+    list_display = ["tenant", "plan", "status", "users", "items", "schema_size", "last_activity", "collected_at"]
+    list_filter = ["tenant__plan", "tenant__status"]
+    search_fields = ["tenant__slug", "tenant__name"]
+    list_select_related = ["tenant"]
+    ordering = ["tenant__slug"]
+
+    @admin.display(ordering="tenant__plan")
+    def plan(self, obj: TenantReportRow) -> str:
+        return obj.tenant.plan
+
+    @admin.display(ordering="tenant__status")
+    def status(self, obj: TenantReportRow) -> str:
+        return obj.tenant.status
+
+    @admin.display()
+    def users(self, obj: TenantReportRow):
+        return obj.metrics.get("users")
+
+    @admin.display()
+    def items(self, obj: TenantReportRow):
+        return obj.metrics.get("items")
+
+    @admin.display(description="schema size", ordering="schema_bytes")
+    def schema_size(self, obj: TenantReportRow) -> str:
+        return f"{obj.schema_bytes / 1_048_576:.1f} MB"
