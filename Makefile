@@ -43,4 +43,4 @@ format: install
 
 clean-data:
 	$(PY) -m erp.localservices stop || true
-	rm -rf .data
+	rm -rf .data $$([ "$$(id -u)" = 0 ] && echo /var/lib/erp-embedded/data)
