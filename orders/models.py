@@ -1,0 +1,296 @@
+"""Customers and suppliers, sales orders with their shipments, purchase orders with their receipts.
+
+Quantities on order lines (reserved, shipped, received) change only through `orders.services`, in the same
+transaction as the inventory service call (reservation or stock move) that explains the change. The database
+CHECKs stand behind the service rules: a line never ships more than it orders, never reserves more than is open.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from inventory.models import QUANTITY, Item, Location, StockMove
+
+MONEY = {"max_digits": 18, "decimal_places": 4}
+ZERO = Decimal("0")
+
+
+class Partner(models.Model):
+    """A company we sell to (customer), buy from (supplier), or both."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    is_customer = models.BooleanField("customer", default=False)
+    is_supplier = models.BooleanField("supplier", default=False)
+    contact_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    address = models.TextField(blank=True)
+    default_lead_time_days = models.PositiveIntegerField(
+        default=0, help_text="Supplier lead time: a purchase line without an expected date is due this many days out."
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_customer=True) | Q(is_supplier=True), name="orders_partner_customer_or_supplier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SalesOrder(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        CONFIRMED = "confirmed", "Confirmed"
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
+
+    customer = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="sales_orders")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="ship from",
+        help_text="Stock is reserved at and shipped from this location.",
+    )
+    customer_reference = models.CharField(max_length=100, blank=True, help_text="The customer's own order number.")
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully shipped or cancelled.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="orders_so_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"SO-{self.pk:05d}" if self.pk else "SO-new"
+
+
+class SalesOrderLine(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    unit_price = models.DecimalField(**MONEY)
+    promised_date = models.DateField()
+    reserved_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_soline_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orders_soline_unit_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=F("quantity")),
+                name="orders_soline_shipped_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_quantity__gte=0, reserved_quantity__lte=F("quantity") - F("shipped_quantity")),
+                name="orders_soline_reserved_within_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return self.quantity - self.shipped_quantity
+
+
+class Shipment(models.Model):
+    """Goods leaving for the customer: one shipment stock move per line, posted together."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the delivery note or tracking number.")
+    shipped_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-shipped_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"SH-{self.pk:05d}" if self.pk else "SH-new"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="lines")
+    order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = models.DecimalField(**QUANTITY)
+    move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["shipment_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_shipmentline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="orders_shipmentline_once_per_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
+
+
+class PurchaseOrder(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
+        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.SENT, Status.PARTIALLY_RECEIVED)
+
+    supplier = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="purchase_orders")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    supplier_reference = models.CharField(max_length=100, blank=True, help_text="The supplier's confirmation number.")
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully received or cancelled.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="orders_po_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"PO-{self.pk:05d}" if self.pk else "PO-new"
+
+
+class PurchaseOrderLine(models.Model):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    unit_cost = models.DecimalField(**MONEY)
+    expected_date = models.DateField()
+    # No upper bound in the database: ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT may allow receiving a little more.
+    received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_poline_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="orders_poline_unit_cost_gte_0"),
+            models.CheckConstraint(condition=Q(received_quantity__gte=0), name="orders_poline_received_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
+
+    @property
+    def open_quantity(self) -> Decimal:
+        return max(self.quantity - self.received_quantity, ZERO)
+
+
+class Receipt(models.Model):
+    """Goods arriving from the supplier into one location: one receipt stock move per line, posted together."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
+    received_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"RC-{self.pk:05d}" if self.pk else "RC-new"
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="lines")
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    quantity = models.DecimalField(**QUANTITY)
+    move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["receipt_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_receiptline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["receipt", "order_line"], name="orders_receiptline_once_per_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
+
+
+class OrderEvent(models.Model):
+    """Audit trail: who did what to which order, and when."""
+
+    sales_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(max_length=32)
+    detail = models.CharField(max_length=500, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sales_order__isnull=False, purchase_order__isnull=True)
+                | Q(sales_order__isnull=True, purchase_order__isnull=False),
+                name="orders_orderevent_one_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.sales_order_id or self.purchase_order_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API POST sent with an `Idempotency-Key` header, replayed to retries of it.
+
+    Lives in the tenant schema, so a key is unique per tenant. The fingerprint (method, path, user, body) tells a
+    retry from a different request that reuses the key.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,217 @@
+"""Reads of orders: open demand and supply for material requirements, the dashboard and the lateness reports."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders.models import (
+    Partner,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReceiptLine,
+    SalesOrder,
+    SalesOrderLine,
+)
+
+ZERO = Decimal(0)
+_DEC = DecimalField(max_digits=36, decimal_places=8)
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    """An item needed (demand) or arriving (supply) by a date; `source` names the order, e.g. "SO-00012"."""
+
+    item_id: int
+    quantity: Decimal
+    due_date: datetime.date
+    source: str
+
+
+# --- Demand and supply ---------------------------------------------------------------------------------------------
+def open_sales_lines() -> QuerySet[SalesOrderLine]:
+    """Lines of confirmed and partially shipped orders that still have something to ship."""
+    return (
+        SalesOrderLine.objects.filter(order__status__in=SalesOrder.OPEN_STATUSES, shipped_quantity__lt=F("quantity"))
+        .annotate(open_qty=F("quantity") - F("shipped_quantity"))
+        .select_related("order", "order__customer", "item")
+    )
+
+
+def open_purchase_lines() -> QuerySet[PurchaseOrderLine]:
+    """Lines of sent and partially received orders that still expect goods."""
+    return (
+        PurchaseOrderLine.objects.filter(
+            order__status__in=PurchaseOrder.OPEN_STATUSES, received_quantity__lt=F("quantity")
+        )
+        .annotate(open_qty=F("quantity") - F("received_quantity"))
+        .select_related("order", "order__supplier", "item")
+    )
+
+
+def open_sales_demand() -> list[OpenLine]:
+    """Demand for material requirements: what confirmed orders still have to ship and have not reserved yet,
+    due on the promised date. Reserved stock is already set aside, so it is not demand on free stock; drafts are
+    not commitments and count for nothing.
+    """
+    lines = (
+        open_sales_lines()
+        .annotate(unreserved=F("quantity") - F("shipped_quantity") - F("reserved_quantity"))
+        .filter(unreserved__gt=0)
+        .order_by("promised_date", "pk")
+        .values_list("item_id", "unreserved", "promised_date", "order_id")
+    )
+    return [OpenLine(item, qty, due, f"SO-{order:05d}") for item, qty, due, order in lines]
+
+
+def open_purchase_supply() -> list[OpenLine]:
+    """Supply for material requirements: what sent purchase orders still have to deliver, due on the expected date."""
+    lines = (
+        open_purchase_lines()
+        .order_by("expected_date", "pk")
+        .values_list("item_id", "open_qty", "expected_date", "order_id")
+    )
+    return [OpenLine(item, qty, due, f"PO-{order:05d}") for item, qty, due, order in lines]
+
+
+def on_order_quantities(item_ids: Collection[int]) -> dict[int, Decimal]:
+    """Inventory's supply hook (reorder report): open purchase quantity per item."""
+    rows = (
+        PurchaseOrderLine.objects.filter(
+            item_id__in=list(item_ids),
+            order__status__in=PurchaseOrder.OPEN_STATUSES,
+            received_quantity__lt=F("quantity"),
+        )
+        .values("item_id")
+        .annotate(total=Sum(F("quantity") - F("received_quantity")))
+    )
+    return {row["item_id"]: row["total"] for row in rows}
+
+
+# --- Dashboard -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dashboard:
+    sales_counts: dict[str, int]  # status -> number of orders
+    purchase_counts: dict[str, int]
+    open_sales_value: Decimal  # open (unshipped) quantity x unit price over open orders
+    open_purchase_value: Decimal  # open (unreceived) quantity x unit cost over open orders
+    sales_due_this_week: int  # open sales lines promised from today to 6 days ahead
+    purchases_due_this_week: int
+    late_sales_lines: int
+    late_purchase_lines: int
+
+
+def _counts(model: type[SalesOrder] | type[PurchaseOrder]) -> dict[str, int]:
+    counts = dict.fromkeys(model.Status.values, 0)
+    counts.update(dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by()))
+    return counts
+
+
+def dashboard(*, today: datetime.date | None = None) -> Dashboard:
+    """Open orders at a glance: counts per status, open value, lines due in the coming week and lines late."""
+    today = today or timezone.localdate()
+    week_end = today + datetime.timedelta(days=6)
+    sales = open_sales_lines().aggregate(
+        value=Coalesce(Sum(ExpressionWrapper(F("open_qty") * F("unit_price"), output_field=_DEC)), Value(ZERO)),
+        due=Count("pk", filter=Q(promised_date__range=(today, week_end))),
+        late=Count("pk", filter=Q(promised_date__lt=today)),
+    )
+    purchases = open_purchase_lines().aggregate(
+        value=Coalesce(Sum(ExpressionWrapper(F("open_qty") * F("unit_cost"), output_field=_DEC)), Value(ZERO)),
+        due=Count("pk", filter=Q(expected_date__range=(today, week_end))),
+        late=Count("pk", filter=Q(expected_date__lt=today)),
+    )
+    return Dashboard(
+        sales_counts=_counts(SalesOrder),
+        purchase_counts=_counts(PurchaseOrder),
+        open_sales_value=sales["value"].quantize(Decimal("0.01")),
+        open_purchase_value=purchases["value"].quantize(Decimal("0.01")),
+        sales_due_this_week=sales["due"],
+        purchases_due_this_week=purchases["due"],
+        late_sales_lines=sales["late"],
+        late_purchase_lines=purchases["late"],
+    )
+
+
+# --- Lateness ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LateShipment:
+    line: SalesOrderLine
+    open_quantity: Decimal
+    days_late: int
+
+
+def late_shipments(*, today: datetime.date | None = None, customer: Partner | None = None) -> list[LateShipment]:
+    """Open sales lines whose promised date has passed, most late first."""
+    today = today or timezone.localdate()
+    lines = open_sales_lines().filter(promised_date__lt=today).order_by("promised_date", "order_id", "pk")
+    if customer is not None:
+        lines = lines.filter(order__customer=customer)
+    return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
+
+
+def late_sales_order_ids(*, today: datetime.date | None = None) -> QuerySet:
+    """Ids of open sales orders with at least one line past its promised date (for list filters)."""
+    today = today or timezone.localdate()
+    return open_sales_lines().filter(promised_date__lt=today).values("order_id")
+
+
+def late_purchase_order_ids(*, today: datetime.date | None = None) -> QuerySet:
+    today = today or timezone.localdate()
+    return open_purchase_lines().filter(expected_date__lt=today).values("order_id")
+
+
+@dataclass(frozen=True)
+class SupplierLateness:
+    supplier: Partner
+    receipt_lines: int  # lines received so far
+    late_receipt_lines: int  # received after the line's expected date
+    average_days_late: Decimal  # over the late receipt lines
+    open_overdue_lines: int  # still open although the expected date has passed
+
+    @property
+    def on_time_percent(self) -> Decimal:
+        if not self.receipt_lines:
+            return Decimal(100)
+        on_time = self.receipt_lines - self.late_receipt_lines
+        return (Decimal(100) * on_time / self.receipt_lines).quantize(Decimal("0.1"))
+
+
+def supplier_lateness(*, today: datetime.date | None = None) -> list[SupplierLateness]:
+    """Per supplier: how many receipt lines came after their expected date and by how many days on average,
+    and how many open lines are already overdue. Suppliers with neither receipts nor open lines are left out.
+    """
+    today = today or timezone.localdate()
+    stats: dict[int, list] = {}
+    receipts = ReceiptLine.objects.values_list(
+        "receipt__order__supplier_id", "receipt__received_at", "order_line__expected_date"
+    )
+    for supplier_id, received_at, expected in receipts:
+        entry = stats.setdefault(supplier_id, [0, 0, 0, 0])
+        entry[0] += 1
+        days = (timezone.localdate(received_at) - expected).days
+        if days > 0:
+            entry[1] += 1
+            entry[2] += days
+    overdue = (
+        open_purchase_lines()
+        .filter(expected_date__lt=today)
+        .values("order__supplier_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in overdue:
+        stats.setdefault(row["order__supplier_id"], [0, 0, 0, 0])[3] = row["n"]
+    suppliers = Partner.objects.in_bulk(list(stats))
+    report = []
+    for supplier_id, (count, late, days, open_late) in stats.items():
+        average = (Decimal(days) / late).quantize(Decimal("0.1")) if late else Decimal(0)
+        report.append(SupplierLateness(suppliers[supplier_id], count, late, average, open_late))
+    report.sort(key=lambda row: (-row.late_receipt_lines - row.open_overdue_lines, row.supplier.code))
+    return report

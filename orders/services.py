@@ -1,0 +1,508 @@
+"""Every write to orders: partners, sales orders and shipments, purchase orders and receipts.
+
+Stock changes go through inventory's services (reserve, unreserve, issue, receive) in the same transaction as the
+order rows that explain them. A transition first locks its order row (SELECT ... FOR UPDATE), so two shipments or
+receipts of one order run one after the other and the second sees what the first did; the stock level rows the
+transition touches are then locked in primary-key order (inventory's rule), so transitions of different orders
+never deadlock. Each transition has a guard that says why it is not allowed, and leaves an `OrderEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from erp.errors import DomainError
+from inventory import services as inventory
+from inventory.models import Item, Location, StockLevel, StockMove
+from inventory.selectors import default_receiving_location
+from orders.models import (
+    OrderEvent,
+    Partner,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    ReceiptLine,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+    ShipmentLine,
+)
+
+User = AbstractBaseUser | None
+ZERO = Decimal(0)
+MONEY_PLACES = 4
+
+
+# --- Domain errors -------------------------------------------------------------------------------------------------
+class OrderError(DomainError):
+    pass
+
+
+class InvalidTransition(OrderError):
+    pass
+
+
+class InvalidOrderLine(OrderError):
+    pass
+
+
+class OverShipment(OrderError):
+    pass
+
+
+class OverReceipt(OrderError):
+    pass
+
+
+# --- Helpers -------------------------------------------------------------------------------------------------------
+def _actor(user: User) -> AbstractBaseUser | None:
+    return user if user is not None and user.is_authenticated else None
+
+
+def _event(order: SalesOrder | PurchaseOrder, action: str, user: User, detail: str = "") -> None:
+    link = {"sales_order": order} if isinstance(order, SalesOrder) else {"purchase_order": order}
+    OrderEvent.objects.create(action=action, detail=detail[:500], user=_actor(user), **link)
+
+
+def _money(value: object, *, field: str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidOrderLine(f"{field} is required", field=field)
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidOrderLine(f"{field} {value!r} is not a number", field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidOrderLine(f"{field} must be zero or more, got {value}", field=field)
+    if amount >= inventory.MAX_QUANTITY or amount != amount.quantize(Decimal(1).scaleb(-MONEY_PLACES)):
+        raise InvalidOrderLine(
+            f"{field} {amount} needs at most {MONEY_PLACES} decimal places and 14 digits", field=field
+        )
+    return amount
+
+
+def _date(value: object, *, field: str) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidOrderLine(f"{field} {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def _check_item(item: object, *, where: str) -> Item:
+    if not isinstance(item, Item) or item.pk is None:
+        raise InvalidOrderLine(f"{where}: item is required", field="lines")
+    if not item.is_active:
+        raise InvalidOrderLine(f"{where}: item {item.sku} is inactive", field="lines")
+    return item
+
+
+def _line_quantity(value: object, *, where: str) -> Decimal:
+    try:
+        return inventory.parse_quantity(value)
+    except DomainError as exc:
+        raise InvalidOrderLine(f"{where}: {exc.message}", field="lines") from None
+
+
+def _lock_levels(pairs: Iterable[tuple[int, int]]) -> None:
+    """Lock the level rows of (item_id, location_id) pairs in primary-key order, before inventory re-locks them."""
+    pairs = set(pairs)
+    if not pairs:
+        return
+    item_ids = {item_id for item_id, _ in pairs}
+    location_ids = {location_id for _, location_id in pairs}
+    list(
+        StockLevel.objects.select_for_update()
+        .filter(item_id__in=item_ids, location_id__in=location_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- Partners ------------------------------------------------------------------------------------------------------
+_PARTNER_FIELDS = {
+    "code",
+    "name",
+    "is_customer",
+    "is_supplier",
+    "contact_name",
+    "email",
+    "phone",
+    "address",
+    "default_lead_time_days",
+    "is_active",
+}
+
+
+def partner_create(*, code: str, name: str, user: User, **fields: object) -> Partner:
+    """A new customer and/or supplier; the code is unique within the tenant."""
+    return partner_update(partner=Partner(), user=user, code=code, name=name, **fields)
+
+
+def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner:
+    unknown = set(fields) - _PARTNER_FIELDS
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on Partner")
+    for name, value in fields.items():
+        setattr(partner, name, value.strip() if isinstance(value, str) and name in {"code", "name"} else value)
+    if not partner.is_customer and not partner.is_supplier:
+        raise OrderError("a partner is a customer, a supplier or both: tick at least one", field="is_customer")
+    with transaction.atomic():
+        partner.full_clean()
+        partner.save()
+    return partner
+
+
+# --- Sales orders --------------------------------------------------------------------------------------------------
+def sales_order_create(
+    *,
+    customer: Partner,
+    lines: Iterable[Mapping[str, object]],
+    user: User,
+    location: Location | None = None,
+    customer_reference: str = "",
+    notes: str = "",
+) -> SalesOrder:
+    """A draft sales order. Each line: item, quantity (> 0), unit_price (>= 0), promised_date.
+
+    Stock is reserved at and shipped from `location`, by default the tenant's default receiving location.
+    """
+    if not customer.is_customer or not customer.is_active:
+        raise OrderError(f"{customer.code} is not an active customer", field="customer")
+    location = location or default_receiving_location()
+    if location is None:
+        raise OrderError("choose the location to ship from (there is no default location)", field="location")
+    if not location.is_active:
+        raise OrderError(f"location {location.code} is inactive; choose another", field="location")
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        where = f"line {number}"
+        rows.append(
+            SalesOrderLine(
+                item=_check_item(line.get("item"), where=where),
+                quantity=_line_quantity(line.get("quantity"), where=where),
+                unit_price=_money(line.get("unit_price"), field=f"{where}: unit_price"),
+                promised_date=_date(line.get("promised_date"), field=f"{where}: promised_date"),
+            )
+        )
+    if not rows:
+        raise InvalidOrderLine("an order needs at least one line", field="lines")
+    with transaction.atomic():
+        order = SalesOrder.objects.create(
+            customer=customer,
+            location=location,
+            customer_reference=customer_reference.strip(),
+            notes=notes,
+            created_by=_actor(user),
+        )
+        for row in rows:
+            row.order = order
+        SalesOrderLine.objects.bulk_create(rows)
+        _event(order, "created", user, f"{len(rows)} line(s)")
+    return order
+
+
+def _locked_sales_order(order: SalesOrder) -> SalesOrder:
+    locked = SalesOrder.objects.select_for_update().select_related("location").filter(pk=order.pk).first()
+    if locked is None:
+        raise OrderError(f"sales order {order.number} does not exist")
+    return locked
+
+
+def sales_order_confirm(*, order: SalesOrder, user: User) -> SalesOrder:
+    """Draft -> confirmed: reserve what is available of each line at the order's location.
+
+    What cannot be reserved now stays open as demand for material requirements.
+    """
+    with transaction.atomic():
+        order = _locked_sales_order(order)
+        if order.status != SalesOrder.Status.DRAFT:
+            raise InvalidTransition(
+                f"sales order {order.number} is {order.get_status_display().lower()}; only a draft can be confirmed"
+            )
+        lines = list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
+        _lock_levels((line.item_id, order.location_id) for line in lines)
+        reserved_total = ZERO
+        for line in lines:
+            level = StockLevel.objects.filter(item_id=line.item_id, location_id=order.location_id).first()
+            available = level.available if level is not None else ZERO
+            take = min(available, line.open_quantity - line.reserved_quantity)
+            if take > 0 and line.item.is_active:
+                inventory.stock_reserve(
+                    item=line.item, location=order.location, quantity=take, user=user, reference=order.number
+                )
+                line.reserved_quantity += take
+                line.save(update_fields=["reserved_quantity"])
+                reserved_total += take
+        order.status = SalesOrder.Status.CONFIRMED
+        order.confirmed_at = timezone.now()
+        order.save(update_fields=["status", "confirmed_at"])
+        _event(order, "confirmed", user, f"reserved {reserved_total.normalize():f}")
+    return order
+
+
+def sales_order_cancel(*, order: SalesOrder, user: User, reason: str = "") -> SalesOrder:
+    """Cancel a draft, confirmed or partially shipped order; its reservations are released, shipments stay."""
+    with transaction.atomic():
+        order = _locked_sales_order(order)
+        if order.status in (SalesOrder.Status.SHIPPED, SalesOrder.Status.CANCELLED):
+            raise InvalidTransition(
+                f"sales order {order.number} is {order.get_status_display().lower()}; it cannot be cancelled"
+            )
+        lines = list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
+        _lock_levels((line.item_id, order.location_id) for line in lines if line.reserved_quantity > 0)
+        for line in lines:
+            if line.reserved_quantity > 0:
+                inventory.stock_unreserve(
+                    item=line.item,
+                    location=order.location,
+                    quantity=line.reserved_quantity,
+                    user=user,
+                    reference=f"{order.number} cancelled",
+                )
+                line.reserved_quantity = ZERO
+                line.save(update_fields=["reserved_quantity"])
+        order.status = SalesOrder.Status.CANCELLED
+        order.closed_at = timezone.now()
+        order.save(update_fields=["status", "closed_at"])
+        _event(order, "cancelled", user, reason)
+    return order
+
+
+def _requested(
+    lines: Iterable[Mapping[str, object]], valid: Mapping[int, Model], order_number: str
+) -> list[tuple[Model, Decimal]]:
+    """[(order line, quantity)] from [{line, quantity}]: each line of this order at most once."""
+    requested: list[tuple[Model, Decimal]] = []
+    seen: set[int] = set()
+    for number, entry in enumerate(lines, start=1):
+        line = entry.get("line")
+        line_id = getattr(line, "pk", line)
+        where = f"line {number}"
+        if line_id not in valid:
+            raise InvalidOrderLine(f"{where}: not a line of order {order_number}", field="lines")
+        if line_id in seen:
+            raise InvalidOrderLine(f"{where}: order line #{line_id} is listed twice", field="lines")
+        seen.add(line_id)
+        requested.append((valid[line_id], _line_quantity(entry.get("quantity"), where=where)))
+    if not requested:
+        raise InvalidOrderLine("list at least one line and its quantity", field="lines")
+    return requested
+
+
+def shipment_create(
+    *, order: SalesOrder, lines: Iterable[Mapping[str, object]], user: User, reference: str = ""
+) -> Shipment:
+    """Ship some or all open quantities of a confirmed order: one shipment move per line, all or nothing.
+
+    A line ships its own reservation first, then available stock at the order's location. Shipping more than is
+    open on a line, or more than is there, is refused and nothing is written.
+    """
+    lines = list(lines)
+    with transaction.atomic():
+        order = _locked_sales_order(order)
+        if order.status not in SalesOrder.OPEN_STATUSES:
+            raise InvalidTransition(
+                f"sales order {order.number} is {order.get_status_display().lower()}; "
+                "only a confirmed or partially shipped order can ship"
+            )
+        order_lines = {
+            line.pk: line for line in order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk")
+        }
+        requested = _requested(lines, order_lines, order.number)
+        for line, quantity in requested:
+            if quantity > line.open_quantity:
+                raise OverShipment(
+                    f"item {line.item.sku}: {line.open_quantity.normalize():f} still to ship on {order.number}, "
+                    f"{quantity.normalize():f} asked",
+                    field="lines",
+                )
+        _lock_levels((line.item_id, order.location_id) for line, _ in requested)
+        shipment = Shipment.objects.create(order=order, reference=reference.strip(), created_by=_actor(user))
+        ref = f"{order.number} {shipment}"
+        for line, quantity in requested:
+            from_reservation = min(quantity, line.reserved_quantity)
+            if from_reservation > 0:
+                inventory.stock_unreserve(
+                    item=line.item, location=order.location, quantity=from_reservation, user=user, reference=ref
+                )
+            move = inventory.stock_issue(
+                item=line.item,
+                location=order.location,
+                quantity=quantity,
+                user=user,
+                reason=StockMove.Reason.SHIPMENT,
+                reference=ref,
+                source=shipment,
+            )
+            ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=quantity, move=move)
+            line.shipped_quantity += quantity
+            line.reserved_quantity -= from_reservation
+            line.save(update_fields=["shipped_quantity", "reserved_quantity"])
+        if all(line.open_quantity == 0 for line in order_lines.values()):
+            order.status = SalesOrder.Status.SHIPPED
+            order.closed_at = timezone.now()
+        else:
+            order.status = SalesOrder.Status.PARTIALLY_SHIPPED
+        order.save(update_fields=["status", "closed_at"])
+        _event(order, "shipped", user, f"{shipment}: {len(requested)} line(s)")
+    return shipment
+
+
+# --- Purchase orders -----------------------------------------------------------------------------------------------
+def purchase_order_create(
+    *,
+    supplier: Partner,
+    lines: Iterable[Mapping[str, object]],
+    user: User,
+    supplier_reference: str = "",
+    notes: str = "",
+) -> PurchaseOrder:
+    """A draft purchase order. Each line: item, quantity (> 0), unit_cost (>= 0), expected_date (default: today
+    plus the supplier's lead time).
+    """
+    if not supplier.is_supplier or not supplier.is_active:
+        raise OrderError(f"{supplier.code} is not an active supplier", field="supplier")
+    default_date = timezone.localdate() + datetime.timedelta(days=supplier.default_lead_time_days)
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        where = f"line {number}"
+        expected = line.get("expected_date")
+        rows.append(
+            PurchaseOrderLine(
+                item=_check_item(line.get("item"), where=where),
+                quantity=_line_quantity(line.get("quantity"), where=where),
+                unit_cost=_money(line.get("unit_cost"), field=f"{where}: unit_cost"),
+                expected_date=_date(expected, field=f"{where}: expected_date") if expected else default_date,
+            )
+        )
+    if not rows:
+        raise InvalidOrderLine("an order needs at least one line", field="lines")
+    with transaction.atomic():
+        order = PurchaseOrder.objects.create(
+            supplier=supplier, supplier_reference=supplier_reference.strip(), notes=notes, created_by=_actor(user)
+        )
+        for row in rows:
+            row.order = order
+        PurchaseOrderLine.objects.bulk_create(rows)
+        _event(order, "created", user, f"{len(rows)} line(s)")
+    return order
+
+
+def _locked_purchase_order(order: PurchaseOrder) -> PurchaseOrder:
+    locked = PurchaseOrder.objects.select_for_update().filter(pk=order.pk).first()
+    if locked is None:
+        raise OrderError(f"purchase order {order.number} does not exist")
+    return locked
+
+
+def purchase_order_send(*, order: PurchaseOrder, user: User) -> PurchaseOrder:
+    """Draft -> sent: the order is with the supplier; its open quantities now count as supply on order."""
+    with transaction.atomic():
+        order = _locked_purchase_order(order)
+        if order.status != PurchaseOrder.Status.DRAFT:
+            raise InvalidTransition(
+                f"purchase order {order.number} is {order.get_status_display().lower()}; only a draft can be sent"
+            )
+        order.status = PurchaseOrder.Status.SENT
+        order.sent_at = timezone.now()
+        order.save(update_fields=["status", "sent_at"])
+        _event(order, "sent", user)
+    return order
+
+
+def purchase_order_cancel(*, order: PurchaseOrder, user: User, reason: str = "") -> PurchaseOrder:
+    """Cancel a draft, sent or partially received order: nothing more is expected; receipts stay."""
+    with transaction.atomic():
+        order = _locked_purchase_order(order)
+        if order.status in (PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED):
+            raise InvalidTransition(
+                f"purchase order {order.number} is {order.get_status_display().lower()}; it cannot be cancelled"
+            )
+        order.status = PurchaseOrder.Status.CANCELLED
+        order.closed_at = timezone.now()
+        order.save(update_fields=["status", "closed_at"])
+        _event(order, "cancelled", user, reason)
+    return order
+
+
+def over_receipt_tolerance() -> Decimal:
+    """ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT as a Decimal percentage (0 when unset)."""
+    value = getattr(settings, "ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT", 0) or 0
+    tolerance = Decimal(str(value))
+    if not tolerance.is_finite() or tolerance < 0:
+        raise ValueError(f"ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT must be zero or more, not {value!r}")
+    return tolerance
+
+
+def receipt_create(
+    *,
+    order: PurchaseOrder,
+    lines: Iterable[Mapping[str, object]],
+    user: User,
+    location: Location | None = None,
+    reference: str = "",
+) -> Receipt:
+    """Receive some or all open quantities of a sent order into `location` (default: the receiving location).
+
+    One receipt move per line, all or nothing. A line may receive more than ordered only within
+    ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT; the order is received when every line has its ordered quantity.
+    """
+    lines = list(lines)
+    location = location or default_receiving_location()
+    if location is None:
+        raise OrderError(
+            "choose the location to receive into (there is no default receiving location)", field="location"
+        )
+    tolerance = over_receipt_tolerance()
+    with transaction.atomic():
+        order = _locked_purchase_order(order)
+        if order.status not in PurchaseOrder.OPEN_STATUSES:
+            raise InvalidTransition(
+                f"purchase order {order.number} is {order.get_status_display().lower()}; "
+                "only a sent or partially received order can be received"
+            )
+        order_lines = {
+            line.pk: line for line in order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk")
+        }
+        requested = _requested(lines, order_lines, order.number)
+        for line, quantity in requested:
+            allowed = line.quantity * (1 + tolerance / 100) - line.received_quantity
+            if quantity > allowed:
+                allowance = f" (with the {tolerance.normalize():f}% over-receipt tolerance)" if tolerance else ""
+                raise OverReceipt(
+                    f"item {line.item.sku}: {max(allowed, ZERO).normalize():f} may still be received on "
+                    f"{order.number}{allowance}, {quantity.normalize():f} delivered",
+                    field="lines",
+                )
+        receipt = Receipt.objects.create(
+            order=order, location=location, reference=reference.strip(), created_by=_actor(user)
+        )
+        ref = f"{order.number} {receipt}"
+        for line, quantity in requested:
+            move = inventory.stock_receive(
+                item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=receipt
+            )
+            ReceiptLine.objects.create(receipt=receipt, order_line=line, quantity=quantity, move=move)
+            line.received_quantity += quantity
+            line.save(update_fields=["received_quantity"])
+        if all(line.received_quantity >= line.quantity for line in order_lines.values()):
+            order.status = PurchaseOrder.Status.RECEIVED
+            order.closed_at = timezone.now()
+        else:
+            order.status = PurchaseOrder.Status.PARTIALLY_RECEIVED
+        order.save(update_fields=["status", "closed_at"])
+        _event(order, "received", user, f"{receipt}: {len(requested)} line(s) into {location.code}")
+    return receipt

@@ -1,0 +1,190 @@
+"""Purchase orders through the services: receipts against the ledger, the over-receipt tolerance, refusals."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import StockMove
+from inventory.selectors import ledger_balance
+from orders import services
+from orders.models import PurchaseOrder
+from orders.services import InvalidOrderLine, InvalidTransition, OrderError, OverReceipt
+from tests.orders.factories import CustomerFactory
+from tests.orders.support import level, snapshot
+
+D = Decimal
+
+
+@pytest.fixture
+def order(supplier, bolt, nut, clerk, next_week):
+    """A draft purchase order for 10 bolts and 5 nuts."""
+    return services.purchase_order_create(
+        supplier=supplier,
+        user=clerk,
+        lines=[
+            {"item": bolt, "quantity": 10, "unit_cost": "0.20", "expected_date": next_week},
+            {"item": nut, "quantity": 5, "unit_cost": "0.05", "expected_date": next_week},
+        ],
+    )
+
+
+@pytest.fixture
+def sent(order, clerk):
+    return services.purchase_order_send(order=order, user=clerk)
+
+
+def lines_of(order):
+    return list(order.lines.order_by("pk"))
+
+
+def test_expected_date_defaults_to_today_plus_the_suppliers_lead_time(supplier, bolt, today):
+    order = services.purchase_order_create(
+        supplier=supplier, user=None, lines=[{"item": bolt, "quantity": 1, "unit_cost": 1}]
+    )
+    assert order.lines.get().expected_date == today + datetime.timedelta(days=10)
+
+
+def test_full_lifecycle_receives_in_two_receipts_and_matches_the_ledger(sent, bolt, nut, store, receiving, clerk):
+    bolt_line, nut_line = lines_of(sent)
+    first = services.receipt_create(order=sent, user=clerk, location=store, lines=[{"line": bolt_line, "quantity": 4}])
+    sent.refresh_from_db()
+    assert sent.status == PurchaseOrder.Status.PARTIALLY_RECEIVED
+    assert level(bolt, store) == (D(4), D(0))
+
+    second = services.receipt_create(
+        order=sent, user=clerk, lines=[{"line": bolt_line.pk, "quantity": 6}, {"line": nut_line, "quantity": 5}]
+    )
+    sent.refresh_from_db()
+    assert sent.status == PurchaseOrder.Status.RECEIVED and sent.closed_at is not None
+    assert second.location == receiving
+    assert [line.received_quantity for line in lines_of(sent)] == [D(10), D(5)]
+    moves = StockMove.objects.filter(reason=StockMove.Reason.RECEIPT).order_by("pk")
+    assert [(m.item, m.quantity, m.from_location, m.to_location, m.source) for m in moves] == [
+        (bolt, D(4), None, store, first),
+        (bolt, D(6), None, receiving, second),
+        (nut, D(5), None, receiving, second),
+    ]
+    assert level(bolt, receiving) == (D(6), D(0)) and level(nut, receiving) == (D(5), D(0))
+    assert ledger_balance(item=bolt) == D(10)
+
+
+@pytest.mark.parametrize(
+    "status", [PurchaseOrder.Status.DRAFT, PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED]
+)
+def test_receiving_is_refused_unless_the_order_is_sent(order, clerk, status):
+    PurchaseOrder.objects.filter(pk=order.pk).update(status=status)
+    before = snapshot()
+    with pytest.raises(InvalidTransition, match="only a sent or partially received order can be received"):
+        services.receipt_create(order=order, user=clerk, lines=[{"line": lines_of(order)[0], "quantity": 1}])
+    assert snapshot() == before
+
+
+def test_over_receipt_is_refused_without_a_tolerance(sent, clerk):
+    bolt_line = lines_of(sent)[0]
+    services.receipt_create(order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 8}])
+    before = snapshot()
+    with pytest.raises(OverReceipt, match=r"2 may still be received on PO-.*, 3 delivered"):
+        services.receipt_create(order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 3}])
+    assert snapshot() == before
+
+
+def test_over_receipt_within_the_tolerance_is_accepted(sent, clerk, settings):
+    settings.ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT = "10"
+    bolt_line = lines_of(sent)[0]
+    services.receipt_create(order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 11}])
+    bolt_line.refresh_from_db()
+    assert bolt_line.received_quantity == D(11)
+    assert bolt_line.open_quantity == D(0)
+    sent.refresh_from_db()
+    assert sent.status == PurchaseOrder.Status.PARTIALLY_RECEIVED  # the nuts are still open
+
+
+def test_over_receipt_beyond_the_tolerance_is_refused(sent, clerk, settings):
+    settings.ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT = "10"
+    before = snapshot()
+    with pytest.raises(OverReceipt, match=r"11 may still be received .*10% over-receipt tolerance\), 11.5 delivered"):
+        services.receipt_create(order=sent, user=clerk, lines=[{"line": lines_of(sent)[0], "quantity": "11.5"}])
+    assert snapshot() == before
+
+
+def test_a_bad_line_refuses_the_whole_receipt(sent, bolt, clerk):
+    bolt_line, nut_line = lines_of(sent)
+    before = snapshot()
+    with pytest.raises(OverReceipt):
+        services.receipt_create(
+            order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 10}, {"line": nut_line, "quantity": 6}]
+        )
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([], "at least one line"),
+        ([{"line": 0, "quantity": 1}], "not a line of order"),
+        ([{"line": "first", "quantity": 0}], "greater than zero"),
+        ([{"line": "first", "quantity": "1e3x"}], "not a number"),
+        ([{"line": "first", "quantity": 1}, {"line": "first", "quantity": 2}], "listed twice"),
+    ],
+)
+def test_bad_receipt_input_is_refused_and_nothing_is_written(sent, clerk, entries, message):
+    first = lines_of(sent)[0]
+    entries = [{**entry, "line": first if entry["line"] == "first" else entry["line"]} for entry in entries]
+    before = snapshot()
+    with pytest.raises(InvalidOrderLine, match=message):
+        services.receipt_create(order=sent, user=clerk, lines=entries)
+    assert snapshot() == before
+
+
+def test_only_a_draft_can_be_sent(sent, clerk):
+    before = snapshot()
+    with pytest.raises(InvalidTransition, match="is sent; only a draft can be sent"):
+        services.purchase_order_send(order=sent, user=clerk)
+    assert snapshot() == before
+
+
+def test_cancelling_a_partially_received_order_keeps_its_receipts(sent, bolt, receiving, clerk):
+    services.receipt_create(order=sent, user=clerk, lines=[{"line": lines_of(sent)[0], "quantity": 4}])
+    services.purchase_order_cancel(order=sent, user=clerk)
+    sent.refresh_from_db()
+    assert sent.status == PurchaseOrder.Status.CANCELLED
+    assert level(bolt, receiving) == (D(4), D(0))
+
+
+@pytest.mark.parametrize("status", [PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED])
+def test_a_closed_purchase_order_cannot_be_cancelled(order, clerk, status):
+    PurchaseOrder.objects.filter(pk=order.pk).update(status=status)
+    before = snapshot()
+    with pytest.raises(InvalidTransition, match="cannot be cancelled"):
+        services.purchase_order_cancel(order=order, user=clerk)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"quantity": "0"}, "greater than zero"),
+        ({"unit_cost": "-1"}, "unit_cost must be zero or more"),
+        ({"unit_cost": "0.00001"}, "decimal places"),
+        ({"expected_date": "2026-13-01"}, "not a date"),
+    ],
+)
+def test_bad_purchase_lines_are_refused_and_nothing_is_written(supplier, bolt, next_week, line, message):
+    good = {"item": bolt, "quantity": 1, "unit_cost": 1, "expected_date": next_week}
+    before = snapshot()
+    with pytest.raises(InvalidOrderLine, match=message):
+        services.purchase_order_create(supplier=supplier, user=None, lines=[{**good, **line}])
+    assert snapshot() == before
+
+
+def test_only_a_supplier_can_be_bought_from(in_acme, bolt):
+    with pytest.raises(OrderError, match="is not an active supplier"):
+        services.purchase_order_create(
+            supplier=CustomerFactory(), user=None, lines=[{"item": bolt, "quantity": 1, "unit_cost": 1}]
+        )
+
+
+def test_a_partner_must_be_a_customer_or_a_supplier(in_acme):
+    with pytest.raises(OrderError, match="tick at least one"):
+        services.partner_create(code="X", name="Nobody", user=None)
