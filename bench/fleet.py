@@ -1,0 +1,200 @@
+"""A trivial new migration (one AddField) across many tenants: the fleet runner vs django-tenants' migrate_schemas.
+
+    .venv/bin/python bench/fleet.py [--tenants 1000] [--requests 300]
+
+Uses its own database (erp_bench_fleet) on the server DATABASE_URL points to, and drops it afterwards. A throwaway
+tenant app (bench/benchfleet, migrations written to a temporary directory) gets a new migration `0002` adding one
+nullable column; the same pending migration is then applied to every tenant schema by
+- fleet:            `tenants.fleet.migrations.run_fleet_migration` (canary by the executor, the rest replayed,
+                    4 threads; also migrates the provisioning template),
+- standard:         `migrate_schemas --tenant` (django-tenants' standard executor),
+- multiprocessing:  `migrate_schemas --tenant --executor multiprocessing` (2 processes),
+with the column and the migration row removed again by plain SQL between runs (untimed). Each result is checked:
+every schema must have the column and the row afterwards. Also times a fleet run with nothing to apply, and the
+p50/p95 of one tenant's API call (GET /api/v1/items/, in-process test client through the full middleware stack)
+with 10 tenants present and with all of them present.
+Goal: 1,000 tenants in < 30 s and >= 4x the multiprocessing executor; latency ratio <= 1.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _support import drop_database, setup_django, use_private_database
+
+DB_NAME = "erp_bench_fleet"
+BENCH = Path(__file__).resolve().parent
+
+INITIAL = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Probe",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50)),
+            ],
+        ),
+    ]
+"""
+ADD_FIELD = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("benchfleet", "0001_initial")]
+    operations = [migrations.AddField("probe", "note", models.CharField(max_length=100, null=True))]
+"""
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tenants", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=300, help="requests per latency sample")
+    parser.add_argument("--skip-standard", action="store_true", help="skip the (slow) standard executor")
+    args = parser.parse_args()
+
+    migrations_dir = Path(tempfile.mkdtemp(prefix="benchfleet-"))
+    package = migrations_dir / "benchfleet_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "0001_initial.py").write_text(INITIAL)
+    sys.path[:0] = [str(migrations_dir), str(BENCH)]
+    os.environ["DJANGO_SETTINGS_MODULE"] = "fleet_settings"
+    use_private_database(DB_NAME)
+    setup_django()
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from tenants import schema_template
+    from tenants.fleet.migrations import run_fleet_migration
+    from tenants.models import Tenant
+    from tenants.services import tenant_create
+
+    def provision(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            tenant_create(slug=f"t{i:05d}", name=f"Tenant {i}", admin_email=f"a@t{i}.test")
+
+    def latency() -> tuple[float, float]:
+        tenant = Tenant.objects.get(slug="t00000")
+        with tenant_context(tenant):
+            user = get_user_model().objects.get()
+            client = Client(HTTP_HOST=f"t00000.{os.environ.get('BASE_DOMAIN', 'localhost')}")
+            client.force_login(user)
+        connection.set_schema_to_public()
+        samples = []
+        for i in range(args.requests + 20):
+            started = time.perf_counter()
+            response = client.get("/api/v1/items/")
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, response.status_code
+            if i >= 20:  # warm-up
+                samples.append(elapsed)
+        return statistics.median(samples), percentile(samples, 95)
+
+    def schemas() -> list[str]:
+        return list(Tenant.objects.values_list("schema_name", flat=True))
+
+    def migrated_count() -> int:
+        sql = " UNION ALL ".join(
+            f"SELECT (SELECT count(*) FROM {schema_template.quote(s)}.django_migrations "
+            f"WHERE app = 'benchfleet' AND name = '0002_probe_note') * (SELECT count(*) FROM "
+            f"information_schema.columns WHERE table_schema = '{s}' AND table_name = 'benchfleet_probe' "
+            "AND column_name = 'note')"
+            for s in schemas()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT sum(n) FROM ({sql}) AS t(n)")
+            return int(cursor.fetchone()[0])
+
+    def unapply() -> None:
+        sql = ";".join(
+            f"ALTER TABLE {schema_template.quote(s)}.benchfleet_probe DROP COLUMN IF EXISTS note;"
+            f"DELETE FROM {schema_template.quote(s)}.django_migrations WHERE app = 'benchfleet' "
+            "AND name = '0002_probe_note'"
+            for s in schemas()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        assert migrated_count() == 0
+
+    def timed(label: str, fn) -> float:
+        started = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - started
+        connection.set_schema_to_public()
+        done = migrated_count()
+        print(f"{label:<32} {seconds:8.2f} s   ({done}/{len(schemas())} schemas migrated)", flush=True)
+        assert done == len(schemas()), f"{label}: only {done} schemas migrated"
+        return seconds
+
+    results: dict[str, float] = {}
+    try:
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        schema_template.ensure_fresh_template()
+        small = min(10, args.tenants)
+        provision(0, small)
+        p50_small, p95_small = latency()
+        started = time.perf_counter()
+        provision(small, args.tenants)
+        print(f"{args.tenants} tenants provisioned in {time.perf_counter() - started:.1f} s", flush=True)
+        p50_all, p95_all = latency()
+
+        (package / "0002_probe_note.py").write_text(ADD_FIELD)
+        schema_template.code_migrations.cache_clear()
+
+        results["fleet"] = timed("fleet runner (4 threads)", lambda: run_fleet_migration(actor="bench"))
+        started = time.perf_counter()
+        noop = run_fleet_migration(actor="bench")
+        results["fleet_noop"] = time.perf_counter() - started
+        print(f"{'fleet runner, nothing to apply':<32} {results['fleet_noop']:8.2f} s   ({noop.summary})")
+
+        unapply()
+        results["multiprocessing"] = timed(
+            "migrate_schemas multiprocessing/2",
+            lambda: call_command(
+                "migrate_schemas", tenant=True, executor="multiprocessing", interactive=False, verbosity=0
+            ),
+        )
+        if not args.skip_standard:
+            unapply()
+            results["standard"] = timed(
+                "migrate_schemas standard",
+                lambda: call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0),
+            )
+
+        print(f"\ntenants: {args.tenants}")
+        for name in ("standard", "multiprocessing"):
+            if name in results:
+                print(f"fleet runner is {results[name] / results['fleet']:.1f}x faster than {name}")
+        print(f"API latency with {small} tenants: p50 {p50_small * 1000:.2f} ms, p95 {p95_small * 1000:.2f} ms")
+        print(f"API latency with {args.tenants} tenants: p50 {p50_all * 1000:.2f} ms, p95 {p95_all * 1000:.2f} ms")
+        print(f"latency ratio p50 {p50_all / p50_small:.2f}, p95 {p95_all / p95_small:.2f}")
+    finally:
+        connection.close()
+        drop_database(DB_NAME)
+        for path in sorted(migrations_dir.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        migrations_dir.rmdir()
+
+
+if __name__ == "__main__":
+    main()
