@@ -162,3 +162,31 @@ def test_migrate_schemas_skips_a_tenant_whose_schema_is_gone(django_db_blocker):
         finally:
             connection.set_schema_to_public()
             gone.delete()
+
+
+def _bookkeeping(schema_name: str) -> tuple[set, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app_label, model FROM "{schema_name}".django_content_type')
+        types = set(cursor.fetchall())
+        cursor.execute(f'SELECT codename FROM "{schema_name}".auth_permission')
+        return types, {row[0] for row in cursor.fetchall()}
+
+
+def test_content_types_and_permissions_of_new_models_are_created_on_replayed_schemas(django_db_blocker):
+    with committed_tenants(django_db_blocker, "fleet-a", "fleet-b") as tenants:
+        for tenant in tenants:
+            unapply(tenant.schema_name, "sessions", "zero")
+            schema = tenant.schema_name
+            with connection.cursor() as cursor:  # as if sessions were a brand-new app
+                cursor.execute(
+                    f"DELETE FROM {schema}.auth_permission WHERE content_type_id IN "
+                    f"(SELECT id FROM {schema}.django_content_type WHERE app_label = 'sessions')"
+                )
+                cursor.execute(f"DELETE FROM {schema}.django_content_type WHERE app_label = 'sessions'")
+
+        run = run_fleet_migration(actor="test", schemas=["fleet_a", "fleet_b"], canary_slug="fleet-a")
+
+        records = _records(run)
+        assert records["fleet_b"].method == "replay", records["fleet_b"].error
+        assert _bookkeeping("fleet_a") == _bookkeeping("fleet_b") == _bookkeeping("acme")
+        assert ("sessions", "session") in _bookkeeping("fleet_b")[0]
