@@ -1,10 +1,10 @@
 """Every write to inventory: items, locations, units, stock moves, reservations, CSV imports.
 
-Stock changes follow one protocol (`_post_move`): create the missing level rows first (INSERT ... ON CONFLICT DO
-NOTHING, in a fixed order), then lock the level rows the move touches with SELECT ... FOR UPDATE in primary-key order,
-check the rule under the lock, update the levels with F() expressions and insert the move, all in one transaction.
-Two transactions therefore never deadlock on levels and never lose an update; the database CHECKs (on hand >= 0,
-0 <= reserved <= on hand) stand behind the checks done here.
+Stock changes follow one protocol (`_post_move`): insert the move, lock the level rows it touches with SELECT ...
+FOR UPDATE in primary-key order (a missing row is created first with INSERT ... ON CONFLICT DO NOTHING, never while
+another level row is locked), check the rule under the lock, update the levels with F() expressions, all in one
+transaction. Two transactions therefore never deadlock on levels and never lose an update; the database CHECKs
+(on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done here.
 """
 
 from __future__ import annotations
@@ -174,6 +174,10 @@ def _insufficient(item: Item, location: Location, available: Decimal, asked: Dec
     )
 
 
+class _LevelRowMissing(Exception):
+    """A destination level row was missing while other level rows were already locked (see _post_move)."""
+
+
 def _post_move(
     *,
     item: Item,
@@ -188,15 +192,54 @@ def _post_move(
     from_reservation: bool = False,
     check_active: bool = True,
 ) -> StockMove:
-    locations = [loc for loc in (from_location, to_location) if loc is not None]
     if item.pk is None:
         raise InvalidMove("the item has not been saved", field="item")
     if check_active and not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+    for location, field in ((from_location, "from_location"), (to_location, "to_location")):
+        if location is not None and location.pk is None:
+            raise UnknownLocation(f"unknown location {location.code!r}: it has not been saved", field=field)
+    move = StockMove(
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=from_location,
+        to_location=to_location,
+        reference=reference.strip()[:200],
+        source=source,
+        reverses=reverses,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    post = {"move": move, "from_reservation": from_reservation, "check_active": check_active}
+    try:
+        return _post_once(**post, create_levels_first=False)
+    except _LevelRowMissing:
+        # Creating a row while holding locks could deadlock with its creator: start over, creating it first.
+        move.pk, move._state.adding = None, True
+        return _post_once(**post, create_levels_first=True)
+
+
+def _post_once(*, move: StockMove, from_reservation: bool, check_active: bool, create_levels_first: bool) -> StockMove:
+    """One attempt at posting `move` and updating its levels, in one transaction.
+
+    The hot path costs four statements: insert the move (before any lock, so locks are held briefly), lock the
+    level rows in primary-key order, update them with F(), commit. A missing destination level row is created with
+    INSERT ... ON CONFLICT DO NOTHING before any lock is taken.
+    """
+    item, quantity = move.item, move.quantity
+    from_location, to_location = move.from_location, move.to_location
+    locations = [loc for loc in (from_location, to_location) if loc is not None]
     with transaction.atomic():
-        if to_location is not None and to_location.pk is not None:
+        if create_levels_first and to_location is not None and to_location.pk is not None:
             _ensure_levels(item, [to_location])
+        move.save()
         levels = _lock_levels(item, locations)
+        if to_location is not None and to_location.pk is not None and to_location.pk not in levels:
+            if levels and not create_levels_first:
+                raise _LevelRowMissing
+            if not levels:  # nothing locked yet: creating the row now is safe
+                _ensure_levels(item, [to_location])
+                levels = _lock_levels(item, locations)
         if check_active:
             _check_item(item, levels)
         if from_location is not None:
@@ -223,19 +266,6 @@ def _post_move(
             StockLevel.objects.filter(pk=levels[from_location.pk].pk).update(**changes)
         if to_location is not None:
             StockLevel.objects.filter(pk=levels[to_location.pk].pk).update(on_hand=F("on_hand") + quantity)
-
-        move = StockMove(
-            item=item,
-            quantity=quantity,
-            reason=reason,
-            from_location=from_location,
-            to_location=to_location,
-            reference=reference.strip()[:200],
-            source=source,
-            reverses=reverses,
-            created_by=user if user is not None and user.is_authenticated else None,
-        )
-        move.save()
     return move
 
 

@@ -331,3 +331,20 @@ def test_each_tenant_starts_with_a_default_receiving_location(in_acme):
 def test_a_new_item_has_no_stock_anywhere(in_acme):
     item = ItemFactory()
     assert ledger_balance(item=item) == D(0)
+
+
+def test_an_issue_from_a_stocked_location_costs_insert_lock_and_update(bolt, a1, clerk, django_assert_num_queries):
+    stock_receive(item=bolt, location=a1, quantity=5, user=clerk)
+    # SAVEPOINT and RELEASE come from the test's surrounding transaction; alone it is BEGIN ... COMMIT.
+    with django_assert_num_queries(5) as captured:
+        stock_issue(item=bolt, location=a1, quantity=1, user=clerk)
+    statements = [query["sql"].split()[0] for query in captured.captured_queries]
+    assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "RELEASE"]
+
+
+def test_a_transfer_into_a_new_bin_creates_its_level_row(bolt, a1, b2, clerk):
+    stock_receive(item=bolt, location=a1, quantity=5, user=clerk)
+    assert not StockLevel.objects.filter(item=bolt, location=b2).exists()
+    stock_transfer(item=bolt, from_location=a1, to_location=b2, quantity=2, user=clerk)
+    assert (on_hand(bolt, a1), on_hand(bolt, b2)) == (D(3), D(2))
+    assert StockMove.objects.filter(reason="transfer").count() == 1
