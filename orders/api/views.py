@@ -1,0 +1,192 @@
+"""Orders API: each write validates its input with a serializer and calls one service.
+
+POST creates honour an `Idempotency-Key` header (see orders.idempotency); state changes are POST actions.
+"""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import selectors, services
+from orders.api.serializers import (
+    DashboardSerializer,
+    LateShipmentSerializer,
+    PartnerSerializer,
+    PurchaseOrderSerializer,
+    ReasonSerializer,
+    ReceiptSerializer,
+    SalesOrderSerializer,
+    ShipmentSerializer,
+    SupplierLatenessSerializer,
+)
+from orders.filters import PartnerFilter, PurchaseOrderFilter, SalesOrderFilter
+from orders.idempotency import HEADER, IdempotentCreateMixin
+from orders.models import (
+    Partner,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+)
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string; a retry with the same key and body returns the first response, creating nothing.",
+)
+idempotent_create = extend_schema_view(create=extend_schema(parameters=[IDEMPOTENCY_PARAMETER]))
+
+
+class CreateListRetrieveViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    pass
+
+
+@idempotent_create
+class PartnerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    queryset = Partner.objects.all()
+    serializer_class = PartnerSerializer
+    filterset_class = PartnerFilter
+    search_fields = ["code", "name", "contact_name", "email"]
+    ordering_fields = ["code", "name", "created_at"]
+    ordering = ["code"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]  # deactivate instead of deleting
+
+    def perform_create(self, serializer: PartnerSerializer) -> None:
+        serializer.instance = services.partner_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: PartnerSerializer) -> None:
+        services.partner_update(partner=serializer.instance, user=self.request.user, **serializer.validated_data)
+
+
+@idempotent_create
+class SalesOrderViewSet(CreateListRetrieveViewSet):
+    """Sales orders with their lines. Create makes a draft; confirm reserves stock; ship with POST /shipments/."""
+
+    queryset = SalesOrder.objects.select_related("customer", "created_by").prefetch_related(
+        Prefetch("lines", queryset=SalesOrderLine.objects.select_related("item"))
+    )
+    serializer_class = SalesOrderSerializer
+    filterset_class = SalesOrderFilter
+    search_fields = ["customer__code", "customer__name", "customer_reference"]
+    ordering_fields = ["created_at", "status", "customer__code"]
+    ordering = ["-created_at", "-id"]
+
+    def perform_create(self, serializer: SalesOrderSerializer) -> None:
+        serializer.instance = services.sales_order_create(user=self.request.user, **serializer.validated_data)
+
+    def _answer(self, order: SalesOrder) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(request=None, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        """Draft -> confirmed: reserve available stock at the ship-from location."""
+        return self._answer(services.sales_order_confirm(order=self.get_object(), user=request.user))
+
+    @extend_schema(request=ReasonSerializer, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel the order and release its reservations."""
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = services.sales_order_cancel(order=self.get_object(), user=request.user, **body.validated_data)
+        return self._answer(order)
+
+
+@idempotent_create
+class ShipmentViewSet(CreateListRetrieveViewSet):
+    """Shipments: POST ships open quantities of a confirmed order and posts one shipment stock move per line."""
+
+    queryset = Shipment.objects.select_related("created_by").prefetch_related("lines__order_line")
+    serializer_class = ShipmentSerializer
+    filterset_fields = ["order"]
+    ordering = ["-shipped_at", "-id"]
+
+    def perform_create(self, serializer: ShipmentSerializer) -> None:
+        serializer.instance = services.shipment_create(user=self.request.user, **serializer.validated_data)
+
+
+@idempotent_create
+class PurchaseOrderViewSet(CreateListRetrieveViewSet):
+    """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
+
+    queryset = PurchaseOrder.objects.select_related("supplier", "created_by").prefetch_related(
+        Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("item"))
+    )
+    serializer_class = PurchaseOrderSerializer
+    filterset_class = PurchaseOrderFilter
+    search_fields = ["supplier__code", "supplier__name", "supplier_reference"]
+    ordering_fields = ["created_at", "status", "supplier__code"]
+    ordering = ["-created_at", "-id"]
+
+    def perform_create(self, serializer: PurchaseOrderSerializer) -> None:
+        serializer.instance = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
+
+    def _answer(self, order: PurchaseOrder) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(request=None, responses=PurchaseOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: str) -> Response:
+        """Draft -> sent: its open quantities now count as on order."""
+        return self._answer(services.purchase_order_send(order=self.get_object(), user=request.user))
+
+    @extend_schema(request=ReasonSerializer, responses=PurchaseOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel the order: nothing more is expected from it."""
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = services.purchase_order_cancel(order=self.get_object(), user=request.user, **body.validated_data)
+        return self._answer(order)
+
+
+@idempotent_create
+class ReceiptViewSet(CreateListRetrieveViewSet):
+    """Receipts: POST receives open quantities of a sent order into a location (one receipt move per line)."""
+
+    queryset = Receipt.objects.select_related("created_by", "location").prefetch_related("lines__order_line")
+    serializer_class = ReceiptSerializer
+    filterset_fields = ["order", "location"]
+    ordering = ["-received_at", "-id"]
+
+    def perform_create(self, serializer: ReceiptSerializer) -> None:
+        serializer.instance = services.receipt_create(user=self.request.user, **serializer.validated_data)
+
+
+class DashboardView(APIView):
+    """Open orders: counts per status, open value, lines due this week and lines late."""
+
+    @extend_schema(responses=DashboardSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(DashboardSerializer(selectors.dashboard()).data)
+
+
+class LateShipmentsView(APIView):
+    """Open sales lines past their promised date, most late first."""
+
+    @extend_schema(responses=LateShipmentSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(LateShipmentSerializer(selectors.late_shipments(), many=True).data)
+
+
+class SupplierLatenessView(APIView):
+    """Per supplier: late receipts, average days late, open lines overdue."""
+
+    @extend_schema(responses=SupplierLatenessSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SupplierLatenessSerializer(selectors.supplier_lateness(), many=True).data)

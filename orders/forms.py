@@ -1,0 +1,106 @@
+"""Forms of the orders web UI. Each validates input and calls one service; a domain error lands on its field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+
+from erp.errors import DomainError
+from inventory.models import Location
+from inventory.selectors import default_receiving_location
+from orders import services
+from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+
+
+class ServiceForm(forms.Form):
+    """A form whose `submit` calls a service and turns a domain error into a form error on the right field."""
+
+    def submit(self, user: AbstractBaseUser) -> object | None:
+        try:
+            return self.call_service(user)
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return None
+
+    def call_service(self, user: AbstractBaseUser) -> object:
+        raise NotImplementedError
+
+
+class _DeliveryForm(ServiceForm):
+    """One quantity field per open line of the order (`line_<id>`), plus a reference."""
+
+    reference = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, order: SalesOrder | PurchaseOrder, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.line_fields: list[tuple[object, str]] = []
+        for line in order.lines.all():
+            if line.open_quantity <= 0:
+                continue
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                **QUANTITY,
+                required=False,
+                min_value=0,
+                label=f"{line.item.sku} (open {line.open_quantity.normalize():f})",
+            )
+            self.line_fields.append((line, name))
+
+    def entries(self) -> list[dict]:
+        return [
+            {"line": line, "quantity": self.cleaned_data[name]}
+            for line, name in self.line_fields
+            if self.cleaned_data.get(name)
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors and not self.entries():
+            raise forms.ValidationError("enter a quantity for at least one line")
+        return cleaned
+
+
+class ShipForm(_DeliveryForm):
+    def call_service(self, user: AbstractBaseUser) -> Shipment:
+        return services.shipment_create(
+            order=self.order, lines=self.entries(), user=user, reference=self.cleaned_data["reference"]
+        )
+
+
+class ReceiveForm(_DeliveryForm):
+    location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Receive into")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
+        self.fields["location"].initial = default_receiving_location()
+        self.order_fields(["location", "reference"])
+
+    def call_service(self, user: AbstractBaseUser) -> Receipt:
+        return services.receipt_create(
+            order=self.order,
+            lines=self.entries(),
+            user=user,
+            location=self.cleaned_data["location"],
+            reference=self.cleaned_data["reference"],
+        )
+
+
+class ReasonForm(ServiceForm):
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class OrderListFilter(forms.Form):
+    """The filters of an order list page: state, partner, late only."""
+
+    status = forms.ChoiceField(required=False)
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+    late = forms.BooleanField(required=False, label="Late only")
+
+    def __init__(self, *args, statuses: list[tuple[str, str]], partners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any state"), *statuses]
+        self.fields["partner"].queryset = partners

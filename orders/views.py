@@ -1,0 +1,190 @@
+"""Server-rendered orders pages. Views read through selectors and write through forms that call services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from erp.errors import DomainError
+from orders import selectors, services
+from orders.forms import OrderListFilter, ReceiveForm, ShipForm
+from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine
+
+PAGE_SIZE = 25
+_VALUE = DecimalField(max_digits=36, decimal_places=8)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    board = selectors.dashboard()
+    context = {
+        "board": board,
+        "sales_rows": [(label, board.sales_counts[value], value) for value, label in SalesOrder.Status.choices],
+        "purchase_rows": [
+            (label, board.purchase_counts[value], value) for value, label in PurchaseOrder.Status.choices
+        ],
+    }
+    return render(request, "orders/dashboard.html", context)
+
+
+def _order_list(request: HttpRequest, *, model, partner_field: str, partners: QuerySet, late_ids, price: str) -> dict:
+    filters = OrderListFilter(request.GET or None, statuses=model.Status.choices, partners=partners)
+    orders = (
+        model.objects.select_related(partner_field)
+        .annotate(
+            line_count=Count("lines"),
+            total=Sum(ExpressionWrapper(F("lines__quantity") * F(f"lines__{price}"), output_field=_VALUE)),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if filters.is_valid():
+        if filters.cleaned_data["status"]:
+            orders = orders.filter(status=filters.cleaned_data["status"])
+        if filters.cleaned_data["partner"]:
+            orders = orders.filter(**{partner_field: filters.cleaned_data["partner"]})
+        if filters.cleaned_data["late"]:
+            orders = orders.filter(pk__in=late_ids)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"filters": filters, "page": page, "querystring": query.urlencode()}
+
+
+@login_required
+def sales_order_list(request: HttpRequest) -> HttpResponse:
+    context = _order_list(
+        request,
+        model=SalesOrder,
+        partner_field="customer",
+        partners=Partner.objects.filter(is_customer=True),
+        late_ids=selectors.late_sales_order_ids(),
+        price="unit_price",
+    )
+    return render(request, "orders/sales_order_list.html", context)
+
+
+@login_required
+def purchase_order_list(request: HttpRequest) -> HttpResponse:
+    context = _order_list(
+        request,
+        model=PurchaseOrder,
+        partner_field="supplier",
+        partners=Partner.objects.filter(is_supplier=True),
+        late_ids=selectors.late_purchase_order_ids(),
+        price="unit_cost",
+    )
+    return render(request, "orders/purchase_order_list.html", context)
+
+
+def _sales_order(pk: int) -> SalesOrder:
+    lines = SalesOrderLine.objects.select_related("item", "item__uom")
+    return get_object_or_404(
+        SalesOrder.objects.select_related("customer", "location").prefetch_related(Prefetch("lines", queryset=lines)),
+        pk=pk,
+    )
+
+
+def _purchase_order(pk: int) -> PurchaseOrder:
+    lines = PurchaseOrderLine.objects.select_related("item", "item__uom")
+    return get_object_or_404(
+        PurchaseOrder.objects.select_related("supplier").prefetch_related(Prefetch("lines", queryset=lines)), pk=pk
+    )
+
+
+@login_required
+def sales_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _sales_order(pk)
+    form = ShipForm(request.POST or None, order=order) if order.status in SalesOrder.OPEN_STATUSES else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, f"{order.number} is {order.get_status_display().lower()}; it cannot ship.")
+            return redirect("orders:sales-order-detail", pk=order.pk)
+        if form.is_valid():
+            shipment = form.submit(request.user)
+            if shipment is not None:
+                messages.success(request, f"Shipped {shipment} with {shipment.lines.count()} line(s).")
+                return redirect("orders:sales-order-detail", pk=order.pk)
+        status = 400
+    context = {
+        "order": order,
+        "form": form,
+        "shipments": order.shipments.prefetch_related("lines__order_line__item"),
+        "events": order.events.select_related("user")[:20],
+    }
+    return render(request, "orders/sales_order_detail.html", context, status=status)
+
+
+@login_required
+def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _purchase_order(pk)
+    form = ReceiveForm(request.POST or None, order=order) if order.status in PurchaseOrder.OPEN_STATUSES else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, f"{order.number} is {order.get_status_display().lower()}; it cannot be received.")
+            return redirect("orders:purchase-order-detail", pk=order.pk)
+        if form.is_valid():
+            receipt = form.submit(request.user)
+            if receipt is not None:
+                messages.success(request, f"Received {receipt} into {receipt.location.code}.")
+                return redirect("orders:purchase-order-detail", pk=order.pk)
+        status = 400
+    context = {
+        "order": order,
+        "form": form,
+        "receipts": order.receipts.select_related("location").prefetch_related("lines__order_line__item"),
+        "events": order.events.select_related("user")[:20],
+    }
+    return render(request, "orders/purchase_order_detail.html", context, status=status)
+
+
+_SALES_ACTIONS = {"confirm": services.sales_order_confirm, "cancel": services.sales_order_cancel}
+_PURCHASE_ACTIONS = {"send": services.purchase_order_send, "cancel": services.purchase_order_cancel}
+
+
+@login_required
+@require_POST
+def sales_order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    service = _SALES_ACTIONS.get(action)
+    if service is None:
+        raise Http404("no such action")
+    order = get_object_or_404(SalesOrder, pk=pk)
+    try:
+        order = service(order=order, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{order.number} is now {order.get_status_display().lower()}.")
+    return redirect("orders:sales-order-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def purchase_order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    service = _PURCHASE_ACTIONS.get(action)
+    if service is None:
+        raise Http404("no such action")
+    order = get_object_or_404(PurchaseOrder, pk=pk)
+    try:
+        order = service(order=order, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{order.number} is now {order.get_status_display().lower()}.")
+    return redirect("orders:purchase-order-detail", pk=pk)
+
+
+@login_required
+def late_shipments(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/late_shipments.html", {"rows": selectors.late_shipments()})
+
+
+@login_required
+def supplier_lateness(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/supplier_lateness.html", {"rows": selectors.supplier_lateness()})
