@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
     path("api/v1/", include("inventory.api.urls")),
+    path("production/", include("production.urls")),
+    path("api/v1/production/", include("production.api.urls")),
     path("orders/", include("orders.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,184 @@
+"""Serializers validate the shape of API input; the production services decide what is allowed."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from inventory.models import Item, Location
+from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+
+
+class ExactDecimalField(serializers.Field):
+    """A computed quantity, as an exact decimal string without trailing zeros (e.g. "771.12")."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        return f"{Decimal(value).normalize():f}"
+
+
+class BomLineSerializer(serializers.ModelSerializer):
+    component = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+    component_sku = serializers.CharField(source="component.sku", read_only=True)
+    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, default=0)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = BomLine
+        fields = ["id", "position", "component", "component_sku", "quantity", "scrap_percent", "note"]
+        read_only_fields = ["id", "position"]
+
+
+class BomSerializer(serializers.ModelSerializer):
+    """A BOM with its lines; writing `lines` replaces all of them."""
+
+    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    lines = BomLineSerializer(many=True)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Bom
+        fields = ["id", "item", "item_sku", "version", "is_active", "note", "lines", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []  # (item, version) uniqueness is the service's to check, with its own message
+
+
+class ExplosionRowSerializer(serializers.Serializer):
+    depth = serializers.IntegerField()
+    line_id = serializers.IntegerField()
+    parent_item_id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    uom = serializers.CharField()
+    quantity_per = serializers.DecimalField(**QUANTITY)
+    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    total_quantity = ExactDecimalField()
+    has_bom = serializers.BooleanField()
+
+
+class LeafSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    uom = serializers.CharField()
+    total_quantity = ExactDecimalField()
+
+
+class ExplosionSerializer(serializers.Serializer):
+    item = serializers.IntegerField(source="item.pk")
+    sku = serializers.CharField(source="item.sku")
+    quantity = serializers.DecimalField(**QUANTITY)
+    rows = ExplosionRowSerializer(many=True)
+    leaves = LeafSerializer(many=True)
+
+
+class ExplosionQuerySerializer(serializers.Serializer):
+    quantity = serializers.DecimalField(**QUANTITY, min_value=0, required=False, default=1)
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("quantity must be greater than zero")
+        return value
+
+
+class WhereUsedSerializer(serializers.Serializer):
+    depth = serializers.IntegerField()
+    parent_item_id = serializers.IntegerField()
+    parent_sku = serializers.CharField()
+    parent_name = serializers.CharField()
+    child_item_id = serializers.IntegerField()
+    child_sku = serializers.CharField()
+    quantity_per = serializers.DecimalField(**QUANTITY)
+    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    per_parent_unit = ExactDecimalField()
+
+
+class WorkOrderComponentSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="item.sku", read_only=True)
+
+    class Meta:
+        model = WorkOrderComponent
+        fields = ["item", "sku", "required_quantity", "reserved_quantity", "consumed_quantity"]
+        read_only_fields = fields
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    location_code = serializers.CharField(source="location.code", read_only=True, default=None)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    components = WorkOrderComponentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id",
+            "number",
+            "item",
+            "item_sku",
+            "quantity",
+            "completed_quantity",
+            "due_date",
+            "state",
+            "bom",
+            "location",
+            "location_code",
+            "note",
+            "components",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "released_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = [
+            "completed_quantity",
+            "state",
+            "bom",
+            "location",
+            "created_at",
+            "updated_at",
+            "released_at",
+            "started_at",
+            "finished_at",
+        ]
+        validators = []  # number uniqueness is the service's to check
+
+
+class ReleaseSerializer(serializers.Serializer):
+    location = serializers.PrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True, default=None,
+        help_text="Where to reserve components and put finished goods; default: the default receiving location.",
+    )  # fmt: skip
+
+
+class CompleteSerializer(serializers.Serializer):
+    quantity = serializers.DecimalField(
+        **QUANTITY, required=False, allow_null=True, default=None, help_text="Finished now; default: all that is left."
+    )
+
+
+class MrpLineSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    uom = serializers.CharField()
+    gross_requirement = ExactDecimalField()
+    available = serializers.DecimalField(**QUANTITY)
+    open_supply = ExactDecimalField()
+    shortage = ExactDecimalField()
+    action = serializers.ChoiceField(choices=["make", "buy"])
+    need_date = serializers.DateField()
+    suggested_date = serializers.DateField()
+    lead_time_days = serializers.IntegerField()
+    late = serializers.BooleanField()
+    sources = serializers.ListField(child=serializers.CharField())

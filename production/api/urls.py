@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from production.api import views
+
+router = SimpleRouter()
+router.register("boms", views.BomViewSet, basename="bom")
+router.register("work-orders", views.WorkOrderViewSet, basename="work-order")
+
+app_name = "production-api"
+urlpatterns = [
+    path("explosion/<int:item_id>/", views.ExplosionView.as_view(), name="explosion"),
+    path("where-used/<int:item_id>/", views.WhereUsedView.as_view(), name="where-used"),
+    path("mrp/", views.MrpReportView.as_view(), name="mrp"),
+    *router.urls,
+]

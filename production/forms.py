@@ -1,0 +1,65 @@
+"""Forms of the production web UI. Each validates input and calls one service; a domain error lands on its field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+
+from inventory.forms import ItemSkuField, ServiceForm
+from inventory.models import Location
+from inventory.selectors import default_receiving_location
+from production import services
+from production.models import WorkOrder
+
+QUANTITY = {"max_digits": 18, "decimal_places": 4}
+
+
+class WorkOrderForm(ServiceForm):
+    title = "New work order"
+    item = ItemSkuField(label="Item to make (SKU)")
+    quantity = forms.DecimalField(**QUANTITY)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    number = forms.CharField(max_length=32, required=False, help_text="Leave empty for the next WO number.")
+    note = forms.CharField(max_length=200, required=False)
+
+    def call_service(self, user: AbstractBaseUser) -> WorkOrder:
+        return services.work_order_create(user=user, **self.cleaned_data)
+
+
+class TransitionForm(ServiceForm):
+    """Start or cancel: nothing to enter."""
+
+    def __init__(self, *args, work_order: WorkOrder, action: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.work_order, self.action = work_order, action
+
+    def call_service(self, user: AbstractBaseUser) -> WorkOrder:
+        return services.TRANSITIONS[self.action](work_order=self.work_order, user=user, **self.cleaned_data)
+
+
+class ReleaseForm(TransitionForm):
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True).order_by("code"),
+        required=False,
+        help_text="Components are reserved here and finished goods received here.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].initial = default_receiving_location()
+
+
+class CompleteForm(TransitionForm):
+    quantity = forms.DecimalField(**QUANTITY, required=False, label="Quantity finished now")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].initial = self.work_order.remaining_quantity.normalize()
+
+
+ACTION_FORMS: dict[str, type[TransitionForm]] = {
+    "release": ReleaseForm,
+    "start": TransitionForm,
+    "complete": CompleteForm,
+    "cancel": TransitionForm,
+}

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from production import views
+
+app_name = "production"
+urlpatterns = [
+    path("", views.work_order_list, name="work-order-list"),
+    path("work-orders/new/", views.work_order_new, name="work-order-new"),
+    path("work-orders/<int:pk>/", views.work_order_detail, name="work-order-detail"),
+    path("work-orders/<int:pk>/<slug:action>/", views.work_order_action, name="work-order-action"),
+    path("boms/", views.bom_list, name="bom-list"),
+    path("boms/<int:pk>/", views.bom_detail, name="bom-detail"),
+    path("items/<int:item_id>/tree/", views.bom_tree, name="bom-tree"),
+    path("mrp/", views.mrp_report, name="mrp-report"),
+]
