@@ -14,6 +14,7 @@ import io
 import logging
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -141,29 +142,51 @@ def _ensure_levels(item: Item, locations: Iterable[Location]) -> None:
         StockLevel.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _lock_levels(item: Item, locations: list[Location]) -> dict[int, StockLevel]:
-    """Lock the item's level rows at `locations` in primary-key order; the rows carry fresh item and location."""
-    levels = (
+class _LockedLevel(NamedTuple):
+    """A level row locked for this transaction, with the fresh active flags of its item and location."""
+
+    pk: int
+    location_id: int
+    on_hand: Decimal
+    reserved: Decimal
+    item_is_active: bool
+    location_is_active: bool
+    location_code: str
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+def _lock_levels(item: Item, locations: list[Location]) -> dict[int, _LockedLevel]:
+    """Lock the item's level rows at `locations` in primary-key order (plain tuples: this is the hot path)."""
+    rows = (
         StockLevel.objects.select_for_update(of=("self",))
-        .select_related("item", "location")
         .filter(item_id=item.pk, location_id__in=[loc.pk for loc in locations])
         .order_by("pk")
+        .values_list(
+            "pk", "location_id", "on_hand", "reserved", "item__is_active", "location__is_active", "location__code"
+        )
     )
-    return {level.location_id: level for level in levels}
+    return {row[1]: _LockedLevel(*row) for row in rows}
 
 
-def _check_location(location: Location, level: StockLevel | None, field: str) -> None:
-    fresh = level.location if level is not None else Location.objects.filter(pk=location.pk).first()
-    if location.pk is None or fresh is None:
-        raise UnknownLocation(f"unknown location {location.code or location.pk!r}", field=field)
-    if not fresh.is_active:
-        raise InactiveLocation(f"location {fresh.code} is inactive; activate it or choose another", field=field)
+def _check_location(location: Location, level: _LockedLevel | None, field: str) -> None:
+    if level is None:
+        fresh = Location.objects.filter(pk=location.pk).values_list("is_active", "code").first()
+        if location.pk is None or fresh is None:
+            raise UnknownLocation(f"unknown location {location.code or location.pk!r}", field=field)
+        is_active, code = fresh
+    else:
+        is_active, code = level.location_is_active, level.location_code
+    if not is_active:
+        raise InactiveLocation(f"location {code} is inactive; activate it or choose another", field=field)
 
 
-def _check_item(item: Item, levels: dict[int, StockLevel]) -> None:
-    fresh = next(iter(levels.values())).item if levels else item
-    if not fresh.is_active:
-        raise InactiveItem(f"item {fresh.sku} is inactive; activate it before moving its stock", field="item")
+def _check_item(item: Item, levels: dict[int, _LockedLevel]) -> None:
+    is_active = next(iter(levels.values())).item_is_active if levels else item.is_active
+    if not is_active:
+        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
 
 
 def _insufficient(item: Item, location: Location, available: Decimal, asked: Decimal) -> InsufficientStock:
@@ -485,8 +508,7 @@ def _change_reservation(*, item: Item, location: Location, delta: Decimal, user:
             reference=ref.strip()[:200],
             created_by=user if user is not None and user.is_authenticated else None,
         )
-        level.refresh_from_db(fields=["on_hand", "reserved"])
-    return level
+    return StockLevel.objects.get(pk=level.pk)
 
 
 # --- Master data ---------------------------------------------------------------------------------------------------
