@@ -80,13 +80,7 @@ class StockMoveAdmin(ReadOnlyAdmin):
     list_filter = ["reason"]
     search_fields = ["item__sku", "reference"]
     date_hierarchy = "created_at"
-    actions = ["reverse_moves"]
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        # The bulk delete action would be refused anyway; keep only reversal.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
+    actions = ["reverse_moves"]  # bulk delete is not offered: nobody has delete permission here
 
     @admin.action(description="Reverse the selected moves")
     def reverse_moves(self, request: HttpRequest, queryset: QuerySet[StockMove]) -> None:
