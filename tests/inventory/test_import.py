@@ -131,3 +131,14 @@ def test_progress_page_refreshes_while_running_and_lists_refused_rows_when_done(
     assert "Refresh" not in response
     assert "2 items created" in page and "3 rows refused" in page
     assert "unknown unit &#x27;boxes&#x27;" in page
+
+
+def test_the_queued_task_carries_the_senders_schema_in_its_headers(in_acme, monkeypatch):
+    from celery import Celery
+
+    sent = []
+    monkeypatch.setattr(Celery, "send_task", lambda self, name, **options: sent.append((name, options)))
+    import_items.delay(42)
+    assert sent[0][0] == "inventory.import_items"
+    assert list(sent[0][1]["args"]) == [42]
+    assert sent[0][1]["headers"]["_schema_name"] == "acme"
