@@ -88,11 +88,15 @@ class SalesOrderAdmin(ReadOnlyAdmin):
     list_select_related = ["customer", "location", "created_by"]
     search_fields = ["customer__code", "customer__name", "customer_reference"]
     inlines = [SalesOrderLineInline]
-    actions = ["confirm", "cancel"]
+    actions = ["confirm", "reserve", "cancel"]
 
     @admin.action(description="Confirm the selected orders (reserve stock)")
     def confirm(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
         _run(self, request, queryset, services.sales_order_confirm, "confirmed")
+
+    @admin.action(description="Reserve available stock for the selected orders")
+    def reserve(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
+        _run(self, request, queryset, services.sales_order_reserve, "reserved what was available")
 
     @admin.action(description="Cancel the selected orders (release reservations)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:

@@ -232,25 +232,49 @@ def sales_order_confirm(*, order: SalesOrder, user: User) -> SalesOrder:
             raise InvalidTransition(
                 f"sales order {order.number} is {order.get_status_display().lower()}; only a draft can be confirmed"
             )
-        lines = list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
-        _lock_levels((line.item_id, order.location_id) for line in lines)
-        reserved_total = ZERO
-        for line in lines:
-            level = StockLevel.objects.filter(item_id=line.item_id, location_id=order.location_id).first()
-            available = level.available if level is not None else ZERO
-            take = min(available, line.open_quantity - line.reserved_quantity)
-            if take > 0 and line.item.is_active:
-                inventory.stock_reserve(
-                    item=line.item, location=order.location, quantity=take, user=user, reference=order.number
-                )
-                line.reserved_quantity += take
-                line.save(update_fields=["reserved_quantity"])
-                reserved_total += take
+        reserved = _reserve_open_lines(order, user)
         order.status = SalesOrder.Status.CONFIRMED
         order.confirmed_at = timezone.now()
         order.save(update_fields=["status", "confirmed_at"])
-        _event(order, "confirmed", user, f"reserved {reserved_total.normalize():f}")
+        _event(order, "confirmed", user, f"reserved {reserved.normalize():f}")
     return order
+
+
+def sales_order_reserve(*, order: SalesOrder, user: User) -> SalesOrder:
+    """Reserve for a confirmed or partially shipped order what has become available since it was confirmed
+    (e.g. after a receipt or a production run); what is still missing stays demand.
+    """
+    with transaction.atomic():
+        order = _locked_sales_order(order)
+        if order.status not in SalesOrder.OPEN_STATUSES:
+            raise InvalidTransition(
+                f"sales order {order.number} is {order.get_status_display().lower()}; "
+                "only a confirmed or partially shipped order can reserve stock"
+            )
+        reserved = _reserve_open_lines(order, user)
+        _event(order, "reserved", user, f"reserved {reserved.normalize():f}")
+    return order
+
+
+def _reserve_open_lines(order: SalesOrder, user: User) -> Decimal:
+    """Reserve, line by line, what is available at the order's location of each line's unreserved open quantity."""
+    lines = list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
+    _lock_levels((line.item_id, order.location_id) for line in lines)
+    reserved_total = ZERO
+    for line in lines:
+        wanted = line.open_quantity - line.reserved_quantity
+        if wanted <= 0 or not line.item.is_active:
+            continue
+        level = StockLevel.objects.filter(item_id=line.item_id, location_id=order.location_id).first()
+        take = min(level.available if level is not None else ZERO, wanted)
+        if take > 0:
+            inventory.stock_reserve(
+                item=line.item, location=order.location, quantity=take, user=user, reference=order.number
+            )
+            line.reserved_quantity += take
+            line.save(update_fields=["reserved_quantity"])
+            reserved_total += take
+    return reserved_total
 
 
 def sales_order_cancel(*, order: SalesOrder, user: User, reason: str = "") -> SalesOrder:
@@ -487,11 +511,14 @@ def receipt_create(
                     f"{order.number}{allowance}, {quantity.normalize():f} delivered",
                     field="lines",
                 )
+        # Existing level rows are locked in primary-key order, missing ones created in item order (by the
+        # receive service), so two receipts of the same items never wait on each other in a cycle.
+        _lock_levels((line.item_id, location.pk) for line, _ in requested)
         receipt = Receipt.objects.create(
             order=order, location=location, reference=reference.strip(), created_by=_actor(user)
         )
         ref = f"{order.number} {receipt}"
-        for line, quantity in requested:
+        for line, quantity in sorted(requested, key=lambda entry: (entry[0].item_id, entry[0].pk)):
             move = inventory.stock_receive(
                 item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=receipt
             )

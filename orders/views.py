@@ -144,7 +144,11 @@ def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/purchase_order_detail.html", context, status=status)
 
 
-_SALES_ACTIONS = {"confirm": services.sales_order_confirm, "cancel": services.sales_order_cancel}
+_SALES_ACTIONS = {
+    "confirm": services.sales_order_confirm,
+    "reserve": services.sales_order_reserve,
+    "cancel": services.sales_order_cancel,
+}
 _PURCHASE_ACTIONS = {"send": services.purchase_order_send, "cancel": services.purchase_order_cancel}
 
 

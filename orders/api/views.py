@@ -97,6 +97,12 @@ class SalesOrderViewSet(CreateListRetrieveViewSet):
         """Draft -> confirmed: reserve available stock at the ship-from location."""
         return self._answer(services.sales_order_confirm(order=self.get_object(), user=request.user))
 
+    @extend_schema(request=None, responses=SalesOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def reserve(self, request: Request, pk: str) -> Response:
+        """Reserve what has become available for the order's unreserved open quantities."""
+        return self._answer(services.sales_order_reserve(order=self.get_object(), user=request.user))
+
     @extend_schema(request=ReasonSerializer, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:

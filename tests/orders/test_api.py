@@ -265,3 +265,22 @@ def test_the_schema_documents_the_idempotency_header(api):
     response = api.get("/api/schema/", headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert b"Idempotency-Key" in response.content
+
+
+def test_reserve_action(api, sales_body, bolt, store):
+    order = post(api, "/api/v1/sales-orders/", sales_body).json()
+    post(api, f"/api/v1/sales-orders/{order['id']}/confirm/", {})
+    stock_receive(item=bolt, location=store, quantity=7, user=None)
+    response = post(api, f"/api/v1/sales-orders/{order['id']}/reserve/", {})
+    assert response.status_code == 200
+    assert response.json()["lines"][0]["reserved_quantity"] == "7.0000"
+
+
+def test_list_endpoints_use_a_fixed_number_of_queries(api, sales_body, purchase_body, django_assert_max_num_queries):
+    for _ in range(5):
+        post(api, "/api/v1/sales-orders/", sales_body)
+        post(api, "/api/v1/purchase-orders/", purchase_body)
+    with django_assert_max_num_queries(8):
+        assert api.get("/api/v1/sales-orders/").json()["count"] == 5
+    with django_assert_max_num_queries(8):
+        assert api.get("/api/v1/purchase-orders/").json()["count"] == 5

@@ -7,12 +7,14 @@ own connection stays in pytest-django's rolled-back transaction; `transactional_
 empty the public schema's tenant registry.
 """
 
+import base64
 import threading
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -23,7 +25,8 @@ from inventory.services import InsufficientStock, stock_receive
 from orders import services
 from orders.models import SalesOrder, Shipment
 from tenants.services import tenant_create, tenant_delete
-from tests.orders.factories import CustomerFactory, ItemFactory, LocationFactory
+from tests.conftest import host_of
+from tests.orders.factories import CustomerFactory, ItemFactory, LocationFactory, UserFactory
 
 RACERS = 2
 
@@ -150,3 +153,30 @@ def test_two_shipments_of_one_order_racing_for_its_last_open_units_ship_exactly_
         return line.shipped_quantity, line.reserved_quantity, level.on_hand, level.reserved, Shipment.objects.count()
 
     assert in_tenant(scratch_tenant, state) == (Decimal(5), Decimal(0), Decimal(15), Decimal(0), 1)
+
+
+def test_two_concurrent_requests_with_one_idempotency_key_create_one_order(scratch_tenant):
+    def setup():
+        UserFactory(username="integrator", password="retry-retry-retry")
+        customer, item, store = CustomerFactory(), ItemFactory(sku="IDEM-1"), LocationFactory(code="STORE")
+        return {
+            "customer": customer.pk,
+            "location": store.pk,
+            "lines": [{"item": item.pk, "quantity": "2", "unit_price": "1", "promised_date": "2030-01-01"}],
+        }
+
+    body = in_tenant(scratch_tenant, setup)
+    token = base64.b64encode(b"integrator:retry-retry-retry").decode()
+
+    def create():
+        client = Client(HTTP_HOST=host_of(scratch_tenant), HTTP_AUTHORIZATION=f"Basic {token}")
+        response = client.post(
+            "/api/v1/sales-orders/", body, content_type="application/json", headers={"Idempotency-Key": "same-key"}
+        )
+        return response.status_code, response.json()
+
+    responses, failures = race(scratch_tenant, [create] * RACERS)
+    assert failures == []
+    assert [status for status, _ in responses] == [201] * RACERS
+    assert responses[0][1] == responses[1][1]
+    assert in_tenant(scratch_tenant, lambda: SalesOrder.objects.count()) == 1

@@ -308,3 +308,25 @@ def test_an_inactive_item_cannot_be_ordered(customer, store, next_week):
             user=None,
             lines=[{"item": item, "quantity": 1, "unit_price": 1, "promised_date": next_week}],
         )
+
+
+def test_reserve_tops_up_a_confirmed_order_when_stock_arrives(order, bolt, nut, store, clerk):
+    stock_receive(item=bolt, location=store, quantity=4, user=clerk)
+    services.sales_order_confirm(order=order, user=clerk)
+    stock_receive(item=bolt, location=store, quantity=10, user=clerk)
+    stock_receive(item=nut, location=store, quantity=1, user=clerk)
+    services.sales_order_reserve(order=order, user=clerk)
+    bolt_line, nut_line = lines_of(order)
+    assert (bolt_line.reserved_quantity, nut_line.reserved_quantity) == (D(10), D(1))
+    assert level(bolt, store) == (D(14), D(10))
+    services.sales_order_reserve(order=order, user=clerk)  # nothing more to take: a no-op
+    assert level(bolt, store) == (D(14), D(10))
+
+
+@pytest.mark.parametrize("status", [SalesOrder.Status.DRAFT, SalesOrder.Status.SHIPPED, SalesOrder.Status.CANCELLED])
+def test_reserve_is_refused_unless_the_order_is_open(order, clerk, status):
+    SalesOrder.objects.filter(pk=order.pk).update(status=status)
+    before = snapshot()
+    with pytest.raises(InvalidTransition, match="only a confirmed or partially shipped order can reserve stock"):
+        services.sales_order_reserve(order=order, user=clerk)
+    assert snapshot() == before
