@@ -237,3 +237,21 @@ def test_api_docs_pages_render(acme_api, page):
     response = acme_api.get(page)
     assert response.status_code == 200
     assert b"/api/schema/" in response.content
+
+
+@pytest.mark.parametrize("url", ["/api/v1/moves/", "/api/v1/stock-levels/", "/api/v1/items/", "/inventory/"])
+def test_list_pages_cost_the_same_number_of_queries_for_3_or_12_rows(acme_api, in_acme, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    location = LocationFactory()
+
+    def inventory_queries_with(rows: int) -> int:
+        # Host routing and session queries depend on the routing cache's state; count the page's own queries.
+        for _ in range(rows):
+            stock_receive(item=ItemFactory(), location=location, quantity=1, user=None)
+        with CaptureQueriesContext(connection) as captured:
+            assert acme_api.get(url).status_code == 200
+        return sum("inventory_" in query["sql"] for query in captured.captured_queries)
+
+    assert inventory_queries_with(3) == inventory_queries_with(9) <= 2
