@@ -591,7 +591,24 @@ def location_create(*, code: str, name: str, user: User, **fields: object) -> Lo
     return location_update(location=Location(code="", name=""), user=user, code=code, name=name, **fields)
 
 
+_KEEP_DEFAULT = "make another location the default receiving location instead"
+
+
 def location_update(*, location: Location, user: User, **fields: object) -> Location:
+    """Change a location. The tenant always keeps one default receiving location: naming a new one takes the role
+    from the old one, and the current one cannot give it up (or be deactivated) on its own."""
+    was_default = (
+        location.pk is not None and Location.objects.filter(pk=location.pk, is_default_receiving=True).exists()
+    )
+    if was_default and fields.get("is_default_receiving") is False:
+        raise InventoryError(
+            f"location {location.code} is the default receiving location; {_KEEP_DEFAULT}", field="is_default_receiving"
+        )
+    if was_default and fields.get("is_active") is False:
+        raise InventoryError(
+            f"location {location.code} is the default receiving location and cannot be deactivated; {_KEEP_DEFAULT}",
+            field="is_active",
+        )
     parent = fields.get("parent", location.parent)
     ancestor = parent
     while ancestor is not None:
@@ -609,6 +626,8 @@ def location_update(*, location: Location, user: User, **fields: object) -> Loca
 
 
 def location_delete(*, location: Location, user: User) -> None:
+    if location.is_default_receiving:
+        raise InventoryError(f"location {location.code} is the default receiving location; {_KEEP_DEFAULT}")
     _delete_unused(location, f"location {location.code}", "it has stock history or bins; deactivate it instead")
 
 

@@ -255,3 +255,16 @@ def test_list_pages_cost_the_same_number_of_queries_for_3_or_12_rows(acme_api, i
         return sum("inventory_" in query["sql"] for query in captured.captured_queries)
 
     assert inventory_queries_with(3) == inventory_queries_with(9) <= 2
+
+
+def test_the_default_receiving_location_cannot_give_up_its_role_or_be_deleted(acme_api, in_acme):
+    from inventory.selectors import default_receiving_location
+
+    receiving = default_receiving_location()
+    url = f"/api/v1/locations/{receiving.pk}/"
+    refused_unset = acme_api.patch(url, {"is_default_receiving": False}, content_type="application/json")
+    refused_deactivate = acme_api.patch(url, {"is_active": False}, content_type="application/json")
+    refused_delete = acme_api.delete(url)
+    assert [r.status_code for r in (refused_unset, refused_deactivate, refused_delete)] == [400, 400, 400]
+    assert "make another location the default" in refused_unset.json()["is_default_receiving"][0]
+    assert default_receiving_location() == receiving
