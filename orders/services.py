@@ -24,6 +24,7 @@ from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from orders.models import (
+    IdempotencyRecord,
     OrderEvent,
     Partner,
     PurchaseOrder,
@@ -166,26 +167,22 @@ def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner
 
 
 # --- Sales orders --------------------------------------------------------------------------------------------------
-def sales_order_create(
-    *,
-    customer: Partner,
-    lines: Iterable[Mapping[str, object]],
-    user: User,
-    location: Location | None = None,
-    customer_reference: str = "",
-    notes: str = "",
-) -> SalesOrder:
-    """A draft sales order. Each line: item, quantity (> 0), unit_price (>= 0), promised_date.
-
-    Stock is reserved at and shipped from `location`, by default the tenant's default receiving location.
-    """
+def _check_customer(customer: Partner) -> Partner:
     if not customer.is_customer or not customer.is_active:
         raise OrderError(f"{customer.code} is not an active customer", field="customer")
+    return customer
+
+
+def _check_ship_from(location: Location | None) -> Location:
     location = location or default_receiving_location()
     if location is None:
         raise OrderError("choose the location to ship from (there is no default location)", field="location")
     if not location.is_active:
         raise OrderError(f"location {location.code} is inactive; choose another", field="location")
+    return location
+
+
+def _sales_lines(lines: Iterable[Mapping[str, object]]) -> list[SalesOrderLine]:
     rows = []
     for number, line in enumerate(lines, start=1):
         where = f"line {number}"
@@ -199,6 +196,25 @@ def sales_order_create(
         )
     if not rows:
         raise InvalidOrderLine("an order needs at least one line", field="lines")
+    return rows
+
+
+def sales_order_create(
+    *,
+    customer: Partner,
+    lines: Iterable[Mapping[str, object]],
+    user: User,
+    location: Location | None = None,
+    customer_reference: str = "",
+    notes: str = "",
+) -> SalesOrder:
+    """A draft sales order. Each line: item, quantity (> 0), unit_price (>= 0), promised_date.
+
+    Stock is reserved at and shipped from `location`, by default the tenant's default receiving location.
+    """
+    _check_customer(customer)
+    location = _check_ship_from(location)
+    rows = _sales_lines(lines)
     with transaction.atomic():
         order = SalesOrder.objects.create(
             customer=customer,
@@ -211,6 +227,41 @@ def sales_order_create(
             row.order = order
         SalesOrderLine.objects.bulk_create(rows)
         _event(order, "created", user, f"{len(rows)} line(s)")
+    return order
+
+
+_SALES_HEADER = {"customer", "location", "customer_reference", "notes"}
+
+
+def sales_order_update(
+    *, order: SalesOrder, user: User, lines: Iterable[Mapping[str, object]] | None = None, **fields: object
+) -> SalesOrder:
+    """Change a draft: header fields (customer, location, customer_reference, notes) and, when `lines` is given,
+    its lines replaced as a whole. A confirmed order is not edited: cancel it and enter a new one.
+    """
+    unknown = set(fields) - _SALES_HEADER
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on a sales order")
+    if "customer" in fields:
+        _check_customer(fields["customer"])
+    if "location" in fields:
+        fields["location"] = _check_ship_from(fields["location"])
+    rows = _sales_lines(lines) if lines is not None else None
+    with transaction.atomic():
+        order = _locked_sales_order(order)
+        if order.status != SalesOrder.Status.DRAFT:
+            raise InvalidTransition(
+                f"sales order {order.number} is {order.get_status_display().lower()}; only a draft can be changed"
+            )
+        for name, value in fields.items():
+            setattr(order, name, value.strip() if name == "customer_reference" else value)
+        order.save()
+        if rows is not None:
+            order.lines.all().delete()
+            for row in rows:
+                row.order = order
+            SalesOrderLine.objects.bulk_create(rows)
+        _event(order, "changed", user, ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])))
     return order
 
 
@@ -386,19 +437,13 @@ def shipment_create(
 
 
 # --- Purchase orders -----------------------------------------------------------------------------------------------
-def purchase_order_create(
-    *,
-    supplier: Partner,
-    lines: Iterable[Mapping[str, object]],
-    user: User,
-    supplier_reference: str = "",
-    notes: str = "",
-) -> PurchaseOrder:
-    """A draft purchase order. Each line: item, quantity (> 0), unit_cost (>= 0), expected_date (default: today
-    plus the supplier's lead time).
-    """
+def _check_supplier(supplier: Partner) -> Partner:
     if not supplier.is_supplier or not supplier.is_active:
         raise OrderError(f"{supplier.code} is not an active supplier", field="supplier")
+    return supplier
+
+
+def _purchase_lines(supplier: Partner, lines: Iterable[Mapping[str, object]]) -> list[PurchaseOrderLine]:
     default_date = timezone.localdate() + datetime.timedelta(days=supplier.default_lead_time_days)
     rows = []
     for number, line in enumerate(lines, start=1):
@@ -414,6 +459,21 @@ def purchase_order_create(
         )
     if not rows:
         raise InvalidOrderLine("an order needs at least one line", field="lines")
+    return rows
+
+
+def purchase_order_create(
+    *,
+    supplier: Partner,
+    lines: Iterable[Mapping[str, object]],
+    user: User,
+    supplier_reference: str = "",
+    notes: str = "",
+) -> PurchaseOrder:
+    """A draft purchase order. Each line: item, quantity (> 0), unit_cost (>= 0), expected_date (default: today
+    plus the supplier's lead time).
+    """
+    rows = _purchase_lines(_check_supplier(supplier), lines)
     with transaction.atomic():
         order = PurchaseOrder.objects.create(
             supplier=supplier, supplier_reference=supplier_reference.strip(), notes=notes, created_by=_actor(user)
@@ -422,6 +482,38 @@ def purchase_order_create(
             row.order = order
         PurchaseOrderLine.objects.bulk_create(rows)
         _event(order, "created", user, f"{len(rows)} line(s)")
+    return order
+
+
+_PURCHASE_HEADER = {"supplier", "supplier_reference", "notes"}
+
+
+def purchase_order_update(
+    *, order: PurchaseOrder, user: User, lines: Iterable[Mapping[str, object]] | None = None, **fields: object
+) -> PurchaseOrder:
+    """Change a draft: header fields (supplier, supplier_reference, notes) and, when `lines` is given, its lines
+    replaced as a whole. A sent order is not edited: cancel it and send a new one.
+    """
+    unknown = set(fields) - _PURCHASE_HEADER
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on a purchase order")
+    supplier = _check_supplier(fields["supplier"]) if "supplier" in fields else None
+    with transaction.atomic():
+        order = _locked_purchase_order(order)
+        if order.status != PurchaseOrder.Status.DRAFT:
+            raise InvalidTransition(
+                f"purchase order {order.number} is {order.get_status_display().lower()}; only a draft can be changed"
+            )
+        rows = _purchase_lines(supplier or order.supplier, lines) if lines is not None else None
+        for name, value in fields.items():
+            setattr(order, name, value.strip() if name == "supplier_reference" else value)
+        order.save()
+        if rows is not None:
+            order.lines.all().delete()
+            for row in rows:
+                row.order = order
+            PurchaseOrderLine.objects.bulk_create(rows)
+        _event(order, "changed", user, ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])))
     return order
 
 
@@ -533,3 +625,12 @@ def receipt_create(
         order.save(update_fields=["status", "closed_at"])
         _event(order, "received", user, f"{receipt}: {len(requested)} line(s) into {location.code}")
     return receipt
+
+
+# --- Idempotency keys ----------------------------------------------------------------------------------------------
+def idempotency_records_purge(*, older_than: datetime.timedelta) -> int:
+    """Forget Idempotency-Keys older than `older_than` (a retry after that creates anew); returns how many."""
+    if older_than < datetime.timedelta(hours=1):
+        raise OrderError("keep idempotency keys for at least an hour, or a client's retry could create twice")
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -73,8 +73,10 @@ class PartnerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
 
 @idempotent_create
-class SalesOrderViewSet(CreateListRetrieveViewSet):
-    """Sales orders with their lines. Create makes a draft; confirm reserves stock; ship with POST /shipments/."""
+class SalesOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
+    """Sales orders with their lines. Create makes a draft (PUT/PATCH change it while it is one); confirm reserves
+    stock; ship with POST /shipments/.
+    """
 
     queryset = SalesOrder.objects.select_related("customer", "created_by").prefetch_related(
         Prefetch("lines", queryset=SalesOrderLine.objects.select_related("item"))
@@ -87,6 +89,12 @@ class SalesOrderViewSet(CreateListRetrieveViewSet):
 
     def perform_create(self, serializer: SalesOrderSerializer) -> None:
         serializer.instance = services.sales_order_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: SalesOrderSerializer) -> None:
+        """A draft only; `lines`, when sent, replace the order's lines."""
+        serializer.instance = services.sales_order_update(
+            order=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
 
     def _answer(self, order: SalesOrder) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
@@ -127,7 +135,7 @@ class ShipmentViewSet(CreateListRetrieveViewSet):
 
 
 @idempotent_create
-class PurchaseOrderViewSet(CreateListRetrieveViewSet):
+class PurchaseOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
 
     queryset = PurchaseOrder.objects.select_related("supplier", "created_by").prefetch_related(
@@ -141,6 +149,12 @@ class PurchaseOrderViewSet(CreateListRetrieveViewSet):
 
     def perform_create(self, serializer: PurchaseOrderSerializer) -> None:
         serializer.instance = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: PurchaseOrderSerializer) -> None:
+        """A draft only; `lines`, when sent, replace the order's lines."""
+        serializer.instance = services.purchase_order_update(
+            order=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
 
     def _answer(self, order: PurchaseOrder) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from inventory.services import stock_receive
@@ -284,3 +286,61 @@ def test_list_endpoints_use_a_fixed_number_of_queries(api, sales_body, purchase_
         assert api.get("/api/v1/sales-orders/").json()["count"] == 5
     with django_assert_max_num_queries(8):
         assert api.get("/api/v1/purchase-orders/").json()["count"] == 5
+
+
+def test_old_idempotency_keys_are_purged_and_recent_ones_kept(api, sales_body, in_acme):
+    post(api, "/api/v1/sales-orders/", sales_body, **{"Idempotency-Key": "old"})
+    post(api, "/api/v1/sales-orders/", sales_body, **{"Idempotency-Key": "new"})
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - datetime.timedelta(days=8))
+    call_command("purge_idempotency_keys", "--days", "7")
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_draft_is_changed_with_patch_and_its_lines_replaced(api, sales_body, nut, next_week):
+    order = post(api, "/api/v1/sales-orders/", sales_body).json()
+    new_lines = [
+        {"item": nut.pk, "quantity": "3", "unit_price": "1", "promised_date": next_week.isoformat()},
+        {"item": nut.pk, "quantity": "4", "unit_price": "1", "promised_date": next_week.isoformat()},
+    ]
+    response = api.patch(
+        f"/api/v1/sales-orders/{order['id']}/",
+        {"notes": "call first", "lines": new_lines},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["notes"] == "call first"
+    assert [(line["item_sku"], line["quantity"]) for line in body["lines"]] == [
+        ("NUT-10", "3.0000"),
+        ("NUT-10", "4.0000"),
+    ]
+    header_only = api.patch(
+        f"/api/v1/sales-orders/{order['id']}/", {"customer_reference": "X-1"}, content_type="application/json"
+    )
+    assert len(header_only.json()["lines"]) == 2
+
+
+def test_a_confirmed_order_cannot_be_changed(api, sales_body, purchase_body):
+    order = post(api, "/api/v1/sales-orders/", sales_body).json()
+    post(api, f"/api/v1/sales-orders/{order['id']}/confirm/", {})
+    purchase = post(api, "/api/v1/purchase-orders/", purchase_body).json()
+    post(api, f"/api/v1/purchase-orders/{purchase['id']}/send/", {})
+    before = snapshot()
+    for url in (f"/api/v1/sales-orders/{order['id']}/", f"/api/v1/purchase-orders/{purchase['id']}/"):
+        response = api.patch(url, {"notes": "late edit", "lines": []}, content_type="application/json")
+        assert response.status_code == 400
+        response = api.patch(url, {"notes": "late edit"}, content_type="application/json")
+        assert response.status_code == 400
+        assert "only a draft can be changed" in response.json()["detail"]
+    assert SalesOrder.objects.get(pk=order["id"]).notes == ""
+    assert PurchaseOrder.objects.get(pk=purchase["id"]).notes == ""
+    assert snapshot() == before
+
+
+def test_a_draft_purchase_order_lines_are_replaced_with_put(api, purchase_body, supplier, nut):
+    order = post(api, "/api/v1/purchase-orders/", purchase_body).json()
+    body = {"supplier": supplier.pk, "lines": [{"item": nut.pk, "quantity": "2", "unit_cost": "0.10"}]}
+    response = api.put(f"/api/v1/purchase-orders/{order['id']}/", body, content_type="application/json")
+    assert response.status_code == 200, response.json()
+    [line] = response.json()["lines"]
+    assert (line["item_sku"], line["quantity"]) == ("NUT-10", "2.0000")
