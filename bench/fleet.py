@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -114,26 +115,41 @@ def main() -> None:
         return list(Tenant.objects.values_list("schema_name", flat=True))
 
     def migrated_count() -> int:
-        sql = " UNION ALL ".join(
-            f"SELECT (SELECT count(*) FROM {schema_template.quote(s)}.django_migrations "
-            f"WHERE app = 'benchfleet' AND name = '0002_probe_note') * (SELECT count(*) FROM "
-            f"information_schema.columns WHERE table_schema = '{s}' AND table_name = 'benchfleet_probe' "
-            "AND column_name = 'note')"
-            for s in schemas()
-        )
+        """Schemas with both the new column and the new migration row (catalog + small chunked queries)."""
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT sum(n) FROM ({sql}) AS t(n)")
-            return int(cursor.fetchone()[0])
+            cursor.execute(
+                "SELECT n.nspname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'benchfleet_probe' "
+                "AND a.attname = 'note' AND NOT a.attisdropped"
+            )
+            with_column = {row[0] for row in cursor.fetchall()}
+            names = schemas()
+            with_row = set()
+            for start in range(0, len(names), 100):
+                chunk = names[start : start + 100]
+                cursor.execute(
+                    " UNION ALL ".join(
+                        f"SELECT %s FROM {schema_template.quote(s)}.django_migrations "
+                        "WHERE app = 'benchfleet' AND name = '0002_probe_note'"
+                        for s in chunk
+                    ),
+                    chunk,
+                )
+                with_row |= {row[0] for row in cursor.fetchall()}
+        return len(with_column & with_row & set(names))
 
     def unapply() -> None:
-        sql = ";".join(
-            f"ALTER TABLE {schema_template.quote(s)}.benchfleet_probe DROP COLUMN IF EXISTS note;"
-            f"DELETE FROM {schema_template.quote(s)}.django_migrations WHERE app = 'benchfleet' "
-            "AND name = '0002_probe_note'"
-            for s in schemas()
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+        names = schemas()
+        for start in range(0, len(names), 100):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    ";".join(
+                        f"ALTER TABLE {schema_template.quote(s)}.benchfleet_probe DROP COLUMN IF EXISTS note;"
+                        f"DELETE FROM {schema_template.quote(s)}.django_migrations WHERE app = 'benchfleet' "
+                        "AND name = '0002_probe_note'"
+                        for s in names[start : start + 100]
+                    )
+                )
         assert migrated_count() == 0
 
     def timed(label: str, fn) -> float:
@@ -189,11 +205,9 @@ def main() -> None:
         print(f"API latency with {args.tenants} tenants: p50 {p50_all * 1000:.2f} ms, p95 {p95_all * 1000:.2f} ms")
         print(f"latency ratio p50 {p50_all / p50_small:.2f}, p95 {p95_all / p95_small:.2f}")
     finally:
+        shutil.rmtree(migrations_dir, ignore_errors=True)
         connection.close()
         drop_database(DB_NAME)
-        for path in sorted(migrations_dir.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() else path.rmdir()
-        migrations_dir.rmdir()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The fleet migration runner: bring every tenant schema (and the provisioning template) up to the code's migrations.
 
-Plan once, apply per schema. Schemas are grouped by the set of migrations they have applied (one query per 500
+Plan once, apply per schema. Schemas are grouped by the set of migrations they have applied (one query per 200
 schemas compares a digest of each schema's `django_migrations` with the code's, so up-to-date schemas cost nothing
 more). For each group the first schema (the canary, for the main group) is migrated by Django's own migration
 executor while every statement its schema editor executes is recorded; every other schema of the group then gets
@@ -43,7 +43,7 @@ from tenants.models import FleetMigrationRecord, FleetMigrationRun, RunStatus, T
 logger = logging.getLogger(__name__)
 
 _FLEET_LOCK_KEY = 7_341_002
-_CHUNK = 500
+_CHUNK = 200
 Record = FleetMigrationRecord.Status
 Progress = Callable[[str], None]
 
@@ -126,7 +126,7 @@ def _digest(migrations: Iterable[tuple[str, str]]) -> str:
 
 
 def applied_digests(schemas: list[str]) -> tuple[dict[str, str], set[str]]:
-    """Digest of each schema's applied migrations, a query per 500 schemas; and the schemas lacking the table."""
+    """Digest of each schema's applied migrations, a query per 200 schemas; and the schemas lacking the table."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
