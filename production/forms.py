@@ -54,7 +54,7 @@ class CompleteForm(TransitionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["quantity"].initial = self.work_order.remaining_quantity.normalize()
+        self.fields["quantity"].initial = f"{self.work_order.remaining_quantity.normalize():f}"
 
 
 ACTION_FORMS: dict[str, type[TransitionForm]] = {

@@ -10,6 +10,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_UP, Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import DecimalField, F, QuerySet, Sum
@@ -24,8 +25,7 @@ PLACES = Decimal("0.0001")
 
 
 # --- Explosion -----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExplosionRow:
+class ExplosionRow(NamedTuple):
     depth: int  # 1: a direct component of the exploded item
     line_id: int
     parent_item_id: int
@@ -35,7 +35,7 @@ class ExplosionRow:
     uom: str
     quantity_per: Decimal  # per unit of the parent, as written on the BOM line
     scrap_percent: Decimal
-    total_quantity: Decimal  # for the whole exploded quantity, scrap of this line and of every level above included
+    total_quantity: Decimal  # for the whole quantity, scrap of this line and every level above included (10 places)
     has_bom: bool  # a sub-assembly: its own rows follow, one level deeper
 
 
@@ -59,13 +59,13 @@ class Explosion:
 _EXPLOSION_SQL = """
 WITH RECURSIVE tree AS (
     SELECT l.id AS line_id, 1 AS depth, b.item_id AS parent_id, l.component_id, l.quantity, l.scrap_percent,
-           %(quantity)s::numeric * l.quantity * (1 + l.scrap_percent / 100) AS total,
+           %(quantity)s::numeric * l.quantity * (1 + l.scrap_percent * 0.01) AS total,
            ARRAY[l.position::bigint, l.id] AS sort_key, ARRAY[b.item_id, l.component_id] AS item_path
     FROM production_bom b JOIN production_bomline l ON l.bom_id = b.id
     WHERE b.item_id = %(item)s AND b.is_active
     UNION ALL
     SELECT l.id, t.depth + 1, b.item_id, l.component_id, l.quantity, l.scrap_percent,
-           t.total * l.quantity * (1 + l.scrap_percent / 100),
+           t.total * l.quantity * (1 + l.scrap_percent * 0.01),
            t.sort_key || l.position::bigint || l.id, t.item_path || l.component_id
     FROM tree t
     JOIN production_bom b ON b.item_id = t.component_id AND b.is_active
@@ -73,7 +73,7 @@ WITH RECURSIVE tree AS (
     WHERE NOT l.component_id = ANY(t.item_path)
 )
 SELECT t.depth, t.line_id, t.parent_id, t.component_id, i.sku, i.name, u.code, t.quantity, t.scrap_percent,
-       t.total, sub.id IS NOT NULL AS has_bom
+       round(t.total, 10), sub.id IS NOT NULL AS has_bom
 FROM tree t
 JOIN inventory_item i ON i.id = t.component_id
 JOIN inventory_unitofmeasure u ON u.id = i.uom_id
@@ -90,10 +90,7 @@ def bom_explosion(*, item: Item, quantity: Decimal | int = 1) -> Explosion:
     quantity = Decimal(quantity)
     with connection.cursor() as cursor:
         cursor.execute(_EXPLOSION_SQL, {"item": item.pk, "quantity": quantity})
-        rows = [
-            ExplosionRow(depth, line, parent, child, sku, name, uom, per, scrap, total.normalize(), has_bom)
-            for depth, line, parent, child, sku, name, uom, per, scrap, total, has_bom in cursor.fetchall()
-        ]
+        rows = [ExplosionRow._make(row) for row in cursor.fetchall()]
     totals: dict[int, Decimal] = defaultdict(Decimal)
     first: dict[int, ExplosionRow] = {}
     for row in rows:
@@ -111,8 +108,7 @@ def bom_explosion(*, item: Item, quantity: Decimal | int = 1) -> Explosion:
 
 
 # --- Where used ----------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class WhereUsedRow:
+class WhereUsedRow(NamedTuple):
     depth: int  # 1: a BOM that lists the item directly
     parent_item_id: int
     parent_sku: str
@@ -127,18 +123,18 @@ class WhereUsedRow:
 _WHERE_USED_SQL = """
 WITH RECURSIVE up AS (
     SELECT 1 AS depth, b.item_id AS parent_id, l.component_id AS child_id, l.quantity, l.scrap_percent,
-           l.quantity * (1 + l.scrap_percent / 100) AS per_unit, ARRAY[l.component_id, b.item_id] AS path
+           l.quantity * (1 + l.scrap_percent * 0.01) AS per_unit, ARRAY[l.component_id, b.item_id] AS path
     FROM production_bomline l JOIN production_bom b ON b.id = l.bom_id AND b.is_active
     WHERE l.component_id = %(item)s
     UNION ALL
     SELECT u.depth + 1, b.item_id, l.component_id, l.quantity, l.scrap_percent,
-           u.per_unit * l.quantity * (1 + l.scrap_percent / 100), u.path || b.item_id
+           u.per_unit * l.quantity * (1 + l.scrap_percent * 0.01), u.path || b.item_id
     FROM up u
     JOIN production_bomline l ON l.component_id = u.parent_id
     JOIN production_bom b ON b.id = l.bom_id AND b.is_active
     WHERE NOT b.item_id = ANY(u.path)
 )
-SELECT u.depth, u.parent_id, p.sku, p.name, u.child_id, c.sku, u.quantity, u.scrap_percent, u.per_unit
+SELECT u.depth, u.parent_id, p.sku, p.name, u.child_id, c.sku, u.quantity, u.scrap_percent, round(u.per_unit, 10)
 FROM up u JOIN inventory_item p ON p.id = u.parent_id JOIN inventory_item c ON c.id = u.child_id
 ORDER BY u.path
 """

@@ -132,7 +132,7 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
     explosion = selectors.bom_explosion(item=item, quantity=quantity)
     context = {
         "item": item,
-        "quantity": quantity.normalize(),
+        "quantity": quantity,
         "explosion": explosion,
         "nodes": _nest(explosion.rows),
         "where_used": selectors.where_used(item=item),
