@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from inventory.models import Item, Location, StockLevel, StockMove
@@ -41,7 +41,11 @@ def item_levels(*, item: Item) -> QuerySet[StockLevel]:
 
 def item_moves(*, item: Item) -> QuerySet[StockMove]:
     """The item's ledger, newest first."""
-    return StockMove.objects.filter(item=item).select_related("from_location", "to_location", "created_by")
+    return (
+        StockMove.objects.filter(item=item)
+        .select_related("from_location", "to_location", "created_by")
+        .annotate(is_reversed=Exists(StockMove.objects.filter(reverses=OuterRef("pk"))))
+    )
 
 
 def move_list() -> QuerySet[StockMove]:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import StockLevel, StockMove
-from inventory.services import stock_receive
+from inventory.services import stock_issue, stock_receive
 from tests.inventory.factories import ItemFactory, LocationFactory
 
 D = Decimal
@@ -128,3 +128,20 @@ def test_reorder_page_lists_items_below_their_reorder_point(web, in_acme):
     ItemFactory(sku="LOW-1", reorder_point=5, reorder_quantity=20)
     page = web.get("/inventory/reorder/").content.decode()
     assert "LOW-1" in page
+
+
+def test_a_reversed_move_offers_no_second_reversal(web, in_acme):
+    item, a1 = ItemFactory(), LocationFactory()
+    move = stock_receive(item=item, location=a1, quantity=3, user=None)
+    web.post(f"/inventory/moves/{move.pk}/reverse/")
+    page = web.get(f"/inventory/items/{item.pk}/").content.decode()
+    assert f"/inventory/moves/{move.pk}/reverse/" not in page
+    assert "reversed" in page
+
+
+def test_a_refused_reversal_is_shown_as_a_message(web, in_acme):
+    item, a1 = ItemFactory(sku="BOLT-10"), LocationFactory(code="A1")
+    receipt = stock_receive(item=item, location=a1, quantity=3, user=None)
+    stock_issue(item=item, location=a1, quantity=2, user=None)
+    page = web.post(f"/inventory/moves/{receipt.pk}/reverse/", follow=True).content.decode()
+    assert "insufficient stock: item BOLT-10 at A1 has 1 available, 3 asked" in page
