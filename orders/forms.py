@@ -48,6 +48,15 @@ class _DeliveryForm(ServiceForm):
                 label=f"{line.item.sku} (open {line.open_quantity.normalize():f})",
             )
             self.line_fields.append((line, name))
+        self.order_fields([name for _, name in self.line_fields])  # the lines first, then reference and the rest
+
+    def submit(self, user: AbstractBaseUser) -> object | None:
+        try:
+            return self.call_service(user)
+        except DomainError as exc:
+            line_field = f"line_{getattr(exc, 'line_id', '')}"
+            self.add_error(line_field if line_field in self.fields else None, exc.message)
+            return None
 
     def entries(self) -> list[dict]:
         return [
@@ -77,7 +86,7 @@ class ReceiveForm(_DeliveryForm):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
         self.fields["location"].initial = default_receiving_location()
-        self.order_fields(["location", "reference"])
+        self.order_fields(["location", *(name for _, name in self.line_fields), "reference"])
 
     def call_service(self, user: AbstractBaseUser) -> Receipt:
         return services.receipt_create(

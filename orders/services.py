@@ -47,6 +47,12 @@ class OrderError(DomainError):
     pass
 
 
+def _on_line(exc: DomainError, line: Model) -> DomainError:
+    """Mark a domain error with the order line it is about, so a form can show it next to that line."""
+    exc.line_id = line.pk
+    return exc
+
+
 class InvalidTransition(OrderError):
     pass
 
@@ -399,29 +405,36 @@ def shipment_create(
         requested = _requested(lines, order_lines, order.number)
         for line, quantity in requested:
             if quantity > line.open_quantity:
-                raise OverShipment(
-                    f"item {line.item.sku}: {line.open_quantity.normalize():f} still to ship on {order.number}, "
-                    f"{quantity.normalize():f} asked",
-                    field="lines",
+                raise _on_line(
+                    OverShipment(
+                        f"item {line.item.sku}: {line.open_quantity.normalize():f} still to ship on {order.number}, "
+                        f"{quantity.normalize():f} asked",
+                        field="lines",
+                    ),
+                    line,
                 )
         _lock_levels((line.item_id, order.location_id) for line, _ in requested)
         shipment = Shipment.objects.create(order=order, reference=reference.strip(), created_by=_actor(user))
         ref = f"{order.number} {shipment}"
         for line, quantity in requested:
             from_reservation = min(quantity, line.reserved_quantity)
-            if from_reservation > 0:
-                inventory.stock_unreserve(
-                    item=line.item, location=order.location, quantity=from_reservation, user=user, reference=ref
+            try:
+                if from_reservation > 0:
+                    inventory.stock_unreserve(
+                        item=line.item, location=order.location, quantity=from_reservation, user=user, reference=ref
+                    )
+                move = inventory.stock_issue(
+                    item=line.item,
+                    location=order.location,
+                    quantity=quantity,
+                    user=user,
+                    reason=StockMove.Reason.SHIPMENT,
+                    reference=ref,
+                    source=shipment,
                 )
-            move = inventory.stock_issue(
-                item=line.item,
-                location=order.location,
-                quantity=quantity,
-                user=user,
-                reason=StockMove.Reason.SHIPMENT,
-                reference=ref,
-                source=shipment,
-            )
+            except DomainError as exc:  # e.g. not enough on hand: the whole shipment rolls back
+                _on_line(exc, line)
+                raise
             ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=quantity, move=move)
             line.shipped_quantity += quantity
             line.reserved_quantity -= from_reservation
@@ -598,10 +611,13 @@ def receipt_create(
             allowed = line.quantity * (1 + tolerance / 100) - line.received_quantity
             if quantity > allowed:
                 allowance = f" (with the {tolerance.normalize():f}% over-receipt tolerance)" if tolerance else ""
-                raise OverReceipt(
-                    f"item {line.item.sku}: {max(allowed, ZERO).normalize():f} may still be received on "
-                    f"{order.number}{allowance}, {quantity.normalize():f} delivered",
-                    field="lines",
+                raise _on_line(
+                    OverReceipt(
+                        f"item {line.item.sku}: {max(allowed, ZERO).normalize():f} may still be received on "
+                        f"{order.number}{allowance}, {quantity.normalize():f} delivered",
+                        field="lines",
+                    ),
+                    line,
                 )
         # Existing level rows are locked in primary-key order, missing ones created in item order (by the
         # receive service), so two receipts of the same items never wait on each other in a cycle.

@@ -86,7 +86,21 @@ def test_over_shipping_shows_the_error_on_the_form_and_writes_nothing(web, custo
     before = snapshot()
     response = web.post(f"/orders/sales/{order.pk}/", {f"line_{line.pk}": "11"})
     assert response.status_code == 400
-    assert "10 still to ship" in response.content.decode()
+    assert response.context["form"].errors[f"line_{line.pk}"] == [
+        f"item BOLT-10: 10 still to ship on {order.number}, 11 asked"
+    ]
+    assert snapshot() == before
+
+
+def test_shipping_more_than_on_hand_shows_the_error_next_to_that_line(web, customer, bolt, store):
+    stock_receive(item=bolt, location=store, quantity=2, user=None)
+    order = make_sales_order(customer, bolt, store)
+    line = order.lines.get()
+    before = snapshot()
+    response = web.post(f"/orders/sales/{order.pk}/", {f"line_{line.pk}": "3"})
+    assert response.status_code == 400
+    [message] = response.context["form"].errors[f"line_{line.pk}"]
+    assert "BOLT-10 at STORE has 2 available, 3 asked" in message
     assert snapshot() == before
 
 
@@ -139,7 +153,8 @@ def test_over_receipt_shows_the_error_on_the_form(web, supplier, bolt, store):
     before = snapshot()
     response = web.post(f"/orders/purchases/{order.pk}/", {"location": store.pk, f"line_{order.lines.get().pk}": "6"})
     assert response.status_code == 400
-    assert "5 may still be received" in response.content.decode()
+    line_field = f"line_{order.lines.get().pk}"
+    assert "5 may still be received" in response.context["form"].errors[line_field][0]
     assert snapshot() == before
 
 
