@@ -49,7 +49,7 @@ def item_moves(*, item: Item) -> QuerySet[StockMove]:
 
 
 def move_list() -> QuerySet[StockMove]:
-    return StockMove.objects.select_related("item", "from_location", "to_location", "created_by")
+    return StockMove.objects.select_related("item", "from_location", "to_location", "created_by", "source_type")
 
 
 def ledger_balance(*, item: Item, location: Location | None = None) -> Decimal:

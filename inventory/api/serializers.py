@@ -1,5 +1,6 @@
 """Serializers validate the shape of API input; the services decide what is allowed."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Item, Location, StockLevel, StockMove, UnitOfMeasure
@@ -79,6 +80,7 @@ class StockMoveSerializer(serializers.ModelSerializer):
     )
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    source = serializers.SerializerMethodField(help_text="The document that caused the move, e.g. a purchase order.")
 
     class Meta:
         model = StockMove
@@ -91,11 +93,24 @@ class StockMoveSerializer(serializers.ModelSerializer):
             "from_location",
             "to_location",
             "reference",
+            "source",
             "reverses",
             "created_by",
             "created_at",
         ]
         read_only_fields = ["reverses", "created_at"]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"type": {"type": "string", "example": "orders.purchaseorder"}, "id": {"type": "integer"}},
+        }
+    )
+    def get_source(self, move: StockMove) -> dict | None:
+        if move.source_type_id is None:
+            return None
+        return {"type": f"{move.source_type.app_label}.{move.source_type.model}", "id": move.source_id}
 
 
 class StockCountSerializer(serializers.Serializer):

@@ -268,3 +268,10 @@ def test_the_default_receiving_location_cannot_give_up_its_role_or_be_deleted(ac
     assert [r.status_code for r in (refused_unset, refused_deactivate, refused_delete)] == [400, 400, 400]
     assert "make another location the default" in refused_unset.json()["is_default_receiving"][0]
     assert default_receiving_location() == receiving
+
+
+def test_a_move_names_the_document_that_caused_it(acme_api, in_acme):
+    item, location = ItemFactory(), LocationFactory()
+    move = stock_receive(item=item, location=location, quantity=1, user=None, source=location)
+    body = acme_api.get(f"/api/v1/moves/{move.pk}/").json()
+    assert body["source"] == {"type": "inventory.location", "id": location.pk}
