@@ -595,6 +595,8 @@ def receipt_create(
         raise OrderError(
             "choose the location to receive into (there is no default receiving location)", field="location"
         )
+    if not location.is_active:
+        raise OrderError(f"location {location.code} is inactive; receive into another", field="location")
     tolerance = over_receipt_tolerance()
     with transaction.atomic():
         order = _locked_purchase_order(order)

@@ -188,3 +188,15 @@ def test_only_a_supplier_can_be_bought_from(in_acme, bolt):
 def test_a_partner_must_be_a_customer_or_a_supplier(in_acme):
     with pytest.raises(OrderError, match="tick at least one"):
         services.partner_create(code="X", name="Nobody", user=None)
+
+
+def test_receiving_into_an_inactive_location_is_refused(sent, store, clerk):
+    store.is_active = False
+    store.save()
+    before = snapshot()
+    with pytest.raises(OrderError, match="location STORE is inactive") as refused:
+        services.receipt_create(
+            order=sent, user=clerk, location=store, lines=[{"line": lines_of(sent)[0], "quantity": 1}]
+        )
+    assert refused.value.field == "location"
+    assert snapshot() == before
