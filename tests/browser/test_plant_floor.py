@@ -1,0 +1,118 @@
+"""One plant-floor day on acme in a real browser: sign in, receive stock, build a work order, ship a sales order,
+and see the dashboard change. Screenshots of the key pages land in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from inventory.models import Item, StockLevel, UnitOfMeasure
+from inventory.services import item_create
+from orders.models import Partner, SalesOrder
+from orders.services import partner_create, sales_order_confirm, sales_order_create
+from production.services import bom_create
+from tests.browser.conftest import h1, screenshot, sign_in, wait_for_new_page
+from tests.conftest import ADMIN_PASSWORD
+
+
+@dataclass
+class Floor:
+    raw: Item
+    bracket: Item
+    customer: Partner
+    order: SalesOrder
+
+
+def _seed_floor() -> Floor:
+    suffix = uuid.uuid4().hex[:6].upper()
+    boss = get_user_model().objects.get(username="boss")
+    pcs = UnitOfMeasure.objects.get(code="pcs")
+    raw = item_create(
+        sku=f"STEEL-{suffix}", name="Steel sheet 2 mm", uom=pcs, user=boss, kind="raw_material",
+        standard_cost=Decimal("2.00"),
+    )  # fmt: skip
+    bracket = item_create(
+        sku=f"BRKT-{suffix}", name="Mounting bracket", uom=pcs, user=boss, kind="finished_good",
+        standard_cost=Decimal("25.00"), reorder_point=Decimal(5), reorder_quantity=Decimal(10),
+    )  # fmt: skip
+    bom_create(item=bracket, lines=[{"component": raw, "quantity": 2}], user=boss)
+    customer = partner_create(code=f"NW-{suffix}", name="Northwind Traders", user=boss, is_customer=True)
+    promised = timezone.localdate() - datetime.timedelta(days=2)
+    order = sales_order_create(
+        customer=customer,
+        lines=[{"item": bracket, "quantity": 3, "unit_price": "40", "promised_date": promised}],
+        user=boss,
+    )
+    sales_order_confirm(order=order, user=boss)  # nothing in stock: nothing reserved, the line stays open
+    return Floor(raw, bracket, customer, order)
+
+
+@pytest.fixture
+def acme_floor(acme, committed) -> Floor:
+    """Committed in acme: a raw material, a bracket made of 2 of it, and a draft sales order for 3 brackets that
+    was promised two days ago, confirmed (so it is late until shipped)."""
+    return committed(acme, _seed_floor)
+
+
+def _late_lines(driver, site) -> int:
+    driver.get(site.url("/orders/"))
+    return int(driver.find_element(By.CSS_SELECTOR, "td a[href='/orders/late-shipments/']").text)
+
+
+def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_floor, acme, committed):
+    floor = acme_floor
+    sign_in(browser, acme_site, "boss", ADMIN_PASSWORD)
+    assert "Signed in as boss" in browser.page_source
+    assert "Acme Test Plant" in browser.find_element(By.CSS_SELECTOR, ".tenant-banner").text
+    late_before = _late_lines(browser, acme_site)
+    assert late_before >= 1
+
+    # Receive 10 sheets: the SKU typed (or scanned) instead of picked from a list.
+    browser.get(acme_site.url("/inventory/stock/receive/"))
+    browser.find_element(By.ID, "id_item").send_keys(floor.raw.sku)
+    browser.find_element(By.ID, "id_quantity").send_keys("10")
+    browser.find_element(By.ID, "id_reference").send_keys("DN-4711")
+    wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    assert h1(browser).startswith(floor.raw.sku)
+    assert "Posted: receipt of 10" in browser.page_source
+
+    browser.get(acme_site.url(f"/inventory/?q={floor.raw.sku[:5]}"))
+    assert floor.raw.sku in browser.find_element(By.CSS_SELECTOR, "main table").text
+    screenshot(browser, "item-list")
+
+    # Build 3 brackets: create the work order, release it (reserves 6 sheets), start and complete it.
+    browser.get(acme_site.url("/production/work-orders/new/"))
+    browser.find_element(By.ID, "id_item").send_keys(floor.bracket.sku)
+    browser.find_element(By.ID, "id_quantity").send_keys("3")
+    due = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, "id_due_date"), due)
+    wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    assert "created as a draft" in browser.page_source
+    for action, state in (("release", "Released"), ("start", "In progress"), ("complete", "Done")):
+        button = browser.find_element(By.CSS_SELECTOR, f"form.action-{action} button[type=submit]")
+        wait_for_new_page(browser, button.click)
+        assert browser.find_element(By.ID, "state").text == state
+    screenshot(browser, "work-order")
+
+    # Ship the 3 brackets just made.
+    browser.get(acme_site.url(f"/orders/sales/{floor.order.pk}/"))
+    line = browser.find_element(By.CSS_SELECTOR, "main form input[name^='line_']")
+    line.send_keys("3")
+    wait_for_new_page(browser, lambda: line.send_keys(Keys.ENTER))
+    assert "Shipped" in browser.find_element(By.CSS_SELECTOR, "main h1 .status").text
+    screenshot(browser, "sales-order")
+
+    assert _late_lines(browser, acme_site) == late_before - 1
+    levels = committed(
+        acme,
+        lambda: dict(StockLevel.objects.filter(item__in=[floor.raw, floor.bracket]).values_list("item", "on_hand")),
+    )
+    assert levels == {floor.raw.pk: Decimal(4), floor.bracket.pk: Decimal(0)}
