@@ -120,3 +120,12 @@ def test_supplier_lateness_counts_late_receipts_and_overdue_open_lines(in_acme, 
     assert report["SLOW"].on_time_percent == D(0)
     assert (report["PROMPT"].late_receipt_lines, report["PROMPT"].on_time_percent) == (0, D(100))
     assert list(report) == ["SLOW", "PROMPT"]
+
+
+def test_material_requirements_net_open_sales_against_stock_and_open_purchases(customer, supplier, bolt, store, today):
+    production = pytest.importorskip("production.selectors")
+    stock_receive(item=bolt, location=store, quantity=3, user=None)
+    sell(customer, store, bolt, 10, today + 14 * DAY)  # 3 reserved: 7 still needed
+    buy(supplier, bolt, 4, today + 7 * DAY)
+    [line] = [line for line in production.mrp_report(today=today) if line.sku == "BOLT-10"]
+    assert (line.gross_requirement, line.available, line.open_supply, line.shortage) == (D(7), D(0), D(4), D(3))
