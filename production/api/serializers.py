@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Item, Location
@@ -10,6 +11,7 @@ from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "example": "771.12"})
 class ExactDecimalField(serializers.Field):
     """A computed quantity, as an exact decimal string without trailing zeros (e.g. "771.12")."""
 

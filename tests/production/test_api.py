@@ -219,3 +219,39 @@ def test_acme_session_does_not_work_on_globex_host(acme_records, acme, acme_clie
     assert response.status_code in {401, 403}
     with tenant_context(acme):
         assert WorkOrder.objects.get(pk=work_order.pk).state == "draft"
+
+
+def test_unused_bom_is_deleted_and_a_used_one_is_refused(acme_api, pump):
+    product = pump[0]
+    unused = Bom.objects.create(item=product, version="draft", is_active=False)
+    assert acme_api.delete(f"{BASE}/boms/{unused.pk}/").status_code == 204
+    created = post(acme_api, f"{BASE}/work-orders/", {"item": product.pk, "quantity": "1", "due_date": "2027-01-31"})
+    post(acme_api, f"{BASE}/work-orders/{created.json()['id']}/release/")
+    used = Bom.objects.get(item=product, is_active=True)
+    response = acme_api.delete(f"{BASE}/boms/{used.pk}/")
+    assert response.status_code == 400
+    assert "deactivate it instead" in response.json()["bom"][0]
+    assert Bom.objects.filter(pk=used.pk).exists()
+
+
+def test_list_endpoints_take_the_same_number_of_queries_for_more_rows(acme_api, item, make_bom):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from production.services import work_order_create
+
+    def add(n):
+        for i in range(n):
+            product, part = item(f"P{n}-{i}"), item(f"C{n}-{i}")
+            make_bom(product, (part, 1))
+            work_order_create(item=product, quantity=1, due_date=datetime.date(2027, 1, 31), user=None)
+
+    def count(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert acme_api.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    add(2)
+    few = (count(f"{BASE}/boms/"), count(f"{BASE}/work-orders/"))
+    add(8)
+    assert (count(f"{BASE}/boms/"), count(f"{BASE}/work-orders/")) == few

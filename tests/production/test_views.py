@@ -146,3 +146,14 @@ def test_acme_session_is_not_valid_on_the_globex_host(work_order, acme, acme_cli
     assert response.status_code == 302
     with tenant_context(acme):
         assert WorkOrder.objects.get(pk=work_order.pk).state == "draft"
+
+
+@pytest.mark.parametrize("model", ["bom", "bomline", "workorder", "workordercomponent", "productionevent"])
+def test_admin_lists_every_production_model(acme_web, work_order, model):
+    assert acme_web.get(f"/admin/production/{model}/").status_code == 200
+
+
+def test_admin_shows_a_bom_with_its_lines_read_only(acme_web, pump):
+    page = acme_web.get(f"/admin/production/bom/{pump.boms.get().pk}/change/").content.decode()
+    assert "GASKET" in page
+    assert 'name="_save"' not in page
