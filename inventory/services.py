@@ -171,6 +171,11 @@ def _lock_levels(item: Item, locations: list[Location]) -> dict[int, _LockedLeve
     return {row[1]: _LockedLevel(*row) for row in rows}
 
 
+def _require_saved(location: Location, field: str) -> None:
+    if location.pk is None:
+        raise UnknownLocation(f"unknown location {location.code!r}: it has not been saved", field=field)
+
+
 def _check_location(location: Location, level: _LockedLevel | None, field: str) -> None:
     if level is None:
         fresh = Location.objects.filter(pk=location.pk).values_list("is_active", "code").first()
@@ -220,8 +225,8 @@ def _post_move(
     if check_active and not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
     for location, field in ((from_location, "from_location"), (to_location, "to_location")):
-        if location is not None and location.pk is None:
-            raise UnknownLocation(f"unknown location {location.code!r}: it has not been saved", field=field)
+        if location is not None:
+            _require_saved(location, field)
     move = StockMove(
         item=item,
         quantity=quantity,
@@ -408,6 +413,7 @@ def stock_adjust(
     release the reservation first.
     """
     counted = parse_quantity(counted_quantity, field="counted_quantity", allow_zero=True)
+    _require_saved(location, "location")
     if not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
     with transaction.atomic():
@@ -483,6 +489,7 @@ def stock_unreserve(
 
 
 def _change_reservation(*, item: Item, location: Location, delta: Decimal, user: User, ref: str) -> StockLevel:
+    _require_saved(location, "location")
     with transaction.atomic():
         levels = _lock_levels(item, [location])
         level = levels.get(location.pk)

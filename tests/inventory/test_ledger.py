@@ -348,3 +348,15 @@ def test_a_transfer_into_a_new_bin_creates_its_level_row(bolt, a1, b2, clerk):
     stock_transfer(item=bolt, from_location=a1, to_location=b2, quantity=2, user=clerk)
     assert (on_hand(bolt, a1), on_hand(bolt, b2)) == (D(3), D(2))
     assert StockMove.objects.filter(reason="transfer").count() == 1
+
+
+@pytest.mark.parametrize("operation", ["adjust", "reserve"])
+def test_counting_or_reserving_at_an_unknown_location_is_refused(bolt, clerk, operation):
+    from inventory.services import stock_adjust, stock_reserve
+
+    ghost = LocationFactory.build(code="GHOST")
+    with pytest.raises(UnknownLocation, match="unknown location 'GHOST'"):
+        if operation == "adjust":
+            stock_adjust(item=bolt, location=ghost, counted_quantity=1, user=clerk)
+        else:
+            stock_reserve(item=bolt, location=ghost, quantity=1, user=clerk)
