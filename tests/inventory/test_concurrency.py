@@ -9,58 +9,20 @@ tenant registry.
 import contextlib
 import random
 import threading
-import uuid
 from collections import Counter
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
 from inventory.models import StockLevel, StockMove
 from inventory.selectors import ledger_balance
 from inventory.services import InsufficientStock, stock_issue, stock_receive, stock_transfer
-from tenants.services import tenant_create, tenant_delete
 from tests.inventory.factories import ItemFactory, LocationFactory
+from tests.inventory.support import in_tenant
 
 WRITERS = 6
 MOVES_PER_WRITER = 40
-
-
-def committed(fn):
-    """Run fn in a thread of its own, on a connection of its own: what it writes is committed when it returns."""
-    results, errors = [], []
-
-    def target() -> None:
-        try:
-            results.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
-
-
-def in_tenant(tenant, fn):
-    def run():
-        with tenant_context(tenant):
-            return fn()
-
-    return committed(run)
-
-
-@pytest.fixture
-def scratch_tenant(db):
-    slug = f"conc-{uuid.uuid4().hex[:8]}"
-    tenant = committed(lambda: tenant_create(slug=slug, name="Concurrency scratch", admin_email="b@conc.test").tenant)
-    yield tenant
-    committed(lambda: tenant_delete(tenant=tenant))
 
 
 def run_writers(tenant, body) -> list[BaseException]:
