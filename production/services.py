@@ -355,17 +355,31 @@ _HINTS: dict[tuple[str, str], str] = {
     ("edit", State.IN_PROGRESS): "cancel it and create a new one",
     ("delete", State.RELEASED): "cancel it instead",
     ("delete", State.IN_PROGRESS): "cancel it instead",
+    ("complete", State.DONE): "nothing is left to make",
+    ("complete", State.CANCELLED): "a cancelled work order makes nothing more",
     ("cancel", State.DONE): "a finished work order stays done",
     ("cancel", State.CANCELLED): "it is already cancelled",
 }
 
 
+_PAST = {
+    "edit": "edited",
+    "delete": "deleted",
+    "release": "released",
+    "start": "started",
+    "complete": "completed",
+    "cancel": "cancelled",
+}
+
+
 def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
     """Why `action` (release, start, complete, cancel, edit, delete) is not allowed now; None when it is."""
-    if work_order.state in _ALLOWED_FROM[action]:
+    allowed = _ALLOWED_FROM[action]
+    if work_order.state in allowed:
         return None
     state = State(work_order.state).label.lower()
-    hint = _HINTS.get((action, work_order.state), f"a {state} work order cannot be changed")
+    only = " or ".join(State(value).label.lower() for value in allowed)
+    hint = _HINTS.get((action, work_order.state), f"only {only} work orders can be {_PAST[action]}")
     return f"cannot {action} {work_order.number}: it is {state}; {hint}"
 
 

@@ -255,3 +255,17 @@ def test_list_endpoints_take_the_same_number_of_queries_for_more_rows(acme_api, 
     few = (count(f"{BASE}/boms/"), count(f"{BASE}/work-orders/"))
     add(8)
     assert (count(f"{BASE}/boms/"), count(f"{BASE}/work-orders/")) == few
+
+
+def test_openapi_schema_describes_the_production_endpoints(acme_api):
+    response = acme_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    paths = set(response.json()["paths"])
+    assert {
+        f"{BASE}/boms/",
+        f"{BASE}/boms/{{id}}/",
+        f"{BASE}/explosion/{{item_id}}/",
+        f"{BASE}/where-used/{{item_id}}/",
+        f"{BASE}/work-orders/{{id}}/release/",
+        f"{BASE}/work-orders/{{id}}/complete/",
+        f"{BASE}/mrp/",
+    } <= paths
