@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.supply import on_order_quantities
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
+_VALUE = DecimalField(max_digits=36, decimal_places=8)
 
 
 def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:
@@ -125,3 +128,32 @@ def location_tree() -> list[tuple[Location, int]]:
 
 def default_receiving_location() -> Location | None:
     return Location.objects.filter(is_default_receiving=True, is_active=True).first()
+
+
+def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -> list[tuple[datetime.date, Decimal]]:
+    """Value of the stock on hand (quantity x the item's current standard cost) at the end of each of the last
+    `days` days, oldest first, in two queries: today's value, then walked back through each day's net flow in and
+    out of the plant (receipts, output, issues, shipments; transfers between locations change nothing)."""
+    today = today or timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    cost = F("item__standard_cost")
+    now = StockLevel.objects.aggregate(value=Coalesce(Sum(F("on_hand") * cost, output_field=_VALUE), ZERO))["value"]
+    since = timezone.make_aware(datetime.datetime.combine(first + datetime.timedelta(days=1), datetime.time.min))
+    flows = dict(
+        StockMove.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            net=Coalesce(Sum(F("quantity") * cost, filter=Q(from_location__isnull=True), output_field=_VALUE), ZERO)
+            - Coalesce(Sum(F("quantity") * cost, filter=Q(to_location__isnull=True), output_field=_VALUE), ZERO)
+        )
+        .order_by()
+        .values_list("day", "net")
+    )
+    series = []
+    value = now
+    for offset in range(days):
+        day = today - datetime.timedelta(days=offset)
+        series.append((day, value))
+        value -= flows.get(day, Decimal(0))
+    return series[::-1]

@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from tenants.dashboard import plant_dashboard
 from tenants.models import Tenant
 
 
@@ -12,9 +12,10 @@ def public_home(request: HttpRequest) -> HttpResponse:
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
+    """Anonymous visitors get the sign-in link; signed-in staff the plant dashboard."""
     if not request.user.is_authenticated:
         return render(request, "tenants/tenant_home.html", {})
-    return render(request, "tenants/tenant_home.html", {"user_count": get_user_model().objects.count()})
+    return render(request, "tenants/tenant_home.html", {"board": plant_dashboard()})
 
 
 def health(request: HttpRequest) -> JsonResponse:

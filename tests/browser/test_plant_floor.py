@@ -62,9 +62,13 @@ def acme_floor(acme, committed) -> Floor:
     return committed(acme, _seed_floor)
 
 
-def _late_lines(driver, site) -> int:
-    driver.get(site.url("/orders/"))
-    return int(driver.find_element(By.CSS_SELECTOR, "td a[href='/orders/late-shipments/']").text)
+def _dashboard(driver, site) -> dict[str, str]:
+    """The dashboard's figures by element id (data-value attributes)."""
+    driver.get(site.url("/"))
+    return {
+        element.get_attribute("id"): element.get_attribute("data-value")
+        for element in driver.find_elements(By.CSS_SELECTOR, "main [data-value]")
+    }
 
 
 def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_floor, acme, committed):
@@ -72,8 +76,10 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
     sign_in(browser, acme_site, "boss", ADMIN_PASSWORD)
     assert "Signed in as boss" in browser.page_source
     assert "Acme Test Plant" in browser.find_element(By.CSS_SELECTOR, ".tenant-banner").text
-    late_before = _late_lines(browser, acme_site)
-    assert late_before >= 1
+    before = _dashboard(browser, acme_site)
+    assert int(before["kpi-late-shipments"]) >= 1
+    assert floor.order.number in browser.find_element(By.CSS_SELECTOR, "main").text  # listed under late shipments
+    screenshot(browser, "dashboard-before")
 
     # Receive 10 sheets: the SKU typed (or scanned) instead of picked from a list.
     browser.get(acme_site.url("/inventory/stock/receive/"))
@@ -110,7 +116,15 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
     assert "Shipped" in browser.find_element(By.CSS_SELECTOR, "main h1 .status").text
     screenshot(browser, "sales-order")
 
-    assert _late_lines(browser, acme_site) == late_before - 1
+    after = _dashboard(browser, acme_site)
+    screenshot(browser, "dashboard")
+    assert int(after["kpi-late-shipments"]) == int(before["kpi-late-shipments"]) - 1
+    assert int(after["wo-state-done"]) == int(before["wo-state-done"]) + 1
+    # 10 sheets in at 2.00, 6 used, 3 brackets made at 25.00 and shipped: 4 sheets x 2.00 more stock value.
+    assert Decimal(after["stock-value-now"]) == Decimal(before["stock-value-now"]) + Decimal("8.00")
+    browser.set_window_size(800, 1000)  # a shop-floor tablet
+    _dashboard(browser, acme_site)
+    screenshot(browser, "dashboard-tablet")
     levels = committed(
         acme,
         lambda: dict(StockLevel.objects.filter(item__in=[floor.raw, floor.bracket]).values_list("item", "on_hand")),
