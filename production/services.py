@@ -3,8 +3,8 @@
 Stock is never written here: release reserves components with `inventory.services.stock_reserve`, completion
 consumes them (production-consumption moves from the reservation) and receives the finished goods (a
 production-output move), cancel releases what is still reserved. Each service runs in one transaction, so a
-refusal anywhere leaves nothing written. Stock operations of one call are made in item-id order (one location per
-work order), so two work orders never wait on each other's level rows in opposite orders.
+refusal anywhere leaves nothing written. Before calling inventory, a service locks every level row it will change
+in primary-key order (`_lock_levels`), so it never waits on another writer's rows in the opposite order.
 """
 
 from __future__ import annotations
@@ -424,6 +424,17 @@ def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
         _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, number=fresh.number)
 
 
+def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
+    """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
+    does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
+    list(
+        StockLevel.objects.select_for_update()
+        .filter(location_id=location.pk, item_id__in=list(item_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def required_quantity(work_order_quantity: Decimal, line: BomLine) -> Decimal:
     """Quantity of a line's component for a work order, scrap included, rounded up to the stock precision."""
     return (work_order_quantity * line.factor).quantize(PLACES, rounding=ROUND_UP)
@@ -445,6 +456,7 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
             raise ProductionError(f"item {fresh.item.sku} has no active BOM; give it one first", field="item")
         lines = list(bom.lines.select_related("component").order_by("component_id"))
         needed = {line.component_id: required_quantity(fresh.quantity, line) for line in lines}
+        _lock_levels(location, needed)
         available = {
             level.item_id: level.on_hand - level.reserved
             for level in StockLevel.objects.filter(location_id=location.pk, item_id__in=needed)
@@ -511,6 +523,7 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
         components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        _lock_levels(fresh.location, [fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
         for component in components:
             target = component.required_quantity
@@ -551,8 +564,15 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "cancel")
-        held = fresh.components.select_for_update().select_related("item").filter(reserved_quantity__gt=0)
-        for component in held.order_by("item_id"):
+        held = list(
+            fresh.components.select_for_update()
+            .select_related("item")
+            .filter(reserved_quantity__gt=0)
+            .order_by("item_id")
+        )
+        if held:
+            _lock_levels(fresh.location, [component.item_id for component in held])
+        for component in held:
             stock_unreserve(
                 item=component.item, location=fresh.location, quantity=component.reserved_quantity, user=user,
                 reference=f"{fresh.number} cancelled",

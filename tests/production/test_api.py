@@ -247,6 +247,7 @@ def test_list_endpoints_take_the_same_number_of_queries_for_more_rows(acme_api, 
             work_order_create(item=product, quantity=1, due_date=datetime.date(2027, 1, 31), user=None)
 
     def count(url):
+        acme_api.get(url)  # warm the host routing cache: count the page's own queries only
         with CaptureQueriesContext(connection) as captured:
             assert acme_api.get(url).status_code == 200
         return len(captured.captured_queries)
