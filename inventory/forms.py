@@ -34,6 +34,9 @@ class ServiceForm(forms.Form):
 class ItemSkuField(forms.CharField):
     """An item entered (or scanned) by its SKU."""
 
+    # A scanner types the code and presses Enter: static/js/scan.js moves on to the next field instead of submitting.
+    widget = forms.TextInput(attrs={"data-scan": "", "autocomplete": "off", "autocapitalize": "off"})
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("label", "Item SKU")
         kwargs.setdefault("max_length", 64)

@@ -5,6 +5,7 @@ from inventory import views
 app_name = "inventory"
 urlpatterns = [
     path("", views.item_list, name="item-list"),
+    path("scan/", views.scan, name="scan"),
     path("items/<int:pk>/", views.item_detail, name="item-detail"),
     path("stock/<slug:kind>/", views.move_form, name="move-form"),
     path("moves/<int:pk>/reverse/", views.move_reverse, name="move-reverse"),

@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from inventory import selectors
@@ -20,6 +22,18 @@ def item_list(request: HttpRequest) -> HttpResponse:
     items = selectors.item_search(query=query)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "inventory/item_list.html", {"page": page, "query": query})
+
+
+@login_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """A scanned (or typed) SKU: straight to its item; otherwise back to the list, searching for it, with a message."""
+    sku = request.GET.get("sku", "").strip()
+    item = Item.objects.filter(sku=sku).only("pk").first() or Item.objects.filter(sku__iexact=sku).only("pk").first()
+    if item is not None:
+        return redirect("inventory:item-detail", pk=item.pk)
+    if sku:
+        messages.error(request, f"No item with SKU {sku}.")
+    return redirect(f"{reverse('inventory:item-list')}?{urlencode({'q': sku})}" if sku else "inventory:item-list")
 
 
 @login_required

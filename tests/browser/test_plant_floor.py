@@ -81,14 +81,29 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
     assert floor.order.number in browser.find_element(By.CSS_SELECTOR, "main").text  # listed under late shipments
     screenshot(browser, "dashboard-before")
 
-    # Receive 10 sheets: the SKU typed (or scanned) instead of picked from a list.
+    # Receive 10 sheets. A scanner types the SKU and presses Enter: that moves on to the next field, not submit.
     browser.get(acme_site.url("/inventory/stock/receive/"))
-    browser.find_element(By.ID, "id_item").send_keys(floor.raw.sku)
+    sku_field = browser.find_element(By.ID, "id_item")
+    assert browser.switch_to.active_element == sku_field  # ready for a scan
+    sku_field.send_keys(floor.raw.sku + Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "id_location"
     browser.find_element(By.ID, "id_quantity").send_keys("10")
     browser.find_element(By.ID, "id_reference").send_keys("DN-4711")
-    wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    wait_for_new_page(
+        browser, browser.find_element(By.CSS_SELECTOR, "main form[method=post] button[type=submit]").click
+    )
     assert h1(browser).startswith(floor.raw.sku)
     assert "Posted: receipt of 10" in browser.page_source
+
+    # The scan box on every inventory page: a known SKU opens the item, an unknown one says so.
+    scan = browser.find_element(By.ID, "scan-sku")
+    scan.send_keys(floor.bracket.sku)
+    wait_for_new_page(browser, lambda: scan.send_keys(Keys.ENTER))
+    assert h1(browser).startswith(floor.bracket.sku)
+    scan = browser.find_element(By.ID, "scan-sku")
+    scan.send_keys("NO-SUCH-SKU")
+    wait_for_new_page(browser, lambda: scan.send_keys(Keys.ENTER))
+    assert "No item with SKU NO-SUCH-SKU." in browser.find_element(By.CSS_SELECTOR, ".messages").text
 
     browser.get(acme_site.url(f"/inventory/?q={floor.raw.sku[:5]}"))
     assert floor.raw.sku in browser.find_element(By.CSS_SELECTOR, "main table").text
@@ -100,7 +115,9 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
     browser.find_element(By.ID, "id_quantity").send_keys("3")
     due = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, "id_due_date"), due)
-    wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    wait_for_new_page(
+        browser, browser.find_element(By.CSS_SELECTOR, "main form[method=post] button[type=submit]").click
+    )
     assert "created as a draft" in browser.page_source
     for action, state in (("release", "Released"), ("start", "In progress"), ("complete", "Done")):
         button = browser.find_element(By.CSS_SELECTOR, f"form.action-{action} button[type=submit]")
@@ -110,7 +127,7 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
 
     # Ship the 3 brackets just made.
     browser.get(acme_site.url(f"/orders/sales/{floor.order.pk}/"))
-    line = browser.find_element(By.CSS_SELECTOR, "main form input[name^='line_']")
+    line = browser.find_element(By.CSS_SELECTOR, "main form[method=post] input[name^='line_']")
     line.send_keys("3")
     wait_for_new_page(browser, lambda: line.send_keys(Keys.ENTER))
     assert "Shipped" in browser.find_element(By.CSS_SELECTOR, "main h1 .status").text
