@@ -4,62 +4,22 @@ and see the dashboard change. Screenshots of the key pages land in test-artifact
 from __future__ import annotations
 
 import datetime
-import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from inventory.models import Item, StockLevel, UnitOfMeasure
-from inventory.services import item_create
-from orders.models import Partner, SalesOrder
-from orders.services import partner_create, sales_order_confirm, sales_order_create
-from production.services import bom_create
+from inventory.models import StockLevel
 from tests.browser.conftest import h1, screenshot, sign_in, wait_for_new_page
+from tests.browser.floor import Floor, seed_floor
 from tests.conftest import ADMIN_PASSWORD
-
-
-@dataclass
-class Floor:
-    raw: Item
-    bracket: Item
-    customer: Partner
-    order: SalesOrder
-
-
-def _seed_floor() -> Floor:
-    suffix = uuid.uuid4().hex[:6].upper()
-    boss = get_user_model().objects.get(username="boss")
-    pcs = UnitOfMeasure.objects.get(code="pcs")
-    raw = item_create(
-        sku=f"STEEL-{suffix}", name="Steel sheet 2 mm", uom=pcs, user=boss, kind="raw_material",
-        standard_cost=Decimal("2.00"),
-    )  # fmt: skip
-    bracket = item_create(
-        sku=f"BRKT-{suffix}", name="Mounting bracket", uom=pcs, user=boss, kind="finished_good",
-        standard_cost=Decimal("25.00"), reorder_point=Decimal(5), reorder_quantity=Decimal(10),
-    )  # fmt: skip
-    bom_create(item=bracket, lines=[{"component": raw, "quantity": 2}], user=boss)
-    customer = partner_create(code=f"NW-{suffix}", name="Northwind Traders", user=boss, is_customer=True)
-    promised = timezone.localdate() - datetime.timedelta(days=2)
-    order = sales_order_create(
-        customer=customer,
-        lines=[{"item": bracket, "quantity": 3, "unit_price": "40", "promised_date": promised}],
-        user=boss,
-    )
-    sales_order_confirm(order=order, user=boss)  # nothing in stock: nothing reserved, the line stays open
-    return Floor(raw, bracket, customer, order)
 
 
 @pytest.fixture
 def acme_floor(acme, committed) -> Floor:
-    """Committed in acme: a raw material, a bracket made of 2 of it, and a draft sales order for 3 brackets that
-    was promised two days ago, confirmed (so it is late until shipped)."""
-    return committed(acme, _seed_floor)
+    return committed(acme, seed_floor)
 
 
 def _dashboard(driver, site) -> dict[str, str]:
