@@ -4,6 +4,7 @@ Grouped so each integration is found in one place: core Django, tenancy, databas
 logging. Local defaults are safe for a developer laptop; production sets every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -55,6 +56,7 @@ TENANT_APPS = [
     "inventory",
     "production",
     "orders",
+    "access",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Tenant"
@@ -158,6 +160,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "access.authentication.TenantJWTAuthentication",  # tokens carry their tenant (see access.tokens)
+        "access.authentication.ApiKeyAuthentication",  # Authorization: Api-Key <key>
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -169,6 +173,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "erp.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["access.throttling.TenantRateThrottle"],
+}
+# API requests per tenant (all its users and keys together) by plan: "<n>/<s|min|hour|day>"; 429 + Retry-After past it.
+TENANT_API_RATES = {
+    "free": env("TENANT_API_RATE_FREE", default="1000/min"),
+    "standard": env("TENANT_API_RATE_STANDARD", default="5000/min"),
+    "premium": env("TENANT_API_RATE_PREMIUM", default="20000/min"),
+}
+# JWTs from /api/v1/auth/token/ on a tenant host; the `tenant` claim must match the host (access.authentication).
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,
+    "TOKEN_OBTAIN_SERIALIZER": "access.tokens.TenantTokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "access.tokens.TenantTokenRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ERP integrator API",

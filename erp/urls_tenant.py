@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/production/", include("production.api.urls")),
     path("orders/", include("orders.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/auth/", include("access.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,0 +1,87 @@
+"""API keys: created by a tenant admin (the key is returned once, only its hash is kept) and revoked."""
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from access.models import ApiKey
+from erp.errors import DomainError
+
+KEY_PREFIX = "erp_"
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class ApiKeyError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key: ApiKey
+    key: str  # shown once to the admin, never stored
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """(prefix, full key) for a well-formed key, else None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    prefix, _, secret = key[len(KEY_PREFIX) :].partition("_")
+    if len(prefix) != 12 or len(secret) < 32:
+        return None
+    return prefix, key
+
+
+def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by: AbstractBaseUser | None) -> NewApiKey:
+    """A new key acting as `user`. Only tenant admins hold keys that act for others, so `user` must be active."""
+    name = name.strip()
+    if not name:
+        raise ApiKeyError("give the key a name that says what it is for", field="name")
+    if scope not in ApiKey.Scope.values:
+        raise ApiKeyError(f"scope must be one of {', '.join(ApiKey.Scope.values)}", field="scope")
+    if not user.is_active:
+        raise ApiKeyError(f"user {user} is inactive; a key cannot act as them", field="user")
+    prefix = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            name=name, prefix=prefix, key_hash=hash_key(key), scope=scope, user=user, created_by=created_by
+        )
+    return NewApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, api_key: ApiKey, user: AbstractBaseUser | None) -> ApiKey:
+    """Revoke a key at once; revoking it again changes nothing."""
+    with transaction.atomic():
+        api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.revoked_by = user
+            api_key.save(update_fields=["revoked_at", "revoked_by"])
+    return api_key
+
+
+def api_key_verify(key: str) -> ApiKey | None:
+    """The active key whose secret is `key`, or None. Notes the use at most once a minute."""
+    parsed = parse_key(key)
+    if parsed is None:
+        return None
+    prefix, full = parsed
+    api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(full)):
+        return None
+    if api_key.revoked_at is not None:
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    return api_key

@@ -1,0 +1,478 @@
+"""Attack suite: every URL of a tenant host, every method, as tenant globex attacking tenant acme.
+
+The suite walks `erp.urls_tenant` (UI, API, admin) and fills each path parameter with the id of an object that exists
+in acme (one of each kind is created first, every name and code carrying a unique marker). Then, for each URL and
+each method, it tries:
+
+(a) globex's logged-in session cookie replayed on acme's host;
+(b) globex's credentials (Basic auth of a globex-only user, globex's JWT, globex's API key) on acme's host;
+(c) globex's own session on globex's host, with acme's object ids.
+
+No response may carry acme's marker (any status), the attacker is never authenticated on acme's host, and no row of
+acme's schema is inserted, updated or deleted (PostgreSQL's per-transaction table statistics, read after every
+attempt, count even writes a view rolled back). A URL parameter the suite does not know how to fill fails the
+suite: a new endpoint must be classified here before it ships.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Model
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+from django_tenants.utils import tenant_context
+
+from access.models import ApiKey
+from access.services import api_key_create
+from inventory import services as inventory_services
+from inventory.models import Item, ItemImport
+from orders import services as order_services
+from orders.idempotency import HEADER as IDEMPOTENCY_HEADER
+from production import services as production_services
+from tests.conftest import ADMIN_PASSWORD, host_of
+from tests.inventory.factories import UnitFactory
+
+MARKER = f"ZQX{uuid.uuid4().hex[:6].upper()}"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+ATTACKER_USERNAME = f"mallory-{MARKER.lower()}"
+ATTACKER_PASSWORD = "globex-only-password-1"
+
+# Path parameters of plain Django views whose object is not told by a DRF queryset or a ModelAdmin.
+VIEW_MODELS: dict[str, str] = {
+    "inventory:item-detail": "inventory.Item",
+    "inventory:move-reverse": "inventory.StockMove",
+    "inventory:import-detail": "inventory.ItemImport",
+    "production:work-order-detail": "production.WorkOrder",
+    "production:work-order-action": "production.WorkOrder",
+    "production:bom-detail": "production.Bom",
+    "orders:sales-order-detail": "orders.SalesOrder",
+    "orders:sales-order-action": "orders.SalesOrder",
+    "orders:purchase-order-detail": "orders.PurchaseOrder",
+    "orders:purchase-order-action": "orders.PurchaseOrder",
+}
+
+
+def _action_values() -> dict[str, list[str]]:
+    from inventory.views import MOVE_FORMS
+    from orders.views import _PURCHASE_ACTIONS, _SALES_ACTIONS
+    from production.views import ACTION_FORMS
+
+    return {
+        "inventory:move-form": sorted(MOVE_FORMS),
+        "production:work-order-action": sorted(ACTION_FORMS),
+        "orders:sales-order-action": sorted(_SALES_ACTIONS),
+        "orders:purchase-order-action": sorted(_PURCHASE_ACTIONS),
+    }
+
+
+# --- Walking the URL conf --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Route:
+    template: str  # the path with {name} placeholders (regex alternatives kept in `choices`)
+    name: str  # namespace:name, or the template when unnamed
+    callback: Callable
+    params: list[str] = field(default_factory=list)
+    choices: dict[str, list[str]] = field(default_factory=dict)
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>")
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _regex_to_template(regex: str, choices: dict[str, list[str]]) -> str:
+    regex = regex.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+    out, i = [], 0
+    while i < len(regex):
+        match = _GROUP.match(regex, i)
+        if match is None:
+            char = regex[i]
+            if char == "\\" and i + 1 < len(regex):
+                out.append(regex[i + 1])
+                i += 2
+                continue
+            out.append(char)
+            i += 1
+            continue
+        depth, j = 1, match.end()
+        while depth:
+            if regex[j] == "\\":
+                j += 2
+                continue
+            depth += {"(": 1, ")": -1}.get(regex[j], 0)
+            j += 1
+        body = regex[match.end() : j - 1]
+        if re.fullmatch(r"[\w-]+(\|[\w-]+)*", body):
+            choices[match.group(1)] = body.split("|")
+        out.append("{" + match.group(1) + "}")
+        i = j
+    return "".join(out)
+
+
+def walk_urls(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    resolver = resolver or get_resolver("erp.urls_tenant")
+    for pattern in resolver.url_patterns:
+        choices: dict[str, list[str]] = {}
+        raw = str(pattern.pattern)
+        if isinstance(pattern.pattern, RoutePattern):  # <conv:name>
+            piece = _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", raw)
+        else:
+            piece = _regex_to_template(raw, choices)
+        if isinstance(pattern, URLResolver):
+            inner_ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            for route in walk_urls(pattern, prefix + piece, inner_ns):
+                route.choices = {**choices, **route.choices}
+                yield route
+        else:
+            assert isinstance(pattern, URLPattern)
+            template = prefix + piece
+            name = f"{namespace}{pattern.name}" if pattern.name else template
+            yield Route(template, name, pattern.callback, re.findall(r"\{(\w+)\}", template), choices)
+
+
+# --- acme's objects, each carrying the marker ------------------------------------------------------------------------
+
+
+def create_acme_objects(boss) -> None:
+    """One object of every kind the tenant apps have, each name/code/reference carrying MARKER."""
+    unit = UnitFactory(code=f"u{MARKER}"[:16], name=f"{MARKER} unit")
+    bolt = inventory_services.item_create(sku=f"{MARKER}-BOLT", name=f"{MARKER} bolt", uom=unit, user=boss)
+    gear = inventory_services.item_create(
+        sku=f"{MARKER}-GEAR", name=f"{MARKER} gear", uom=unit, kind=Item.Kind.FINISHED_GOOD, user=boss
+    )
+    store = inventory_services.location_create(code=f"{MARKER}-A1", name=f"{MARKER} aisle", user=boss)
+    inventory_services.stock_receive(item=bolt, location=store, quantity=100, reference=f"{MARKER} in", user=boss)
+    ItemImport.objects.create(file_name=f"{MARKER}.csv", content=f"sku,name\n{MARKER}-X,x\n", created_by=boss)
+    production_services.bom_create(item=gear, lines=[{"component": bolt, "quantity": 2}], version="M1", user=boss)
+    work_order = production_services.work_order_create(
+        item=gear, quantity=2, due_date=datetime.date(2030, 1, 1), number=f"WO-{MARKER}", note=MARKER, user=boss
+    )
+    production_services.work_order_release(work_order=work_order, location=store, user=boss)
+    customer = order_services.partner_create(code=f"C-{MARKER}", name=f"{MARKER} customer", is_customer=True, user=boss)
+    supplier = order_services.partner_create(code=f"S-{MARKER}", name=f"{MARKER} supplier", is_supplier=True, user=boss)
+    today = datetime.date.today()
+    sale = order_services.sales_order_create(
+        customer=customer,
+        location=store,
+        customer_reference=MARKER,
+        user=boss,
+        lines=[{"item": bolt, "quantity": 5, "unit_price": Decimal("2.5"), "promised_date": today}],
+    )
+    sale = order_services.sales_order_confirm(order=sale, user=boss)
+    order_services.shipment_create(
+        order=sale, reference=f"{MARKER} ship", user=boss, lines=[{"line": sale.lines.get(), "quantity": 1}]
+    )
+    purchase = order_services.purchase_order_create(
+        supplier=supplier,
+        supplier_reference=MARKER,
+        user=boss,
+        lines=[{"item": bolt, "quantity": 10, "unit_cost": Decimal("1.25"), "expected_date": today}],
+    )
+    purchase = order_services.purchase_order_send(order=purchase, user=boss)
+    order_services.receipt_create(
+        order=purchase,
+        location=store,
+        reference=f"{MARKER} rcv",
+        user=boss,
+        lines=[{"line": purchase.lines.get(), "quantity": 2}],
+    )
+    Group.objects.create(name=f"{MARKER} planners")
+    api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
+
+
+def acme_ids(acme) -> dict[type[Model], str]:
+    """model -> the pk of its newest row in acme (public-schema models: acme's own row where there is one)."""
+    ids: dict[type[Model], str] = {}
+    with tenant_context(acme):
+        for model in apps.get_models():
+            if model._meta.app_label == "tenants":
+                row = model.objects.filter(pk=acme.pk).first() if model._meta.model_name == "tenant" else None
+                row = row or model.objects.order_by("-pk").first()
+            else:
+                row = model.objects.order_by("-pk").first()
+            if row is not None:
+                ids[model] = str(row.pk)
+            elif model._meta.app_label == "tenants":  # fleet records that do not exist yet: a plausible id
+                ids[model] = "1"
+    return ids
+
+
+def _model_of(route: Route) -> type[Model] | None:
+    view = route.callback
+    while view is not None:  # ModelAdmin views: the wrapper names the ModelAdmin, or wraps one of its methods
+        model_admin = getattr(view, "model_admin", None) or getattr(view, "__self__", None)
+        if isinstance(model_admin, admin.ModelAdmin):
+            return model_admin.model
+        view = getattr(view, "__wrapped__", None)
+    view_class = getattr(route.callback, "cls", None)
+    queryset = getattr(view_class, "queryset", None)
+    if queryset is not None:
+        return queryset.model
+    if route.name in VIEW_MODELS:
+        return apps.get_model(VIEW_MODELS[route.name])
+    return None
+
+
+def fill(route: Route, ids: dict[type[Model], str], actions: dict[str, list[str]]) -> list[str]:
+    """Every concrete path for `route`, its parameters set to acme's objects; a parameter we cannot fill fails."""
+    values: dict[str, list[str]] = {}
+    model = _model_of(route)
+    item_model = apps.get_model("inventory.Item")
+    for param in route.params:
+        if param in route.choices:
+            values[param] = route.choices[param]
+        elif param == "object_id" and "content_type_id" in route.params:  # the admin's view-on-site redirect
+            values[param] = [ids[item_model]]
+        elif param in {"pk", "object_id", "id"}:
+            if model is None or model not in ids:
+                pytest.fail(f"attack suite: no acme object for {param!r} of {route.template} ({route.name}); add one")
+            values[param] = [ids[model]]
+        elif param == "item_id":
+            values[param] = [ids[item_model]]
+        elif param in {"kind", "action"} and route.name in actions:
+            values[param] = actions[route.name]
+        elif param == "content_type_id":
+            values[param] = [str(ContentType.objects.get_for_model(item_model).pk)]
+        elif param == "uidb64":
+            values[param] = [base64.urlsafe_b64encode(ids[get_user_model()].encode()).decode().rstrip("=")]
+        elif param == "token":
+            values[param] = ["set-password"]
+        elif param == "url":  # the admin's catch-all
+            values[param] = ["no-such-page/"]
+        else:
+            pytest.fail(f"attack suite: does not know how to fill {{{param}}} in {route.template} ({route.name})")
+    paths = ["/" + route.template]
+    for param, options in values.items():
+        paths = [p.replace("{" + param + "}", option) for p in paths for option in options]
+    return paths
+
+
+# --- Attacks ---------------------------------------------------------------------------------------------------------
+
+
+def _write_body(path: str) -> tuple[str, str]:
+    fields = {"name": f"pwned {MARKER}", "code": "PWNED", "quantity": "1", "note": "pwned", "reason": "pwned"}
+    if path.startswith("/api/"):
+        return json.dumps(fields), "application/json"
+    return urlencode(fields), "application/x-www-form-urlencoded"
+
+
+def _acme_writes(schema: str) -> int:
+    """Rows inserted, updated or deleted in `schema` by this transaction so far (aborted subtransactions too)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = %s AND relname <> 'django_session'",
+            [schema],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _acme_row_counts(schema: str) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> 'django_session'", [schema]
+        )
+        tables = sorted(row[0] for row in cursor.fetchall())
+        counts = {}
+        for table in tables:
+            cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}"')
+            counts[table] = cursor.fetchone()[0]
+        return counts
+
+
+def _body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    headers = " ".join(f"{key}: {value}" for key, value in response.items())
+    return f"{headers}\n{content.decode(errors='replace')}"
+
+
+@dataclass
+class Attacker:
+    label: str
+    host: str
+    make_client: Callable[[], Client]
+    headers: dict[str, str]
+    on_victim_host: bool
+
+
+def run_attacks(attackers: list[Attacker], paths: list[str], acme, counter: dict[str, int]) -> list[str]:
+    """Send every method to every path as every attacker; return the findings (empty when nothing leaked)."""
+    findings: list[str] = []
+    server_errors: list[str] = []
+    markers = [MARKER.lower()]
+    for attacker in attackers:
+        client = attacker.make_client()
+        forbidden = markers if attacker.on_victim_host else [*markers, acme.name.lower()]
+        for path in paths:
+            for method in METHODS:
+                body, content_type = _write_body(path) if method in {"POST", "PUT", "PATCH"} else ("", None)
+                sid = transaction.savepoint_create()
+                before = _acme_writes(acme.schema_name)
+                try:
+                    kwargs = {"content_type": content_type} if content_type else {}
+                    response = client.generic(method, path, body, headers=attacker.headers, **kwargs)
+                    counter["attempts"] += 1
+                    where = f"{attacker.label}: {method} {path} -> {response.status_code}"
+                    text = _body(response).lower()
+                    leaked = [marker for marker in forbidden if marker in text]
+                    if leaked:
+                        findings.append(f"{where} shows acme's data ({leaked})")
+                    user = getattr(response.wsgi_request, "user", None)
+                    if attacker.on_victim_host and user is not None and user.is_authenticated:
+                        findings.append(f"{where} authenticated the attacker as {user} on acme's host")
+                    writes = _acme_writes(acme.schema_name) - before
+                    if writes:
+                        findings.append(f"{where} wrote {writes} row(s) in acme's schema")
+                    if response.status_code >= 500:
+                        server_errors.append(where)
+                finally:
+                    transaction.savepoint_rollback(sid)
+                    connection.set_schema_to_public()
+    if server_errors:
+        print("server errors (not leaks):", *server_errors, sep="\n  ")
+    return findings
+
+
+# --- The suite -------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def victim(acme):
+    with tenant_context(acme):
+        boss = get_user_model().objects.get(username="boss")
+        create_acme_objects(boss)
+        client = Client(HTTP_HOST=host_of(acme))
+        client.force_login(boss)
+    response = client.post(  # an idempotency record: only the API writes those
+        "/api/v1/partners/",
+        {"code": f"I-{MARKER}", "name": f"{MARKER} integrator", "is_customer": True},
+        content_type="application/json",
+        headers={IDEMPOTENCY_HEADER: MARKER},
+    )
+    assert response.status_code == 201, response.content
+    connection.set_schema_to_public()
+    return acme
+
+
+@pytest.fixture
+def globex_session(globex) -> str:
+    """The session key of globex's boss, who has the same username (and id) as acme's boss."""
+    client = Client(HTTP_HOST=host_of(globex))
+    with tenant_context(globex):
+        boss = get_user_model().objects.get(username="boss")
+        client.force_login(boss)
+    connection.set_schema_to_public()
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def globex_credentials(globex, settings) -> dict[str, str]:
+    """Authorization headers that are valid on globex's host only."""
+    credentials = _token_credentials(globex)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # thousands of Basic logins
+    with tenant_context(globex):
+        get_user_model().objects.create_superuser(ATTACKER_USERNAME, "mallory@globex.test", ATTACKER_PASSWORD)
+    connection.set_schema_to_public()
+    basic = base64.b64encode(f"{ATTACKER_USERNAME}:{ATTACKER_PASSWORD}".encode()).decode()
+    credentials["basic"] = f"Basic {basic}"
+    return credentials
+
+
+def _token_credentials(globex) -> dict[str, str]:
+    """globex's JWT (for its boss: the same username and id as acme's boss) and a read-write API key of globex."""
+    client = Client(HTTP_HOST=host_of(globex))
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "boss", "password": ADMIN_PASSWORD}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    with tenant_context(globex):
+        boss = get_user_model().objects.get(username="boss")
+        key = api_key_create(name="attacker", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss).key
+    connection.set_schema_to_public()
+    return {"jwt": f"Bearer {response.json()['access']}", "api key": f"Api-Key {key}"}
+
+
+def _paths(ids) -> list[str]:
+    actions = _action_values()
+    return [path for route in walk_urls() for path in fill(route, ids, actions)]
+
+
+def _session_client(host: str, session_key: str) -> Callable[[], Client]:
+    def make() -> Client:
+        client = Client(HTTP_HOST=host, raise_request_exception=False)
+        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+        return client
+
+    return make
+
+
+def _check(findings: list[str]) -> None:
+    assert not findings, f"{len(findings)} cross-tenant finding(s):\n" + "\n".join(findings[:50])
+
+
+def test_the_walk_covers_ui_api_and_admin(victim, acme):
+    paths = _paths(acme_ids(acme))
+    assert any(p.startswith("/api/v1/items/") for p in paths)
+    assert any(p.startswith("/admin/inventory/item/") for p in paths)
+    assert any(p.startswith("/inventory/items/") for p in paths)
+
+
+def test_globex_session_replayed_on_acme_host_gets_nothing(victim, acme, globex_session, attack_counter):
+    before = _acme_row_counts(acme.schema_name)
+    attacker = Attacker("session replay", host_of(acme), _session_client(host_of(acme), globex_session), {}, True)
+    _check(run_attacks([attacker], _paths(acme_ids(acme)), acme, attack_counter))
+    assert _acme_row_counts(acme.schema_name) == before
+
+
+def test_globex_credentials_on_acme_host_get_nothing(victim, acme, globex_credentials, attack_counter):
+    before = _acme_row_counts(acme.schema_name)
+    attackers = [
+        Attacker(
+            f"globex {kind} on acme",
+            host_of(acme),
+            lambda: Client(HTTP_HOST=host_of(acme), raise_request_exception=False),
+            {"Authorization": header},
+            True,
+        )
+        for kind, header in globex_credentials.items()
+    ]
+    _check(run_attacks(attackers, _paths(acme_ids(acme)), acme, attack_counter))
+    assert _acme_row_counts(acme.schema_name) == before
+
+
+def test_acme_ids_on_globex_host_get_nothing_of_acme(victim, acme, globex, globex_session, attack_counter):
+    before = _acme_row_counts(acme.schema_name)
+    attacker = Attacker(
+        "globex on its host", host_of(globex), _session_client(host_of(globex), globex_session), {}, False
+    )
+    _check(run_attacks([attacker], _paths(acme_ids(acme)), acme, attack_counter))
+    assert _acme_row_counts(acme.schema_name) == before
+
+
+def test_the_attacker_credentials_work_on_their_own_host(globex, globex_credentials, globex_session):
+    """Guards the suite itself: a credential that works nowhere would make the attacks above prove nothing."""
+    for kind, header in globex_credentials.items():
+        client = Client(HTTP_HOST=host_of(globex))
+        assert client.get("/api/v1/items/", headers={"Authorization": header}).status_code == 200, kind
+    client = _session_client(host_of(globex), globex_session)()
+    assert client.get("/api/v1/items/").status_code == 200

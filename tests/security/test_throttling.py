@@ -1,0 +1,66 @@
+"""Rate limits are per tenant and plan: shared by all of a tenant's users, never spent by another tenant."""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from tests.conftest import host_of
+
+
+@pytest.fixture
+def tight_rates(settings):
+    """acme (standard) may make 3 requests a minute, globex (premium) 4; counters of this test only."""
+    settings.TENANT_API_RATES = {"free": "2/min", "standard": "3/min", "premium": "4/min"}
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": f"throttle-{uuid.uuid4().hex[:8]}"}}
+
+
+def signed_in(tenant, username: str) -> Client:
+    client = Client(HTTP_HOST=host_of(tenant))
+    with tenant_context(tenant):
+        user = get_user_model().objects.filter(username=username).first()
+        user = user or get_user_model().objects.create_user(username, password="throttle-pass-1")
+        client.force_login(user)
+    return client
+
+
+def test_the_limit_is_shared_by_all_users_of_a_tenant(tight_rates, acme):
+    boss, clerk = signed_in(acme, "boss"), signed_in(acme, "throttled-clerk")
+    statuses = [client.get("/api/v1/items/").status_code for client in (boss, clerk, boss)]
+    assert statuses == [200, 200, 200]
+    assert clerk.get("/api/v1/items/").status_code == 429
+    assert boss.get("/api/v1/locations/").status_code == 429
+
+
+def test_a_throttled_answer_says_when_to_retry(tight_rates, acme):
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    response = client.get("/api/v1/items/")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "throttled" in response.json()["detail"].lower()
+
+
+def test_another_tenant_is_unaffected(tight_rates, acme, globex):
+    acme_boss = signed_in(acme, "boss")
+    for _ in range(4):
+        acme_boss.get("/api/v1/items/")
+    assert acme_boss.get("/api/v1/items/").status_code == 429
+    globex_boss = signed_in(globex, "boss")
+    assert [globex_boss.get("/api/v1/items/").status_code for _ in range(4)] == [200] * 4
+    assert globex_boss.get("/api/v1/items/").status_code == 429  # its own, larger premium budget
+
+
+def test_rates_follow_the_plan(tight_rates, acme):
+    acme.plan = "free"
+    client = signed_in(acme, "boss")
+    from tenants.models import Tenant
+    from tenants.routing import routing_cache
+
+    Tenant.objects.filter(pk=acme.pk).update(plan="free")
+    routing_cache.clear()
+    assert [client.get("/api/v1/items/").status_code for _ in range(3)] == [200, 200, 429]
