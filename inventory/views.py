@@ -102,7 +102,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
         if job is not None:
             return redirect("inventory:import-detail", pk=job.pk)
     status = 400 if form.errors else 200
-    recent = ItemImport.objects.only("id", "file_name", "status", "created_at")[:10]
+    recent = ItemImport.objects.only("id", "file_name", "status", "created_at", "total_rows", "processed_rows")[:10]
     return render(request, "inventory/import_new.html", {"form": form, "recent": recent}, status=status)
 
 
