@@ -151,7 +151,7 @@ def test_create_tenant_command_exits_nonzero_with_one_readable_line(db):
     ]
 
 
-def test_stale_template_is_migrated_before_it_is_used(django_db_blocker):
+def test_stale_template_is_migrated_before_it_is_used(django_db_setup, django_db_blocker):
     """A template that lags the code (here: sessions unapplied) is brought up to date, never cloned as it is."""
     template = settings.TENANT_TEMPLATE_SCHEMA
     with django_db_blocker.unblock():
