@@ -16,12 +16,27 @@ from inventory.models import Item, ItemImport, StockMove
 PAGE_SIZE = 25
 
 
+# Sortable columns of the item list: ?sort=<key> ascending, ?sort=-<key> descending; ties broken by SKU.
+ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on_hand", "available": "total_available"}
+
+
 @login_required
 def item_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    items = selectors.item_search(query=query)
+    sort = request.GET.get("sort", "sku")
+    if sort.removeprefix("-") not in ITEM_SORTS:
+        sort = "sku"
+    field = ITEM_SORTS[sort.removeprefix("-")]
+    items = selectors.item_search(query=query).order_by(f"-{field}" if sort.startswith("-") else field, "sku")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inventory/item_list.html", {"page": page, "query": query})
+    columns = {}
+    for key in ITEM_SORTS:
+        descending = sort == f"-{key}"
+        current = "descending" if descending else "ascending" if sort == key else ""
+        link = urlencode({**({"q": query} if query else {}), "sort": key if descending or not current else f"-{key}"})
+        columns[key] = {"href": f"?{link}", "aria_sort": current}
+    context = {"page": page, "query": query, "sort": sort, "columns": columns}
+    return render(request, "inventory/item_list.html", context)
 
 
 @login_required
