@@ -25,14 +25,25 @@ ADMIN_PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.schema_template import ensure_fresh_template
     from tenants.services import tenant_create
 
     with django_db_blocker.unblock():
+        # pytest-django creates the test database only if a collected test asks for `db`; tests that work on
+        # committed state ask for django_db_setup alone, and must never touch DATABASE_URL's own database.
+        own_setup = None
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         ensure_fresh_template()
         for slug, spec in DEMO_TENANTS.items():
             tenant_create(slug=slug, admin_password=ADMIN_PASSWORD, **spec)
         connection.set_schema_to_public()
+    yield
+    if own_setup is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(own_setup, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
