@@ -17,6 +17,8 @@ from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder,
 
 PAGE_SIZE = 25
 _VALUE = DecimalField(max_digits=36, decimal_places=8)
+# Sortable columns of the order lists: ?sort=<key> ascending, ?sort=-<key> descending (default: newest first).
+_ORDER_SORTS = {"number": "id", "status": "status", "value": "total", "created": "created_at"}
 
 
 @login_required
@@ -34,14 +36,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _order_list(request: HttpRequest, *, model, partner_field: str, partners: QuerySet, late_ids, price: str) -> dict:
     filters = OrderListFilter(request.GET or None, statuses=model.Status.choices, partners=partners)
-    orders = (
-        model.objects.select_related(partner_field)
-        .annotate(
-            line_count=Count("lines"),
-            total=Sum(ExpressionWrapper(F("lines__quantity") * F(f"lines__{price}"), output_field=_VALUE)),
-        )
-        .order_by("-created_at", "-id")
+    orders = model.objects.select_related(partner_field).annotate(
+        line_count=Count("lines"),
+        total=Sum(ExpressionWrapper(F("lines__quantity") * F(f"lines__{price}"), output_field=_VALUE)),
     )
+    sort = request.GET.get("sort", "-created")
+    if sort.removeprefix("-") not in _ORDER_SORTS:
+        sort = "-created"
+    field = _ORDER_SORTS[sort.removeprefix("-")]
+    orders = orders.order_by(f"-{field}" if sort.startswith("-") else field, "-id")
     if filters.is_valid():
         if filters.cleaned_data["status"]:
             orders = orders.filter(status=filters.cleaned_data["status"])
@@ -52,7 +55,13 @@ def _order_list(request: HttpRequest, *, model, partner_field: str, partners: Qu
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return {"filters": filters, "page": page, "querystring": query.urlencode()}
+    columns = {}
+    for key in _ORDER_SORTS:  # each header links to its column's sort, flipped when it is the current one
+        current = "descending" if sort == f"-{key}" else "ascending" if sort == key else ""
+        link = query.copy()
+        link["sort"] = f"-{key}" if current == "ascending" else key
+        columns[key] = {"href": f"?{link.urlencode()}", "aria_sort": current}
+    return {"filters": filters, "page": page, "querystring": query.urlencode(), "sort": sort, "columns": columns}
 
 
 @login_required
