@@ -6,3 +6,6 @@ class AccessConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "access"
+
+    def ready(self) -> None:
+        from access import schema  # noqa: F401  (registers the OpenAPI security schemes)

@@ -129,7 +129,7 @@ def _regex_to_template(regex: str, choices: dict[str, list[str]]) -> str:
 
 
 def walk_urls(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[Route]:
-    resolver = resolver or get_resolver("erp.urls_tenant")
+    resolver = resolver or get_resolver(settings.ROOT_URLCONF)  # what a tenant host serves
     for pattern in resolver.url_patterns:
         choices: dict[str, list[str]] = {}
         raw = str(pattern.pattern)
