@@ -45,6 +45,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
 ]
 TENANT_APPS = [
@@ -195,6 +196,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Per-tenant API: call it on your tenant's host, e.g. https://acme.example.com/api/v1/.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc assets are served from our own static files: plants often have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Orders ------------------------------------------------------------------------------------------------------

@@ -19,6 +19,15 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/auth/", include("access.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/schema/swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # HTML-only views: DRF's OPTIONS metadata response has no template to render there (a 500), so GET/HEAD only.
+    path(
+        "api/schema/swagger/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="swagger-ui",
+    ),
+    path(
+        "api/schema/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="redoc",
+    ),
 ]

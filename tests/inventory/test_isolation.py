@@ -13,10 +13,14 @@ from tests.inventory.factories import ItemFactory, LocationFactory
 
 
 @pytest.fixture
-def globex_secret(globex):
-    """A globex item with stock, whose id names no acme item."""
+def globex_secret(acme, globex):
+    """A globex item with stock, whose id names no acme item (ids come from per-schema sequences and may coincide)."""
+    with tenant_context(acme):
+        acme_ids = set(Item.objects.values_list("pk", flat=True))
     with tenant_context(globex):
         items = [ItemFactory(sku=f"GLOBEX-SECRET-{n}", name="Globex secret part") for n in range(3)]
+        while items[-1].pk in acme_ids:
+            items.append(ItemFactory(sku=f"GLOBEX-SECRET-{len(items)}", name="Globex secret part"))
         location = LocationFactory(code="GX-1")
         for item in items:
             stock_receive(item=item, location=location, quantity=7, user=None)
