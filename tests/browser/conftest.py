@@ -260,13 +260,17 @@ def committed(db):
 # --- Driving pages --------------------------------------------------------------------------------------------------
 def wait_for_new_page(driver, action) -> None:
     """Run action (a click, an Enter) and wait until the browser has loaded the page it leads to."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element("tag name", "html")
+    # Mark the current document; the next one will not carry the mark. Polling an element of the old page instead
+    # races Chromium mid-navigation ("Node with given id does not belong to the document"), so errors while the
+    # page changes are retried.
+    driver.execute_script("window.__erpLeftPage = true")
     action()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 20, poll_frequency=0.05, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return window.__erpLeftPage !== true && document.readyState === 'complete'")
+    )
 
 
 def h1(driver) -> str:
