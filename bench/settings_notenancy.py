@@ -9,7 +9,10 @@ from erp.settings import DATABASES, INSTALLED_APPS, LOGGING, MIDDLEWARE
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "django_tenants"]
 LOGGING = {**LOGGING, "filters": {}, "handlers": {"console": {"class": "logging.StreamHandler"}}}
 
-MIDDLEWARE = [m for m in MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"]
+# Same middleware minus routing; the baseline still hands templates the (fixed) tenant, so both render the same page.
+MIDDLEWARE = ["notenancy_middleware.FixedTenantMiddleware"] + [
+    m for m in MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"
+]
 ROOT_URLCONF = "erp.urls_tenant"
 ALLOWED_HOSTS = ["*"]
 DATABASE_ROUTERS = []
