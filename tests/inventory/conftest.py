@@ -49,7 +49,7 @@ def globex_api(globex, globex_client):
 def scratch_tenant(db):
     """A tenant of its own, committed (provisioned from a helper thread), dropped after the test."""
     from tenants.services import tenant_create, tenant_delete
-    from tests.inventory.support import committed
+    from tests.support import committed
 
     slug = f"scratch-{uuid.uuid4().hex[:8]}"
     tenant = committed(lambda: tenant_create(slug=slug, name="Scratch", admin_email="boss@scratch.test").tenant)

@@ -19,7 +19,7 @@ from inventory.models import StockLevel, StockMove
 from inventory.selectors import ledger_balance
 from inventory.services import InsufficientStock, stock_issue, stock_receive, stock_transfer
 from tests.inventory.factories import ItemFactory, LocationFactory
-from tests.inventory.support import in_tenant
+from tests.support import in_tenant
 
 WRITERS = 6
 MOVES_PER_WRITER = 40

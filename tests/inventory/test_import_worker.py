@@ -12,7 +12,7 @@ from django_tenants.utils import tenant_context
 
 from inventory.models import Item, ItemImport
 from inventory.tasks import import_items
-from tests.inventory.support import in_tenant
+from tests.support import in_tenant
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -27,36 +27,9 @@ from orders.models import SalesOrder, Shipment
 from tenants.services import tenant_create, tenant_delete
 from tests.conftest import host_of
 from tests.orders.factories import CustomerFactory, ItemFactory, LocationFactory, UserFactory
+from tests.support import committed, in_tenant
 
 RACERS = 2
-
-
-def committed(fn):
-    """Run fn in a thread of its own, on a connection of its own: what it writes is committed when it returns."""
-    results, errors = [], []
-
-    def target() -> None:
-        try:
-            results.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
-
-
-def in_tenant(tenant, fn):
-    def run():
-        with tenant_context(tenant):
-            return fn()
-
-    return committed(run)
 
 
 @pytest.fixture
