@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,13 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_TEMPLATE_SCHEMA = "_tenant_template"
 # Schemas pre-built from the template so provisioning is a rename (see tenants.schema_template).
 TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
+# Second isolation layer: each tenant schema is reachable only by its own PostgreSQL role, which requests, tasks and
+# commands running as that tenant switch to (tenants.db_roles, erp.db_backend). The login role must be able to create
+# roles (superuser or CREATEROLE).
+TENANT_DB_ROLES = env.bool("TENANT_DB_ROLES", default=True)
+# Shared tables a tenant role may read (the tenant's own registry rows are loaded before the switch; these are read
+# by code running as a tenant).
+TENANT_DB_ROLE_PUBLIC_READ = ["tenants_tenant", "tenants_domain"]
 # `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see tenants.fleet.executors.
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.
@@ -110,6 +118,13 @@ DATABASES["default"]["ENGINE"] = "erp.db_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+# "transaction" behind PgBouncer in transaction pooling: search path and role are bound per transaction (SET LOCAL),
+# no server-side prepared statements or cursors (see erp.db_backend).
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="session")
+if DATABASE_POOL_MODE not in {"session", "transaction"}:
+    raise ImproperlyConfigured(f"DATABASE_POOL_MODE must be 'session' or 'transaction', not {DATABASE_POOL_MODE!r}")
+if DATABASE_POOL_MODE == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- Cache (Redis, every key prefixed with the tenant schema) -------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

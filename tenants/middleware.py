@@ -28,6 +28,16 @@ class TenantRoutingMiddleware:
         self.public_hosts = {settings.BASE_DOMAIN, f"www.{settings.BASE_DOMAIN}"}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # A connection outlives its request (CONN_MAX_AGE): it must not carry this tenant's search path and PostgreSQL
+        # role into whatever runs next in the thread, so the context in place before the request comes back after
+        # it. Nothing is sent to PostgreSQL for that; the next statement carries whatever context is then current.
+        previous, previous_include_public = connection.tenant, connection.include_public_schema
+        try:
+            return self._route(request)
+        finally:
+            connection.set_tenant(previous, previous_include_public)
+
+    def _route(self, request: HttpRequest) -> HttpResponse:
         host = request.get_host().rsplit(":", 1)[0].lower()
         if host in self.public_hosts:
             connection.set_schema_to_public()

@@ -21,7 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_exists, tenant_context
 
 from erp.errors import DomainError
-from tenants import schema_template
+from tenants import db_roles, schema_template
 from tenants.models import Domain, Tenant
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,28}[a-z0-9]$")
@@ -114,6 +114,7 @@ def tenant_create(
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
             schema_template.migrate_schema(schema_name)
+        db_roles.grant_tenant_role(schema_name)
         username = admin_email.split("@", 1)[0] or "admin"
         with tenant_context(tenant):
             admin = get_user_model().objects.create_superuser(
@@ -163,4 +164,5 @@ def tenant_delete(*, tenant: Tenant) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA IF EXISTS {schema_template.quote(tenant.schema_name)} CASCADE")
+        db_roles.drop_tenant_role(tenant.schema_name)
         tenant.delete()

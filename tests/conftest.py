@@ -27,6 +27,7 @@ ADMIN_PASSWORD = "correct-horse-battery"
 def django_db_setup(django_db_setup, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
 
+    from tenants.db_roles import drop_roles_of_database
     from tenants.schema_template import ensure_fresh_template
     from tenants.services import tenant_create
 
@@ -36,13 +37,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         own_setup = None
         if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
             own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        # Roles are cluster-wide: a crashed earlier run on this test database name may have left some behind.
+        drop_roles_of_database()
         ensure_fresh_template()
         for slug, spec in DEMO_TENANTS.items():
             tenant_create(slug=slug, admin_password=ADMIN_PASSWORD, **spec)
         connection.set_schema_to_public()
     yield
-    if own_setup is not None:
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        drop_roles_of_database()
+        if own_setup is not None:
             teardown_databases(own_setup, verbosity=0)
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_exists
 
 from erp.errors import DomainError
-from tenants import schema_template
+from tenants import db_roles, schema_template
 from tenants.fleet.audit import audit
 from tenants.models import Domain, Tenant, TenantArchive, TenantAuditEvent
 from tenants.services import schema_name_for, validate_new_slug
@@ -242,6 +242,7 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                                   "with the backup, or --as <new-slug> to restore beside it")  # fmt: skip
             replaced = existing.schema_name
             _drop_schema(existing.schema_name)
+            db_roles.drop_tenant_role(existing.schema_name)
             existing.delete()
             existing = None
         elif existing is None:
@@ -276,6 +277,7 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                 Domain.objects.create(tenant=tenant, **domain)
         if set(backup.manifest["migrations"]) != {f"{a}.{n}" for a, n in schema_template.code_migrations()}:
             schema_template.migrate_schema(schema_name)  # an older backup: bring it up to this release
+        db_roles.grant_tenant_role(schema_name)
         audit(tenant=tenant, action=TenantAuditEvent.Action.RESTORE, actor=actor, source=str(Path(path).resolve()),
               from_slug=original["slug"], replaced_schema=replaced)  # fmt: skip
     return tenant

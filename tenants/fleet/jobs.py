@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from erp.errors import DomainError
 from tenants.fleet import report
@@ -164,21 +164,25 @@ def run_tenant_job(self, result_id: int, job: str, params: dict) -> str:
         # Back to the queue: the slot goes to another tenant's task meanwhile.
         raise self.retry(countdown=0.2 + random.random() * 0.3)
     try:
-        FanOutResult.objects.filter(pk=result_id).update(status=Status.RUNNING, started_at=timezone.now(),
-                                                          attempts=F("attempts") + 1)  # fmt: skip
+        _record(result_id, status=Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
         try:
             value = JOBS[job].run(params)
         except Exception as exc:
             logger.exception("fleet job %s failed in %s", job, schema_name)
-            connection.set_schema(schema_name)
-            FanOutResult.objects.filter(pk=result_id).update(
-                status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000], finished_at=timezone.now()
-            )
+            _record(result_id, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
+                    finished_at=timezone.now())  # fmt: skip
             return Status.FAILED
-        FanOutResult.objects.filter(pk=result_id).update(status=Status.OK, result=value, finished_at=timezone.now())
+        _record(result_id, status=Status.OK, result=value, finished_at=timezone.now())
         return Status.OK
     finally:
         release_slot(schema_name, token)
+
+
+def _record(result_id: int, **fields: Any) -> None:
+    # The job runs as the tenant (its PostgreSQL role cannot write the fleet's public tables); the bookkeeping is the
+    # platform's own, so it is written as the owner.
+    with schema_context(get_public_schema_name()):
+        FanOutResult.objects.filter(pk=result_id).update(**fields)
 
 
 def run_summary(run: FanOutRun) -> dict[str, int]:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from erp.errors import DomainError
-from tenants import schema_template, services
+from tenants import db_roles, schema_template, services
 from tenants.fleet.audit import audit
 from tenants.fleet.backup import read_backup, tenant_backup
 from tenants.models import Tenant, TenantArchive, TenantAuditEvent
@@ -72,6 +72,7 @@ def tenant_archive(*, tenant: Tenant, actor: str, path: Path | None = None, reas
             raise OffboardingError(f"tenant {locked.slug!r} became {locked.status} while archiving; schema kept")
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {schema_template.quote(locked.schema_name)} CASCADE")
+        db_roles.drop_tenant_role(locked.schema_name)
         locked.status = Tenant.Status.ARCHIVED
         locked.save(update_fields=["status", "updated_at"])
         archive = TenantArchive.objects.filter(tenant=locked, location=str(result.path.resolve())).latest()

@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django_tenants.utils import tenant_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from tenants.models import Tenant, TenantReportRow
 
@@ -133,7 +133,9 @@ def store_figures(*, tenant: Tenant, figures: TenantFigures, schema_bytes: int |
     defaults = {"metrics": figures.metrics, "last_activity": figures.last_activity, "collected_at": timezone.now()}
     if schema_bytes is not None:
         defaults["schema_bytes"] = schema_bytes
-    row, _ = TenantReportRow.objects.update_or_create(tenant=tenant, defaults=defaults)
+    # Called from a tenant's own context too (the fan-out job); the report is the platform's, written as the owner.
+    with schema_context(get_public_schema_name()):
+        row, _ = TenantReportRow.objects.update_or_create(tenant=tenant, defaults=defaults)
     return row
 
 

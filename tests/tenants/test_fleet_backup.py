@@ -54,6 +54,7 @@ def test_backup_then_restore_as_new_slug_gives_identical_tables(tmp_path, django
                 user = get_user_model().objects.get(username="user3")
             assert user.last_name == "line\nbreak \\ 'q' fleet_bk.x"  # data never renamed
             assert Client(HTTP_HOST="fleet-bk2.localhost").get("/").status_code != 404
+            connection.set_schema_to_public()  # the request left the connection in the tenant's context
             actions = set(TenantAuditEvent.objects.filter(tenant_slug__in=["fleet-bk", "fleet-bk2"])
                           .values_list("tenant_slug", "action"))  # fmt: skip
             assert actions == {("fleet-bk", "backup"), ("fleet-bk2", "restore")}

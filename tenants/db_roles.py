@@ -1,0 +1,103 @@
+"""The second isolation layer: one PostgreSQL role per tenant, the only role (besides the owner) that can reach the
+tenant's schema.
+
+Requests, tasks and commands that run *as a tenant* (`connection.set_tenant(tenant)`: routing, tenant_context,
+Celery tasks) switch to the tenant's role together with the search path, in the same round trip as the first query
+(see erp.db_backend). So even raw SQL that names another tenant's schema is refused by PostgreSQL itself. Owner work
+that addresses a schema by name only (`schema_context`, migrations, provisioning, fleet tooling) keeps the login role.
+
+Roles are cluster-wide while schemas belong to one database, so a role's name carries a short digest of the
+database name: `t_<6 hex of database>_<schema>`. Test databases running side by side never share roles.
+A tenant role may use its own schema (tables, sequences, and tables later migrations add, through default
+privileges) and read the few shared public tables listed in `TENANT_DB_ROLE_PUBLIC_READ`; nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+ROLE_PREFIX = "t_"
+
+
+def role_prefix(database_name: str | None = None) -> str:
+    """Prefix of every tenant role of this database."""
+    name = database_name or connection.settings_dict["NAME"]
+    return f"{ROLE_PREFIX}{hashlib.blake2s(name.encode(), digest_size=8).hexdigest()[:6]}_"
+
+
+def role_name(schema_name: str, database_name: str | None = None) -> str:
+    name = f"{role_prefix(database_name)}{schema_name}"
+    if len(name) > 63:  # PostgreSQL truncates identifiers at 63 bytes; keep names distinct instead
+        name = f"{role_prefix(database_name)}{hashlib.blake2s(schema_name.encode(), digest_size=8).hexdigest()}"
+    return name
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "TENANT_DB_ROLES", False))
+
+
+def grant_tenant_role(schema_name: str) -> str | None:
+    """Create the tenant's role if missing and give it its schema; idempotent, in the caller's transaction.
+
+    Does nothing (returns None) when TENANT_DB_ROLES is off."""
+    if not enabled():
+        return None
+    role = sql.Identifier(role_name(schema_name))
+    schema = sql.Identifier(schema_name)
+    statements = [
+        sql.SQL(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
+            "CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$"
+        ).format(name=sql.Literal(role_name(schema_name)), role=role),
+        # A non-superuser login role needs membership to SET ROLE; for a superuser it is harmless.
+        sql.SQL("GRANT {role} TO CURRENT_USER").format(role=role),
+        sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}").format(schema=schema, role=role),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}").format(
+            schema=schema, role=role
+        ),
+        sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}").format(
+            schema=schema, role=role
+        ),
+        # Tables that later migrations add (run by this same login role) are granted as they are created.
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"
+        ).format(schema=schema, role=role),
+        sql.SQL(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}"
+        ).format(schema=schema, role=role),
+        *[
+            sql.SQL("GRANT SELECT ON {table} TO {role}").format(table=sql.Identifier("public", table), role=role)
+            for table in settings.TENANT_DB_ROLE_PUBLIC_READ
+        ],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
+    return role_name(schema_name)
+
+
+def drop_tenant_role(schema_name: str) -> None:
+    """Remove the tenant's role and every privilege it holds in this database; in the caller's transaction."""
+    name = role_name(schema_name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
+        if cursor.fetchone() is None:
+            return
+        role = sql.Identifier(name).as_string(cursor.connection)
+        cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def drop_roles_of_database(database_name: str | None = None) -> int:
+    """Drop every tenant role named for `database_name` (default: the connected one), with what they hold in the
+    connected database; for test databases and leftovers of a dropped database. Returns how many."""
+    prefix = role_prefix(database_name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [prefix])
+        names = [row[0] for row in cursor.fetchall()]
+        for name in names:
+            role = sql.Identifier(name).as_string(cursor.connection)
+            cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+    return len(names)

@@ -1,0 +1,141 @@
+"""Behind PgBouncer in transaction pooling, a pooled server connection never carries one tenant's search path or role
+into another tenant's statements (DATABASE_POOL_MODE=transaction binds both per transaction with SET LOCAL).
+
+The test starts Debian's pgbouncer itself on loopback, with ONE server connection for the pool, so every client
+connection shares it and any context left on it would show. Without pgbouncer installed the tests skip, except under
+CI (CI set), where they fail: `.ci/run` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from erp.db_backend.base import DatabaseWrapper
+from tenants import db_roles
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pgbouncer_port() -> int:
+    binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
+    if binary is None:
+        reason = "pgbouncer is not installed (Debian package pgbouncer)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    settings_dict = connection.settings_dict
+    user = settings_dict["USER"] or "postgres"
+    # As root, pgbouncer runs as an unprivileged user (-u): its files live where that user can reach them.
+    workdir = Path(tempfile.mkdtemp(prefix="erp-pgbouncer-"))
+    workdir.chmod(0o777)
+    port = _free_port()
+    (workdir / "users.txt").write_text(f'"{user}" "{settings_dict["PASSWORD"] or ""}"\n')
+    (workdir / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={settings_dict['HOST'] or '127.0.0.1'} port={settings_dict['PORT'] or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = {'plain' if settings_dict['PASSWORD'] else 'trust'}\nauth_file = {workdir / 'users.txt'}\n"
+        "pool_mode = transaction\ndefault_pool_size = 1\nmin_pool_size = 0\nmax_client_conn = 20\n"
+        "server_reset_query =\nignore_startup_parameters = extra_float_digits,options\n"
+        f"logfile = {workdir / 'pgbouncer.log'}\npidfile = {workdir / 'pgbouncer.pid'}\n"
+    )
+    for name in ("users.txt", "pgbouncer.ini"):
+        (workdir / name).chmod(0o644)
+    command = [binary, str(workdir / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        command[1:1] = ["-u", "nobody"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"pgbouncer exited: {process.stderr.read().decode()[-500:]}", pytrace=False)
+            time.sleep(0.05)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _client(port: int, alias: str) -> DatabaseWrapper:
+    """A Django connection of this project's backend that goes through pgbouncer."""
+    return DatabaseWrapper({**connection.settings_dict, "HOST": "127.0.0.1", "PORT": str(port)}, alias)
+
+
+def _context(wrapper: DatabaseWrapper) -> tuple[str, str, list[str]]:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT current_user, current_setting('search_path')")
+        user, search_path = cursor.fetchone()
+        cursor.execute("SELECT email FROM auth_user ORDER BY email")
+        return user, search_path, [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+@override_settings(DATABASE_POOL_MODE="transaction")
+def test_tenants_sharing_one_pooled_server_connection_each_see_only_their_own_context(pgbouncer_port, acme, globex):
+    first, second = _client(pgbouncer_port, "bouncer_a"), _client(pgbouncer_port, "bouncer_b")
+    try:
+        first.set_tenant(acme)
+        second.set_tenant(globex)
+        for _ in range(3):  # interleaved: each statement may land on the server connection the other just used
+            assert _context(first) == (db_roles.role_name("acme"), "acme, public", ["boss@acme.test"])
+            assert _context(second) == (db_roles.role_name("globex"), "globex, public", ["boss@globex.test"])
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.django_db
+@override_settings(DATABASE_POOL_MODE="transaction")
+def test_a_transaction_keeps_its_tenant_context_for_every_statement(pgbouncer_port, acme, globex):
+    first, second = _client(pgbouncer_port, "bouncer_c"), _client(pgbouncer_port, "bouncer_d")
+    try:
+        first.set_tenant(acme)
+        with first.cursor() as cursor:
+            first.set_autocommit(False)
+            cursor.execute("SELECT current_user")
+            cursor.execute("SELECT current_setting('search_path')")
+            assert cursor.fetchone() == ("acme, public",)
+            first.commit()
+            first.set_autocommit(True)
+        second.set_tenant(globex)
+        assert _context(second)[0] == db_roles.role_name("globex")
+        assert _context(first)[0] == db_roles.role_name("acme")  # a new transaction binds acme again
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.django_db
+@override_settings(DATABASE_POOL_MODE="session")
+def test_session_level_context_would_leak_through_the_pool_so_the_mode_matters(pgbouncer_port, acme, globex):
+    # The hazard the transaction mode exists for: a plain SET sticks to whichever server connection ran it.
+    first, second = _client(pgbouncer_port, "bouncer_e"), _client(pgbouncer_port, "bouncer_f")
+    try:
+        first.set_tenant(acme)
+        _context(first)
+        second.set_tenant(globex)
+        _context(second)
+        assert _context(first)[1] == "globex, public"  # first never asked for globex, yet it is there
+    finally:
+        first.close()
+        second.close()
