@@ -10,10 +10,12 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
 from production.forms import ACTION_FORMS, WorkOrderForm
@@ -22,20 +24,31 @@ from production.selectors import ExplosionRow
 from production.services import transition_blocker
 
 PAGE_SIZE = 25
+# Sortable columns (erp.tables): ?sort=<key> ascending, ?sort=-<key> descending.
+WORK_ORDER_SORTS = {
+    "number": "number",
+    "item": "item__sku",
+    "quantity": "quantity",
+    "due": "due_date",
+    "state": "state",
+}
+BOM_SORTS = {"item": "item__sku", "version": "version", "active": "is_active", "lines": "line_count"}
 
 
 @login_required
 def work_order_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
-    orders = selectors.work_order_list().order_by("due_date", "number")
+    orders = selectors.work_order_list()
     if state in WorkOrder.State.values:
         orders = orders.filter(state=state)
     elif state != "all":
         state = "open"
         orders = orders.filter(state__in=WorkOrder.OPEN_STATES)
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = table_sort(request, WORK_ORDER_SORTS, default="due", tiebreak=("number",))
+    page = Paginator(table.apply(orders), PAGE_SIZE).get_page(request.GET.get("page"))
     states = [("open", "Open"), *WorkOrder.State.choices, ("all", "All")]
-    return render(request, "production/work_order_list.html", {"page": page, "state": state, "states": states})
+    context = {"page": page, "state": state, "states": states, **table.context()}
+    return render(request, "production/work_order_list.html", context)
 
 
 @login_required
@@ -89,11 +102,12 @@ def work_order_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 @login_required
 def bom_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    boms = selectors.bom_list()
+    boms = selectors.bom_list().prefetch_related(None).annotate(line_count=Count("lines"))
     if query:
         boms = boms.filter(item__sku__icontains=query)
-    page = Paginator(boms, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "production/bom_list.html", {"page": page, "query": query})
+    table = table_sort(request, BOM_SORTS, default="item", tiebreak=("item__sku", "version"))
+    page = Paginator(table.apply(boms), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "production/bom_list.html", {"page": page, "query": query, **table.context()})
 
 
 @login_required
