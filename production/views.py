@@ -1,4 +1,4 @@
-"""Server-rendered production pages: BOM tree, work orders (an operator screen) and the MRP report.
+"""Server-rendered production pages: BOM tree, work orders (an operator screen) and MRP runs.
 
 Views read through selectors and write through forms that call services."""
 
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
-from production.forms import ACTION_FORMS, WorkOrderForm
-from production.models import Bom, ProductionEvent, WorkOrder
+from production.forms import ACTION_FORMS, MrpRunForm, WorkOrderForm
+from production.models import Bom, MrpRun, ProductionEvent, WorkOrder
 from production.selectors import ExplosionRow
 from production.services import transition_blocker
 
@@ -156,5 +156,22 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @login_required
-def mrp_report(request: HttpRequest) -> HttpResponse:
-    return render(request, "production/mrp_report.html", {"lines": selectors.mrp_report()})
+def mrp_runs(request: HttpRequest) -> HttpResponse:
+    """Start an MRP run (a Celery task) and list the past ones, each linking to its progress and result."""
+    form = MrpRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run = form.submit(request.user)
+        if run is not None:
+            return redirect("production:mrp-run-detail", pk=run.pk)
+    runs = MrpRun.objects.defer("lines").select_related("created_by")
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "production/mrp_runs.html", {"form": form, "page": page}, status=400 if form.errors else 200)
+
+
+@login_required
+def mrp_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(MrpRun.objects.select_related("created_by"), pk=pk)
+    response = render(request, "production/mrp_run_detail.html", {"run": run})
+    if not run.is_finished:
+        response["Refresh"] = "2"  # the browser reloads the page until the run is done
+    return response
