@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from erp.tables import table_sort
 from inventory import selectors
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
 from inventory.models import Item, ItemImport, StockMove
@@ -23,20 +24,9 @@ ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on
 @login_required
 def item_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    sort = request.GET.get("sort", "sku")
-    if sort.removeprefix("-") not in ITEM_SORTS:
-        sort = "sku"
-    field = ITEM_SORTS[sort.removeprefix("-")]
-    items = selectors.item_search(query=query).order_by(f"-{field}" if sort.startswith("-") else field, "sku")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    columns = {}
-    for key in ITEM_SORTS:
-        descending = sort == f"-{key}"
-        current = "descending" if descending else "ascending" if sort == key else ""
-        link = urlencode({**({"q": query} if query else {}), "sort": key if descending or not current else f"-{key}"})
-        columns[key] = {"href": f"?{link}", "aria_sort": current}
-    context = {"page": page, "query": query, "sort": sort, "columns": columns}
-    return render(request, "inventory/item_list.html", context)
+    table = table_sort(request, ITEM_SORTS, default="sku", tiebreak=("sku",))
+    page = Paginator(table.apply(selectors.item_search(query=query)), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inventory/item_list.html", {"page": page, "query": query, **table.context()})
 
 
 @login_required
@@ -101,7 +91,8 @@ def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def location_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "inventory/location_list.html", {"locations": selectors.location_tree()})
+    page = Paginator(selectors.location_tree(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inventory/location_list.html", {"page": page})
 
 
 @login_required

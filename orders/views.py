@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from erp.errors import DomainError
+from erp.tables import table_sort
 from orders import selectors, services
 from orders.forms import OrderListFilter, ReceiveForm, ShipForm
 from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine
@@ -40,11 +41,8 @@ def _order_list(request: HttpRequest, *, model, partner_field: str, partners: Qu
         line_count=Count("lines"),
         total=Sum(ExpressionWrapper(F("lines__quantity") * F(f"lines__{price}"), output_field=_VALUE)),
     )
-    sort = request.GET.get("sort", "-created")
-    if sort.removeprefix("-") not in _ORDER_SORTS:
-        sort = "-created"
-    field = _ORDER_SORTS[sort.removeprefix("-")]
-    orders = orders.order_by(f"-{field}" if sort.startswith("-") else field, "-id")
+    table = table_sort(request, _ORDER_SORTS, default="-created", tiebreak=("-id",))
+    orders = table.apply(orders)
     if filters.is_valid():
         if filters.cleaned_data["status"]:
             orders = orders.filter(status=filters.cleaned_data["status"])
@@ -53,15 +51,7 @@ def _order_list(request: HttpRequest, *, model, partner_field: str, partners: Qu
         if filters.cleaned_data["late"]:
             orders = orders.filter(pk__in=late_ids)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    columns = {}
-    for key in _ORDER_SORTS:  # each header links to its column's sort, flipped when it is the current one
-        current = "descending" if sort == f"-{key}" else "ascending" if sort == key else ""
-        link = query.copy()
-        link["sort"] = f"-{key}" if current == "ascending" else key
-        columns[key] = {"href": f"?{link.urlencode()}", "aria_sort": current}
-    return {"filters": filters, "page": page, "querystring": query.urlencode(), "sort": sort, "columns": columns}
+    return {"filters": filters, "page": page, **table.context()}
 
 
 @login_required

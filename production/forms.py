@@ -9,7 +9,7 @@ from inventory.forms import ItemSkuField, ServiceForm
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from production import services
-from production.models import WorkOrder
+from production.models import MrpRun, WorkOrder
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -24,6 +24,19 @@ class WorkOrderForm(ServiceForm):
 
     def call_service(self, user: AbstractBaseUser) -> WorkOrder:
         return services.work_order_create(user=user, **self.cleaned_data)
+
+
+class MrpRunForm(ServiceForm):
+    horizon_days = forms.IntegerField(
+        label="Planning horizon (days)",
+        required=False,
+        min_value=1,
+        max_value=services.MAX_HORIZON_DAYS,
+        help_text="Only demand due within this many days counts. Leave empty to plan all open demand.",
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> MrpRun:
+        return services.mrp_run_create(user=user, **self.cleaned_data)
 
 
 class TransitionForm(ServiceForm):

@@ -289,19 +289,21 @@ class _Need:
     source: str
 
 
-def mrp_report(*, today: date | None = None) -> list[MrpLine]:
+def mrp_report(*, today: date | None = None, horizon_days: int | None = None) -> list[MrpLine]:
     """Shortages per item: demand from every registered source, exploded level by level through active BOMs.
 
     Items are netted parents first (topological order), so a sub-assembly's demand includes what its planned
     parents need. Net = gross - available - open supply; a positive net is planned as make (active BOM) or buy,
     to be started or ordered its lead time before the need date; a planned make passes net x line quantity
     (scrap included) down to its components, due at its start. A fixed number of queries: the sources', then
-    active BOM lines, items and stock levels once each."""
+    active BOM lines, items and stock levels once each. With `horizon_days`, only demand due by today + that many
+    days counts (late demand, due before today, always does); supply counts whatever its date."""
     today = today or timezone.localdate()
+    cutoff = today + timedelta(days=horizon_days) if horizon_days is not None else None
     needs: dict[int, list[_Need]] = defaultdict(list)
     for name, source in demand_sources().items():
         for line in source():
-            if line.quantity > 0:
+            if line.quantity > 0 and (cutoff is None or line.due_date <= cutoff):
                 needs[line.item_id].append(_Need(Decimal(line.quantity), line.due_date, line.source or name))
     supply: dict[int, Decimal] = defaultdict(Decimal)
     sources = supply_sources()

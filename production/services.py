@@ -9,13 +9,15 @@ in primary-key order (`_lock_levels`), so it never waits on another writer's row
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,7 +33,7 @@ from inventory.services import (
     stock_reserve,
     stock_unreserve,
 )
-from production.models import Bom, BomLine, ProductionEvent, WorkOrder, WorkOrderComponent
+from production.models import Bom, BomLine, MrpRun, ProductionEvent, WorkOrder, WorkOrderComponent
 
 User = AbstractBaseUser | None
 PLACES = Decimal("0.0001")
@@ -591,3 +593,61 @@ TRANSITIONS = {
     "complete": work_order_complete,
     "cancel": work_order_cancel,
 }
+
+
+# --- MRP runs ------------------------------------------------------------------------------------------------------
+MAX_HORIZON_DAYS = 730
+
+
+class InvalidMrpRun(ProductionError):
+    pass
+
+
+def mrp_run_create(*, user: User, horizon_days: int | None = None) -> MrpRun:
+    """Queue an MRP run, computed by a Celery task once this transaction commits. The horizon, when given, is a
+    whole number of days from 1 to 730: only demand due within it counts."""
+    if horizon_days is not None and (
+        isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or not 1 <= horizon_days <= MAX_HORIZON_DAYS
+    ):
+        raise InvalidMrpRun(
+            f"the horizon must be a whole number of days from 1 to {MAX_HORIZON_DAYS}, or empty for all demand",
+            field="horizon_days",
+        )
+    from production.tasks import run_mrp
+
+    with transaction.atomic():
+        run = MrpRun.objects.create(horizon_days=horizon_days, created_by=_acting(user))
+        transaction.on_commit(lambda: run_mrp.delay(run.pk))
+    return run
+
+
+def mrp_run_execute(*, run_id: int) -> MrpRun:
+    """Compute a queued run with today's demand, stock and supply, and keep its planned lines on the run.
+
+    The run is marked running (committed, so its page says so) before the work starts; a redelivered task does not
+    compute a finished run again, and one whose worker died mid-way starts over."""
+    from production.selectors import mrp_report
+
+    with transaction.atomic():
+        run = MrpRun.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            return run
+        run.status, run.started_at = MrpRun.Status.RUNNING, timezone.now()
+        run.save(update_fields=["status", "started_at"])
+
+    lines = mrp_report(horizon_days=run.horizon_days)
+    run.lines = [json.loads(json.dumps(asdict(line), cls=DjangoJSONEncoder)) for line in lines]
+    run.line_count, run.late_count = len(lines), sum(1 for line in lines if line.late)
+    run.status, run.finished_at = MrpRun.Status.DONE, timezone.now()
+    run.save(update_fields=["lines", "line_count", "late_count", "status", "finished_at"])
+    return run
+
+
+def mrp_run_fail(*, run_id: int, reason: str) -> MrpRun:
+    """Record that a run could not be computed (its task gave up), so its page stops waiting and says why."""
+    with transaction.atomic():
+        run = MrpRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_finished:
+            run.status, run.failure, run.finished_at = MrpRun.Status.FAILED, reason[:1000], timezone.now()
+            run.save(update_fields=["status", "failure", "finished_at"])
+    return run

@@ -1,4 +1,4 @@
-"""Server-rendered production pages: BOM tree, work orders (an operator screen) and the MRP report.
+"""Server-rendered production pages: BOM tree, work orders (an operator screen) and MRP runs.
 
 Views read through selectors and write through forms that call services."""
 
@@ -10,32 +10,45 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
-from production.forms import ACTION_FORMS, WorkOrderForm
-from production.models import Bom, ProductionEvent, WorkOrder
+from production.forms import ACTION_FORMS, MrpRunForm, WorkOrderForm
+from production.models import Bom, MrpRun, ProductionEvent, WorkOrder
 from production.selectors import ExplosionRow
 from production.services import transition_blocker
 
 PAGE_SIZE = 25
+# Sortable columns (erp.tables): ?sort=<key> ascending, ?sort=-<key> descending.
+WORK_ORDER_SORTS = {
+    "number": "number",
+    "item": "item__sku",
+    "quantity": "quantity",
+    "due": "due_date",
+    "state": "state",
+}
+BOM_SORTS = {"item": "item__sku", "version": "version", "active": "is_active", "lines": "line_count"}
 
 
 @login_required
 def work_order_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
-    orders = selectors.work_order_list().order_by("due_date", "number")
+    orders = selectors.work_order_list()
     if state in WorkOrder.State.values:
         orders = orders.filter(state=state)
     elif state != "all":
         state = "open"
         orders = orders.filter(state__in=WorkOrder.OPEN_STATES)
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    table = table_sort(request, WORK_ORDER_SORTS, default="due", tiebreak=("number",))
+    page = Paginator(table.apply(orders), PAGE_SIZE).get_page(request.GET.get("page"))
     states = [("open", "Open"), *WorkOrder.State.choices, ("all", "All")]
-    return render(request, "production/work_order_list.html", {"page": page, "state": state, "states": states})
+    context = {"page": page, "state": state, "states": states, **table.context()}
+    return render(request, "production/work_order_list.html", context)
 
 
 @login_required
@@ -89,11 +102,12 @@ def work_order_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 @login_required
 def bom_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    boms = selectors.bom_list()
+    boms = selectors.bom_list().prefetch_related(None).annotate(line_count=Count("lines"))
     if query:
         boms = boms.filter(item__sku__icontains=query)
-    page = Paginator(boms, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "production/bom_list.html", {"page": page, "query": query})
+    table = table_sort(request, BOM_SORTS, default="item", tiebreak=("item__sku", "version"))
+    page = Paginator(table.apply(boms), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "production/bom_list.html", {"page": page, "query": query, **table.context()})
 
 
 @login_required
@@ -142,5 +156,22 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @login_required
-def mrp_report(request: HttpRequest) -> HttpResponse:
-    return render(request, "production/mrp_report.html", {"lines": selectors.mrp_report()})
+def mrp_runs(request: HttpRequest) -> HttpResponse:
+    """Start an MRP run (a Celery task) and list the past ones, each linking to its progress and result."""
+    form = MrpRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run = form.submit(request.user)
+        if run is not None:
+            return redirect("production:mrp-run-detail", pk=run.pk)
+    runs = MrpRun.objects.defer("lines").select_related("created_by")
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "production/mrp_runs.html", {"form": form, "page": page}, status=400 if form.errors else 200)
+
+
+@login_required
+def mrp_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(MrpRun.objects.select_related("created_by"), pk=pk)
+    response = render(request, "production/mrp_run_detail.html", {"run": run})
+    if not run.is_finished:
+        response["Refresh"] = "2"  # the browser reloads the page until the run is done
+    return response

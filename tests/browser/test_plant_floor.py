@@ -1,5 +1,5 @@
-"""One plant-floor day on acme in a real browser: sign in, receive stock, build a work order, ship a sales order,
-and see the dashboard change. Screenshots of the key pages land in test-artifacts/screenshots/."""
+"""One plant-floor day on acme in a real browser: sign in, plan with an MRP run, receive stock, build a work order,
+ship a sales order, and see the dashboard change. Screenshots of the key pages land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 from inventory.models import StockLevel
+from production.services import mrp_run_execute
 from tests.browser.conftest import h1, screenshot, sign_in, wait_for_new_page
 from tests.browser.floor import Floor, seed_floor
 from tests.conftest import ADMIN_PASSWORD
@@ -40,6 +42,19 @@ def test_receive_build_ship_and_the_dashboard_follows(browser, acme_site, acme_f
     assert int(before["kpi-late-shipments"]) >= 1
     assert floor.order.number in browser.find_element(By.CSS_SELECTOR, "main").text  # listed under late shipments
     screenshot(browser, "dashboard-before")
+
+    # Plan: an MRP run is long work. Start it, see it wait, let a worker compute it, and watch the page (which
+    # refreshes itself) show the plan: make the 3 late brackets, buy the 6 sheets they need.
+    browser.get(acme_site.url("/production/mrp/"))
+    browser.find_element(By.ID, "id_horizon_days").send_keys("30")
+    wait_for_new_page(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click)
+    assert "Waiting to start" in browser.find_element(By.CSS_SELECTOR, "main [role=status]").text
+    run_id = int(browser.current_url.rstrip("/").rsplit("/", 1)[1])
+    committed(acme, lambda: mrp_run_execute(run_id=run_id))  # what the Celery worker does
+    WebDriverWait(browser, 15).until(lambda d: floor.bracket.sku in d.find_element(By.CSS_SELECTOR, "main").text)
+    plan = browser.find_element(By.CSS_SELECTOR, "main table").text
+    assert floor.bracket.sku in plan and floor.raw.sku in plan and "Make" in plan and "Buy" in plan
+    screenshot(browser, "mrp-run")
 
     # Receive 10 sheets. A scanner types the SKU and presses Enter: that moves on to the next field, not submit.
     browser.get(acme_site.url("/inventory/stock/receive/"))

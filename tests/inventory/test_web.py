@@ -145,3 +145,14 @@ def test_a_refused_reversal_is_shown_as_a_message(web, in_acme):
     stock_issue(item=item, location=a1, quantity=2, user=None)
     page = web.post(f"/inventory/moves/{receipt.pk}/reverse/", follow=True).content.decode()
     assert "insufficient stock: item BOLT-10 at A1 has 1 available, 3 asked" in page
+
+
+def test_locations_page_in_pages_of_25(web, in_acme):
+    for n in range(30):
+        LocationFactory(code=f"ZONE-{n:02d}")
+    first = web.get("/inventory/locations/").content.decode()
+    assert "ZONE-00" in first and "ZONE-29" not in first
+    assert 'href="?page=2"' in first and "31 locations" in first  # RECEIVING is there too
+    second = web.get("/inventory/locations/", {"page": "2"}).content.decode()
+    assert "ZONE-29" in second and "ZONE-00" not in second
+    assert web.get("/inventory/locations/", {"page": "99"}).status_code == 200  # out of range: the last page

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 from inventory.models import Location, StockLevel
 from inventory.services import stock_receive
 from production.models import WorkOrder
-from production.services import work_order_create
+from production.services import mrp_run_create, mrp_run_execute, work_order_create
 from tests.conftest import host_of
 from tests.inventory.conftest import logged_in
 
@@ -105,8 +105,9 @@ def test_bom_tree_page_is_indented_and_expandable(acme_web, pump):
     assert "Total per purchased component" in page
 
 
-def test_mrp_page_lists_shortages(acme_web, work_order):
-    page = acme_web.get("/production/mrp/").content.decode()
+def test_an_mrp_run_page_lists_shortages(acme_web, work_order):
+    run = mrp_run_execute(run_id=mrp_run_create(user=None).pk)
+    page = acme_web.get(f"/production/mrp/runs/{run.pk}/").content.decode()
     # 2 pumps need 2 GASKET (none) and 4 HOUSING (10 available)
     assert "GASKET" in page and "Buy" in page
     assert ">HOUSING<" not in page

@@ -47,6 +47,7 @@ from inventory.models import Item, ItemImport
 from orders import services as order_services
 from orders.idempotency import HEADER as IDEMPOTENCY_HEADER
 from production import services as production_services
+from production.models import MrpRun
 from tests.conftest import ADMIN_PASSWORD, host_of
 from tests.inventory.factories import UnitFactory
 
@@ -63,6 +64,7 @@ VIEW_MODELS: dict[str, str] = {
     "production:work-order-detail": "production.WorkOrder",
     "production:work-order-action": "production.WorkOrder",
     "production:bom-detail": "production.Bom",
+    "production:mrp-run-detail": "production.MrpRun",
     "orders:sales-order-detail": "orders.SalesOrder",
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
@@ -167,6 +169,7 @@ def create_acme_objects(boss) -> None:
         item=gear, quantity=2, due_date=datetime.date(2030, 1, 1), number=f"WO-{MARKER}", note=MARKER, user=boss
     )
     production_services.work_order_release(work_order=work_order, location=store, user=boss)
+    MrpRun.objects.create(status=MrpRun.Status.FAILED, failure=f"{MARKER} failure", created_by=boss)
     customer = order_services.partner_create(code=f"C-{MARKER}", name=f"{MARKER} customer", is_customer=True, user=boss)
     supplier = order_services.partner_create(code=f"S-{MARKER}", name=f"{MARKER} supplier", is_supplier=True, user=boss)
     today = datetime.date.today()
