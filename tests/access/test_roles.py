@@ -96,7 +96,7 @@ def test_item_create_needs_master_data(as_role, role, allowed):
 def test_stock_move_needs_stock(as_role, role, allowed, receiving):
     item = ItemFactory(sku="BOLT")
     client = as_role(role)
-    payload = {"item": "BOLT", "quantity": "5", "reason": "receipt", "to_location": receiving.code}
+    payload = {"item": item.pk, "quantity": "5", "reason": "receipt", "to_location": receiving.pk}
     moves = StockMove.objects.count()
     response = client.post("/api/v1/moves/", payload, content_type="application/json")
     assert response.status_code == (201 if allowed else 403), response.content
@@ -184,14 +184,14 @@ def test_operator_key_writes_only_what_the_operator_may(acme_client, boss, recei
     access_services.user_set_role(user=operator, role=Role.OPERATOR, by=boss)
     key = access_services.api_key_create(name="scanner", scope=ApiKey.Scope.READ_WRITE, user=operator, created_by=boss)
     headers = {"Authorization": f"Api-Key {key.key}"}
-    ItemFactory(sku="BOLT")
+    bolt = ItemFactory(sku="BOLT")
     item = acme_client.post(
         "/api/v1/items/", {"sku": "X", "name": "X", "uom": "pcs"}, content_type="application/json", headers=headers
     )
     assert item.status_code == 403
     move = acme_client.post(
         "/api/v1/moves/",
-        {"item": "BOLT", "quantity": "1", "reason": "receipt", "to_location": receiving.code},
+        {"item": bolt.pk, "quantity": "1", "reason": "receipt", "to_location": receiving.pk},
         content_type="application/json",
         headers=headers,
     )

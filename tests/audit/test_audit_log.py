@@ -60,7 +60,7 @@ def test_an_update_that_changes_nothing_records_nothing(boss):
     assert AuditEntry.objects.count() == before
 
 
-def test_a_refused_write_records_nothing(acme, acme_client):
+def test_a_refused_write_records_nothing(acme, acme_client, in_acme):
     ItemFactory(sku="BOLT")
     before = AuditEntry.objects.count()
     response = sign_in(acme_client, acme).post(
