@@ -1,4 +1,5 @@
-"""API keys: created by a tenant admin (the key is returned once, only its hash is kept) and revoked."""
+"""Writes of the access app: users' roles (set by tenant admins) and API keys (created by a tenant admin, the key
+returned once and only its hash kept; revoked)."""
 
 import hashlib
 import hmac
@@ -6,18 +7,24 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 from django.utils import timezone
 
 from access.models import ApiKey
+from access.roles import GROUP_ROLES, Role, forget_role, role_of
+from audit.services import audit_record
 from erp.errors import DomainError
 
 KEY_PREFIX = "erp_"
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
-class ApiKeyError(DomainError):
+class AccessError(DomainError):
+    pass
+
+
+class ApiKeyError(AccessError):
     pass
 
 
@@ -25,6 +32,27 @@ class ApiKeyError(DomainError):
 class NewApiKey:
     api_key: ApiKey
     key: str  # shown once to the admin, never stored
+
+
+def user_set_role(*, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None) -> AbstractBaseUser:
+    """Give `user` exactly one role (see access.roles). An admin cannot take the admin role from themselves."""
+    if role not in Role.values:
+        raise AccessError(f"unknown role {role!r}: use one of {', '.join(Role.values)}", field="role")
+    old = role_of(user) if user.is_active else (Role.ADMIN if user.is_superuser else None)
+    if by is not None and by.pk == user.pk and old == Role.ADMIN and role != Role.ADMIN:
+        raise AccessError("you cannot take the admin role from yourself; ask another admin", field="role")
+    is_admin = role == Role.ADMIN
+    with transaction.atomic():
+        user.groups.remove(*Group.objects.filter(name__in=GROUP_ROLES))
+        if user.is_superuser != is_admin or user.is_staff != is_admin:
+            user.is_superuser = user.is_staff = is_admin
+            user.save(update_fields=["is_superuser", "is_staff"])
+        if not is_admin:
+            user.groups.add(Group.objects.get(name=role))
+        forget_role(user)
+        if old != role:
+            audit_record(user=by, action="access.user_role_set", obj=user, changes={"role": [old, role]})
+    return user
 
 
 def hash_key(key: str) -> str:
@@ -56,6 +84,12 @@ def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by:
         api_key = ApiKey.objects.create(
             name=name, prefix=prefix, key_hash=hash_key(key), scope=scope, user=user, created_by=created_by
         )
+        audit_record(
+            user=created_by,
+            action="access.api_key_create",
+            obj=api_key,
+            changes={"name": [None, name], "scope": [None, scope], "user": [None, user.get_username()]},
+        )
     return NewApiKey(api_key=api_key, key=key)
 
 
@@ -67,6 +101,12 @@ def api_key_revoke(*, api_key: ApiKey, user: AbstractBaseUser | None) -> ApiKey:
             api_key.revoked_at = timezone.now()
             api_key.revoked_by = user
             api_key.save(update_fields=["revoked_at", "revoked_by"])
+            audit_record(
+                user=user,
+                action="access.api_key_revoke",
+                obj=api_key,
+                changes={"revoked_at": [None, api_key.revoked_at]},
+            )
     return api_key
 
 

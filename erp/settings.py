@@ -59,6 +59,7 @@ TENANT_APPS = [
     "production",
     "orders",
     "access",
+    "audit",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Tenant"
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "access.permissions.roles",
             ],
         },
     },
@@ -179,7 +181,8 @@ REST_FRAMEWORK = {
         "access.authentication.TenantJWTAuthentication",  # tokens carry their tenant (see access.tokens)
         "access.authentication.ApiKeyAuthentication",  # Authorization: Api-Key <key>
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in; reads for every role, writes by the capability each view declares (access.permissions, access.roles).
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -18,6 +18,9 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/auth/", include("access.api.urls")),
+    path("api/v1/", include("audit.api.urls")),
+    path("audit/", include("audit.urls")),
+    path("users/", include("access.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # HTML-only views: DRF's OPTIONS metadata response has no template to render there (a 500), so GET/HEAD only.
     path(

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model, ProtectedError
 from django.utils import timezone
 
+from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 from inventory.models import (
     Item,
@@ -524,27 +525,33 @@ def _save_validated(obj: Model) -> None:
     obj.save()
 
 
-def _delete_unused(obj: Model, what: str, hint: str) -> None:
+def _delete_unused(obj: Model, what: str, hint: str, *, user: User, action: str, fields: Iterable[str]) -> None:
     try:
         with transaction.atomic():
+            changes = {name: [value, None] for name, value in changes_since(obj, dict.fromkeys(fields)).items()}
+            audit_record(user=user, action=action, obj=obj, changes=changes)
             obj.delete()
     except ProtectedError:
         raise InventoryError(f"{what} is in use ({hint}) and cannot be deleted") from None
 
 
+_UNIT_FIELDS = {"code", "name"}
+
+
 def unit_create(*, code: str, name: str, user: User) -> UnitOfMeasure:
-    unit = UnitOfMeasure(code=code.strip(), name=name.strip())
-    with transaction.atomic():
-        _save_validated(unit)
-    return unit
+    return _update(
+        UnitOfMeasure(), {"code": code, "name": name}, _UNIT_FIELDS, user=user, action="inventory.unit_create"
+    )
 
 
 def unit_update(*, unit: UnitOfMeasure, user: User, **fields: object) -> UnitOfMeasure:
-    return _update(unit, fields, {"code", "name"})
+    return _update(unit, fields, _UNIT_FIELDS, user=user, action="inventory.unit_update")
 
 
 def unit_delete(*, unit: UnitOfMeasure, user: User) -> None:
-    _delete_unused(unit, f"unit {unit.code}", "items use it")
+    _delete_unused(
+        unit, f"unit {unit.code}", "items use it", user=user, action="inventory.unit_delete", fields=_UNIT_FIELDS
+    )
 
 
 _ITEM_FIELDS = {
@@ -562,32 +569,44 @@ _ITEM_FIELDS = {
 }
 
 
-def _update(obj: Model, fields: dict[str, object], allowed: set[str]) -> Model:
+def _update(obj: Model, fields: dict[str, object], allowed: set[str], *, user: User, action: str) -> Model:
+    """Set `fields` on `obj`, validate, save and audit the values that changed (all of them for a new object)."""
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"cannot set {', '.join(sorted(unknown))} on {type(obj).__name__}")
+    before = dict.fromkeys(fields) if obj.pk is None else snapshot(obj, fields)
     for name, value in fields.items():
         setattr(obj, name, value.strip() if isinstance(value, str) and name in {"sku", "code", "name"} else value)
     with transaction.atomic():
         _save_validated(obj)
+        changes = changes_since(obj, before)
+        if changes:
+            audit_record(user=user, action=action, obj=obj, changes=changes)
     return obj
 
 
 def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
     """A new item; the SKU is unique within the tenant. Stock starts at zero everywhere."""
     item = Item(sku="", name="", uom=uom)
-    item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS)
+    item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS, user=user, action="inventory.item_create")
     logger.info("item %s created by %s", item.sku, getattr(user, "pk", None))
     return item
 
 
 def item_update(*, item: Item, user: User, **fields: object) -> Item:
     """Change an item's master data (deactivate it with is_active=False; its ledger stays)."""
-    return _update(item, fields, _ITEM_FIELDS)
+    return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
 
 
 def item_delete(*, item: Item, user: User) -> None:
-    _delete_unused(item, f"item {item.sku}", "it has stock history; deactivate it instead")
+    _delete_unused(
+        item,
+        f"item {item.sku}",
+        "it has stock history; deactivate it instead",
+        user=user,
+        action="inventory.item_delete",
+        fields=_ITEM_FIELDS,
+    )
 
 
 _LOCATION_FIELDS = {"code", "name", "kind", "parent", "is_active", "is_default_receiving"}
@@ -595,7 +614,9 @@ _LOCATION_FIELDS = {"code", "name", "kind", "parent", "is_active", "is_default_r
 
 def location_create(*, code: str, name: str, user: User, **fields: object) -> Location:
     """A new location; making it the default receiving location takes that role from the previous one."""
-    return location_update(location=Location(code="", name=""), user=user, code=code, name=name, **fields)
+    return _location_save(
+        Location(code="", name=""), user=user, action="inventory.location_create", code=code, name=name, **fields
+    )
 
 
 _KEEP_DEFAULT = "make another location the default receiving location instead"
@@ -604,6 +625,10 @@ _KEEP_DEFAULT = "make another location the default receiving location instead"
 def location_update(*, location: Location, user: User, **fields: object) -> Location:
     """Change a location. The tenant always keeps one default receiving location: naming a new one takes the role
     from the old one, and the current one cannot give it up (or be deactivated) on its own."""
+    return _location_save(location, user=user, action="inventory.location_update", **fields)
+
+
+def _location_save(location: Location, *, user: User, action: str, **fields: object) -> Location:
     was_default = (
         location.pk is not None and Location.objects.filter(pk=location.pk, is_default_receiving=True).exists()
     )
@@ -629,13 +654,20 @@ def location_update(*, location: Location, user: User, **fields: object) -> Loca
             Location.objects.filter(is_default_receiving=True).exclude(pk=location.pk).update(
                 is_default_receiving=False
             )
-        return _update(location, fields, _LOCATION_FIELDS)
+        return _update(location, fields, _LOCATION_FIELDS, user=user, action=action)
 
 
 def location_delete(*, location: Location, user: User) -> None:
     if location.is_default_receiving:
         raise InventoryError(f"location {location.code} is the default receiving location; {_KEEP_DEFAULT}")
-    _delete_unused(location, f"location {location.code}", "it has stock history or bins; deactivate it instead")
+    _delete_unused(
+        location,
+        f"location {location.code}",
+        "it has stock history or bins; deactivate it instead",
+        user=user,
+        action="inventory.location_delete",
+        fields=_LOCATION_FIELDS,
+    )
 
 
 # --- CSV import of items -------------------------------------------------------------------------------------------
@@ -674,6 +706,12 @@ def item_import_create(*, file_name: str, data: bytes, user: User) -> ItemImport
             content=text,
             total_rows=max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0),
             created_by=user if user is not None and user.is_authenticated else None,
+        )
+        audit_record(
+            user=user,
+            action="inventory.item_import_create",
+            obj=job,
+            changes={"file_name": [None, job.file_name], "total_rows": [None, job.total_rows]},
         )
         transaction.on_commit(lambda: import_items.delay(job.pk))
     return job

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from access.permissions import capability_required
+from access.roles import Capability
 from erp.tables import table_sort
 from inventory import selectors
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
@@ -49,7 +51,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inventory/item_detail.html", context)
 
 
-@login_required
+@capability_required(Capability.STOCK)
 def move_form(request: HttpRequest, kind: str) -> HttpResponse:
     form_class = MOVE_FORMS.get(kind)
     if form_class is None:
@@ -74,7 +76,7 @@ def move_form(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "inventory/move_form.html", {"form": form, "kind": kind}, status=status)
 
 
-@login_required
+@capability_required(Capability.STOCK)
 @require_POST
 def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     move = get_object_or_404(StockMove.objects.select_related("item"), pk=pk)
@@ -100,7 +102,7 @@ def reorder_report(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/reorder_report.html", {"lines": selectors.reorder_report()})
 
 
-@login_required
+@capability_required(Capability.MASTER_DATA)
 def import_new(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
@@ -74,9 +75,44 @@ def _actor(user: User) -> AbstractBaseUser | None:
     return user if user is not None and user.is_authenticated else None
 
 
-def _event(order: SalesOrder | PurchaseOrder, action: str, user: User, detail: str = "") -> None:
-    link = {"sales_order": order} if isinstance(order, SalesOrder) else {"purchase_order": order}
+# Fields of an order whose old -> new values the audit log keeps; the locking helpers snapshot them.
+_AUDITED = {
+    SalesOrder: ("customer", "location", "customer_reference", "notes", "status"),
+    PurchaseOrder: ("supplier", "supplier_reference", "notes", "status"),
+}
+_AUDIT_VERBS = {
+    "created": "create",
+    "changed": "update",
+    "confirmed": "confirm",
+    "reserved": "reserve",
+    "cancelled": "cancel",
+    "shipped": "ship",
+    "sent": "send",
+    "received": "receive",
+}
+_BEFORE = "_audit_before"
+
+
+def _locked_for_audit(order: SalesOrder | PurchaseOrder) -> SalesOrder | PurchaseOrder:
+    setattr(order, _BEFORE, snapshot(order, _AUDITED[type(order)]))
+    return order
+
+
+def _event(
+    order: SalesOrder | PurchaseOrder, action: str, user: User, detail: str = "", *, lines: int | None = None
+) -> None:
+    """The order's own history event and the tenant's audit entry (changes since the order was locked)."""
+    sales = isinstance(order, SalesOrder)
+    link = {"sales_order": order} if sales else {"purchase_order": order}
     OrderEvent.objects.create(action=action, detail=detail[:500], user=_actor(user), **link)
+    before = getattr(order, _BEFORE, None) or dict.fromkeys(_AUDITED[type(order)])
+    changes = changes_since(order, before)
+    if lines is not None:
+        changes["lines"] = [None, lines]
+    if detail:
+        changes["detail"] = [None, detail[:500]]
+    kind = "sales_order" if sales else "purchase_order"
+    audit_record(user=user, action=f"orders.{kind}_{_AUDIT_VERBS[action]}", obj=order, changes=changes)
 
 
 def _money(value: object, *, field: str) -> Decimal:
@@ -162,6 +198,8 @@ def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner
     unknown = set(fields) - _PARTNER_FIELDS
     if unknown:
         raise TypeError(f"cannot set {', '.join(sorted(unknown))} on Partner")
+    creating = partner.pk is None
+    before = dict.fromkeys(fields) if creating else snapshot(partner, fields)
     for name, value in fields.items():
         setattr(partner, name, value.strip() if isinstance(value, str) and name in {"code", "name"} else value)
     if not partner.is_customer and not partner.is_supplier:
@@ -169,6 +207,10 @@ def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner
     with transaction.atomic():
         partner.full_clean()
         partner.save()
+        changes = changes_since(partner, before)
+        if creating or changes:
+            action = "orders.partner_create" if creating else "orders.partner_update"
+            audit_record(user=user, action=action, obj=partner, changes=changes)
     return partner
 
 
@@ -232,7 +274,7 @@ def sales_order_create(
         for row in rows:
             row.order = order
         SalesOrderLine.objects.bulk_create(rows)
-        _event(order, "created", user, f"{len(rows)} line(s)")
+        _event(order, "created", user, f"{len(rows)} line(s)", lines=len(rows))
     return order
 
 
@@ -267,7 +309,13 @@ def sales_order_update(
             for row in rows:
                 row.order = order
             SalesOrderLine.objects.bulk_create(rows)
-        _event(order, "changed", user, ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])))
+        _event(
+            order,
+            "changed",
+            user,
+            ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])),
+            lines=len(rows) if rows is not None else None,
+        )
     return order
 
 
@@ -275,7 +323,7 @@ def _locked_sales_order(order: SalesOrder) -> SalesOrder:
     locked = SalesOrder.objects.select_for_update().select_related("location").filter(pk=order.pk).first()
     if locked is None:
         raise OrderError(f"sales order {order.number} does not exist")
-    return locked
+    return _locked_for_audit(locked)
 
 
 def sales_order_confirm(*, order: SalesOrder, user: User) -> SalesOrder:
@@ -494,7 +542,7 @@ def purchase_order_create(
         for row in rows:
             row.order = order
         PurchaseOrderLine.objects.bulk_create(rows)
-        _event(order, "created", user, f"{len(rows)} line(s)")
+        _event(order, "created", user, f"{len(rows)} line(s)", lines=len(rows))
     return order
 
 
@@ -526,7 +574,13 @@ def purchase_order_update(
             for row in rows:
                 row.order = order
             PurchaseOrderLine.objects.bulk_create(rows)
-        _event(order, "changed", user, ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])))
+        _event(
+            order,
+            "changed",
+            user,
+            ", ".join(sorted([*fields, *(["lines"] if rows is not None else [])])),
+            lines=len(rows) if rows is not None else None,
+        )
     return order
 
 
@@ -534,7 +588,7 @@ def _locked_purchase_order(order: PurchaseOrder) -> PurchaseOrder:
     locked = PurchaseOrder.objects.select_for_update().filter(pk=order.pk).first()
     if locked is None:
         raise OrderError(f"purchase order {order.number} does not exist")
-    return locked
+    return _locked_for_audit(locked)
 
 
 def purchase_order_send(*, order: PurchaseOrder, user: User) -> PurchaseOrder:

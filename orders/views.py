@@ -10,11 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from access.permissions import require_capability
+from access.roles import Capability, has_capability
 from erp.errors import DomainError
 from erp.tables import table_sort
 from orders import selectors, services
 from orders.forms import OrderListFilter, ReceiveForm, ShipForm
 from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine
+from orders.permissions import ORDER_ACTIONS
 
 PAGE_SIZE = 25
 _VALUE = DecimalField(max_digits=36, decimal_places=8)
@@ -97,8 +100,11 @@ def _purchase_order(pk: int) -> PurchaseOrder:
 
 @login_required
 def sales_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        require_capability(request, ORDER_ACTIONS["ship"])
     order = _sales_order(pk)
-    form = ShipForm(request.POST or None, order=order) if order.status in SalesOrder.OPEN_STATUSES else None
+    can_ship = order.status in SalesOrder.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
+    form = ShipForm(request.POST or None, order=order) if can_ship else None
     status = 200
     if request.method == "POST":
         if form is None:
@@ -121,8 +127,11 @@ def sales_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        require_capability(request, ORDER_ACTIONS["receive"])
     order = _purchase_order(pk)
-    form = ReceiveForm(request.POST or None, order=order) if order.status in PurchaseOrder.OPEN_STATUSES else None
+    can_receive = order.status in PurchaseOrder.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
+    form = ReceiveForm(request.POST or None, order=order) if can_receive else None
     status = 200
     if request.method == "POST":
         if form is None:
@@ -157,6 +166,7 @@ def sales_order_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     service = _SALES_ACTIONS.get(action)
     if service is None:
         raise Http404("no such action")
+    require_capability(request, ORDER_ACTIONS[action])
     order = get_object_or_404(SalesOrder, pk=pk)
     try:
         order = service(order=order, user=request.user)
@@ -173,6 +183,7 @@ def purchase_order_action(request: HttpRequest, pk: int, action: str) -> HttpRes
     service = _PURCHASE_ACTIONS.get(action)
     if service is None:
         raise Http404("no such action")
+    require_capability(request, ORDER_ACTIONS[action])
     order = get_object_or_404(PurchaseOrder, pk=pk)
     try:
         order = service(order=order, user=request.user)

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
@@ -71,7 +72,30 @@ def _acting(user: User) -> AbstractBaseUser | None:
     return user if user is not None and user.is_authenticated else None
 
 
-def _audit(action: str, user: User, *, bom: Bom | None = None, work_order: WorkOrder | None = None, **detail) -> None:
+# Fields whose old -> new values the audit log keeps (see audit.services.audit_record).
+_BOM_AUDITED = ("item", "version", "is_active", "note")
+_WO_AUDITED = ("number", "item", "quantity", "due_date", "note", "state", "bom", "location", "completed_quantity")
+
+
+def _created(obj, fields: Iterable[str]) -> dict[str, list[object]]:
+    return changes_since(obj, dict.fromkeys(fields))
+
+
+def _deleted(obj, fields: Iterable[str]) -> dict[str, list[object]]:
+    return {name: [value, None] for name, value in changes_since(obj, dict.fromkeys(fields)).items()}
+
+
+def _audit(
+    action: str,
+    user: User,
+    *,
+    bom: Bom | None = None,
+    work_order: WorkOrder | None = None,
+    changes: dict[str, list[object]] | None = None,
+    **detail,
+) -> None:
+    """The production event (the work order's own history) and the tenant's audit entry, with `changes`."""
+    audit_record(user=user, action=f"production.{action}", obj=work_order or bom, changes=changes)
     ProductionEvent.objects.create(
         action=action,
         bom_id=bom.pk if bom is not None else None,
@@ -238,7 +262,14 @@ def bom_create(
         bom = Bom(item=item, version=_clean_version(version), is_active=is_active, note=note.strip()[:200])
         bom.created_by = _acting(user)
         _save_bom(bom=bom, lines=cleaned, user=user)
-        _audit(ProductionEvent.Action.BOM_CREATED, user, bom=bom, item=item.sku, version=bom.version)
+        _audit(
+            ProductionEvent.Action.BOM_CREATED,
+            user,
+            bom=bom,
+            changes={**_created(bom, _BOM_AUDITED), "lines": [None, len(cleaned)]},
+            item=item.sku,
+            version=bom.version,
+        )
     return bom
 
 
@@ -255,6 +286,7 @@ def bom_update(
     with transaction.atomic():
         _lock_bom_graph()
         fresh = Bom.objects.select_for_update().select_related("item").get(pk=bom.pk)
+        before = snapshot(fresh, _BOM_AUDITED)
         if is_active and not fresh.item.is_active:
             raise InvalidBom(f"item {fresh.item.sku} is inactive; activate it before activating its BOM", field="item")
         cleaned = _clean_lines(fresh.item, lines) if lines is not None else None
@@ -265,7 +297,10 @@ def bom_update(
         if note is not None:
             fresh.note = note.strip()[:200]
         _save_bom(bom=fresh, lines=cleaned, user=user)
-        _audit(ProductionEvent.Action.BOM_UPDATED, user, bom=fresh, lines_replaced=cleaned is not None)
+        changes = changes_since(fresh, before)
+        if cleaned is not None:
+            changes["lines"] = [None, len(cleaned)]
+        _audit(ProductionEvent.Action.BOM_UPDATED, user, bom=fresh, changes=changes, lines_replaced=cleaned is not None)
     bom.refresh_from_db()
     return fresh
 
@@ -277,10 +312,10 @@ def bom_delete(*, bom: Bom, user: User) -> None:
             raise InvalidBom(
                 f"BOM v{bom.version} of {bom.item.sku} was used by work orders; deactivate it instead", field="bom"
             )
-        pk = bom.pk
+        pk, changes = bom.pk, _deleted(bom, _BOM_AUDITED)
         bom.delete()
         bom.pk = pk
-        _audit(ProductionEvent.Action.BOM_DELETED, user, bom=bom)
+        _audit(ProductionEvent.Action.BOM_DELETED, user, bom=bom, changes=changes)
 
 
 # --- Work orders ---------------------------------------------------------------------------------------------------
@@ -330,7 +365,14 @@ def work_order_create(
         if not number:
             work_order.number = f"WO-{work_order.pk:06d}"
             work_order.save(update_fields=["number"])
-        _audit(ProductionEvent.Action.WO_CREATED, user, work_order=work_order, item=item.sku, quantity=quantity)
+        _audit(
+            ProductionEvent.Action.WO_CREATED,
+            user,
+            work_order=work_order,
+            changes=_created(work_order, _WO_AUDITED),
+            item=item.sku,
+            quantity=quantity,
+        )
     return work_order
 
 
@@ -403,6 +445,7 @@ def work_order_update(
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "edit")
+        before = snapshot(fresh, _WO_AUDITED)
         if quantity is not None:
             fresh.quantity = parse_quantity(quantity)
         if due_date is not None:
@@ -410,7 +453,13 @@ def work_order_update(
         if note is not None:
             fresh.note = note.strip()[:200]
         fresh.save()
-        _audit(ProductionEvent.Action.WO_UPDATED, user, work_order=fresh, quantity=fresh.quantity)
+        _audit(
+            ProductionEvent.Action.WO_UPDATED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=fresh.quantity,
+        )
     work_order.refresh_from_db()
     return fresh
 
@@ -420,10 +469,12 @@ def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "delete")
+        before = snapshot(fresh, _WO_AUDITED)
         pk = fresh.pk
         fresh.delete()
         fresh.pk = pk
-        _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, number=fresh.number)
+        changes = {name: [value, None] for name, value in changes_since(fresh, dict.fromkeys(before)).items()}
+        _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, changes=changes, number=fresh.number)
 
 
 def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
@@ -448,6 +499,7 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "release")
+        before = snapshot(fresh, _WO_AUDITED)
         location = location or default_receiving_location()
         if location is None:
             raise ProductionError("choose a location: this tenant has no default receiving location", field="location")
@@ -491,7 +543,12 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
         fresh.state, fresh.bom, fresh.location, fresh.released_at = State.RELEASED, bom, location, timezone.now()
         fresh.save(update_fields=["state", "bom", "location", "released_at", "updated_at"])
         _audit(
-            ProductionEvent.Action.WO_RELEASED, user, work_order=fresh, location=location.code, bom_version=bom.version
+            ProductionEvent.Action.WO_RELEASED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            location=location.code,
+            bom_version=bom.version,
         )
     work_order.refresh_from_db()
     return fresh
@@ -502,9 +559,10 @@ def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "start")
+        before = snapshot(fresh, _WO_AUDITED)
         fresh.state, fresh.started_at = State.IN_PROGRESS, timezone.now()
         fresh.save(update_fields=["state", "started_at", "updated_at"])
-        _audit(ProductionEvent.Action.WO_STARTED, user, work_order=fresh)
+        _audit(ProductionEvent.Action.WO_STARTED, user, work_order=fresh, changes=changes_since(fresh, before))
     work_order.refresh_from_db()
     return fresh
 
@@ -516,6 +574,7 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "complete")
+        before = snapshot(fresh, _WO_AUDITED)
         remaining = fresh.remaining_quantity
         made = remaining if quantity is None else parse_quantity(quantity)
         if made > remaining:
@@ -556,7 +615,14 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             fresh.state, fresh.finished_at = State.DONE, timezone.now()
             fields += ["state", "finished_at"]
         fresh.save(update_fields=fields)
-        _audit(ProductionEvent.Action.WO_COMPLETED, user, work_order=fresh, quantity=made, done=final)
+        _audit(
+            ProductionEvent.Action.WO_COMPLETED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=made,
+            done=final,
+        )
     work_order.refresh_from_db()
     return fresh
 
@@ -566,6 +632,7 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "cancel")
+        before = snapshot(fresh, _WO_AUDITED)
         held = list(
             fresh.components.select_for_update()
             .select_related("item")
@@ -582,7 +649,7 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
             WorkOrderComponent.objects.filter(pk=component.pk).update(reserved_quantity=0)
         fresh.state, fresh.finished_at = State.CANCELLED, timezone.now()
         fresh.save(update_fields=["state", "finished_at", "updated_at"])
-        _audit(ProductionEvent.Action.WO_CANCELLED, user, work_order=fresh)
+        _audit(ProductionEvent.Action.WO_CANCELLED, user, work_order=fresh, changes=changes_since(fresh, before))
     work_order.refresh_from_db()
     return fresh
 

@@ -15,11 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from access.permissions import capability_required, require_capability
+from access.roles import Capability, has_capability
 from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
 from production.forms import ACTION_FORMS, MrpRunForm, WorkOrderForm
 from production.models import Bom, MrpRun, ProductionEvent, WorkOrder
+from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
 from production.services import transition_blocker
 
@@ -51,7 +54,7 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "production/work_order_list.html", context)
 
 
-@login_required
+@capability_required(Capability.PLANNING)
 def work_order_new(request: HttpRequest) -> HttpResponse:
     form = WorkOrderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -73,6 +76,7 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form_class(work_order=work_order, action=name),
         }
         for name, form_class in ACTION_FORMS.items()
+        if has_capability(request.user, WORK_ORDER_ACTIONS[name])
     ]
     context = {
         "work_order": work_order,
@@ -89,6 +93,7 @@ def work_order_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         raise Http404("no such action")
+    require_capability(request, WORK_ORDER_ACTIONS[action])
     work_order = get_object_or_404(WorkOrder, pk=pk)
     form = form_class(request.POST, work_order=work_order, action=action)
     if form.is_valid() and form.submit(request.user) is not None:
@@ -159,6 +164,8 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
 def mrp_runs(request: HttpRequest) -> HttpResponse:
     """Start an MRP run (a Celery task) and list the past ones, each linking to its progress and result."""
     form = MrpRunForm(request.POST or None)
+    if request.method == "POST":
+        require_capability(request, Capability.PLANNING)
     if request.method == "POST" and form.is_valid():
         run = form.submit(request.user)
         if run is not None:

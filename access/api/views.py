@@ -3,13 +3,14 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAdminUser
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access import services
 from access.api.serializers import ApiKeySerializer, NewApiKeySerializer
 from access.models import ApiKey
+from access.permissions import IsTenantAdmin
 
 
 class NotWithAnApiKey(BasePermission):
@@ -24,7 +25,7 @@ class ApiKeyViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
 
     queryset = ApiKey.objects.select_related("user", "created_by", "revoked_by")
     serializer_class = ApiKeySerializer
-    permission_classes = [IsAdminUser, NotWithAnApiKey]
+    permission_classes = [IsTenantAdmin, NotWithAnApiKey]
     filterset_fields = ["scope"]
     ordering_fields = ["created_at", "name"]
     ordering = ["-created_at", "-id"]

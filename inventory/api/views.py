@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.roles import Capability
 from inventory import selectors, services
 from inventory.api.serializers import (
     ItemSerializer,
@@ -24,6 +25,7 @@ from inventory.models import Item, Location, StockLevel, UnitOfMeasure
 
 
 class UnitViewSet(viewsets.ModelViewSet):
+    write_capability = Capability.MASTER_DATA
     queryset = UnitOfMeasure.objects.all()
     serializer_class = UnitSerializer
     search_fields = ["code", "name"]
@@ -41,6 +43,7 @@ class UnitViewSet(viewsets.ModelViewSet):
 
 
 class ItemViewSet(viewsets.ModelViewSet):
+    write_capability = Capability.MASTER_DATA
     queryset = Item.objects.select_related("uom")
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
@@ -59,6 +62,7 @@ class ItemViewSet(viewsets.ModelViewSet):
 
 
 class LocationViewSet(viewsets.ModelViewSet):
+    write_capability = Capability.MASTER_DATA
     queryset = Location.objects.all()
     serializer_class = LocationSerializer
     filterset_class = LocationFilter
@@ -93,6 +97,8 @@ class StockMoveViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The ledger: post moves and list them. Moves are never changed; reverse one to correct it."""
+
+    write_capability = Capability.STOCK
 
     queryset = selectors.move_list()
     serializer_class = StockMoveSerializer

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.roles import Capability
 from orders import selectors, services
 from orders.api.serializers import (
     DashboardSerializer,
@@ -34,6 +35,7 @@ from orders.models import (
     SalesOrderLine,
     Shipment,
 )
+from orders.permissions import ORDER_ACTIONS
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -57,6 +59,7 @@ class CreateListRetrieveViewSet(
 
 @idempotent_create
 class PartnerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    write_capability = Capability.MASTER_DATA
     queryset = Partner.objects.all()
     serializer_class = PartnerSerializer
     filterset_class = PartnerFilter
@@ -77,6 +80,8 @@ class SalesOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     """Sales orders with their lines. Create makes a draft (PUT/PATCH change it while it is one); confirm reserves
     stock; ship with POST /shipments/.
     """
+
+    action_capabilities = ORDER_ACTIONS
 
     queryset = SalesOrder.objects.select_related("customer", "created_by").prefetch_related(
         Prefetch("lines", queryset=SalesOrderLine.objects.select_related("item"))
@@ -125,6 +130,8 @@ class SalesOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
 class ShipmentViewSet(CreateListRetrieveViewSet):
     """Shipments: POST ships open quantities of a confirmed order and posts one shipment stock move per line."""
 
+    write_capability = ORDER_ACTIONS["ship"]
+
     queryset = Shipment.objects.select_related("created_by").prefetch_related("lines__order_line")
     serializer_class = ShipmentSerializer
     filterset_fields = ["order"]
@@ -137,6 +144,8 @@ class ShipmentViewSet(CreateListRetrieveViewSet):
 @idempotent_create
 class PurchaseOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
+
+    action_capabilities = ORDER_ACTIONS
 
     queryset = PurchaseOrder.objects.select_related("supplier", "created_by").prefetch_related(
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("item"))
@@ -178,6 +187,8 @@ class PurchaseOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
 @idempotent_create
 class ReceiptViewSet(CreateListRetrieveViewSet):
     """Receipts: POST receives open quantities of a sent order into a location (one receipt move per line)."""
+
+    write_capability = ORDER_ACTIONS["receive"]
 
     queryset = Receipt.objects.select_related("created_by", "location").prefetch_related("lines__order_line")
     serializer_class = ReceiptSerializer

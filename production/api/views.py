@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.roles import Capability
 from inventory.models import Item
 from production import selectors, services
 from production.api.serializers import (
@@ -21,6 +22,7 @@ from production.api.serializers import (
     WorkOrderSerializer,
 )
 from production.models import Bom, WorkOrder
+from production.permissions import WORK_ORDER_ACTIONS
 
 
 def _same_item(instance, data: dict) -> None:
@@ -33,6 +35,8 @@ def _same_item(instance, data: dict) -> None:
 
 class BomViewSet(viewsets.ModelViewSet):
     """Bills of materials with their lines. Writing `lines` replaces them all; a cycle or a bad line is a 400."""
+
+    write_capability = Capability.MASTER_DATA
 
     queryset = selectors.bom_list()
     serializer_class = BomSerializer
@@ -79,6 +83,8 @@ class WhereUsedView(APIView):
 
 class WorkOrderViewSet(viewsets.ModelViewSet):
     """Work orders. Create makes a draft; only drafts are edited or deleted; states change through the actions."""
+
+    action_capabilities = WORK_ORDER_ACTIONS
 
     queryset = selectors.work_order_list().prefetch_related("components__item")
     serializer_class = WorkOrderSerializer

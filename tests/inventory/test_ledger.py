@@ -302,7 +302,7 @@ def test_the_database_refuses_to_change_moves_even_in_raw_sql(bolt, a1, clerk, s
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses to run with deferred FK checks pending
         # The trigger refuses; TRUNCATE is refused even before it, as the tenant's role holds no TRUNCATE privilege.
-        with pytest.raises(DatabaseError, match="stock moves are immutable|permission denied"), transaction.atomic():
+        with pytest.raises(DatabaseError, match=r"stock moves are immutable|permission denied"), transaction.atomic():
             cursor.execute(sql)
     assert StockMove.objects.get().quantity == D(1)
 

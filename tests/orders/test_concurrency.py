@@ -130,7 +130,11 @@ def test_two_shipments_of_one_order_racing_for_its_last_open_units_ship_exactly_
 
 def test_two_concurrent_requests_with_one_idempotency_key_create_one_order(scratch_tenant):
     def setup():
-        UserFactory(username="integrator", password="retry-retry-retry")
+        from access.services import user_set_role
+
+        # New users read only; entering orders is the planner's job.
+        integrator = UserFactory(username="integrator", password="retry-retry-retry")
+        user_set_role(user=integrator, role="planner", by=None)
         customer, item, store = CustomerFactory(), ItemFactory(sku="IDEM-1"), LocationFactory(code="STORE")
         return {
             "customer": customer.pk,

@@ -69,6 +69,7 @@ VIEW_MODELS: dict[str, str] = {
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
     "orders:purchase-order-action": "orders.PurchaseOrder",
+    "access:user-role": "auth.User",
 }
 
 

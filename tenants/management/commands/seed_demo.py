@@ -26,6 +26,9 @@ DEMO_TENANTS = (
     DemoTenant("acme", "Acme Manufacturing", "standard", "admin@acme.example", "acme-demo-pass"),
     DemoTenant("globex", "Globex Industries", "premium", "admin@globex.example", "globex-demo-pass"),
 )
+# One user per non-admin role in each demo tenant (see access.roles): username = role, password <slug>-<role>-pass.
+DEMO_ROLE_USERS = ("planner", "operator", "viewer")
+_ROLE_OF_DEMO_USER = {"planner": "planner", "operator": "operator", "viewer": "read-only"}
 # The operations admin at the bare domain (public schema).
 OPS_LOGIN = ("ops", "ops-demo-pass")
 OPS_EMAIL = "ops@example.com"
@@ -61,6 +64,7 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(f"tenant {demo.slug}: {exc.message}") from None
             self.stdout.write(f"created tenant {demo.slug} at {provisioned.url}")
+            self._role_users(provisioned.tenant, demo)
 
         connection.set_schema_to_public()
         username, password = OPS_LOGIN
@@ -74,6 +78,23 @@ class Command(BaseCommand):
         self.stdout.write("demo logins:")
         for demo in DEMO_TENANTS:
             url = tenant_url(demo.slug)
-            self.stdout.write(f"  {url}admin/  {demo.admin_username} / {demo.admin_password}")
+            self.stdout.write(f"  {url}admin/  {demo.admin_username} / {demo.admin_password} (admin)")
+            for name in DEMO_ROLE_USERS:
+                self.stdout.write(f"  {url}  {name} / {demo.slug}-{name}-pass ({_ROLE_OF_DEMO_USER[name]})")
         port = f":{settings.PUBLIC_PORT}" if getattr(settings, "PUBLIC_PORT", None) else ""
         self.stdout.write(f"  http://{settings.BASE_DOMAIN}{port}/admin/  {username} / {password} (operations)")
+
+    def _role_users(self, tenant, demo: DemoTenant) -> None:
+        from django.contrib.auth import get_user_model
+        from django_tenants.utils import tenant_context
+
+        from access.services import user_set_role
+
+        with tenant_context(tenant):
+            users = get_user_model().objects
+            admin = users.get(username=demo.admin_username)
+            for name in DEMO_ROLE_USERS:
+                user = users.create_user(
+                    username=name, email=f"{name}@{demo.slug}.example", password=f"{demo.slug}-{name}-pass"
+                )
+                user_set_role(user=user, role=_ROLE_OF_DEMO_USER[name], by=admin)
