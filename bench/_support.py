@@ -27,12 +27,20 @@ def use_private_database(name: str) -> str:
 
 
 def drop_database(name: str) -> None:
+    """Drop the benchmark's database and the tenant roles named for it (roles are cluster-wide)."""
     import psycopg
+    from psycopg import sql
+
+    sys.path.insert(0, str(REPO))
+    from tenants.db_roles import role_prefix
 
     parts = urlsplit(os.environ["DATABASE_URL"])
     admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        roles = conn.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [role_prefix(name)])
+        for (role,) in roles.fetchall():
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def setup_django() -> None:

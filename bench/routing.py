@@ -68,8 +68,17 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
     raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
 
 
-def load(port: int, hosts: list[tuple[str, str]], seconds: float, clients: int) -> tuple[float, int]:
-    """Requests/s over `seconds` with `clients` threads, and how many responses were not 200."""
+def load(
+    port: int,
+    hosts: list[tuple[str, dict]],
+    seconds: float,
+    clients: int,
+    view: str = VIEW,
+    marker: bytes = SIGNED_IN_MARKER,
+) -> tuple[float, int]:
+    """Requests/s over `seconds` with `clients` threads, and how many responses were not a 200 showing `marker`.
+
+    `hosts` pairs a Host header with the other headers (credentials) a client of that host sends."""
     stop_at = time.monotonic() + seconds
     counts = [0] * clients
     errors = [0] * clients
@@ -78,13 +87,13 @@ def load(port: int, hosts: list[tuple[str, str]], seconds: float, clients: int) 
         i = index
         while time.monotonic() < stop_at:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            host, session_key = hosts[i % len(hosts)]
-            connection.request("GET", VIEW, headers={"Host": host, "Cookie": f"sessionid={session_key}"})
+            host, headers = hosts[i % len(hosts)]
+            connection.request("GET", view, headers={"Host": host, **headers})
             response = connection.getresponse()
             body = response.read()
             connection.close()
             counts[index] += 1
-            errors[index] += response.status != 200 or SIGNED_IN_MARKER not in body
+            errors[index] += response.status != 200 or marker not in body
             i += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -96,89 +105,119 @@ def load(port: int, hosts: list[tuple[str, str]], seconds: float, clients: int) 
     return sum(counts) / (time.monotonic() - started), sum(errors)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def compare(
+    *,
+    view: str,
+    marker: bytes,
+    credentials,
+    hosts: int,
+    seconds: float,
+    rounds: int,
+    clients: int,
+    workers: int,
+    db_name: str = DB_NAME,
+    extra_env: dict[str, str] | None = None,
+    label: str = "tenancy",
+) -> None:
+    """Serve `view` with tenancy (rotating over `hosts` tenant hosts) and without, side by side; print the medians.
+
+    `credentials(tenant)` runs once per tenant (in no tenant context) and returns the headers its clients send."""
+    url = use_private_database(db_name)
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tenants.services import schema_name_for, tenant_create
+
+    servers: list[subprocess.Popen] = []
+    try:
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        headers = {}
+        for slug in TENANTS:
+            tenant = tenant_create(slug=slug, name=slug, admin_email=f"admin@{slug}.test", plan="premium").tenant
+            headers[slug] = credentials(tenant)
+            connection.set_schema_to_public()
+        connection.close()
+
+        base_env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO / "bench")}
+        base_env.update(extra_env or {})
+        tenancy_port, plain_port = free_port(), free_port()
+        servers.append(start_gunicorn(tenancy_port, workers, {**base_env, "DJANGO_SETTINGS_MODULE": "erp.settings"}))
+        plain_env = {
+            **base_env,
+            "DJANGO_SETTINGS_MODULE": "settings_notenancy",
+            "BENCH_FIXED_SCHEMA": schema_name_for(TENANTS[0]),
+        }
+        servers.append(start_gunicorn(plain_port, workers, plain_env))
+        tenant_hosts = [(f"{slug}.{settings.BASE_DOMAIN}", headers[slug]) for slug in TENANTS[:hosts]]
+        plain_hosts = [("plain.example", headers[TENANTS[0]])]
+        # Warm-up: imports, connections, routing cache.
+        load(tenancy_port, tenant_hosts, 1.5, clients, view, marker)
+        load(plain_port, plain_hosts, 1.5, clients, view, marker)
+
+        results: dict[str, list[float]] = {label: [], "plain": []}
+        for _ in range(rounds):
+            for name, port, server_hosts in ((label, tenancy_port, tenant_hosts), ("plain", plain_port, plain_hosts)):
+                rate, errors = load(port, server_hosts, seconds, clients, view, marker)
+                if errors:
+                    raise SystemExit(f"{name}: {errors} responses were not a 200 showing {marker!r}")
+                results[name].append(rate)
+                print(f"  {name:<8} {rate:8.1f} req/s")
+        with_tenancy, plain = median(results[label]), median(results["plain"])
+        print(f"view {view}: {workers} gunicorn workers, {clients} clients, {rounds} rounds of {seconds:.0f} s")
+        print(f"with {label} ({hosts} host(s) rotating): median {with_tenancy:.1f} req/s")
+        print(f"{label} removed:{' ' * max(1, 24 - len(label))}median {plain:.1f} req/s")
+        print(f"ratio: {with_tenancy / plain:.3f}")
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
+        drop_database(db_name)
+
+
+def session_cookie(tenant) -> dict[str, str]:
+    """Headers of a signed-in browser of a fresh user of `tenant`."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(tenant):
+        user = get_user_model().objects.create_user(username="bench", password=None)
+        session = SessionStore()
+        session.update(
+            {
+                "_auth_user_id": str(user.pk),
+                "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                "_auth_user_hash": user.get_session_auth_hash(),
+            }
+        )
+        session.create()
+        return {"Cookie": f"sessionid={session.session_key}"}
+
+
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hosts", type=int, default=3, choices=[1, 2, 3], help="tenant hosts to rotate over")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    url = use_private_database(DB_NAME)
-    setup_django()
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.core.management import call_command
-    from django.db import connection
-    from django_tenants.utils import tenant_context
 
-    from tenants.services import schema_name_for, tenant_create
-
-    def signed_in_session(tenant) -> str:
-        with tenant_context(tenant):
-            user = get_user_model().objects.create_user(username="bench", password=None)
-            session = SessionStore()
-            session.update(
-                {
-                    "_auth_user_id": str(user.pk),
-                    "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-                    "_auth_user_hash": user.get_session_auth_hash(),
-                }
-            )
-            session.create()
-            return session.session_key
-
-    servers: list[subprocess.Popen] = []
-    try:
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        sessions = {}
-        for slug in TENANTS:
-            tenant = tenant_create(slug=slug, name=slug, admin_email=f"admin@{slug}.test").tenant
-            sessions[slug] = signed_in_session(tenant)
-        connection.close()
-
-        base_env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO / "bench")}
-        tenancy_port, plain_port = free_port(), free_port()
-        servers.append(
-            start_gunicorn(tenancy_port, args.workers, {**base_env, "DJANGO_SETTINGS_MODULE": "erp.settings"})
-        )
-        servers.append(
-            start_gunicorn(
-                plain_port,
-                args.workers,
-                {
-                    **base_env,
-                    "DJANGO_SETTINGS_MODULE": "settings_notenancy",
-                    "BENCH_FIXED_SCHEMA": schema_name_for(TENANTS[0]),
-                },
-            )
-        )
-        tenant_hosts = [(f"{slug}.{settings.BASE_DOMAIN}", sessions[slug]) for slug in TENANTS[: args.hosts]]
-        plain_hosts = [("plain.example", sessions[TENANTS[0]])]
-        load(tenancy_port, tenant_hosts, 1.5, args.clients)  # warm-up: imports, connections, routing cache
-        load(plain_port, plain_hosts, 1.5, args.clients)
-
-        results: dict[str, list[float]] = {"tenancy": [], "plain": []}
-        for _ in range(args.rounds):
-            for name, port, hosts in (("tenancy", tenancy_port, tenant_hosts), ("plain", plain_port, plain_hosts)):
-                rate, errors = load(port, hosts, args.seconds, args.clients)
-                if errors:
-                    raise SystemExit(f"{name}: {errors} responses were not a signed-in 200")
-                results[name].append(rate)
-                print(f"  {name:<8} {rate:8.1f} req/s")
-        tenancy, plain = median(results["tenancy"]), median(results["plain"])
-        setup = f"{args.workers} gunicorn workers, {args.clients} clients, {args.rounds} rounds of {args.seconds:.0f} s"
-        print(f"view {VIEW}: {setup}")
-        print(f"with tenancy ({args.hosts} host(s) rotating): median {tenancy:.1f} req/s")
-        print(f"tenancy removed:                 median {plain:.1f} req/s")
-        print(f"ratio: {tenancy / plain:.3f}")
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=20)
-        drop_database(DB_NAME)
+def main() -> None:
+    args = arguments(__doc__)
+    compare(
+        view=VIEW,
+        marker=SIGNED_IN_MARKER,
+        credentials=session_cookie,
+        hosts=args.hosts,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        clients=args.clients,
+        workers=args.workers,
+    )
 
 
 if __name__ == "__main__":

@@ -680,6 +680,7 @@ def command_run_stack() -> int:
         env = {**os.environ, **urls, "PUBLIC_PORT": os.environ.get("PUBLIC_PORT", str(port))}
         for step in (
             ["manage.py", "migrate_schemas", "--noinput"],
+            ["manage.py", "sync_tenant_roles"],  # tenants kept in .data from before tenant roles existed
             ["manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
             ["manage.py", "seed_demo"],
         ):

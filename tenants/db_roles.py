@@ -101,3 +101,20 @@ def drop_roles_of_database(database_name: str | None = None) -> int:
             role = sql.Identifier(name).as_string(cursor.connection)
             cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
     return len(names)
+
+
+def sync_tenant_roles() -> list[str]:
+    """Give every tenant whose schema exists its role and grants (idempotent): for tenants provisioned before roles
+    existed, or tables a migration run by another login role added. Returns the roles granted."""
+    from django.db import transaction
+    from django_tenants.utils import schema_exists
+
+    from tenants.models import Tenant
+
+    granted = []
+    connection.set_schema_to_public()
+    for tenant in Tenant.objects.exclude(status=Tenant.Status.ARCHIVED).order_by("slug"):
+        if schema_exists(tenant.schema_name):
+            with transaction.atomic():
+                granted.append(grant_tenant_role(tenant.schema_name))
+    return [role for role in granted if role]

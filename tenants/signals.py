@@ -11,4 +11,3 @@ from tenants.routing import registry_changed
 @receiver([post_save, post_delete], sender=Domain, dispatch_uid="tenants.domain_changed")
 def _registry_row_changed(**kwargs) -> None:
     registry_changed()
-
