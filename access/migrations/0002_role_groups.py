@@ -16,6 +16,7 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("access", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    # Only the group table is needed (auth 0001); depending on a later auth migration would tie fleet replays to it.
+    dependencies = [("access", "0001_initial"), ("auth", "0001_initial")]
 
     operations = [migrations.RunPython(create, remove)]
