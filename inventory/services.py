@@ -1,10 +1,11 @@
 """Every write to inventory: items, locations, units, stock moves, reservations, CSV imports.
 
-Stock changes follow one protocol (`_post_move`): insert the move, lock the level rows it touches with SELECT ...
-FOR UPDATE in primary-key order (a missing row is created first with INSERT ... ON CONFLICT DO NOTHING, never while
-another level row is locked), check the rule under the lock, update the levels with F() expressions, all in one
-transaction. Two transactions therefore never deadlock on levels and never lose an update; the database CHECKs
-(on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done here.
+A stock move is one statement: the database function `inventory_post_move` (migration 0004) creates a missing
+destination level row (INSERT ... ON CONFLICT DO NOTHING, before any lock is taken), locks the level rows it touches
+with SELECT ... FOR UPDATE in primary-key order, checks the rule under the lock, inserts the move and updates the
+levels, or refuses having written nothing. Two transactions therefore never deadlock on levels and never lose an
+update; the database CHECKs (on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done there.
+Reservations and counts lock their one level row, check in Python and write in one more statement.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F, Model, ProtectedError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
@@ -28,7 +29,6 @@ from inventory.models import (
     Item,
     ItemImport,
     Location,
-    ReservationEntry,
     StockLevel,
     StockMove,
     UnitOfMeasure,
@@ -136,11 +136,15 @@ def _check_shape(reason: str, from_location: Location | None, to_location: Locat
         raise InvalidMove(f"from and to are the same location ({to_location.code})", field="to_location")
 
 
-def _ensure_levels(item: Item, locations: Iterable[Location]) -> None:
-    """Create missing level rows (in a fixed order, before any lock is taken) so they can be locked."""
-    rows = [StockLevel(item_id=item.pk, location_id=loc.pk) for loc in sorted(locations, key=lambda loc: loc.pk)]
-    if rows:
-        StockLevel.objects.bulk_create(rows, ignore_conflicts=True)
+def _ensure_level(item: Item, location: Location) -> None:
+    """Create the level row if missing (before any lock is taken) so it can be locked."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_stocklevel (item_id, location_id, on_hand, reserved) SELECT %s, %s, 0, 0"
+            " WHERE NOT EXISTS (SELECT FROM inventory_stocklevel WHERE item_id = %s AND location_id = %s)"
+            " ON CONFLICT DO NOTHING",
+            [item.pk, location.pk, item.pk, location.pk],
+        )
 
 
 class _LockedLevel(NamedTuple):
@@ -159,17 +163,20 @@ class _LockedLevel(NamedTuple):
         return self.on_hand - self.reserved
 
 
-def _lock_levels(item: Item, locations: list[Location]) -> dict[int, _LockedLevel]:
-    """Lock the item's level rows at `locations` in primary-key order (plain tuples: this is the hot path)."""
-    rows = (
-        StockLevel.objects.select_for_update(of=("self",))
-        .filter(item_id=item.pk, location_id__in=[loc.pk for loc in locations])
-        .order_by("pk")
-        .values_list(
-            "pk", "location_id", "on_hand", "reserved", "item__is_active", "location__is_active", "location__code"
-        )
-    )
-    return {row[1]: _LockedLevel(*row) for row in rows}
+_LOCK_LEVEL = (
+    "SELECT l.id, l.location_id, l.on_hand, l.reserved, i.is_active, loc.is_active, loc.code"
+    " FROM inventory_stocklevel l"
+    " JOIN inventory_item i ON i.id = l.item_id JOIN inventory_location loc ON loc.id = l.location_id"
+    " WHERE l.item_id = %s AND l.location_id = %s FOR UPDATE OF l"
+)
+
+
+def _lock_level(item: Item, location: Location) -> _LockedLevel | None:
+    """Lock the item's level row at `location` (one row: no ordering to keep); None when there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_LEVEL, [item.pk, location.pk])
+        row = cursor.fetchone()
+    return None if row is None else _LockedLevel(*row)
 
 
 def _require_saved(location: Location, field: str) -> None:
@@ -181,18 +188,29 @@ def _check_location(location: Location, level: _LockedLevel | None, field: str) 
     if level is None:
         fresh = Location.objects.filter(pk=location.pk).values_list("is_active", "code").first()
         if location.pk is None or fresh is None:
-            raise UnknownLocation(f"unknown location {location.code or location.pk!r}", field=field)
+            raise _unknown_location(location, field)
         is_active, code = fresh
     else:
         is_active, code = level.location_is_active, level.location_code
     if not is_active:
-        raise InactiveLocation(f"location {code} is inactive; activate it or choose another", field=field)
+        raise _inactive_location(code, field)
 
 
-def _check_item(item: Item, levels: dict[int, _LockedLevel]) -> None:
-    is_active = next(iter(levels.values())).item_is_active if levels else item.is_active
-    if not is_active:
-        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+def _check_item(item: Item, level: _LockedLevel | None) -> None:
+    if not (level.item_is_active if level is not None else item.is_active):
+        raise _inactive_item(item)
+
+
+def _inactive_item(item: Item) -> InactiveItem:
+    return InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+
+
+def _unknown_location(location: Location, field: str) -> UnknownLocation:
+    return UnknownLocation(f"unknown location {location.code or location.pk!r}", field=field)
+
+
+def _inactive_location(code: str, field: str) -> InactiveLocation:
+    return InactiveLocation(f"location {code} is inactive; activate it or choose another", field=field)
 
 
 def _insufficient(item: Item, location: Location, available: Decimal, asked: Decimal) -> InsufficientStock:
@@ -203,8 +221,16 @@ def _insufficient(item: Item, location: Location, available: Decimal, asked: Dec
     )
 
 
-class _LevelRowMissing(Exception):
-    """A destination level row was missing while other level rows were already locked (see _post_move)."""
+def _reserved_short(item: Item, location: Location, reserved: Decimal, asked: Decimal, what: str) -> InvalidQuantity:
+    return InvalidQuantity(
+        f"item {item.sku} at {location.code} has {reserved.normalize():f} reserved, {asked.normalize():f} asked {what}",
+        field="quantity",
+    )
+
+
+# One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
+# primary-key order, checks the rules, inserts the move and updates the levels, or refuses having written nothing.
+_POST_MOVE = "SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _post_move(
@@ -221,80 +247,75 @@ def _post_move(
     from_reservation: bool = False,
     check_active: bool = True,
 ) -> StockMove:
+    """Post one move and update its levels, all or nothing.
+
+    One statement, so it is a transaction of its own, or part of the caller's (orders, production) when one is
+    open: no BEGIN/COMMIT or savepoint round trips. A refusal writes nothing, so the caller's transaction stays
+    usable. An audit row for the move belongs in the same statement: wrap the call as
+    `WITH posted AS (SELECT * FROM inventory_post_move(...)), audit AS (INSERT ... SELECT ... FROM posted WHERE
+    outcome = 'ok') SELECT * FROM posted`, or add the INSERT to the function itself.
+    """
     if item.pk is None:
         raise InvalidMove("the item has not been saved", field="item")
     if check_active and not item.is_active:
-        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+        raise _inactive_item(item)
     for location, field in ((from_location, "from_location"), (to_location, "to_location")):
         if location is not None:
             _require_saved(location, field)
+    created_by = user if user is not None and user.is_authenticated else None
+    source_type = ContentType.objects.get_for_model(source) if source is not None else None
+    reference = reference.strip()[:200]
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POST_MOVE,
+            [
+                item.pk,
+                quantity,
+                reason,
+                from_location.pk if from_location is not None else None,
+                to_location.pk if to_location is not None else None,
+                reference,
+                source_type.pk if source_type is not None else None,
+                source.pk if source is not None else None,
+                reverses.pk if reverses is not None else None,
+                created_by.pk if created_by is not None else None,
+                created_at,
+                from_reservation,
+                check_active,
+            ],
+        )
+        outcome, field, move_id, amount, code = cursor.fetchone()
+    if outcome != "ok":
+        location = from_location if field == "from_location" or field == "quantity" else to_location
+        if outcome == "insufficient":
+            raise _insufficient(item, location, amount, quantity)
+        if outcome == "reserved_short":
+            raise _reserved_short(item, location, amount, quantity, "from the reservation")
+        if outcome == "inactive_item":
+            raise _inactive_item(item)
+        if outcome == "unknown_location":
+            raise _unknown_location(location, field)
+        if outcome == "inactive_location":
+            raise _inactive_location(code, field)
+        raise InvalidMove(f"unknown item {item.sku!r}", field="item")  # 'unknown_item': deleted meanwhile
     move = StockMove(
+        pk=move_id,
         item=item,
         quantity=quantity,
         reason=reason,
         from_location=from_location,
         to_location=to_location,
-        reference=reference.strip()[:200],
-        source=source,
+        reference=reference,
+        source_type=source_type,
+        source_id=source.pk if source is not None else None,
         reverses=reverses,
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=created_by,
+        created_at=created_at,
     )
-    post = {"move": move, "from_reservation": from_reservation, "check_active": check_active}
-    try:
-        return _post_once(**post, create_levels_first=False)
-    except _LevelRowMissing:
-        # Creating a row while holding locks could deadlock with its creator: start over, creating it first.
-        move.pk, move._state.adding = None, True
-        return _post_once(**post, create_levels_first=True)
-
-
-def _post_once(*, move: StockMove, from_reservation: bool, check_active: bool, create_levels_first: bool) -> StockMove:
-    """One attempt at posting `move` and updating its levels, in one transaction.
-
-    The hot path costs four statements: insert the move (before any lock, so locks are held briefly), lock the
-    level rows in primary-key order, update them with F(), commit. A missing destination level row is created with
-    INSERT ... ON CONFLICT DO NOTHING before any lock is taken.
-    """
-    item, quantity = move.item, move.quantity
-    from_location, to_location = move.from_location, move.to_location
-    locations = [loc for loc in (from_location, to_location) if loc is not None]
-    with transaction.atomic():
-        if create_levels_first and to_location is not None and to_location.pk is not None:
-            _ensure_levels(item, [to_location])
-        move.save()
-        levels = _lock_levels(item, locations)
-        if to_location is not None and to_location.pk is not None and to_location.pk not in levels:
-            if levels and not create_levels_first:
-                raise _LevelRowMissing
-            if not levels:  # nothing locked yet: creating the row now is safe
-                _ensure_levels(item, [to_location])
-                levels = _lock_levels(item, locations)
-        if check_active:
-            _check_item(item, levels)
-        if from_location is not None:
-            level = levels.get(from_location.pk)
-            _check_location(from_location, level, "from_location")
-            if level is None:
-                raise _insufficient(item, from_location, Decimal(0), quantity)
-            if from_reservation:
-                if level.reserved < quantity:
-                    raise InvalidQuantity(
-                        f"item {item.sku} at {from_location.code} has {level.reserved.normalize():f} reserved, "
-                        f"{quantity.normalize():f} asked from the reservation",
-                        field="quantity",
-                    )
-            elif level.available < quantity:
-                raise _insufficient(item, from_location, level.available, quantity)
-        if to_location is not None:
-            _check_location(to_location, levels.get(to_location.pk), "to_location")
-
-        if from_location is not None:
-            changes = {"on_hand": F("on_hand") - quantity}
-            if from_reservation:
-                changes["reserved"] = F("reserved") - quantity
-            StockLevel.objects.filter(pk=levels[from_location.pk].pk).update(**changes)
-        if to_location is not None:
-            StockLevel.objects.filter(pk=levels[to_location.pk].pk).update(on_hand=F("on_hand") + quantity)
+    if source is not None:
+        move.source = source
+    move._state.adding, move._state.db = False, connection.alias
     return move
 
 
@@ -418,11 +439,10 @@ def stock_adjust(
     if not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
     with transaction.atomic():
-        _ensure_levels(item, [location])
-        levels = _lock_levels(item, [location])
-        _check_location(location, levels.get(location.pk), "location")
-        _check_item(item, levels)
-        level = levels[location.pk]
+        _ensure_level(item, location)
+        level = _lock_level(item, location)
+        _check_location(location, level, "location")
+        _check_item(item, level)
         if counted < level.reserved:
             raise InvalidQuantity(
                 f"item {item.sku} at {location.code} has {level.reserved.normalize():f} reserved; "
@@ -457,17 +477,19 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> S
     if StockMove.objects.filter(reverses_id=move.pk).exists():
         raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed")
     try:
-        return _post_move(
-            item=move.item,
-            quantity=move.quantity,
-            reason=move.reason,
-            from_location=move.to_location,
-            to_location=move.from_location,
-            user=user,
-            reference=reference or f"reversal of move #{move.pk}",
-            reverses=move,
-            check_active=False,
-        )
+        # A savepoint when nested: losing the race below must leave the caller's transaction usable.
+        with transaction.atomic():
+            return _post_move(
+                item=move.item,
+                quantity=move.quantity,
+                reason=move.reason,
+                from_location=move.to_location,
+                to_location=move.from_location,
+                user=user,
+                reference=reference or f"reversal of move #{move.pk}",
+                reverses=move,
+                check_active=False,
+            )
     except IntegrityError:
         if StockMove.objects.filter(reverses_id=move.pk).exists():
             raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed") from None
@@ -489,34 +511,49 @@ def stock_unreserve(
     return _change_reservation(item=item, location=location, delta=-parse_quantity(quantity), user=user, ref=reference)
 
 
+_CHANGE_RESERVATION = (
+    "WITH level AS (UPDATE inventory_stocklevel SET reserved = reserved + %s WHERE id = %s"
+    " RETURNING id, item_id, location_id, on_hand, reserved),"
+    " entry AS (INSERT INTO inventory_reservationentry (item_id, location_id, quantity, reference, created_by_id,"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s))"
+    " SELECT id, item_id, location_id, on_hand, reserved FROM level"
+)
+
+
 def _change_reservation(*, item: Item, location: Location, delta: Decimal, user: User, ref: str) -> StockLevel:
+    """Lock the level, check the rule, then change `reserved` and write the audit entry in one statement."""
     _require_saved(location, "location")
+    created_by = user if user is not None and user.is_authenticated else None
     with transaction.atomic():
-        levels = _lock_levels(item, [location])
-        level = levels.get(location.pk)
+        level = _lock_level(item, location)
         _check_location(location, level, "location")
         if delta > 0:
-            _check_item(item, levels)
+            _check_item(item, level)
             available = level.available if level is not None else Decimal(0)
             if available < delta:
                 raise _insufficient(item, location, available, delta)
         else:
             reserved = level.reserved if level is not None else Decimal(0)
             if reserved < -delta:
-                raise InvalidQuantity(
-                    f"item {item.sku} at {location.code} has {reserved.normalize():f} reserved, "
-                    f"{(-delta).normalize():f} asked to release",
-                    field="quantity",
-                )
-        StockLevel.objects.filter(pk=level.pk).update(reserved=F("reserved") + delta)
-        ReservationEntry.objects.create(
-            item=item,
-            location=location,
-            quantity=delta,
-            reference=ref.strip()[:200],
-            created_by=user if user is not None and user.is_authenticated else None,
-        )
-    return StockLevel.objects.get(pk=level.pk)
+                raise _reserved_short(item, location, reserved, -delta, "to release")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CHANGE_RESERVATION,
+                [
+                    delta,
+                    level.pk,
+                    item.pk,
+                    location.pk,
+                    delta,
+                    ref.strip()[:200],
+                    created_by.pk if created_by is not None else None,
+                    timezone.now(),
+                ],
+            )
+            row = cursor.fetchone()
+    changed = StockLevel(pk=row[0], item_id=row[1], location_id=row[2], on_hand=row[3], reserved=row[4])
+    changed._state.adding, changed._state.db = False, connection.alias
+    return changed
 
 
 # --- Master data ---------------------------------------------------------------------------------------------------

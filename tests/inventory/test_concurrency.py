@@ -112,3 +112,31 @@ def test_transfers_both_ways_between_two_bins_never_deadlock_and_keep_the_total(
     levels, left_ledger, right_ledger = in_tenant(scratch_tenant, balances)
     assert levels[left.pk] + levels[right.pk] == Decimal(100)
     assert (levels[left.pk], levels[right.pk]) == (left_ledger, right_ledger)
+
+
+def test_writers_creating_the_same_new_level_at_once_never_deadlock_and_lose_nothing(scratch_tenant):
+    def setup():
+        item, source, target = ItemFactory(sku="NEW-1"), LocationFactory(code="SRC"), LocationFactory(code="NEW")
+        stock_receive(item=item, location=source, quantity=1000, user=None)
+        return item, source, target
+
+    item, source, target = in_tenant(scratch_tenant, setup)
+
+    def body(number: int) -> None:
+        # The first move of every writer creates the (item, NEW) level row, which the others then wait on.
+        for n in range(MOVES_PER_WRITER):
+            if n % 2:
+                stock_receive(item=item, location=target, quantity=1, user=None)
+            else:
+                stock_transfer(item=item, from_location=source, to_location=target, quantity=1, user=None)
+
+    assert run_writers(scratch_tenant, body) == []
+
+    def balances():
+        levels = {level.location_id: level.on_hand for level in StockLevel.objects.filter(item=item)}
+        return levels, ledger_balance(item=item, location=source), ledger_balance(item=item, location=target)
+
+    levels, source_ledger, target_ledger = in_tenant(scratch_tenant, balances)
+    transfers = WRITERS * (MOVES_PER_WRITER // 2)
+    assert (levels[source.pk], levels[target.pk]) == (Decimal(1000 - transfers), Decimal(2 * transfers))
+    assert (levels[source.pk], levels[target.pk]) == (source_ledger, target_ledger)

@@ -97,3 +97,52 @@ def test_acme_credentials_do_not_authenticate_on_the_globex_host(acme, globex_cl
 def test_globex_sees_its_own_items_through_its_own_host(globex_api, globex_secret):
     skus = {row["sku"] for row in globex_api.get("/api/v1/items/").json()["results"]}
     assert "GLOBEX-SECRET-2" in skus
+
+
+def test_the_posting_function_lives_in_each_tenant_schema_and_not_in_public(acme, globex):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pronamespace::regnamespace::text FROM pg_proc WHERE proname = 'inventory_post_move'"
+            " AND pronamespace::regnamespace::text IN (%s, %s, 'public')",
+            [acme.schema_name, globex.schema_name],
+        )
+        schemas = sorted(row[0] for row in cursor.fetchall())
+    assert schemas == sorted([acme.schema_name, globex.schema_name])
+
+
+def test_posting_a_globex_item_through_the_services_on_acme_is_refused_and_globex_is_untouched(
+    acme, globex, globex_secret, ghost_id
+):
+    from inventory.services import InvalidMove
+
+    item, globex_location = globex_secret
+    with tenant_context(acme):
+        acme_location = LocationFactory(code="AC-1")
+        with pytest.raises(InvalidMove, match="unknown item"):
+            stock_receive(item=item, location=acme_location, quantity=1, user=None)
+        assert not StockMove.objects.filter(item_id=ghost_id).exists()
+    with tenant_context(globex):
+        assert StockMove.objects.filter(item_id=ghost_id).count() == 1
+        assert item.levels.get(location=globex_location).on_hand == 7
+
+
+def test_a_move_posted_on_acme_changes_only_acme_levels_even_when_ids_coincide(acme, globex):
+    from inventory.models import StockLevel
+
+    with tenant_context(globex):
+        globex_items = {item.pk: item for item in ItemFactory.create_batch(3)}
+        globex_locations = {location.pk: location for location in LocationFactory.create_batch(3)}
+    with tenant_context(acme):
+        acme_items = ItemFactory.create_batch(3)
+        acme_locations = LocationFactory.create_batch(3)
+        pairs = [(i, loc) for i in acme_items for loc in acme_locations]
+        item, location = next(
+            ((i, loc) for i, loc in pairs if i.pk in globex_items and loc.pk in globex_locations), pairs[0]
+        )
+        stock_receive(item=item, location=location, quantity=5, user=None)
+        assert StockLevel.objects.get(item=item, location=location).on_hand == 5
+    with tenant_context(globex):
+        assert not StockLevel.objects.filter(item_id=item.pk, location_id=location.pk).exists()
+        assert not StockMove.objects.filter(item_id=item.pk).exists()

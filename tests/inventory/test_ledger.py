@@ -334,13 +334,91 @@ def test_a_new_item_has_no_stock_anywhere(in_acme):
     assert ledger_balance(item=item) == D(0)
 
 
-def test_an_issue_from_a_stocked_location_costs_insert_lock_and_update(bolt, a1, clerk, django_assert_num_queries):
+@pytest.mark.parametrize("operation", ["issue", "receipt into a new bin", "transfer into a new bin"])
+def test_a_move_costs_one_statement(bolt, a1, b2, clerk, django_assert_num_queries, operation):
     stock_receive(item=bolt, location=a1, quantity=5, user=clerk)
-    # SAVEPOINT and RELEASE come from the test's surrounding transaction; alone it is BEGIN ... COMMIT.
-    with django_assert_num_queries(5) as captured:
-        stock_issue(item=bolt, location=a1, quantity=1, user=clerk)
+    # One SELECT of inventory_post_move(): no savepoint inside the test's transaction, alone no BEGIN/COMMIT either.
+    with django_assert_num_queries(1) as captured:
+        if operation == "issue":
+            stock_issue(item=bolt, location=a1, quantity=1, user=clerk)
+        elif operation == "receipt into a new bin":
+            stock_receive(item=bolt, location=b2, quantity=1, user=clerk)
+        else:
+            stock_transfer(item=bolt, from_location=a1, to_location=b2, quantity=1, user=clerk)
+    assert "inventory_post_move" in captured.captured_queries[0]["sql"]
+
+
+def test_a_reservation_costs_a_lock_and_one_write(bolt, a1, clerk, django_assert_num_queries):
+    stock_receive(item=bolt, location=a1, quantity=5, user=clerk)
+    with django_assert_num_queries(4) as captured:
+        stock_reserve(item=bolt, location=a1, quantity=2, user=clerk)
     statements = [query["sql"].split()[0] for query in captured.captured_queries]
-    assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "RELEASE"]
+    assert statements == ["SAVEPOINT", "SELECT", "WITH", "RELEASE"]
+
+
+def test_the_returned_move_is_the_stored_one(bolt, a1, clerk):
+    move = stock_receive(item=bolt, location=a1, quantity="2.5", user=clerk, reference="  DN-7  ")
+    stored = StockMove.objects.get(pk=move.pk)
+    fields = ("item_id", "quantity", "reason", "from_location_id", "to_location_id", "reference", "created_by_id")
+    assert [getattr(move, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert stored.reference == "DN-7"
+    assert stored.created_at == move.created_at
+
+
+def test_a_move_records_its_source_document(bolt, a1, clerk):
+    from django.contrib.contenttypes.models import ContentType
+
+    document = LocationFactory(code="DOC")  # any model instance will do as a source
+    move = stock_receive(item=bolt, location=a1, quantity=1, user=clerk, source=document)
+    stored = StockMove.objects.get(pk=move.pk)
+    assert (stored.source_type, stored.source_id) == (ContentType.objects.get_for_model(document), document.pk)
+    assert move.source == document
+
+
+def test_a_refused_transfer_into_a_new_bin_leaves_no_level_row_and_no_move(bolt, a1, b2, clerk):
+    stock_receive(item=bolt, location=a1, quantity=1, user=clerk)
+    with pytest.raises(InsufficientStock, match="item BOLT-10 at A1 has 1 available, 2 asked"):
+        stock_transfer(item=bolt, from_location=a1, to_location=b2, quantity=2, user=clerk)
+    assert not StockLevel.objects.filter(item=bolt, location=b2).exists()
+    assert (on_hand(bolt, a1), StockMove.objects.count()) == (D(1), 1)
+
+
+def test_a_refused_receipt_into_an_inactive_bin_leaves_nothing(bolt, a1, clerk):
+    a1.is_active = False
+    a1.save()
+    with pytest.raises(InactiveLocation, match="location A1 is inactive"):
+        stock_receive(item=bolt, location=a1, quantity=1, user=clerk)
+    assert not StockLevel.objects.filter(item=bolt).exists()
+    assert not StockMove.objects.exists()
+
+
+def test_a_refusal_inside_a_callers_transaction_leaves_it_usable(bolt, a1, b2, clerk):
+    from django.db import transaction
+
+    with transaction.atomic():
+        stock_receive(item=bolt, location=a1, quantity=3, user=clerk)
+        with pytest.raises(InsufficientStock):
+            stock_issue(item=bolt, location=a1, quantity=4, user=clerk)
+        stock_transfer(item=bolt, from_location=a1, to_location=b2, quantity=3, user=clerk)
+    assert (on_hand(bolt, a1), on_hand(bolt, b2)) == (D(0), D(3))
+
+
+def test_issuing_more_than_reserved_from_a_reservation_is_refused(bolt, a1, clerk):
+    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
+    stock_reserve(item=bolt, location=a1, quantity=2, user=clerk)
+    with pytest.raises(InvalidQuantity) as refused:
+        stock_issue(item=bolt, location=a1, quantity=3, user=clerk, reason="shipment", from_reservation=True)
+    assert refused.value.message == "item BOLT-10 at A1 has 2 reserved, 3 asked from the reservation"
+    level = StockLevel.objects.get(item=bolt, location=a1)
+    assert (level.on_hand, level.reserved) == (D(10), D(2))
+
+
+def test_issuing_from_an_inactive_location_is_refused(bolt, a1, clerk):
+    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
+    type(a1).objects.filter(pk=a1.pk).update(is_active=False)
+    with pytest.raises(InactiveLocation, match="location A1 is inactive"):
+        stock_issue(item=bolt, location=a1, quantity=1, user=clerk)
+    assert on_hand(bolt, a1) == D(10)
 
 
 def test_a_transfer_into_a_new_bin_creates_its_level_row(bolt, a1, b2, clerk):
