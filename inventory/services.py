@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -23,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
-from audit.services import audit_record, changes_since, snapshot
+from audit.services import AUDIT_ROW_SQL, audit_record, audit_row_params, changes_since, snapshot
 from erp.errors import DomainError
 from inventory.models import (
     Item,
@@ -230,7 +231,12 @@ def _reserved_short(item: Item, location: Location, reserved: Decimal, asked: De
 
 # One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
 # primary-key order, checks the rules, inserts the move and updates the levels, or refuses having written nothing.
-_POST_MOVE = "SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The audit entry is written by the same statement, only for a move that was posted.
+_POST_MOVE = (
+    "WITH posted AS (SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)),"
+    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok')"
+    " SELECT * FROM posted"
+)
 
 
 def _post_move(
@@ -247,13 +253,11 @@ def _post_move(
     from_reservation: bool = False,
     check_active: bool = True,
 ) -> StockMove:
-    """Post one move and update its levels, all or nothing.
+    """Post one move, update its levels and write its audit entry, all or nothing.
 
     One statement, so it is a transaction of its own, or part of the caller's (orders, production) when one is
     open: no BEGIN/COMMIT or savepoint round trips. A refusal writes nothing, so the caller's transaction stays
-    usable. An audit row for the move belongs in the same statement: wrap the call as
-    `WITH posted AS (SELECT * FROM inventory_post_move(...)), audit AS (INSERT ... SELECT ... FROM posted WHERE
-    outcome = 'ok') SELECT * FROM posted`, or add the INSERT to the function itself.
+    usable.
     """
     if item.pk is None:
         raise InvalidMove("the item has not been saved", field="item")
@@ -283,6 +287,20 @@ def _post_move(
                 created_at,
                 from_reservation,
                 check_active,
+                *audit_row_params(
+                    user=created_by,
+                    action=f"inventory.stock_{reason}",
+                    object_type="inventory.stockmove",
+                    summary=f"{reason} {quantity} of {item.sku}",
+                    changes={
+                        "item": [None, item.sku],
+                        "quantity": [None, quantity],
+                        "from_location": [None, from_location.code if from_location is not None else None],
+                        "to_location": [None, to_location.code if to_location is not None else None],
+                        "reference": [None, reference],
+                        **({"reverses": [None, reverses.pk]} if reverses is not None else {}),
+                    },
+                ),
             ],
         )
         outcome, field, move_id, amount, code = cursor.fetchone()
@@ -515,7 +533,8 @@ _CHANGE_RESERVATION = (
     "WITH level AS (UPDATE inventory_stocklevel SET reserved = reserved + %s WHERE id = %s"
     " RETURNING id, item_id, location_id, on_hand, reserved),"
     " entry AS (INSERT INTO inventory_reservationentry (item_id, location_id, quantity, reference, created_by_id,"
-    " created_at) VALUES (%s, %s, %s, %s, %s, %s))"
+    " created_at) VALUES (%s, %s, %s, %s, %s, %s)),"
+    f" audit AS ({AUDIT_ROW_SQL.format(object_id='id', source='level')})"
     " SELECT id, item_id, location_id, on_hand, reserved FROM level"
 )
 
@@ -536,6 +555,7 @@ def _change_reservation(*, item: Item, location: Location, delta: Decimal, user:
             reserved = level.reserved if level is not None else Decimal(0)
             if reserved < -delta:
                 raise _reserved_short(item, location, reserved, -delta, "to release")
+        new_reserved = level.reserved + delta
         with connection.cursor() as cursor:
             cursor.execute(
                 _CHANGE_RESERVATION,
@@ -548,6 +568,13 @@ def _change_reservation(*, item: Item, location: Location, delta: Decimal, user:
                     ref.strip()[:200],
                     created_by.pk if created_by is not None else None,
                     timezone.now(),
+                    *audit_row_params(
+                        user=created_by,
+                        action="inventory.stock_reserve" if delta > 0 else "inventory.stock_unreserve",
+                        object_type="inventory.stocklevel",
+                        summary=f"reserved {level.reserved:f} -> {new_reserved:f} of {item.sku} at {location.code}",
+                        changes={"reserved": [level.reserved, new_reserved], "reference": [None, ref.strip()]},
+                    ),
                 ],
             )
             row = cursor.fetchone()

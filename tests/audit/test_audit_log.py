@@ -168,3 +168,47 @@ def test_globex_token_on_acme_host_is_refused(acme_entry, acme_client, globex_cl
     response = acme_client.get("/api/v1/audit-entries/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert MARKER not in response.content.decode()
+
+
+def test_a_stock_move_records_its_entry_in_the_same_statement(boss, django_assert_num_queries):
+    from tests.inventory.factories import LocationFactory
+
+    item, bin_a = ItemFactory(sku="BOLT"), LocationFactory(code="A1")
+    with django_assert_num_queries(1):  # move, levels and audit entry: one round trip
+        move = inventory_services.stock_receive(item=item, location=bin_a, quantity="5", user=boss, reference="PO-1")
+    entry = AuditEntry.objects.get(action="inventory.stock_receipt")
+    assert (entry.tenant, entry.username, entry.object_type, entry.object_id) == (
+        "acme",
+        "boss",
+        "inventory.stockmove",
+        str(move.pk),
+    )
+    assert entry.object_repr == f"#{move.pk} receipt 5 of BOLT"
+    assert entry.changes == {
+        "item": [None, "BOLT"],
+        "quantity": [None, "5"],
+        "from_location": [None, None],
+        "to_location": [None, "A1"],
+        "reference": [None, "PO-1"],
+    }
+
+
+def test_a_refused_stock_move_records_nothing(boss):
+    from inventory.services import InsufficientStock
+    from tests.inventory.factories import LocationFactory
+
+    item, bin_a = ItemFactory(sku="BOLT"), LocationFactory(code="A1")
+    with pytest.raises(InsufficientStock):
+        inventory_services.stock_issue(item=item, location=bin_a, quantity="1", user=boss)
+    assert not AuditEntry.objects.filter(action__startswith="inventory.stock_").exists()
+
+
+def test_reserving_records_the_reserved_quantity_before_and_after(boss):
+    from tests.inventory.factories import LocationFactory
+
+    item, bin_a = ItemFactory(sku="BOLT"), LocationFactory(code="A1")
+    inventory_services.stock_receive(item=item, location=bin_a, quantity="5", user=boss)
+    level = inventory_services.stock_reserve(item=item, location=bin_a, quantity="2", user=boss, reference="SO-1")
+    entry = AuditEntry.objects.get(action="inventory.stock_reserve")
+    assert (entry.object_type, entry.object_id) == ("inventory.stocklevel", str(level.pk))
+    assert entry.changes == {"reserved": ["0", "2"], "reference": [None, "SO-1"]}
