@@ -79,6 +79,8 @@ TENANT_RESERVED_SLUGS = frozenset(
 
 MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
+    # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).
+    "access.middleware.EarlyThrottleMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
