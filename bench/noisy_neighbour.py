@@ -1,12 +1,12 @@
 """Noisy neighbour: tenant B's API latency alone, then while tenant A floods the API at 10x its rate limit.
 
-    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--limit 20] [--workers 2] [--threads 4]
+    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--limit 20] [--workers 2] [--threads 4] [--database NAME]
 
-Uses its own database (erp_bench_noisy) and gunicorn on loopback. Tenant A (plan free) may make `--limit` requests
-a second (TENANT_API_RATE_FREE for the server); it sends 10x that, paced, for `--seconds` (so at most
-10 * limit * seconds requests), and gets 429s past its limit. Tenant B (plan standard) sends one request at a time,
-paced at 20/s, to its item list. Both authenticate with their own API key. Prints B's p50/p95 alone and under the
-flood, the ratio of the p95s (goal <= 1.2), and what A got (2xx / 429).
+Uses its own database (erp_bench_noisy, or --database on the same server) and gunicorn on loopback. Tenant A
+(plan free) may make `--limit` requests a second (TENANT_API_RATE_FREE for the server); it sends 10x that, paced,
+for `--seconds` (so at most 10 * limit * seconds requests), and gets 429s past its limit. Tenant B (plan standard)
+sends one request at a time, paced at 20/s, to its item list. Both authenticate with their own API key. Prints B's
+p50/p95 alone and under the flood, the ratio of the p95s (goal <= 1.2), and what A got (2xx / 429).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -33,7 +34,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str], log) -> subprocess.Popen:
+    """gunicorn on loopback; its stderr goes to the file `log`: an unread pipe fills up with Django's warning per
+    429 after some 64 KB and then blocks every worker that logs (this used to stall the flood and tenant B)."""
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "erp.wsgi:application", "--bind", f"127.0.0.1:{port}"),
@@ -43,7 +46,7 @@ def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str]) -
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -53,7 +56,8 @@ def start_gunicorn(port: int, workers: int, threads: int, env: dict[str, str]) -
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
+    log.seek(0)
+    raise RuntimeError(f"gunicorn did not start on port {port}: {log.read().decode()[-2000:]}")
 
 
 def request(port: int, host: str, key: str) -> tuple[int, float]:
@@ -105,9 +109,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=20, help="tenant A's limit, requests per second")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database", default=DB_NAME, help="database to create and drop on DATABASE_URL's server")
     args = parser.parse_args()
 
-    url = use_private_database(DB_NAME)
+    url = use_private_database(args.database)
     setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -129,6 +134,7 @@ def main() -> None:
             return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
 
     server = None
+    server_log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         noisy = tenant_create(slug="noisy-a", name="Noisy A", admin_email="a@noisy.test", plan="free").tenant
@@ -145,7 +151,7 @@ def main() -> None:
             "TENANT_API_RATE_STANDARD": "1000/s",
             "CACHE_KEY_PREFIX": f"bench-noisy-{os.getpid()}",
         }
-        server = start_gunicorn(port, args.workers, args.threads, env)
+        server = start_gunicorn(port, args.workers, args.threads, env, server_log)
         noisy_host, quiet_host = (f"{slug}.{settings.BASE_DOMAIN}" for slug in ("noisy-a", "quiet-b"))
         paced(port, quiet_host, quiet_key, 20, 1.5, 1)  # warm-up: imports, connections, routing cache
         paced(port, noisy_host, noisy_key, 20, 1.0, 1)
@@ -188,7 +194,8 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
-        drop_database(DB_NAME)
+        server_log.close()
+        drop_database(args.database)
 
 
 if __name__ == "__main__":
