@@ -73,6 +73,9 @@ TENANT_SPARE_SCHEMAS = env.int("TENANT_SPARE_SCHEMAS", default=3)
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.
 TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
+# Support sessions (tenants.support): minutes a read-only support session lasts, seconds its one-time link is valid.
+SUPPORT_SESSION_MINUTES = env.int("SUPPORT_SESSION_MINUTES", default=30)
+SUPPORT_LINK_SECONDS = env.int("SUPPORT_LINK_SECONDS", default=60)
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A support session (tenants.support) reads as a read-only support user; every write is refused and recorded.
+    "tenants.middleware.SupportSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -101,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tenants.support.support_context",
             ],
         },
     },

@@ -1,5 +1,14 @@
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from tenants import support
 from tenants.models import (
     Domain,
     FanOutResult,
@@ -7,6 +16,8 @@ from tenants.models import (
     FleetMigrationRecord,
     FleetMigrationRun,
     SchemaTemplate,
+    SupportEvent,
+    SupportGrant,
     Tenant,
     TenantArchive,
     TenantAuditEvent,
@@ -170,3 +181,95 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
     @admin.display(description="schema size", ordering="schema_bytes")
     def schema_size(self, obj: TenantReportRow) -> str:
         return f"{obj.schema_bytes / 1_048_576:.1f} MB"
+
+
+# --- Support sessions (tenants.support) ---------------------------------------------------------------------------
+
+
+class SupportStartForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Ticket number and what you will look at."
+    )
+    minutes = forms.IntegerField(min_value=5, max_value=240, initial=settings.SUPPORT_SESSION_MINUTES)
+
+
+def support_start_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    """Operations admin: open a read-only support session on a tenant and send the browser there with a one-time
+    link."""
+    if not request.user.has_perm(support.START_PERMISSION):
+        raise PermissionDenied("You may not open support sessions.")
+    tenant = get_object_or_404(Tenant, pk=tenant_id)
+    form = SupportStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _grant, token = support.support_session_start(staff=request.user, tenant=tenant, **form.cleaned_data)
+        except support.SupportRefused as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            return HttpResponseRedirect(support.enter_url(tenant, token, request=request))
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Read-only support session on {tenant.name}",
+        "tenant": tenant,
+        "form": form,
+        "opts": Tenant._meta,
+    }
+    return TemplateResponse(request, "admin/tenants/support_start.html", context)
+
+
+def _tenant_urls(self):
+    extra = [
+        path(
+            "<int:tenant_id>/support/",
+            self.admin_site.admin_view(support_start_view),
+            name="tenants_tenant_support",
+        )
+    ]
+    return extra + admin.ModelAdmin.get_urls(self)
+
+
+@admin.display(description="support")
+def _support_link(self, obj: Tenant) -> str:
+    if not obj.is_active:
+        return "-"
+    return format_html('<a href="{}">Open support session</a>', reverse("admin:tenants_tenant_support", args=[obj.pk]))
+
+
+TenantAdmin.get_urls = _tenant_urls
+TenantAdmin.support_link = _support_link
+TenantAdmin.list_display = [*TenantAdmin.list_display, "support_link"]
+
+
+class SupportEventInline(admin.TabularInline):
+    model = SupportEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "method", "path", "actor"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SupportGrant)
+class SupportGrantAdmin(ReadOnlyAdmin):
+    """The support sessions and their trails; an open one can be ended from here."""
+
+    list_display = ["id", "tenant_slug", "staff", "started_at", "expires_at", "ended_at", "end_reason", "reason"]
+    list_filter = ["end_reason", "tenant_slug"]
+    search_fields = ["tenant_slug", "staff", "reason"]
+    date_hierarchy = "started_at"
+    inlines = [SupportEventInline]
+    actions = ["end_sessions"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="End the selected support sessions now", permissions=["end"])
+    def end_sessions(self, request: HttpRequest, queryset) -> None:
+        for grant in queryset.filter(ended_at__isnull=True):
+            support.support_session_end(grant=grant, by=request.user.get_username())
+        messages.success(request, "Ended.")
+
+    def has_end_permission(self, request) -> bool:
+        return request.user.has_perm(support.START_PERMISSION)
