@@ -2,11 +2,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django_tenants.utils import get_public_schema_name
 
 from tenants import support
 from tenants.models import (
@@ -25,6 +26,19 @@ from tenants.models import (
 )
 
 
+class SupportStartForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Ticket number and what you will look at."
+    )
+    minutes = forms.IntegerField(min_value=5, max_value=240, initial=settings.SUPPORT_SESSION_MINUTES)
+
+
+def on_public_host(request: HttpRequest) -> bool:
+    """The admin site serves both the public host and every tenant host; fleet-wide screens belong to the public."""
+    tenant = getattr(request, "tenant", None)
+    return tenant is not None and tenant.schema_name == get_public_schema_name()
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
@@ -37,6 +51,51 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "created_at", "updated_at"]
     inlines = [DomainInline]
+
+    def get_list_display(self, request):
+        return [*self.list_display, "support_link"] if on_public_host(request) else self.list_display
+
+    def get_urls(self):
+        support_start = path(
+            "<path:object_id>/support/",
+            self.admin_site.admin_view(self.support_start_view),
+            name="tenants_tenant_support",
+        )
+        return [support_start, *super().get_urls()]
+
+    @admin.display(description="support")
+    def support_link(self, obj: Tenant) -> str:
+        if not obj.is_active:
+            return "-"
+        url = reverse("admin:tenants_tenant_support", args=[obj.pk])
+        return format_html('<a href="{}">Open read-only support session</a>', url)
+
+    def support_start_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Open a read-only support session on a tenant (public host only) and send the browser there with a
+        one-time link."""
+        if not on_public_host(request):
+            raise Http404("Support sessions are opened from the operations admin.")
+        if not request.user.has_perm(support.START_PERMISSION):
+            raise PermissionDenied("You may not open support sessions.")
+        tenant = get_object_or_404(Tenant, pk=object_id) if object_id.isdigit() else None
+        if tenant is None:
+            raise Http404("No such tenant.")
+        form = SupportStartForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                _grant, token = support.support_session_start(staff=request.user, tenant=tenant, **form.cleaned_data)
+            except support.SupportRefused as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                return HttpResponseRedirect(support.enter_url(tenant, token, request=request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Read-only support session on {tenant.name}",
+            "tenant": tenant,
+            "form": form,
+            "opts": Tenant._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/support_start.html", context)
 
     def has_add_permission(self, request) -> bool:
         # Tenants are provisioned by `manage.py create_tenant` (schema, domain and admin user in one transaction).
@@ -186,60 +245,6 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
 # --- Support sessions (tenants.support) ---------------------------------------------------------------------------
 
 
-class SupportStartForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Ticket number and what you will look at."
-    )
-    minutes = forms.IntegerField(min_value=5, max_value=240, initial=settings.SUPPORT_SESSION_MINUTES)
-
-
-def support_start_view(request: HttpRequest, tenant_id: int) -> HttpResponse:
-    """Operations admin: open a read-only support session on a tenant and send the browser there with a one-time
-    link."""
-    if not request.user.has_perm(support.START_PERMISSION):
-        raise PermissionDenied("You may not open support sessions.")
-    tenant = get_object_or_404(Tenant, pk=tenant_id)
-    form = SupportStartForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _grant, token = support.support_session_start(staff=request.user, tenant=tenant, **form.cleaned_data)
-        except support.SupportRefused as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            return HttpResponseRedirect(support.enter_url(tenant, token, request=request))
-    context = {
-        **admin.site.each_context(request),
-        "title": f"Read-only support session on {tenant.name}",
-        "tenant": tenant,
-        "form": form,
-        "opts": Tenant._meta,
-    }
-    return TemplateResponse(request, "admin/tenants/support_start.html", context)
-
-
-def _tenant_urls(self):
-    extra = [
-        path(
-            "<int:tenant_id>/support/",
-            self.admin_site.admin_view(support_start_view),
-            name="tenants_tenant_support",
-        )
-    ]
-    return extra + admin.ModelAdmin.get_urls(self)
-
-
-@admin.display(description="support")
-def _support_link(self, obj: Tenant) -> str:
-    if not obj.is_active:
-        return "-"
-    return format_html('<a href="{}">Open support session</a>', reverse("admin:tenants_tenant_support", args=[obj.pk]))
-
-
-TenantAdmin.get_urls = _tenant_urls
-TenantAdmin.support_link = _support_link
-TenantAdmin.list_display = [*TenantAdmin.list_display, "support_link"]
-
-
 class SupportEventInline(admin.TabularInline):
     model = SupportEvent
     extra = 0
@@ -253,7 +258,13 @@ class SupportEventInline(admin.TabularInline):
 
 @admin.register(SupportGrant)
 class SupportGrantAdmin(ReadOnlyAdmin):
-    """The support sessions and their trails; an open one can be ended from here."""
+    """The support sessions and their trails, on the public host only; an open one can be ended from here."""
+
+    def has_module_permission(self, request) -> bool:
+        return on_public_host(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_view_permission(request, obj)
 
     list_display = ["id", "tenant_slug", "staff", "started_at", "expires_at", "ended_at", "end_reason", "reason"]
     list_filter = ["end_reason", "tenant_slug"]
@@ -272,4 +283,4 @@ class SupportGrantAdmin(ReadOnlyAdmin):
         messages.success(request, "Ended.")
 
     def has_end_permission(self, request) -> bool:
-        return request.user.has_perm(support.START_PERMISSION)
+        return on_public_host(request) and request.user.has_perm(support.START_PERMISSION)

@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from erp.errors import DomainError
 from tenants.models import SupportEvent, SupportGrant, Tenant
@@ -77,6 +78,8 @@ def support_session_start(
 ) -> tuple[SupportGrant, str]:
     """Open a read-only support session on an active tenant for a public staff user who gives a reason; returns the
     grant and its one-time link token."""
+    if connection.schema_name != get_public_schema_name():  # `staff` must be a public user, not a tenant's
+        raise SupportRefused("Support sessions are opened from the operations admin on the public host.")
     if not (staff.is_active and staff.is_staff and staff.has_perm(START_PERMISSION)):
         raise SupportRefused(f"{staff.get_username() or 'this user'} may not open support sessions.")
     if not tenant.is_active:

@@ -263,3 +263,18 @@ def test_the_session_length_is_a_setting(ops, acme, settings):
     settings.SUPPORT_SESSION_MINUTES = 10
     grant, _ = support.support_session_start(staff=ops, tenant=acme, reason=REASON)
     assert grant.expires_at - grant.started_at == datetime.timedelta(minutes=10)
+
+
+def test_a_tenant_superuser_cannot_open_sessions_from_a_tenant_host(acme, globex):
+    """The admin site also serves tenant hosts: acme's own superuser must not reach globex (nor acme) from there."""
+    client = Client(HTTP_HOST=host_of(acme))
+    with tenant_context(acme):
+        client.force_login(get_user_model().objects.create_superuser("acme-root", "r@acme.test", "root-pass-1"))
+    for tenant in (globex, acme):
+        response = client.post(f"/admin/tenants/tenant/{tenant.pk}/support/", {"reason": REASON, "minutes": 30})
+        assert response.status_code == 404
+    assert client.get("/admin/tenants/supportgrant/").status_code == 403
+    with tenant_context(acme), pytest.raises(support.SupportRefused):
+        support.support_session_start(staff=get_user_model().objects.get(username="acme-root"), tenant=globex,
+                                      reason=REASON)  # fmt: skip
+    assert not SupportGrant.objects.exists()
