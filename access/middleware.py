@@ -30,6 +30,8 @@ class EarlyThrottleMiddleware:
             return self.get_response(request)
         response = JsonResponse({"detail": ratelimit.throttled_detail(window)}, status=429)
         response["Retry-After"] = window.retry_after_header
+        # access.ratelimit logs once per spent window; a line per refused request would flood the log as well.
+        response._has_been_logged = True
         return response
 
     def _who(self, request: HttpRequest) -> str:

@@ -8,11 +8,14 @@ process shares one budget. Two callers, one rule:
   can spend a tenant's budget with made-up credentials.
 - `access.middleware.EarlyThrottleMiddleware` (right after tenant routing) only *peeks* at the same counter and
   refuses a request at once when the window is already spent: no session, no authentication, no database. It never
-  counts, so no request is counted twice.
+  counts, so no request is counted twice. A window's count only grows until the window ends, so once a process has
+  seen it spent it remembers that until the window's end and refuses without asking Redis again; the memory is keyed
+  by the full cache key and the limit, so a plan change (another limit) is looked up afresh.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -22,6 +25,11 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 TENANT = "tenant"
+_MEMO_MAX = 10_000
+
+logger = logging.getLogger(__name__)
+# full cache key -> (limit, end of window): windows this process has seen spent.
+_spent_until: dict[str, tuple[int, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class Window:
     limit: int
     duration: int
     retry_after: float  # seconds until the next window opens
+    ends_at: float  # epoch seconds
 
     @property
     def retry_after_header(self) -> str:
@@ -53,6 +62,7 @@ def current_window(tenant, who: str = TENANT, *, now: float | None = None) -> Wi
         limit=limit,
         duration=duration,
         retry_after=(index + 1) * duration - now,
+        ends_at=(index + 1) * duration,
     )
 
 
@@ -69,7 +79,25 @@ def count(window: Window) -> bool:
 
 def spent(window: Window) -> bool:
     """True when the window's budget is already used up (reads the counter, never changes it)."""
-    return (cache.get(window.key) or 0) >= window.limit
+    full_key = cache.make_key(window.key)  # carries the cache prefix and the tenant schema
+    known = _spent_until.get(full_key)
+    if known is not None and known[0] == window.limit and known[1] > time.time():
+        return True
+    if (cache.get(window.key) or 0) < window.limit:
+        return False
+    if len(_spent_until) >= _MEMO_MAX:
+        now = time.time()
+        for key, (_, ends_at) in list(_spent_until.items()):
+            if ends_at <= now:
+                _spent_until.pop(key, None)
+    _spent_until[full_key] = (window.limit, window.ends_at)
+    logger.warning(
+        "API budget of %d requests per %d s spent; refusing until the window ends in %.0f s",
+        window.limit,
+        window.duration,
+        window.retry_after,
+    )
+    return True
 
 
 def throttled_detail(window: Window) -> str:

@@ -125,3 +125,30 @@ def test_pages_outside_the_api_are_not_refused_early(tight_rates, acme):
     for _ in range(4):
         client.get("/api/v1/items/")
     assert client.get("/inventory/").status_code == 200
+
+
+def test_a_spent_window_is_remembered_and_not_asked_of_redis_again(tight_rates, acme, monkeypatch):
+    from access import ratelimit
+
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    assert client.get("/api/v1/items/").status_code == 429  # learnt from Redis
+
+    class NoRedis:
+        make_key = staticmethod(ratelimit.cache.make_key)
+
+        def get(self, *args, **kwargs):
+            raise AssertionError("asked Redis again")
+
+    monkeypatch.setattr(ratelimit, "cache", NoRedis())
+    assert client.get("/api/v1/items/").status_code == 429
+
+
+def test_a_larger_plan_limit_lifts_the_remembered_refusal(tight_rates, acme, settings):
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    assert client.get("/api/v1/items/").status_code == 429
+    settings.TENANT_API_RATES = {**settings.TENANT_API_RATES, "standard": "10/min"}
+    assert client.get("/api/v1/items/").status_code == 200
