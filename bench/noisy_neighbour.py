@@ -99,6 +99,65 @@ def paced(port: int, host: str, key: str, rate: float, seconds: float, threads: 
     return latencies, statuses
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, threads included; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_cpu(master: int) -> float:
+    """CPU seconds of gunicorn: its master and workers (the children of the master)."""
+    pids = [master]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return sum(process_cpu(pid) for pid in pids)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class CpuMeter:
+    """Who burnt the machine's CPU during a phase: gunicorn, this client (flood and tenant B), everything else."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, float, float]:
+        busy, total = machine_cpu()
+        return time.monotonic(), server_cpu(self.server_pid), process_cpu(os.getpid()), busy, total
+
+    def report(self, label: str, requests: int) -> str:
+        end = self._sample()
+        wall, server, client, busy, total = (b - a for a, b in zip(self.start, end, strict=True))
+        cores = total / wall
+        others = busy - server - client
+        return (
+            f"{label}: {wall:.1f} s on {cores:.0f} cores; gunicorn {server / wall * 100:.0f}% of a core "
+            f"({server / max(requests, 1) * 1000:.1f} ms CPU a request), bench client {client / wall * 100:.0f}%, "
+            f"everything else (PostgreSQL, Redis, other work on the machine) {others / wall * 100:.0f}%; "
+            f"machine {busy / total * 100:.0f}% busy"
+        )
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
@@ -156,7 +215,9 @@ def main() -> None:
         paced(port, quiet_host, quiet_key, 20, 1.5, 1)  # warm-up: imports, connections, routing cache
         paced(port, noisy_host, noisy_key, 20, 1.0, 1)
 
+        meter = CpuMeter(server.pid)
         alone, alone_statuses = paced(port, quiet_host, quiet_key, 20, args.seconds, 1)
+        cpu_alone = meter.report("CPU, B alone", len(alone))
         flood_rate = 10 * args.limit
         flood_result: dict = {}
 
@@ -166,10 +227,12 @@ def main() -> None:
             )
 
         flooder = threading.Thread(target=flood)
+        meter = CpuMeter(server.pid)
         flooder.start()
         time.sleep(0.3)
         during, during_statuses = paced(port, quiet_host, quiet_key, 20, args.seconds - 0.6, 1)
         flooder.join()
+        cpu_flood = meter.report("CPU, B under flood", len(during) + sum(flood_result["statuses"].values()))
 
         if set(alone_statuses) != {200} or set(during_statuses) != {200}:
             raise SystemExit(f"tenant B got other answers than 200: {alone_statuses} / {during_statuses}")
@@ -190,6 +253,8 @@ def main() -> None:
             f"p95 {p95(during) * ms:.1f} ms"
         )
         print(f"p95 ratio (flood / alone): {p95(during) / p95(alone):.2f}  (goal <= 1.2)")
+        print(cpu_alone)
+        print(cpu_flood)
     finally:
         if server is not None:
             server.terminate()
