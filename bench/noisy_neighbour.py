@@ -218,42 +218,52 @@ def main() -> None:
         meter = CpuMeter(server.pid)
         alone, alone_statuses = paced(port, quiet_host, quiet_key, 20, args.seconds, 1)
         cpu_alone = meter.report("CPU, B alone", len(alone))
+
+        def beside(rate: float, label: str):
+            """B's latencies while A sends `rate` requests/s; B's statuses, A's statuses, the CPU report."""
+            noisy_result: dict = {}
+
+            def noisy_load() -> None:
+                noisy_result["latencies"], noisy_result["statuses"] = paced(
+                    port, noisy_host, noisy_key, rate, args.seconds, 8
+                )
+
+            noisy_thread = threading.Thread(target=noisy_load)
+            meter = CpuMeter(server.pid)
+            noisy_thread.start()
+            time.sleep(0.3)
+            latencies, statuses = paced(port, quiet_host, quiet_key, 20, args.seconds - 0.6, 1)
+            noisy_thread.join()
+            cpu = meter.report(f"CPU, {label}", len(latencies) + sum(noisy_result["statuses"].values()))
+            return latencies, statuses, noisy_result["statuses"], cpu
+
+        # A exactly at its limit first: the load a perfect limiter still lets through, to tell it from the flood's.
+        at_limit, at_limit_statuses, a_at_limit, cpu_at_limit = beside(args.limit, "B beside A at its limit")
         flood_rate = 10 * args.limit
-        flood_result: dict = {}
+        during, during_statuses, flood_statuses, cpu_flood = beside(flood_rate, "B under flood")
 
-        def flood() -> None:
-            flood_result["latencies"], flood_result["statuses"] = paced(
-                port, noisy_host, noisy_key, flood_rate, args.seconds, 8
-            )
-
-        flooder = threading.Thread(target=flood)
-        meter = CpuMeter(server.pid)
-        flooder.start()
-        time.sleep(0.3)
-        during, during_statuses = paced(port, quiet_host, quiet_key, 20, args.seconds - 0.6, 1)
-        flooder.join()
-        cpu_flood = meter.report("CPU, B under flood", len(during) + sum(flood_result["statuses"].values()))
-
-        if set(alone_statuses) != {200} or set(during_statuses) != {200}:
+        if {*alone_statuses, *at_limit_statuses, *during_statuses} != {200}:
             raise SystemExit(f"tenant B got other answers than 200: {alone_statuses} / {during_statuses}")
-        flood_statuses = flood_result["statuses"]
         sent = sum(flood_statuses.values())
         print(
             f"gunicorn {args.workers} workers x {args.threads} threads; tenant A limit {args.limit}/s, "
             f"flooding at {flood_rate}/s for {args.seconds:.0f} s"
         )
-        print(f"tenant A: {sent} requests, {flood_statuses.get(200, 0)} x 200, {flood_statuses.get(429, 0)} x 429")
+        print(f"tenant A at its limit: {sum(a_at_limit.values())} requests, {a_at_limit.get(200, 0)} x 200")
+        print(
+            f"tenant A flooding: {sent} requests, {flood_statuses.get(200, 0)} x 200, "
+            f"{flood_statuses.get(429, 0)} x 429"
+        )
         ms = 1000
-        print(
-            f"tenant B alone:       {len(alone)} requests, p50 {statistics.median(alone) * ms:.1f} ms, "
-            f"p95 {p95(alone) * ms:.1f} ms"
-        )
-        print(
-            f"tenant B under flood: {len(during)} requests, p50 {statistics.median(during) * ms:.1f} ms, "
-            f"p95 {p95(during) * ms:.1f} ms"
-        )
+        for label, latencies in (("alone", alone), ("beside A at its limit", at_limit), ("under flood", during)):
+            print(
+                f"tenant B {label + ':':<23}{len(latencies)} requests, p50 {statistics.median(latencies) * ms:.1f} ms, "
+                f"p95 {p95(latencies) * ms:.1f} ms"
+            )
+        print(f"p95 ratio A at its limit / alone: {p95(at_limit) / p95(alone):.2f}")
         print(f"p95 ratio (flood / alone): {p95(during) / p95(alone):.2f}  (goal <= 1.2)")
         print(cpu_alone)
+        print(cpu_at_limit)
         print(cpu_flood)
     finally:
         if server is not None:
