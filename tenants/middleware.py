@@ -63,6 +63,7 @@ class SupportSessionMiddleware:
 
     UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     END_PATH = "/support/end/"
+    ENTER_PATH = "/support/enter/"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -79,6 +80,8 @@ class SupportSessionMiddleware:
         grant = support.live_grant(grant_id=grant_id, tenant=tenant)
         if grant is None:
             request.session.flush()
+            if request.path == self.ENTER_PATH:  # a new link opened in a browser whose last session has ended
+                return self.get_response(request)
             return self._refusal(request, 403, ENDED_MESSAGE)
         request.user = support.SupportUser(grant)
         request.support_grant = grant

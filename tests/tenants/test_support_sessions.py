@@ -278,3 +278,11 @@ def test_a_tenant_superuser_cannot_open_sessions_from_a_tenant_host(acme, globex
         support.support_session_start(staff=get_user_model().objects.get(username="acme-root"), tenant=globex,
                                       reason=REASON)  # fmt: skip
     assert not SupportGrant.objects.exists()
+
+
+def test_a_new_link_works_in_a_browser_whose_last_session_ended(ops_client, acme):
+    client = entered(acme, start(ops_client, acme))
+    support.support_session_end(grant=grant_of(acme), by="ops-support")  # from the operations admin: cookie kept
+    response = client.get(start(ops_client, acme))
+    assert response.status_code == 302
+    assert "Support session by ops-support" in client.get("/").content.decode()
