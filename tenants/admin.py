@@ -39,13 +39,33 @@ def on_public_host(request: HttpRequest) -> bool:
     return tenant is not None and tenant.schema_name == get_public_schema_name()
 
 
+class PublicHostOnly:
+    """The admin site also serves every tenant host, where a tenant's superuser holds every permission: the fleet
+    registry and records (public schema, every tenant's rows) are reachable on the public host only."""
+
+    def has_module_permission(self, request) -> bool:
+        return on_public_host(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return on_public_host(request) and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_delete_permission(request, obj)
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(PublicHostOnly, admin.ModelAdmin):
     list_display = ["slug", "name", "plan", "status", "schema_name", "created_at"]
     list_filter = ["plan", "status"]
     search_fields = ["slug", "name"]
@@ -106,7 +126,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(SchemaTemplate)
-class SchemaTemplateAdmin(admin.ModelAdmin):
+class SchemaTemplateAdmin(PublicHostOnly, admin.ModelAdmin):
     list_display = ["fingerprint", "migration_count", "created_at"]
     readonly_fields = ["fingerprint", "migration_count", "created_at", "sql"]
 
@@ -117,7 +137,7 @@ class SchemaTemplateAdmin(admin.ModelAdmin):
 # --- Fleet operations: read-only views of what the fleet commands did (tenants.fleet) -------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PublicHostOnly, admin.ModelAdmin):
     """Written only by the fleet services; the admin shows them."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -258,13 +278,7 @@ class SupportEventInline(admin.TabularInline):
 
 @admin.register(SupportGrant)
 class SupportGrantAdmin(ReadOnlyAdmin):
-    """The support sessions and their trails, on the public host only; an open one can be ended from here."""
-
-    def has_module_permission(self, request) -> bool:
-        return on_public_host(request) and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return on_public_host(request) and super().has_view_permission(request, obj)
+    """The support sessions and their trails; an open one can be ended from here."""
 
     list_display = ["id", "tenant_slug", "staff", "started_at", "expires_at", "ended_at", "end_reason", "reason"]
     list_filter = ["end_reason", "tenant_slug"]
