@@ -82,18 +82,25 @@ TENANT_DB_ROLE_PUBLIC_READ = ["tenants_tenant", "tenants_domain"]
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.
 TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
+# Support sessions (tenants.support): minutes a read-only support session lasts, seconds its one-time link is valid.
+SUPPORT_SESSION_MINUTES = env.int("SUPPORT_SESSION_MINUTES", default=30)
+SUPPORT_LINK_SECONDS = env.int("SUPPORT_LINK_SECONDS", default=60)
 TENANT_RESERVED_SLUGS = frozenset(
     {"public", "www", "admin", "api", "static", "media", "mail", "app", "template", "information", "postgres"}
 )
 
 MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
+    # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).
+    "access.middleware.EarlyThrottleMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A support session (tenants.support) reads as a read-only support user; every write is refused and recorded.
+    "tenants.middleware.SupportSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -109,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "access.permissions.roles",
+                "tenants.support.support_context",
             ],
         },
     },

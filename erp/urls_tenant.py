@@ -9,6 +9,8 @@ from tenants import views
 urlpatterns = [
     path("", views.tenant_home, name="home"),
     path("healthz", views.health, name="health"),
+    path("support/enter/", views.support_enter, name="support-enter"),
+    path("support/end/", views.support_end, name="support-end"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),

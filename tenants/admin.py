@@ -1,5 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_tenants.utils import get_public_schema_name
 
+from tenants import support
 from tenants.models import (
     Domain,
     FanOutResult,
@@ -7,11 +17,46 @@ from tenants.models import (
     FleetMigrationRecord,
     FleetMigrationRun,
     SchemaTemplate,
+    SupportEvent,
+    SupportGrant,
     Tenant,
     TenantArchive,
     TenantAuditEvent,
     TenantReportRow,
 )
+
+
+class SupportStartForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Ticket number and what you will look at."
+    )
+    minutes = forms.IntegerField(min_value=5, max_value=240, initial=settings.SUPPORT_SESSION_MINUTES)
+
+
+def on_public_host(request: HttpRequest) -> bool:
+    """The admin site serves both the public host and every tenant host; fleet-wide screens belong to the public."""
+    tenant = getattr(request, "tenant", None)
+    return tenant is not None and tenant.schema_name == get_public_schema_name()
+
+
+class PublicHostOnly:
+    """The admin site also serves every tenant host, where a tenant's superuser holds every permission: the fleet
+    registry and records (public schema, every tenant's rows) are reachable on the public host only."""
+
+    def has_module_permission(self, request) -> bool:
+        return on_public_host(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return on_public_host(request) and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return on_public_host(request) and super().has_delete_permission(request, obj)
 
 
 class DomainInline(admin.TabularInline):
@@ -20,12 +65,57 @@ class DomainInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(PublicHostOnly, admin.ModelAdmin):
     list_display = ["slug", "name", "plan", "status", "schema_name", "created_at"]
     list_filter = ["plan", "status"]
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "created_at", "updated_at"]
     inlines = [DomainInline]
+
+    def get_list_display(self, request):
+        return [*self.list_display, "support_link"] if on_public_host(request) else self.list_display
+
+    def get_urls(self):
+        support_start = path(
+            "<path:object_id>/support/",
+            self.admin_site.admin_view(self.support_start_view),
+            name="tenants_tenant_support",
+        )
+        return [support_start, *super().get_urls()]
+
+    @admin.display(description="support")
+    def support_link(self, obj: Tenant) -> str:
+        if not obj.is_active:
+            return "-"
+        url = reverse("admin:tenants_tenant_support", args=[obj.pk])
+        return format_html('<a href="{}">Open read-only support session</a>', url)
+
+    def support_start_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Open a read-only support session on a tenant (public host only) and send the browser there with a
+        one-time link."""
+        if not on_public_host(request):
+            raise Http404("Support sessions are opened from the operations admin.")
+        if not request.user.has_perm(support.START_PERMISSION):
+            raise PermissionDenied("You may not open support sessions.")
+        tenant = get_object_or_404(Tenant, pk=object_id) if object_id.isdigit() else None
+        if tenant is None:
+            raise Http404("No such tenant.")
+        form = SupportStartForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                _grant, token = support.support_session_start(staff=request.user, tenant=tenant, **form.cleaned_data)
+            except support.SupportRefused as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                return HttpResponseRedirect(support.enter_url(tenant, token, request=request))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Read-only support session on {tenant.name}",
+            "tenant": tenant,
+            "form": form,
+            "opts": Tenant._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/support_start.html", context)
 
     def has_add_permission(self, request) -> bool:
         # Tenants are provisioned by `manage.py create_tenant` (schema, domain and admin user in one transaction).
@@ -36,7 +126,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(SchemaTemplate)
-class SchemaTemplateAdmin(admin.ModelAdmin):
+class SchemaTemplateAdmin(PublicHostOnly, admin.ModelAdmin):
     list_display = ["fingerprint", "migration_count", "created_at"]
     readonly_fields = ["fingerprint", "migration_count", "created_at", "sql"]
 
@@ -47,7 +137,7 @@ class SchemaTemplateAdmin(admin.ModelAdmin):
 # --- Fleet operations: read-only views of what the fleet commands did (tenants.fleet) -------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PublicHostOnly, admin.ModelAdmin):
     """Written only by the fleet services; the admin shows them."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -170,3 +260,41 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
     @admin.display(description="schema size", ordering="schema_bytes")
     def schema_size(self, obj: TenantReportRow) -> str:
         return f"{obj.schema_bytes / 1_048_576:.1f} MB"
+
+
+# --- Support sessions (tenants.support) ---------------------------------------------------------------------------
+
+
+class SupportEventInline(admin.TabularInline):
+    model = SupportEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "method", "path", "actor"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SupportGrant)
+class SupportGrantAdmin(ReadOnlyAdmin):
+    """The support sessions and their trails; an open one can be ended from here."""
+
+    list_display = ["id", "tenant_slug", "staff", "started_at", "expires_at", "ended_at", "end_reason", "reason"]
+    list_filter = ["end_reason", "tenant_slug"]
+    search_fields = ["tenant_slug", "staff", "reason"]
+    date_hierarchy = "started_at"
+    inlines = [SupportEventInline]
+    actions = ["end_sessions"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="End the selected support sessions now", permissions=["end"])
+    def end_sessions(self, request: HttpRequest, queryset) -> None:
+        for grant in queryset.filter(ended_at__isnull=True):
+            support.support_session_end(grant=grant, by=request.user.get_username())
+        messages.success(request, "Ended.")
+
+    def has_end_permission(self, request) -> bool:
+        return on_public_host(request) and request.user.has_perm(support.START_PERMISSION)

@@ -64,3 +64,91 @@ def test_rates_follow_the_plan(tight_rates, acme):
     Tenant.objects.filter(pk=acme.pk).update(plan="free")
     routing_cache.clear()
     assert [client.get("/api/v1/items/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+# --- Early refusal (access.middleware.EarlyThrottleMiddleware) -----------------------------------------------------
+
+
+def tenant_window_count(tenant) -> int:
+    from django.core.cache import cache
+
+    from access import ratelimit
+
+    with tenant_context(tenant):  # cache keys carry the schema of the connection
+        return cache.get(ratelimit.current_window(tenant).key) or 0
+
+
+def test_a_spent_budget_is_refused_before_session_auth_or_database(tight_rates, acme, django_assert_num_queries):
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        assert client.get("/api/v1/items/").status_code == 200
+    with django_assert_num_queries(0):
+        response = client.get("/api/v1/items/")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "throttled" in response.json()["detail"].lower()
+    assert not hasattr(response.wsgi_request, "user")  # refused before authentication ran
+
+
+def test_an_api_key_flood_is_refused_early_and_the_other_tenant_still_served(tight_rates, acme, globex):
+    from access.services import api_key_create
+
+    with tenant_context(acme):
+        user = get_user_model().objects.create_user("keyed-flooder", password=None)
+        key = api_key_create(name="flood", scope="read_only", user=user, created_by=None).key
+    flooder = Client(HTTP_HOST=host_of(acme), HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert [flooder.get("/api/v1/items/").status_code for _ in range(10)] == [200] * 3 + [429] * 7
+    globex_boss = signed_in(globex, "boss")
+    assert [globex_boss.get("/api/v1/items/").status_code for _ in range(4)] == [200] * 4
+
+
+def test_a_request_is_counted_once_and_early_refusals_not_at_all(tight_rates, acme):
+    client = signed_in(acme, "boss")
+    client.get("/api/v1/items/")
+    client.get("/api/v1/items/")
+    assert tenant_window_count(acme) == 2  # the middleware peeked, the throttle counted: once each
+    client.get("/api/v1/items/")
+    for _ in range(5):
+        assert client.get("/api/v1/items/").status_code == 429
+    assert tenant_window_count(acme) == 3
+
+
+def test_made_up_credentials_do_not_spend_the_tenant_budget(tight_rates, acme):
+    outsider = Client(HTTP_HOST=host_of(acme), HTTP_AUTHORIZATION="Api-Key not-a-real-key")
+    assert [outsider.get("/api/v1/items/").status_code for _ in range(5)] == [401] * 5
+    assert tenant_window_count(acme) == 0
+    assert [signed_in(acme, "boss").get("/api/v1/items/").status_code for _ in range(3)] == [200] * 3
+
+
+def test_pages_outside_the_api_are_not_refused_early(tight_rates, acme):
+    client = signed_in(acme, "boss")
+    for _ in range(4):
+        client.get("/api/v1/items/")
+    assert client.get("/inventory/").status_code == 200
+
+
+def test_a_spent_window_is_remembered_and_not_asked_of_redis_again(tight_rates, acme, monkeypatch):
+    from access import ratelimit
+
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    assert client.get("/api/v1/items/").status_code == 429  # learnt from Redis
+
+    class NoRedis:
+        make_key = staticmethod(ratelimit.cache.make_key)
+
+        def get(self, *args, **kwargs):
+            raise AssertionError("asked Redis again")
+
+    monkeypatch.setattr(ratelimit, "cache", NoRedis())
+    assert client.get("/api/v1/items/").status_code == 429
+
+
+def test_a_larger_plan_limit_lifts_the_remembered_refusal(tight_rates, acme, settings):
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    assert client.get("/api/v1/items/").status_code == 429
+    settings.TENANT_API_RATES = {**settings.TENANT_API_RATES, "standard": "10/min"}
+    assert client.get("/api/v1/items/").status_code == 200
