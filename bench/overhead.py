@@ -25,11 +25,12 @@ def api_key_with_items(tenant) -> dict[str, str]:
     from django_tenants.utils import tenant_context
 
     from access.services import api_key_create
-    from inventory.services import item_create, unit_create
+    from inventory.models import UnitOfMeasure
+    from inventory.services import item_create
 
     with tenant_context(tenant):
         admin = get_user_model().objects.get(is_superuser=True)
-        unit = unit_create(code="pcs", name="pieces", user=admin)
+        unit = UnitOfMeasure.objects.get(code="pcs")  # every tenant starts with the default units
         for n in range(20):
             item_create(sku=f"BENCH-{n}", name=f"bench item {n}", uom=unit, user=admin, standard_cost=Decimal("1.5"))
         key = api_key_create(name="bench", scope="read_only", user=admin, created_by=admin).key

@@ -26,6 +26,7 @@ import time
 from _support import REPO, drop_database, median, setup_django, use_private_database
 
 DB_NAME = "erp_bench_routing"
+LOG_DIR = REPO / "bench" / "results"
 TENANTS = ["bench-a", "bench-b", "bench-c"]
 # A light signed-in page: session and user are read from the tenant schema, then a form is rendered.
 VIEW = "/accounts/password_change/"
@@ -55,7 +56,8 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: nobody reads gunicorn's stderr while it serves, and a full pipe stalls its workers.
+        stderr=open(LOG_DIR / f"gunicorn-{port}.log", "wb"),  # noqa: SIM115 - closed when the process ends
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -65,7 +67,8 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"gunicorn did not start on port {port}: {process.stderr.read().decode()[-2000:]}")
+    log = (LOG_DIR / f"gunicorn-{port}.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"gunicorn did not start on port {port}: {log}")
 
 
 def load(
@@ -94,6 +97,8 @@ def load(
             connection.close()
             counts[index] += 1
             errors[index] += response.status != 200 or marker not in body
+            if response.status != 200 and errors[index] == 1:
+                print(f"  first refusal: {response.status} {body[:200]!r}")
             i += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]

@@ -16,5 +16,5 @@ MIDDLEWARE = ["notenancy_middleware.FixedTenantMiddleware"] + [
 ROOT_URLCONF = "erp.urls_tenant"
 ALLOWED_HOSTS = ["*"]
 DATABASE_ROUTERS = []
-DATABASES = {"default": {**DATABASES["default"], "ENGINE": "django.db.backends.postgresql"}}
+DATABASES = {"default": {**DATABASES["default"], "ENGINE": "notenancy_db"}}
 DATABASES["default"]["OPTIONS"] = {"options": f"-c search_path={os.environ['BENCH_FIXED_SCHEMA']},public"}

@@ -76,9 +76,16 @@ def pgbouncer_port() -> int:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _client(port: int, alias: str) -> DatabaseWrapper:
-    """A Django connection of this project's backend that goes through pgbouncer."""
-    return DatabaseWrapper({**connection.settings_dict, "HOST": "127.0.0.1", "PORT": str(port)}, alias)
+@pytest.fixture
+def clients(pgbouncer_port, acme, globex):
+    """Two Django connections of this project's backend through pgbouncer: the first as acme, the second as globex."""
+    settings_dict = {**connection.settings_dict, "HOST": "127.0.0.1", "PORT": str(pgbouncer_port)}
+    first, second = DatabaseWrapper(settings_dict, "bouncer_acme"), DatabaseWrapper(settings_dict, "bouncer_globex")
+    first.set_tenant(acme)
+    second.set_tenant(globex)
+    yield first, second
+    first.close()
+    second.close()
 
 
 def _context(wrapper: DatabaseWrapper) -> tuple[str, str, list[str]]:
@@ -91,51 +98,33 @@ def _context(wrapper: DatabaseWrapper) -> tuple[str, str, list[str]]:
 
 @pytest.mark.django_db
 @override_settings(DATABASE_POOL_MODE="transaction")
-def test_tenants_sharing_one_pooled_server_connection_each_see_only_their_own_context(pgbouncer_port, acme, globex):
-    first, second = _client(pgbouncer_port, "bouncer_a"), _client(pgbouncer_port, "bouncer_b")
-    try:
-        first.set_tenant(acme)
-        second.set_tenant(globex)
-        for _ in range(3):  # interleaved: each statement may land on the server connection the other just used
-            assert _context(first) == (db_roles.role_name("acme"), "acme, public", ["boss@acme.test"])
-            assert _context(second) == (db_roles.role_name("globex"), "globex, public", ["boss@globex.test"])
-    finally:
-        first.close()
-        second.close()
+def test_tenants_sharing_one_pooled_server_connection_each_see_only_their_own_context(clients):
+    first, second = clients
+    for _ in range(3):  # interleaved: each statement may land on the server connection the other just used
+        assert _context(first) == (db_roles.role_name("acme"), "acme, public", ["boss@acme.test"])
+        assert _context(second) == (db_roles.role_name("globex"), "globex, public", ["boss@globex.test"])
 
 
 @pytest.mark.django_db
 @override_settings(DATABASE_POOL_MODE="transaction")
-def test_a_transaction_keeps_its_tenant_context_for_every_statement(pgbouncer_port, acme, globex):
-    first, second = _client(pgbouncer_port, "bouncer_c"), _client(pgbouncer_port, "bouncer_d")
-    try:
-        first.set_tenant(acme)
-        with first.cursor() as cursor:
-            first.set_autocommit(False)
-            cursor.execute("SELECT current_user")
-            cursor.execute("SELECT current_setting('search_path')")
-            assert cursor.fetchone() == ("acme, public",)
-            first.commit()
-            first.set_autocommit(True)
-        second.set_tenant(globex)
-        assert _context(second)[0] == db_roles.role_name("globex")
-        assert _context(first)[0] == db_roles.role_name("acme")  # a new transaction binds acme again
-    finally:
-        first.close()
-        second.close()
+def test_a_transaction_keeps_its_tenant_context_for_every_statement(clients):
+    first, second = clients
+    with first.cursor() as cursor:
+        first.set_autocommit(False)
+        cursor.execute("SELECT current_user")
+        cursor.execute("SELECT current_setting('search_path')")
+        assert cursor.fetchone() == ("acme, public",)
+        first.commit()
+        first.set_autocommit(True)
+    assert _context(second)[0] == db_roles.role_name("globex")
+    assert _context(first)[0] == db_roles.role_name("acme")  # a new transaction binds acme again
 
 
 @pytest.mark.django_db
 @override_settings(DATABASE_POOL_MODE="session")
-def test_session_level_context_would_leak_through_the_pool_so_the_mode_matters(pgbouncer_port, acme, globex):
+def test_session_level_context_would_leak_through_the_pool_so_the_mode_matters(clients):
     # The hazard the transaction mode exists for: a plain SET sticks to whichever server connection ran it.
-    first, second = _client(pgbouncer_port, "bouncer_e"), _client(pgbouncer_port, "bouncer_f")
-    try:
-        first.set_tenant(acme)
-        _context(first)
-        second.set_tenant(globex)
-        _context(second)
-        assert _context(first)[1] == "globex, public"  # first never asked for globex, yet it is there
-    finally:
-        first.close()
-        second.close()
+    first, second = clients
+    _context(first)
+    _context(second)
+    assert _context(first)[1] == "globex, public"  # first never asked for globex, yet it is there
