@@ -17,7 +17,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
+# At least 32 bytes: it also signs the API's JWTs (HMAC-SHA256).
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
 BASE_DOMAIN = env("BASE_DOMAIN", default="localhost").lower()
 PUBLIC_PORT = env.int("PUBLIC_PORT", default=None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1"])
