@@ -150,15 +150,22 @@ class ReadOnlyAdmin(PublicHostOnly, admin.ModelAdmin):
         return False
 
 
-class FleetMigrationRecordInline(admin.TabularInline):
-    model = FleetMigrationRecord
+class ReadOnlyInline(admin.TabularInline):
+    """A trail shown under its parent: every field read-only, nothing added or deleted."""
+
     extra = 0
     can_delete = False
-    fields = ["schema_name", "status", "method", "duration_ms", "error"]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return list(self.fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class FleetMigrationRecordInline(ReadOnlyInline):
+    model = FleetMigrationRecord
+    fields = ["schema_name", "status", "method", "duration_ms", "error"]
 
 
 @admin.register(FleetMigrationRun)
@@ -265,15 +272,9 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
 # --- Support sessions (tenants.support) ---------------------------------------------------------------------------
 
 
-class SupportEventInline(admin.TabularInline):
+class SupportEventInline(ReadOnlyInline):
     model = SupportEvent
-    extra = 0
-    can_delete = False
     fields = ["at", "kind", "method", "path", "actor"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SupportGrant)

@@ -81,3 +81,11 @@ def test_server_side_cursors_run_in_the_tenant_context(acme):
 def test_role_names_carry_the_database_so_parallel_databases_never_share_a_role():
     assert db_roles.role_name("acme", "erp_a") != db_roles.role_name("acme", "erp_b")
     assert len(db_roles.role_name("x" * 63, "erp")) <= 63
+
+
+def test_a_table_a_later_migration_adds_is_usable_by_the_tenant_role(acme):
+    with schema_context("acme"), connection.cursor() as cursor:  # migrations run as the owner
+        cursor.execute("CREATE TABLE acme.later_migration_table (id serial PRIMARY KEY, note text)")
+    with tenant_context(acme), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO later_migration_table (note) VALUES ('added later') RETURNING id")
+        assert cursor.fetchone()[0] == 1
