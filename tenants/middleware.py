@@ -4,10 +4,13 @@
 gets a 404 page and never another tenant's data. A tenant that is not active gets a page that says why, and no data.
 """
 
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.db import connection
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
@@ -22,6 +25,21 @@ _STATUS_PAGES = {
 }
 
 
+class _ContextsBefore(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[tuple[object, bool]] = []
+
+
+_contexts_before = _ContextsBefore()
+
+
+@receiver(request_finished, dispatch_uid="tenants.restore_context_before_request")
+def _restore_context_before_request(**kwargs) -> None:
+    if _contexts_before.stack:
+        tenant, include_public = _contexts_before.stack.pop()
+        connection.set_tenant(tenant, include_public)
+
+
 class TenantRoutingMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -29,13 +47,11 @@ class TenantRoutingMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # A connection outlives its request (CONN_MAX_AGE): it must not carry this tenant's search path and PostgreSQL
-        # role into whatever runs next in the thread, so the context in place before the request comes back after
-        # it. Nothing is sent to PostgreSQL for that; the next statement carries whatever context is then current.
-        previous, previous_include_public = connection.tenant, connection.include_public_schema
-        try:
-            return self._route(request)
-        finally:
-            connection.set_tenant(previous, previous_include_public)
+        # role into whatever runs next in the thread, so the context in place before the request comes back when the
+        # response is closed: after Django has logged it (4xx/5xx log lines carry the tenant) and after a streaming
+        # body is sent. Nothing is sent to PostgreSQL for that; the next statement carries the then current context.
+        _contexts_before.stack.append((connection.tenant, connection.include_public_schema))
+        return self._route(request)
 
     def _route(self, request: HttpRequest) -> HttpResponse:
         host = request.get_host().rsplit(":", 1)[0].lower()

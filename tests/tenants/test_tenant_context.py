@@ -47,6 +47,24 @@ def test_log_records_carry_the_tenant_schema(acme):
     assert "%(schema_name)s" in settings.LOGGING["formatters"]["tenant"]["format"]
 
 
+def test_djangos_log_line_for_an_error_response_carries_the_tenant_and_the_context_is_restored_after(acme_client):
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            TenantContextFilter().filter(record)
+            records.append(record)
+
+    handler = Collect()
+    logging.getLogger("django.request").addHandler(handler)
+    try:
+        assert acme_client.get("/no-such-page/").status_code == 404
+    finally:
+        logging.getLogger("django.request").removeHandler(handler)
+    assert [record.schema_name for record in records] == ["acme"]
+    assert connection.schema_name == "public"  # the request's context ended with its response
+
+
 def test_uploaded_files_are_stored_under_the_tenants_own_folder(acme, globex, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     with tenant_context(acme):
