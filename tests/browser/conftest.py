@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -29,6 +28,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 from django_tenants.utils import schema_context, tenant_context
+
+from tests.support import committed as committed_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -212,26 +213,6 @@ def _remove_rows_added_since(high: dict[str, int], sessions: set[str]) -> None:
         cursor.execute("DELETE FROM django_session WHERE NOT (session_key = ANY(%s))", [list(sessions)])
 
 
-def _in_thread(fn):
-    """Run fn in a thread on a connection of its own (autocommit): what it writes is committed when it returns."""
-    results, errors = [], []
-
-    def target() -> None:
-        try:
-            results.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
-
-
 @pytest.fixture
 def committed(db):
     """committed(tenant, fn): run fn in the tenant's schema and commit what it writes, so the live server sees it.
@@ -245,7 +226,7 @@ def committed(db):
                     snapshots[tenant.pk] = (tenant, *_snapshot())
                 return fn()
 
-        return _in_thread(body)
+        return committed_in_thread(body)
 
     yield run
     for tenant, high, sessions in snapshots.values():
@@ -255,7 +236,7 @@ def committed(db):
             with schema_context(tenant.schema_name):
                 _remove_rows_added_since(high, sessions)
 
-        _in_thread(cleanup)
+        committed_in_thread(cleanup)
 
 
 # --- Driving pages --------------------------------------------------------------------------------------------------
