@@ -14,6 +14,7 @@ privileges) and read the few shared public tables listed in `TENANT_DB_ROLE_PUBL
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from django.conf import settings
@@ -25,8 +26,13 @@ ROLE_PREFIX = "t_"
 
 def role_prefix(database_name: str | None = None) -> str:
     """Prefix of every tenant role of this database."""
-    name = database_name or connection.settings_dict["NAME"]
-    return f"{ROLE_PREFIX}{hashlib.blake2s(name.encode(), digest_size=8).hexdigest()[:6]}_"
+    return _prefix_of(database_name or connection.settings_dict["NAME"])
+
+
+@functools.cache
+def _prefix_of(database_name: str) -> str:
+    # Cached: the backend asks for the role name of the request's tenant on every tenant switch.
+    return f"{ROLE_PREFIX}{hashlib.blake2s(database_name.encode(), digest_size=8).hexdigest()[:6]}_"
 
 
 def role_name(schema_name: str, database_name: str | None = None) -> str:

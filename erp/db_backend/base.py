@@ -21,6 +21,9 @@ any error, rollback or reconnect makes the next statement send the context again
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.postgresql.base import Cursor as DjangoCursor
@@ -37,22 +40,19 @@ class TenantContextCursor(DjangoCursor):
     (non-string queries, executemany, COPY) get it sent just before them instead."""
 
     def execute(self, query, params=None, **kwargs):
+        if not isinstance(query, str):
+            self._send_pending_context()
+            return super().execute(query, params, **kwargs)
         wrapper = getattr(self.connection, "tenant_wrapper", None)
         prelude = wrapper.take_tenant_prelude() if wrapper is not None else None
         if prelude is None:
             return super().execute(query, params, **kwargs)
-        try:
-            if not isinstance(query, str):
-                super().execute(prelude.sql)
-                return super().execute(query, params, **kwargs)
-            text = prelude.sql if params is None else prelude.sql.replace("%", "%%")
+        text = prelude.sql if params is None else prelude.sql.replace("%", "%%")
+        with wrapper.resent_after_failure():
             super().execute(f"{text}; {query}", params, **kwargs)
-            for _ in range(prelude.statements):
-                self.nextset()
-            return self
-        except BaseException:
-            wrapper.forget_tenant_context()
-            raise
+        for _ in range(prelude.statements):
+            self.nextset()
+        return self
 
     def executemany(self, query, params_seq, **kwargs):
         self._send_pending_context()
@@ -66,11 +66,8 @@ class TenantContextCursor(DjangoCursor):
         wrapper = getattr(self.connection, "tenant_wrapper", None)
         prelude = wrapper.take_tenant_prelude() if wrapper is not None else None
         if prelude is not None:
-            try:
+            with wrapper.resent_after_failure():
                 super().execute(prelude.sql)
-            except BaseException:
-                wrapper.forget_tenant_context()
-                raise
 
 
 class _Prelude:
@@ -117,9 +114,14 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             super().set_tenant(tenant, include_public)
             self._context_sent = False
 
-    def forget_tenant_context(self) -> None:
-        self._context_sent = False
-        self.search_path_set_schemas = None
+    @contextlib.contextmanager
+    def resent_after_failure(self) -> Iterator[None]:
+        """A statement that carried the context failed: it may have undone it, so the next one sends it again."""
+        try:
+            yield
+        except BaseException:
+            self._context_sent = False
+            raise
 
     def close(self):
         self._context_sent = False
@@ -155,7 +157,6 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             return None
         prelude = self._prelude()
         self._context_sent = True
-        self.search_path_set_schemas = self._get_cursor_search_paths()
         return prelude
 
     def _prelude(self) -> _Prelude:
