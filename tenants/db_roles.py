@@ -52,13 +52,14 @@ def grant_tenant_role(schema_name: str) -> str | None:
     Does nothing (returns None) when TENANT_DB_ROLES is off."""
     if not enabled():
         return None
-    role = sql.Identifier(role_name(schema_name))
+    name = role_name(schema_name)
+    role = sql.Identifier(name)
     schema = sql.Identifier(schema_name)
     statements = [
         sql.SQL(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
             "CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$"
-        ).format(name=sql.Literal(role_name(schema_name)), role=role),
+        ).format(name=sql.Literal(name), role=role),
         # A non-superuser login role needs membership to SET ROLE; for a superuser it is harmless.
         sql.SQL("GRANT {role} TO CURRENT_USER").format(role=role),
         sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}").format(schema=schema, role=role),
@@ -82,31 +83,32 @@ def grant_tenant_role(schema_name: str) -> str | None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
-    return role_name(schema_name)
+    return name
 
 
 def drop_tenant_role(schema_name: str) -> None:
     """Remove the tenant's role and every privilege it holds in this database; in the caller's transaction."""
-    name = role_name(schema_name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
-        if cursor.fetchone() is None:
-            return
-        role = sql.Identifier(name).as_string(cursor.connection)
-        cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+    _drop_roles([role_name(schema_name)])
 
 
 def drop_roles_of_database(database_name: str | None = None) -> int:
     """Drop every tenant role named for `database_name` (default: the connected one), with what they hold in the
     connected database; for test databases and leftovers of a dropped database. Returns how many."""
-    prefix = role_prefix(database_name)
+    return _drop_roles([], prefix=role_prefix(database_name))
+
+
+def _drop_roles(names: list[str], *, prefix: str | None = None) -> int:
+    """Drop the roles among `names` (or named with `prefix`) that exist, with what they hold in this database."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [prefix])
-        names = [row[0] for row in cursor.fetchall()]
-        for name in names:
+        if prefix is not None:
+            cursor.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [prefix])
+        else:
+            cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [names])
+        existing = [row[0] for row in cursor.fetchall()]
+        for name in existing:
             role = sql.Identifier(name).as_string(cursor.connection)
             cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
-    return len(names)
+    return len(existing)
 
 
 def sync_tenant_roles() -> list[str]:
