@@ -1,8 +1,9 @@
 """Refuse API requests of a tenant whose budget is spent before they cost a full Django request.
 
-Placed right after tenant routing: a flood of over-limit requests then costs one Redis read each, not a session,
-an authentication (API key hash, JWT, user row) and DRF. It only peeks at the counter `TenantRateThrottle` keeps
-(`access.ratelimit`); requests within the budget go on and are counted there, once.
+Placed right after tenant routing: a flood of over-limit requests then costs one Redis read each (none while this
+process remembers the budget spent), not a session, an authentication (API key hash, JWT, user row) and DRF. It only
+peeks at the budget `TenantRateThrottle` takes from (`access.ratelimit`); requests within the budget go on and are
+counted there, once.
 """
 
 from collections.abc import Callable
@@ -25,17 +26,17 @@ class EarlyThrottleMiddleware:
         tenant = getattr(request, "tenant", None)
         if tenant is None or tenant.schema_name == "public" or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        window = ratelimit.current_window(tenant, self._who(request))
-        if not ratelimit.spent(window):
+        verdict = ratelimit.peek(ratelimit.budget_of(tenant, self._who(request)))
+        if verdict.allowed:
             return self.get_response(request)
-        response = JsonResponse({"detail": ratelimit.throttled_detail(window)}, status=429)
-        response["Retry-After"] = window.retry_after_header
-        # access.ratelimit logs once per spent window; a line per refused request would flood the log as well.
+        response = JsonResponse({"detail": verdict.detail}, status=429)
+        response["Retry-After"] = verdict.retry_after_header
+        # access.ratelimit logs a spent budget once a minute; a line per refused request would flood the log as well.
         response._has_been_logged = True
         return response
 
     def _who(self, request: HttpRequest) -> str:
-        """Whose budget the throttle will count this request against, guessed without authenticating it.
+        """Whose budget the throttle will take this request from, guessed without authenticating it.
 
         A request with credentials (an Authorization header or a session cookie) is the tenant's; a wrong credential
         is then refused early while the tenant is over its budget, a 429 instead of a 401, and spends nothing.

@@ -1,8 +1,8 @@
-"""Per-tenant API rate limits by plan tier, shared by every user and key of the tenant, counted in Redis.
+"""Per-tenant API rate limits by plan tier, shared by every user and key of the tenant, kept in Redis.
 
-The budget, its key and the counting live in `access.ratelimit`, shared with the early refusal in
-`access.middleware.EarlyThrottleMiddleware`. Anonymous requests (token endpoints) are counted per tenant and client
-address instead, so nobody outside can spend a tenant's budget.
+The budget, its key and the taking live in `access.ratelimit`, shared with the early refusal in
+`access.middleware.EarlyThrottleMiddleware`. Anonymous requests (token endpoints) take from a budget per tenant and
+client address instead, so nobody outside can spend a tenant's budget.
 """
 
 from rest_framework.request import Request
@@ -19,9 +19,9 @@ class TenantRateThrottle(BaseThrottle):
             return True
         authenticated = request.user and request.user.is_authenticated
         who = ratelimit.TENANT if authenticated else ratelimit.anon_who(self.get_ident(request))
-        window = ratelimit.current_window(tenant, who)
-        self.retry_after = window.retry_after
-        return ratelimit.count(window)
+        verdict = ratelimit.take(ratelimit.budget_of(tenant, who))
+        self.retry_after = verdict.retry_after
+        return verdict.allowed
 
     def wait(self) -> float:
         return max(self.retry_after, 1.0)

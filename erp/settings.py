@@ -203,11 +203,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "erp.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["access.throttling.TenantRateThrottle"],
 }
-# API requests per tenant (all its users and keys together) by plan: "<n>/<s|min|hour|day>"; 429 + Retry-After past it.
+# API requests per tenant (all its users and keys together) by plan, "<n>/<s|min|hour|day> [burst <n>]": a sustained
+# rate and how many may come back to back (access.ratelimit); 429 + Retry-After past it. Without a burst the whole
+# period's count may come at once; about a second's worth of the rate keeps one tenant's bursts short.
 TENANT_API_RATES = {
-    "free": env("TENANT_API_RATE_FREE", default="1000/min"),
-    "standard": env("TENANT_API_RATE_STANDARD", default="5000/min"),
-    "premium": env("TENANT_API_RATE_PREMIUM", default="20000/min"),
+    "free": env("TENANT_API_RATE_FREE", default="1000/min burst 20"),
+    "standard": env("TENANT_API_RATE_STANDARD", default="5000/min burst 100"),
+    "premium": env("TENANT_API_RATE_PREMIUM", default="20000/min burst 400"),
 }
 # JWTs from /api/v1/auth/token/ on a tenant host; the `tenant` claim must match the host (access.authentication).
 SIMPLE_JWT = {
