@@ -23,4 +23,4 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --
 
 USER erp
 EXPOSE 8000
-CMD ["gunicorn", "erp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn", "erp.wsgi:application", "-c", "python:erp.gunicorn_conf", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

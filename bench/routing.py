@@ -46,6 +46,7 @@ def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.P
             "-m",
             "gunicorn",
             "erp.wsgi:application",
+            *("-c", "python:erp.gunicorn_conf"),  # the product's serving settings, the worker count given here
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
