@@ -54,13 +54,8 @@ def start_gunicorn(port: int, overrides: list[str], env: dict[str, str], log) ->
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
+    if wait_for_port(port):
+        return process
     process.kill()
     log.seek(0)
     raise RuntimeError(f"gunicorn did not start on port {port}: {log.read().decode()[-2000:]}")
@@ -76,8 +71,36 @@ def request(port: int, host: str, key: str) -> tuple[int, float]:
     return response.status, time.perf_counter() - started
 
 
-def paced(port: int, host: str, key: str, rate: float, seconds: float, threads: int) -> tuple[list[float], dict]:
-    """Send `rate` requests/s for `seconds` from `threads` threads (at most rate * seconds); latencies and statuses."""
+def wait_for_port(port: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def raw_request(port: int, host: str, key: str) -> tuple[int, float]:
+    """The same request as `request`, written and read as bytes: tenant A's client, which on a real network runs on
+    its own machine, so here it should take as little of the server's CPU as it can (http.client costs several times
+    more per request)."""
+    started = time.perf_counter()
+    payload = f"GET {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Api-Key {key}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload.encode())
+        answer = sock.recv(65536)
+        while chunk := sock.recv(65536):  # read to the end: the server closes after its answer
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), time.perf_counter() - started
+
+
+def paced(
+    port: int, host: str, key: str, rate: float, seconds: float, threads: int, send=request
+) -> tuple[list[float], dict]:
+    """Send `rate` requests/s for `seconds` from `threads` threads (at most rate * seconds) with `send`; latencies
+    and statuses."""
     total = int(rate * seconds)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -92,7 +115,7 @@ def paced(port: int, host: str, key: str, rate: float, seconds: float, threads: 
                 time.sleep(delay)
             if time.monotonic() > stop_at:
                 return
-            status, latency = request(port, host, key)
+            status, latency = send(port, host, key)
             with lock:
                 latencies.append(latency)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -190,9 +213,12 @@ def main() -> None:
     parser.add_argument("--worker-class", help="instead of erp/gunicorn_conf.py's (sync)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default=DB_NAME, help="database to create and drop on DATABASE_URL's server")
+    parser.add_argument("--no-edge", action="store_true", help="serve without nginx in front, as without nginx")
     args = parser.parse_args()
 
     url = use_private_database(args.database)
+    # The server and the edge config written here read the same plan rates.
+    os.environ.update({"TENANT_API_RATE_FREE": f"{args.limit}/s", "TENANT_API_RATE_STANDARD": "1000/s"})
     setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -213,7 +239,10 @@ def main() -> None:
                 item_create(sku=f"B-{n:03d}", name=f"Bench item {n}", uom=unit, user=user)
             return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
 
-    server = None
+    from erp.localservices import nginx_binary
+    from tenants.edge import write_config
+
+    server = edge = None
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     server_log = open(LOG_DIR / "noisy-neighbour-gunicorn.log", "w+b")  # noqa: SIM115 (closed in the finally below)
     try:
@@ -228,8 +257,6 @@ def main() -> None:
             **os.environ,
             "DATABASE_URL": url,
             "LOG_LEVEL": "WARNING",
-            "TENANT_API_RATE_FREE": f"{args.limit}/s",
-            "TENANT_API_RATE_STANDARD": "1000/s",
             "CACHE_KEY_PREFIX": f"bench-noisy-{os.getpid()}",
         }
         overrides = [
@@ -238,6 +265,15 @@ def main() -> None:
             *(("--worker-class", args.worker_class) if args.worker_class else ()),
         ]
         server = start_gunicorn(port, overrides, env, server_log)
+        nginx = None if args.no_edge else nginx_binary()
+        if nginx:  # as `make run` serves when nginx is on the machine: the edge faces the clients
+            edge_port = free_port()
+            edge_config = write_config(
+                listen=f"127.0.0.1:{edge_port}", upstream=f"127.0.0.1:{port}", run_dir=LOG_DIR / "noisy-edge"
+            )
+            edge = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=server_log)
+            wait_for_port(edge_port)
+            port = edge_port
         noisy_host, quiet_host = (f"{slug}.{settings.BASE_DOMAIN}" for slug in ("noisy-a", "quiet-b"))
         paced(port, quiet_host, quiet_key, 20, 1.5, 1)  # warm-up: imports, connections, routing cache
         paced(port, noisy_host, noisy_key, 20, 1.0, 1)
@@ -249,7 +285,11 @@ def main() -> None:
             answer waits to be read, and B's latency would measure the bench client, not the server."""
             with multiprocessing.get_context("fork").Pool(1) as pool:
                 meter = CpuMeter(server.pid)
-                noisy = pool.apply_async(paced, (port, noisy_host, noisy_key, rate, args.seconds, 8)) if rate else None
+                noisy = (
+                    pool.apply_async(paced, (port, noisy_host, noisy_key, rate, args.seconds, 8, raw_request))
+                    if rate
+                    else None
+                )
                 time.sleep(0.3)
                 latencies, statuses = paced(port, quiet_host, quiet_key, 20, args.seconds - 0.6, 1)
                 noisy_statuses = noisy.get()[1] if noisy else {}
@@ -260,7 +300,8 @@ def main() -> None:
 
         flood_rate = 10 * args.limit
         print(
-            f"gunicorn: erp/gunicorn_conf.py {' '.join(overrides) or '(as the product runs)'}; tenant A limit "
+            f"gunicorn: erp/gunicorn_conf.py {' '.join(overrides) or '(as the product runs)'}, "
+            f"{'behind the nginx edge' if nginx else 'no edge in front'}; tenant A limit "
             f"{args.limit}/s, flooding at {flood_rate}/s; tenant B at 20/s; {args.rounds} rounds of 3 phases x "
             f"{args.seconds:.0f} s (B alone, B beside A at its limit, B under A's flood)"
         )
@@ -297,6 +338,9 @@ def main() -> None:
         )
         print(f"p95 ratio flood / alone (median of rounds): {ratio(2, 0):.2f}  (goal <= 1.2)")
     finally:
+        if edge is not None:
+            edge.terminate()
+            edge.wait(timeout=20)
         if server is not None:
             server.terminate()
             server.wait(timeout=20)

@@ -689,6 +689,27 @@ def command_run_stack() -> int:
             if result.returncode != 0:
                 raise ServiceError(f"`{' '.join(step)}` failed with exit code {result.returncode}")
 
+        # With nginx on the machine, it faces the port and refuses API floods before gunicorn (tenants/edge.py);
+        # gunicorn then listens on loopback only.
+        nginx = _edge_nginx()
+        app_address = f"127.0.0.1:{free_port()}" if nginx else f"0.0.0.0:{port}"
+        if nginx:
+            step = ["manage.py", "edge_config", "--listen", f"0.0.0.0:{port}", "--upstream", app_address]
+            result = subprocess.run(
+                [python, *step, "--dir", str(BASE_DIR / ".data" / "edge")],
+                env=env,
+                cwd=BASE_DIR,
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                raise ServiceError(f"`{' '.join(step)}` failed: {result.stderr.strip()[-500:]}")
+            edge_config = result.stdout.strip()
+            say(f"edge: nginx on port {port} (config {edge_config}), gunicorn on {app_address}")
+        else:
+            say("edge: nginx not found, gunicorn faces the port itself (API floods are refused in Django)")
+
         stopping: list[int] = []
         signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
         signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
@@ -704,12 +725,14 @@ def command_run_stack() -> int:
                     "-c",
                     "python:erp.gunicorn_conf",
                     "--bind",
-                    f"0.0.0.0:{port}",
+                    app_address,
                     "--access-logfile",
                     "-",
                 ],
                 env,
             )
+            if nginx:
+                children.start("nginx", [nginx, "-c", edge_config, "-g", "daemon off;"], env)
             children.start(
                 "celery",
                 [python, "-m", "celery", "-A", "erp", "worker", "-l", "info", "--concurrency", "2", "-Q", "erp"],
@@ -736,6 +759,18 @@ def command_run_stack() -> int:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
     say("stopped")
     return returncode
+
+
+def nginx_binary() -> str | None:
+    """Debian's nginx (the edge, tenants/edge.py), also where root's PATH lacks /usr/sbin."""
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+
+
+def _edge_nginx() -> str | None:
+    """nginx for the edge, unless ERP_EDGE=off."""
+    if os.environ.get("ERP_EDGE", "on").lower() in {"off", "0", "no", "false"}:
+        return None
+    return nginx_binary()
 
 
 def _print_banner(port: int) -> None:
