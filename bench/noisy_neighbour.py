@@ -1,12 +1,13 @@
 """Noisy neighbour: tenant B's API latency alone, then while tenant A floods the API at 10x its rate limit.
 
-    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--rounds 3] [--limit 20] [--database NAME]
+    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--rounds 3] [--limit N] [--database NAME]
         [--workers N] [--threads N] [--worker-class sync|gthread]   (default: as erp/gunicorn_conf.py serves)
 
 Uses its own database (erp_bench_noisy, or --database on the same server) and gunicorn on loopback. Tenant A
-(plan free) may make `--limit` requests a second, in bursts of at most `--limit` (TENANT_API_RATE_FREE for the
-server); it sends 10x that, paced, from a process of its own, and gets 429s past its limit. Tenant B (plan standard)
-sends one request at a time, paced at 20/s, to its item list. Both authenticate with their own API key.
+(plan free) has the free plan's quota as shipped (1000/min burst 20, about 16.7/s), or with `--limit N` N requests a
+second in bursts of N (TENANT_API_RATE_FREE for the server); it sends 10x that, paced, from a process of its own,
+and gets 429s past its limit. Tenant B (plan standard) sends one request at a time, paced at 20/s, to its item
+list. Both authenticate with their own API key.
 
 Each round runs three phases side by side: B alone, B beside A sending exactly at its limit, B under A's flood.
 Prints each round's p95s and ratios with what the machine's CPU did, then the medians over the rounds: the ratio
@@ -207,7 +208,7 @@ class Phase:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--limit", type=int, default=20, help="tenant A's limit, requests per second")
+    parser.add_argument("--limit", type=int, help="tenant A's limit, requests/s (default: the free plan's quota)")
     parser.add_argument("--workers", type=int, help="instead of erp/gunicorn_conf.py's (2 x cores + 1)")
     parser.add_argument("--threads", type=int, help="threads per worker (gthread)")
     parser.add_argument("--worker-class", help="instead of erp/gunicorn_conf.py's (sync)")
@@ -218,7 +219,9 @@ def main() -> None:
 
     url = use_private_database(args.database)
     # The server and the edge config written here read the same plan rates.
-    os.environ.update({"TENANT_API_RATE_FREE": f"{args.limit}/s", "TENANT_API_RATE_STANDARD": "1000/s"})
+    os.environ["TENANT_API_RATE_STANDARD"] = "1000/s"
+    if args.limit:
+        os.environ["TENANT_API_RATE_FREE"] = f"{args.limit}/s"
     setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -238,6 +241,8 @@ def main() -> None:
             for n in range(20):
                 item_create(sku=f"B-{n:03d}", name=f"Bench item {n}", uom=unit, user=user)
             return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
+
+    from throttled.rate_limiter import quota_parser
 
     from erp.localservices import nginx_binary
     from tenants.edge import write_config
@@ -298,11 +303,14 @@ def main() -> None:
                 raise SystemExit(f"tenant B got other answers than 200 {label}: {statuses}")
             return Phase(p95(latencies), statistics.median(latencies), noisy_statuses, cpu)
 
-        flood_rate = 10 * args.limit
+        (free_quota,) = quota_parser.parse(settings.TENANT_API_RATES["free"])
+        limit = free_quota.get_limit() / free_quota.get_period_sec()
+        flood_rate = 10 * limit
         print(
             f"gunicorn: erp/gunicorn_conf.py {' '.join(overrides) or '(as the product runs)'}, "
             f"{'behind the nginx edge' if nginx else 'no edge in front'}; tenant A limit "
-            f"{args.limit}/s, flooding at {flood_rate}/s; tenant B at 20/s; {args.rounds} rounds of 3 phases x "
+            f"{limit:.1f}/s ({settings.TENANT_API_RATES['free']}), flooding at {flood_rate:.0f}/s; tenant B at 20/s; "
+            f"{args.rounds} rounds of 3 phases x "
             f"{args.seconds:.0f} s (B alone, B beside A at its limit, B under A's flood)"
         )
         rounds = []
@@ -310,7 +318,7 @@ def main() -> None:
             # Phases side by side in each round, so a drift of the machine's speed hits all three alike. A exactly at
             # its limit is the load a perfect limiter still lets through, to tell it from the flood's.
             alone = phase(0, "B alone")
-            at_limit = phase(args.limit, "B beside A at its limit")
+            at_limit = phase(limit, "B beside A at its limit")
             flood = phase(flood_rate, "B under flood")
             rounds.append((alone, at_limit, flood))
             print(
