@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -103,26 +105,15 @@ def sales_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         require_capability(request, ORDER_ACTIONS["ship"])
     order = _sales_order(pk)
-    can_ship = order.status in SalesOrder.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
-    form = ShipForm(request.POST or None, order=order) if can_ship else None
-    status = 200
-    if request.method == "POST":
-        if form is None:
-            messages.error(request, f"{order.number} is {order.get_status_display().lower()}; it cannot ship.")
-            return redirect("orders:sales-order-detail", pk=order.pk)
-        if form.is_valid():
-            shipment = form.submit(request.user)
-            if shipment is not None:
-                messages.success(request, f"Shipped {shipment} with {shipment.lines.count()} line(s).")
-                return redirect("orders:sales-order-detail", pk=order.pk)
-        status = 400
-    context = {
-        "order": order,
-        "form": form,
-        "shipments": order.shipments.prefetch_related("lines__order_line__item"),
-        "events": order.events.select_related("user")[:20],
-    }
-    return render(request, "orders/sales_order_detail.html", context, status=status)
+    return _order_detail(
+        request,
+        order,
+        form_class=ShipForm,
+        refusal="it cannot ship",
+        done=lambda shipment: f"Shipped {shipment} with {shipment.lines.count()} line(s).",
+        template="orders/sales_order_detail.html",
+        context={"shipments": order.shipments.prefetch_related("lines__order_line__item")},
+    )
 
 
 @login_required
@@ -130,26 +121,43 @@ def purchase_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         require_capability(request, ORDER_ACTIONS["receive"])
     order = _purchase_order(pk)
-    can_receive = order.status in PurchaseOrder.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
-    form = ReceiveForm(request.POST or None, order=order) if can_receive else None
+    return _order_detail(
+        request,
+        order,
+        form_class=ReceiveForm,
+        refusal="it cannot be received",
+        done=lambda receipt: f"Received {receipt} into {receipt.location.code}.",
+        template="orders/purchase_order_detail.html",
+        context={"receipts": order.receipts.select_related("location").prefetch_related("lines__order_line__item")},
+    )
+
+
+def _order_detail(
+    request: HttpRequest,
+    order: SalesOrder | PurchaseOrder,
+    *,
+    form_class: type[ShipForm] | type[ReceiveForm],
+    refusal: str,
+    done: Callable[[object], str],
+    template: str,
+    context: dict[str, object],
+) -> HttpResponse:
+    """An order's page with its stock form (ship or receive) while the order is open and the user works the floor."""
+    can_move = order.status in type(order).OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
+    form = form_class(request.POST or None, order=order) if can_move else None
     status = 200
     if request.method == "POST":
         if form is None:
-            messages.error(request, f"{order.number} is {order.get_status_display().lower()}; it cannot be received.")
-            return redirect("orders:purchase-order-detail", pk=order.pk)
+            messages.error(request, f"{order.number} is {order.get_status_display().lower()}; {refusal}.")
+            return redirect(request.path)
         if form.is_valid():
-            receipt = form.submit(request.user)
-            if receipt is not None:
-                messages.success(request, f"Received {receipt} into {receipt.location.code}.")
-                return redirect("orders:purchase-order-detail", pk=order.pk)
+            moved = form.submit(request.user)
+            if moved is not None:
+                messages.success(request, done(moved))
+                return redirect(request.path)
         status = 400
-    context = {
-        "order": order,
-        "form": form,
-        "receipts": order.receipts.select_related("location").prefetch_related("lines__order_line__item"),
-        "events": order.events.select_related("user")[:20],
-    }
-    return render(request, "orders/purchase_order_detail.html", context, status=status)
+    context = {"order": order, "form": form, "events": order.events.select_related("user")[:20], **context}
+    return render(request, template, context, status=status)
 
 
 _SALES_ACTIONS = {

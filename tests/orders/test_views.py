@@ -145,6 +145,18 @@ def test_receive_form_receives_into_the_chosen_location(web, supplier, bolt, sto
     assert order.receipts.get().location == store
 
 
+def test_a_draft_purchase_order_has_no_receive_form_and_posting_one_is_refused(web, supplier, bolt, store):
+    order = services.purchase_order_create(
+        supplier=supplier, user=None, lines=[{"item": bolt, "quantity": 5, "unit_cost": 1}]
+    )
+    line = order.lines.get()
+    assert "<h2>Receive</h2>" not in web.get(f"/orders/purchases/{order.pk}/").content.decode()
+    response = web.post(f"/orders/purchases/{order.pk}/", {"location": store.pk, f"line_{line.pk}": "5"}, follow=True)
+    assert response.redirect_chain == [(f"/orders/purchases/{order.pk}/", 302)]
+    assert "is draft; it cannot be received" in response.content.decode()
+    assert not order.receipts.exists()
+
+
 def test_over_receipt_shows_the_error_on_the_form(web, supplier, bolt, store):
     order = services.purchase_order_create(
         supplier=supplier, user=None, lines=[{"item": bolt, "quantity": 5, "unit_cost": 1}]
