@@ -40,7 +40,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/dashboard.html", context)
 
 
-def _order_list(request: HttpRequest, *, model, partner_field: str, partners: QuerySet, late_ids, price: str) -> dict:
+def _order_list(
+    request: HttpRequest, *, model, partner_field: str, partners: QuerySet, late_ids, price: str, detail_url: str
+) -> HttpResponse:
+    """The sales or purchase order list: filters, sorting, paging; `partner_field` names the customer or supplier."""
     filters = OrderListFilter(request.GET or None, statuses=model.Status.choices, partners=partners)
     orders = model.objects.select_related(partner_field).annotate(
         line_count=Count("lines"),
@@ -56,33 +59,43 @@ def _order_list(request: HttpRequest, *, model, partner_field: str, partners: Qu
         if filters.cleaned_data["late"]:
             orders = orders.filter(pk__in=late_ids)
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"filters": filters, "page": page, **table.context()}
+    for order in page.object_list:
+        order.partner = getattr(order, partner_field)
+    context = {
+        "title": model._meta.verbose_name_plural.capitalize(),
+        "partner_label": model._meta.get_field(partner_field).verbose_name.capitalize(),
+        "detail_url": detail_url,
+        "filters": filters,
+        "page": page,
+        **table.context(),
+    }
+    return render(request, "orders/order_list.html", context)
 
 
 @login_required
 def sales_order_list(request: HttpRequest) -> HttpResponse:
-    context = _order_list(
+    return _order_list(
         request,
         model=SalesOrder,
         partner_field="customer",
         partners=Partner.objects.filter(is_customer=True),
         late_ids=selectors.late_sales_order_ids(),
         price="unit_price",
+        detail_url="orders:sales-order-detail",
     )
-    return render(request, "orders/sales_order_list.html", context)
 
 
 @login_required
 def purchase_order_list(request: HttpRequest) -> HttpResponse:
-    context = _order_list(
+    return _order_list(
         request,
         model=PurchaseOrder,
         partner_field="supplier",
         partners=Partner.objects.filter(is_supplier=True),
         late_ids=selectors.late_purchase_order_ids(),
         price="unit_cost",
+        detail_url="orders:purchase-order-detail",
     )
-    return render(request, "orders/purchase_order_list.html", context)
 
 
 def _sales_order(pk: int) -> SalesOrder:

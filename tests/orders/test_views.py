@@ -67,6 +67,17 @@ def test_sales_list_filters_by_state_partner_and_late(web, customer, bolt, store
     assert draft.number in partner_page and late.number not in partner_page
 
 
+def test_purchase_list_shows_each_order_with_its_supplier_and_link(web, supplier, bolt):
+    order = services.purchase_order_create(
+        supplier=supplier, user=None, lines=[{"item": bolt, "quantity": 5, "unit_cost": 1}]
+    )
+    page = web.get("/orders/purchases/").content.decode()
+    assert "<h1>Purchase orders</h1>" in page
+    assert f'<a href="/orders/purchases/{order.pk}/">{order.number}</a>' in page
+    assert f"{supplier.code} {supplier.name}" in page
+    assert "Supplier</th>" in page
+
+
 def test_ship_form_ships_and_redirects(web, customer, bolt, store):
     stock_receive(item=bolt, location=store, quantity=10, user=None)
     order = make_sales_order(customer, bolt, store)
