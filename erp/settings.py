@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from throttled.exceptions import DataError
+from throttled.rate_limiter import quota_parser
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -211,6 +213,14 @@ TENANT_API_RATES = {
     "standard": env("TENANT_API_RATE_STANDARD", default="5000/min burst 100"),
     "premium": env("TENANT_API_RATE_PREMIUM", default="20000/min burst 400"),
 }
+for _plan, _quota in TENANT_API_RATES.items():
+    try:
+        if len(quota_parser.parse(_quota)) != 1:
+            raise DataError("one rule per plan")
+    except DataError as exc:
+        raise ImproperlyConfigured(
+            f"TENANT_API_RATE_{_plan.upper()}={_quota!r} is not '<n>/<s|min|hour|day> [burst <n>]': {exc}"
+        ) from None
 # JWTs from /api/v1/auth/token/ on a tenant host; the `tenant` claim must match the host (access.authentication).
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

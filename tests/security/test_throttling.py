@@ -1,9 +1,13 @@
 """Rate limits are per tenant and plan: shared by all of a tenant's users, never spent by another tenant."""
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -162,3 +166,16 @@ def test_past_the_burst_the_budget_comes_back_at_the_sustained_rate(settings, ac
     assert [client.get("/api/v1/items/").status_code for _ in range(3)] == [200, 200, 429]
     time.sleep(1.1)
     assert [client.get("/api/v1/items/").status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_malformed_plan_quota_stops_the_settings_with_one_readable_line():
+    env = {**os.environ, "TENANT_API_RATE_FREE": "lots a minute", "DJANGO_SETTINGS_MODULE": "erp.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import erp.settings"],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "TENANT_API_RATE_FREE='lots a minute' is not '<n>/<s|min|hour|day> [burst <n>]'" in result.stderr
