@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
+LOG_DIR = REPO / "bench" / "results"
 
 
 def use_private_database(name: str) -> str:
@@ -54,3 +58,42 @@ def setup_django() -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def start_gunicorn(port: int, env: dict[str, str], args: list[str] = ()) -> subprocess.Popen:
+    """gunicorn on loopback with the product's settings (erp/gunicorn_conf.py) and `args` on top. Its stderr goes to
+    bench/results/gunicorn-<port>.log: a pipe nobody reads fills up after some 64 KB and then blocks every worker
+    that logs."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"gunicorn-{port}.log"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "erp.wsgi:application", "-c", "python:erp.gunicorn_conf"),
+            *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", *args),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "wb"),  # noqa: SIM115 - closed when the process ends
+    )
+    if wait_for_port(port):
+        return process
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start on port {port}: {log_path.read_text(errors='replace')[-2000:]}")

@@ -24,42 +24,22 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 
-from _support import REPO, drop_database, setup_django, use_private_database
+from _support import (
+    LOG_DIR,
+    drop_database,
+    free_port,
+    setup_django,
+    start_gunicorn,
+    use_private_database,
+    wait_for_port,
+)
 
 DB_NAME = "erp_bench_noisy"
-LOG_DIR = REPO / "bench" / "results"
 PATH = "/api/v1/items/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, overrides: list[str], env: dict[str, str], log) -> subprocess.Popen:
-    """gunicorn on loopback with the product's settings (erp/gunicorn_conf.py) and `overrides`; its stderr goes to the
-    file `log`: an unread pipe fills up after some 64 KB and then blocks every worker that logs."""
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "erp.wsgi:application", "-c", "python:erp.gunicorn_conf"),
-            *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", *overrides),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    if wait_for_port(port):
-        return process
-    process.kill()
-    log.seek(0)
-    raise RuntimeError(f"gunicorn did not start on port {port}: {log.read().decode()[-2000:]}")
 
 
 def request(port: int, host: str, key: str) -> tuple[int, float]:
@@ -70,17 +50,6 @@ def request(port: int, host: str, key: str) -> tuple[int, float]:
     response.read()
     connection.close()
     return response.status, time.perf_counter() - started
-
-
-def wait_for_port(port: int, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def raw_request(port: int, host: str, key: str) -> tuple[int, float]:
@@ -249,7 +218,7 @@ def main() -> None:
 
     server = edge = None
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    server_log = open(LOG_DIR / "noisy-neighbour-gunicorn.log", "w+b")  # noqa: SIM115 (closed in the finally below)
+    edge_log = open(LOG_DIR / "noisy-neighbour-nginx.log", "wb")  # noqa: SIM115 (closed in the finally below)
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         noisy = tenant_create(slug="noisy-a", name="Noisy A", admin_email="a@noisy.test", plan="free").tenant
@@ -269,14 +238,14 @@ def main() -> None:
             *(("--threads", str(args.threads)) if args.threads else ()),
             *(("--worker-class", args.worker_class) if args.worker_class else ()),
         ]
-        server = start_gunicorn(port, overrides, env, server_log)
+        server = start_gunicorn(port, env, overrides)
         nginx = None if args.no_edge else nginx_binary()
         if nginx:  # as `make run` serves when nginx is on the machine: the edge faces the clients
             edge_port = free_port()
             edge_config = write_config(
                 listen=f"127.0.0.1:{edge_port}", upstream=f"127.0.0.1:{port}", run_dir=LOG_DIR / "noisy-edge"
             )
-            edge = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=server_log)
+            edge = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=edge_log)
             wait_for_port(edge_port)
             port = edge_port
         noisy_host, quiet_host = (f"{slug}.{settings.BASE_DOMAIN}" for slug in ("noisy-a", "quiet-b"))
@@ -352,7 +321,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
-        server_log.close()
+        edge_log.close()
         drop_database(args.database)
 
 

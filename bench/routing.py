@@ -17,59 +17,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 
-from _support import REPO, drop_database, median, setup_django, use_private_database
+from _support import REPO, drop_database, free_port, median, setup_django, start_gunicorn, use_private_database
 
 DB_NAME = "erp_bench_routing"
-LOG_DIR = REPO / "bench" / "results"
 TENANTS = ["bench-a", "bench-b", "bench-c"]
 # A light signed-in page: session and user are read from the tenant schema, then a form is rendered.
 VIEW = "/accounts/password_change/"
 SIGNED_IN_MARKER = b'name="new_password1"'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "erp.wsgi:application",
-            *("-c", "python:erp.gunicorn_conf"),  # the product's serving settings, the worker count given here
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        # A file, not a pipe: nobody reads gunicorn's stderr while it serves, and a full pipe stalls its workers.
-        stderr=open(LOG_DIR / f"gunicorn-{port}.log", "wb"),  # noqa: SIM115 - closed when the process ends
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    log = (LOG_DIR / f"gunicorn-{port}.log").read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"gunicorn did not start on port {port}: {log}")
 
 
 def load(
@@ -149,13 +107,16 @@ def compare(
         base_env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO / "bench")}
         base_env.update(extra_env or {})
         tenancy_port, plain_port = free_port(), free_port()
-        servers.append(start_gunicorn(tenancy_port, workers, {**base_env, "DJANGO_SETTINGS_MODULE": "erp.settings"}))
+        same_workers = ["--workers", str(workers)]
+        servers.append(
+            start_gunicorn(tenancy_port, {**base_env, "DJANGO_SETTINGS_MODULE": "erp.settings"}, same_workers)
+        )
         plain_env = {
             **base_env,
             "DJANGO_SETTINGS_MODULE": "settings_notenancy",
             "BENCH_FIXED_SCHEMA": schema_name_for(TENANTS[0]),
         }
-        servers.append(start_gunicorn(plain_port, workers, plain_env))
+        servers.append(start_gunicorn(plain_port, plain_env, same_workers))
         tenant_hosts = [(f"{slug}.{settings.BASE_DOMAIN}", headers[slug]) for slug in TENANTS[:hosts]]
         plain_hosts = [("plain.example", headers[TENANTS[0]])]
         # Warm-up: imports, connections, routing cache.
