@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_tenants.utils import schema_context, tenant_context
 
+from erp.localservices import free_port
 from tests.support import committed as committed_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,12 +69,6 @@ def chromium() -> tuple[str, str]:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _database_url() -> str:
     """The test database (the one pytest-django created) as a URL for the server process."""
     db = connection.settings_dict
@@ -87,7 +81,7 @@ def _database_url() -> str:
 @pytest.fixture(scope="session")
 def live_server_port(chromium, django_db_setup, django_db_blocker) -> Iterator[int]:
     """gunicorn serving the project on the test database; tenant hosts are <slug>.localhost:<port>."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),

@@ -7,7 +7,7 @@ installs it.
 
 import http.client
 import os
-import socket
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -19,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from erp.localservices import nginx_binary
+from erp.localservices import free_port, nginx_binary
 from tenants import edge
 from tenants.models import Tenant
 from tests.conftest import host_of
@@ -97,16 +97,18 @@ def edge_port(db, settings, acme, globex):
     settings.TENANT_API_RATES = TIGHT_RATES
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Always200)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
+    # Not pytest's tmp_path: its parents are private to root, and nginx's workers run as nobody.
+    run_dir = Path(tempfile.mkdtemp(prefix="erp-edge-"))
     config = edge.write_config(
         listen=f"127.0.0.1:{port}",
         upstream=f"127.0.0.1:{upstream.server_address[1]}",
-        run_dir=Path(tempfile.mkdtemp(prefix="erp-edge-")),
+        run_dir=run_dir,
         hosts={"free": [host_of(acme)], "premium": [host_of(globex)]},
     )
-    nginx = subprocess.Popen([binary, "-c", str(config), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    # A file, not a pipe nobody reads; nginx's own errors go to error.log beside it.
+    with open(run_dir / "stderr.log", "wb") as stderr:
+        nginx = subprocess.Popen([binary, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
     try:
         _wait_for(port)
         yield port
@@ -115,6 +117,7 @@ def edge_port(db, settings, acme, globex):
         nginx.wait(timeout=10)
         upstream.shutdown()
         upstream.server_close()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _get(port: int, host: str, path: str = "/api/v1/items/", credential: str | None = None):

@@ -21,13 +21,8 @@ from django.db import connection
 from django.test import override_settings
 
 from erp.db_backend.base import DatabaseWrapper
+from erp.localservices import free_port
 from tenants import db_roles
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,7 @@ def pgbouncer_port() -> int:
     # As root, pgbouncer runs as an unprivileged user (-u): its files live where that user can reach them.
     workdir = Path(tempfile.mkdtemp(prefix="erp-pgbouncer-"))
     workdir.chmod(0o777)
-    port = _free_port()
+    port = free_port()
     (workdir / "users.txt").write_text(f'"{user}" "{settings_dict["PASSWORD"] or ""}"\n')
     (workdir / "pgbouncer.ini").write_text(
         "[databases]\n"
