@@ -18,8 +18,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files are collected into the image and served by whitenoise; the key exists only for this build step.
-RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
+# Static files are collected into the image and served by whitenoise; the random key exists only for this build step.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    python manage.py collectstatic --noinput --verbosity 0
 
 USER erp
 EXPOSE 8000

@@ -2,13 +2,15 @@
 
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from access.authentication import request_tenant, tenant_claims, token_matches_tenant
+from access.jwt_keys import TenantRefreshToken
 
 
 class TenantTokenObtainPairSerializer(TokenObtainPairSerializer):
+    token_class = TenantRefreshToken  # signed with SECRET_KEY, verified with its fallbacks too (access.jwt_keys)
+
     def validate(self, attrs: dict) -> dict:
         tenant = request_tenant(self.context["request"])
         if tenant is None:
@@ -23,8 +25,10 @@ class TenantTokenObtainPairSerializer(TokenObtainPairSerializer):
 
 
 class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+    token_class = TenantRefreshToken
+
     def validate(self, attrs: dict) -> dict:
-        refresh = RefreshToken(attrs["refresh"])
+        refresh = self.token_class(attrs["refresh"])
         if not token_matches_tenant(refresh, request_tenant(self.context["request"])):
             raise InvalidToken("Token was issued for another tenant.")
         return super().validate(attrs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -13,6 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 LOG_DIR = REPO / "bench" / "results"
+# The product runs as in production (DEBUG off), but over plain http and with a throwaway key, here and in the
+# gunicorn servers and workers the benchmarks start (they inherit the environment).
+os.environ.setdefault("SECRET_KEY", f"bench-only-{secrets.token_urlsafe(48)}")
+os.environ.setdefault("HTTPS_ONLY", "false")
 
 
 def use_private_database(name: str) -> str:

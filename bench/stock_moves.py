@@ -26,6 +26,7 @@ import argparse
 import multiprocessing
 import os
 import random
+import secrets
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_bench")
+os.environ.setdefault("SECRET_KEY", f"bench-only-{secrets.token_urlsafe(48)}")  # DEBUG off: a key is required
 
 FLOORS = {("one item", 1): 1941, ("one item", 4): 2148, ("many items", 1): 1804, ("many items", 4): 6104}
 SEED_QUANTITY = Decimal(1_000_000)

@@ -31,6 +31,7 @@ import importlib.metadata
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -667,6 +668,22 @@ def _wait_for_worker(broker_url: str, children: _Children, timeout: float = 30) 
         probe.close()
 
 
+def local_secret_key(path: Path | None = None) -> str:
+    """The local stack's SECRET_KEY: generated once and kept in the data directory (mode 0600), so sessions, tokens and
+    links outlive a restart. `make clean-data` removes it with the rest."""
+    path = path or BASE_DIR / ".data" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(f"{secrets.token_urlsafe(50)}\n")
+        with contextlib.suppress(FileExistsError):  # a concurrent start wrote one first: keep that one
+            os.link(staging, path)
+        staging.unlink()
+    return path.read_text().strip()
+
+
 def command_run_stack() -> int:
     """Migrate, seed the demo tenants, then serve with gunicorn and a Celery worker until interrupted."""
     port_text = os.environ.get("PORT", "8000")
@@ -678,11 +695,14 @@ def command_run_stack() -> int:
     python = sys.executable
     with local_services() as urls:
         env = {**os.environ, **urls, "PUBLIC_PORT": os.environ.get("PUBLIC_PORT", str(port))}
+        # DEBUG stays off as in production, so the stack brings its own key and says it serves plain http.
+        env["SECRET_KEY"] = os.environ.get("SECRET_KEY") or local_secret_key()
+        env.setdefault("HTTPS_ONLY", "false")
         for step in (
             ["manage.py", "migrate_schemas", "--noinput"],
             ["manage.py", "sync_tenant_roles"],  # tenants kept in .data from before tenant roles existed
             ["manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-            ["manage.py", "seed_demo"],
+            ["manage.py", "seed_demo", "--force"],  # a local stack: the published demo logins are wanted
         ):
             say(" ".join(step))
             result = subprocess.run([python, *step], env=env, cwd=BASE_DIR, check=False)

@@ -4,8 +4,11 @@ Grouped so each integration is found in one place: core Django, tenancy, databas
 logging. Local defaults are safe for a developer laptop; production sets every variable.
 """
 
+import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -19,11 +22,79 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-# At least 32 bytes: it also signs the API's JWTs (HMAC-SHA256).
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+# Signs sessions, CSRF tokens, password-reset and support links, and the API's JWTs (access.jwt_keys). No default:
+# with DEBUG off, start-up stops unless it is set, long and unpublished. Rotate it by moving the old key to
+# SECRET_KEY_FALLBACKS (comma-separated): what the old key signed stays valid until the fallback is dropped.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Every key this repository ever shipped as a default or example: anyone can sign sessions and tokens with them.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {
+        "dev-only-insecure-key-change-me-in-production",
+        "dev-only-insecure-key-change-me",
+        "compose-local-only-change-me",
+        "collectstatic-only-not-a-secret",
+        "change-me",
+    }
+)
+if not SECRET_KEY and DEBUG:
+    # Local work without a key: a random one per process (sessions and tokens end when it restarts).
+    SECRET_KEY = secrets.token_urlsafe(50)
+
+
+def _refuse_to_start(message: str) -> NoReturn:
+    """Stop start-up with `message` as the one line printed (manage.py, celery), not a traceback through Django's
+    settings machinery; a server that catches and logs the exception (gunicorn) still ends with the line."""
+    previous_hook = sys.excepthook
+
+    def one_line(kind, value, traceback):
+        if kind is ImproperlyConfigured:
+            print(f"ImproperlyConfigured: {value}", file=sys.stderr)
+        else:
+            previous_hook(kind, value, traceback)
+
+    sys.excepthook = one_line
+    raise ImproperlyConfigured(message)
+
+
+for _name, _key in [("SECRET_KEY", SECRET_KEY), *(("SECRET_KEY_FALLBACKS", key) for key in SECRET_KEY_FALLBACKS)]:
+    _new_key = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    if _key in PUBLISHED_SECRET_KEYS:
+        _refuse_to_start(f"{_name} holds a default published in this repository; set a new one: {_new_key}")
+    if not DEBUG and (len(_key) < 50 or len(set(_key)) < 5 or _key.startswith("django-insecure-")):
+        _what = "is not set" if not _key else f"is too weak ({len(_key)} characters)"
+        _refuse_to_start(f"{_name} {_what}; with DEBUG off it needs 50+ random characters: {_new_key}")
 BASE_DOMAIN = env("BASE_DOMAIN", default="localhost").lower()
 PUBLIC_PORT = env.int("PUBLIC_PORT", default=None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}", "127.0.0.1"])
+# Served over HTTPS only (the default with DEBUG off): secure cookies, HSTS, plain http redirected to https. Behind a
+# proxy that ends TLS, the proxy must set X-Forwarded-Proto, replacing any the client sent (tenants/edge.py's nginx
+# does). Only local plain-http stacks turn it off: `make run` and the tests (erp/settings_test.py).
+HTTPS_ONLY = env.bool("HTTPS_ONLY", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY  # every tenant is a subdomain of BASE_DOMAIN
+# Asking browsers to hard-code the domain as HTTPS-only is the operator's decision (hstspreload.org), not a default.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# The operations admin and every tenant host, with the port tenant URLs show (PUBLIC_PORT) when there is one.
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=[
+        f"{'https' if HTTPS_ONLY else 'http'}://{host}{port}"
+        for host in (BASE_DOMAIN, f"*.{BASE_DOMAIN}")
+        for port in ("", *([f":{PUBLIC_PORT}"] if PUBLIC_PORT else []))
+    ],
+)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 ROOT_URLCONF = "erp.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "erp.urls_public"
 WSGI_APPLICATION = "erp.wsgi.application"
@@ -227,6 +298,8 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_HOURS", default=24)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # Signed with SECRET_KEY, verified with SECRET_KEY_FALLBACKS as well, so a key rotation keeps API clients signed in.
+    "AUTH_TOKEN_CLASSES": ("access.jwt_keys.TenantAccessToken",),
     "TOKEN_OBTAIN_SERIALIZER": "access.tokens.TenantTokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "access.tokens.TenantTokenRefreshSerializer",
 }

@@ -1,6 +1,7 @@
 """Demo data for `make run`: two tenants with their admins and an operations superuser, created only if missing.
 
-The logins are fixed and public on purpose: they exist for a local demo. Never run this against production.
+The logins are fixed and public on purpose: they exist for a local demo. Never run this against production: with
+DEBUG off (as in production) it refuses unless given --force, which `make run` and docker-compose.dev.yml pass.
 """
 
 from dataclasses import dataclass
@@ -37,11 +38,22 @@ OPS_EMAIL = "ops@example.com"
 class Command(BaseCommand):
     help = "Create the demo tenants acme and globex and the operations superuser `ops`, skipping what exists."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="seed even with DEBUG off (a local stack, never production)"
+        )
+
+    def handle(self, *args, force: bool = False, **options) -> None:
         # Imported here so erp.localservices can read the logins above without setting Django up.
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.db import connection
+
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates logins whose passwords are published; DEBUG is off, as in production, so it "
+                "refuses (pass --force on a local stack)"
+            )
 
         from erp.errors import DomainError
         from tenants.models import Tenant

@@ -1,0 +1,14 @@
+"""Settings of the test suite (pyproject.toml): the product's own, with DEBUG off as in production, over plain http.
+
+Put in the environment before erp.settings reads it, so the servers and commands tests start in subprocesses
+(gunicorn, Celery workers, manage.py; pytest-xdist workers) get the same: a random key per run unless SECRET_KEY is
+given, and HTTPS_ONLY off (the test client and the test servers speak plain http).
+"""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", f"test-only-{secrets.token_urlsafe(48)}")
+os.environ.setdefault("HTTPS_ONLY", "false")
+
+from erp.settings import *  # noqa: F403
