@@ -135,6 +135,8 @@ class RequestLimitsMiddleware:
                 body = request.body
                 if b"%00" in body or b"\x00" in body:
                     return _answer(request, 400, unstorable_message("\x00", where="The form"))
+                if request.method == "POST":
+                    request.POST  # noqa: B018 - parsed here (CSRF would next) so too many fields is a clean 400
                 return None
             if request.method != "POST":  # Django parses multipart for POST only; DRF's parser handles the rest
                 return None

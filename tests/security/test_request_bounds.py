@@ -222,3 +222,13 @@ def test_requests_get_the_configured_timeout_and_commands_none(acme, django_db_s
         state, outside = in_a_thread(requests)
     assert state["statement_timeout"] == "30s"
     assert outside == "0"
+
+
+def test_a_form_with_too_many_fields_is_a_400_not_logged_as_an_error(acme_client, settings, caplog):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"f{n}=x" for n in range(20))
+    with caplog.at_level(logging.WARNING):
+        response = acme_client.post("/accounts/login/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert b"too many fields" in response.content
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
