@@ -77,7 +77,8 @@ class RequestLimitsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Restored when the response is closed (request_finished), after Django has logged it and after a streaming
         # body was sent; nothing is sent to PostgreSQL for either: the next statement carries the change.
-        _timeouts_before.stack.append(connection.statement_timeout_ms)
+        # (A backend without statement_timeout_ms, e.g. the benchmarks' no-tenancy baseline, just ignores it.)
+        _timeouts_before.stack.append(getattr(connection, "statement_timeout_ms", None))
         connection.statement_timeout_ms = getattr(settings, "DB_STATEMENT_TIMEOUT_MS", None) or None
         refusal = self._refusal(request)
         if refusal is not None:
@@ -90,7 +91,7 @@ class RequestLimitsMiddleware:
         tenant = getattr(request, "tenant", None)
         logger.error(
             "statement timeout (%s ms) for tenant %s: %s %s: %s",
-            connection.statement_timeout_ms,
+            getattr(connection, "statement_timeout_ms", None),
             getattr(tenant, "schema_name", "?"),
             request.method,
             request.path,
