@@ -164,6 +164,8 @@ TENANT_RESERVED_SLUGS = frozenset(
 )
 
 MIDDLEWARE = [
+    # Oversized bodies and NUL characters refused first; a statement timeout per request (erp.http_limits).
+    "erp.http_limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).
     "access.middleware.EarlyThrottleMiddleware",
@@ -209,6 +211,17 @@ if DATABASE_POOL_MODE not in {"session", "transaction"}:
     raise ImproperlyConfigured(f"DATABASE_POOL_MODE must be 'session' or 'transaction', not {DATABASE_POOL_MODE!r}")
 if DATABASE_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
+# Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
+
+# --- Limits per request (erp.http_limits, erp.limits) --------------------------------------------------------------
+# Request bodies above these sizes are a 413: multipart uploads (the item import takes files up to 5 MB) and any
+# other body (JSON, forms).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BODY_BYTES", default=2_621_440)
+REQUEST_MAX_UPLOAD_BYTES = env.int("REQUEST_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Lines of one sales order, purchase order, shipment, receipt or BOM; more is a 400 on `lines`.
+DOCUMENT_MAX_LINES = env.int("DOCUMENT_MAX_LINES", default=1000)
 
 # --- Cache (Redis, every key prefixed with the tenant schema) -------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -266,6 +279,12 @@ REST_FRAMEWORK = {
     # Signed in; reads for every role, writes by the capability each view declares (access.permissions, access.roles).
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON nested too deep or holding NUL characters is a 400 (erp.http_limits).
+    "DEFAULT_PARSER_CLASSES": [
+        "erp.http_limits.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
+from erp.limits import capped_lines
 from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
@@ -232,7 +233,7 @@ def _check_ship_from(location: Location | None) -> Location:
 
 def _sales_lines(lines: Iterable[Mapping[str, object]]) -> list[SalesOrderLine]:
     rows = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(capped_lines(lines), start=1):
         where = f"line {number}"
         rows.append(
             SalesOrderLine(
@@ -439,7 +440,7 @@ def shipment_create(
     A line ships its own reservation first, then available stock at the order's location. Shipping more than is
     open on a line, or more than is there, is refused and nothing is written.
     """
-    lines = list(lines)
+    lines = capped_lines(lines)
     with transaction.atomic():
         order = _locked_sales_order(order)
         if order.status not in SalesOrder.OPEN_STATUSES:
@@ -507,7 +508,7 @@ def _check_supplier(supplier: Partner) -> Partner:
 def _purchase_lines(supplier: Partner, lines: Iterable[Mapping[str, object]]) -> list[PurchaseOrderLine]:
     default_date = timezone.localdate() + datetime.timedelta(days=supplier.default_lead_time_days)
     rows = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(capped_lines(lines), start=1):
         where = f"line {number}"
         expected = line.get("expected_date")
         rows.append(
@@ -643,7 +644,7 @@ def receipt_create(
     One receipt move per line, all or nothing. A line may receive more than ordered only within
     ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT; the order is received when every line has its ordered quantity.
     """
-    lines = list(lines)
+    lines = capped_lines(lines)
     location = location or default_receiving_location()
     if location is None:
         raise OrderError(

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
+from erp.limits import capped_lines
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
@@ -138,7 +139,7 @@ def _parse_scrap(value: object, where: str) -> Decimal:
 
 def _clean_lines(item: Item, lines: Iterable[Mapping[str, object]]) -> list[_Line]:
     """Check each line on its own and against the BOM's item; components are re-read so their state is current."""
-    raw = list(lines)
+    raw = capped_lines(lines)
     if not raw:
         raise InvalidBom("a BOM needs at least one line", field="lines")
     ids = [getattr(line.get("component"), "pk", None) for line in raw]

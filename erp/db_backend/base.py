@@ -15,6 +15,11 @@ forgets the path whenever `set_tenant` is called even for the schema already sel
   transaction (in autocommit, every statement; the simple protocol runs a multi-statement message as one
   transaction).
 
+- A statement timeout (`statement_timeout_ms`, set per web request by erp.http_limits) travels the same way:
+  `SET statement_timeout = N` (`SET LOCAL` per transaction in transaction pooling) joins the prefix; when it is
+  lifted, a session that had one gets `SET statement_timeout = DEFAULT`, so management commands and Celery tasks
+  sharing the process never inherit a request's limit.
+
 A failed statement may have undone a session-level SET (a multi-statement message is one implicit transaction), so
 any error, rollback or reconnect makes the next statement send the context again.
 """
@@ -82,7 +87,21 @@ class DatabaseWrapper(TenantDatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self._context_sent = False
         self._prelude_cache: tuple[tuple, _Prelude] | None = None
+        self._statement_timeout_ms: int | None = None
+        self._session_timeout_set = False  # a session-level timeout may be in force on this connection
         super().__init__(*args, **kwargs)
+
+    @property
+    def statement_timeout_ms(self) -> int | None:
+        """Milliseconds any statement may run before PostgreSQL cancels it (None: the server's default)."""
+        return self._statement_timeout_ms
+
+    @statement_timeout_ms.setter
+    def statement_timeout_ms(self, value: int | None) -> None:
+        value = int(value) if value else None
+        if value != self._statement_timeout_ms:
+            self._statement_timeout_ms = value
+            self._context_sent = False
 
     @property
     def per_transaction_context(self) -> bool:
@@ -100,6 +119,7 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         conn = super().get_new_connection(conn_params)
         conn.tenant_wrapper = self
         self._context_sent = False
+        self._session_timeout_set = False
         return conn
 
     def set_tenant(self, tenant, include_public: bool = True) -> None:
@@ -161,14 +181,25 @@ class DatabaseWrapper(TenantDatabaseWrapper):
 
     def _prelude(self) -> _Prelude:
         role = self._tenant_role(self.tenant)
-        key = (self.schema_name, self.include_public_schema, role, self.per_transaction_context)
+        timeout = self._statement_timeout_ms
+        per_transaction = self.per_transaction_context
+        # Session level: once a timeout was set, a context without one resets it (until the connection is replaced:
+        # a reset riding on a failed statement is undone with it). Per transaction, SET LOCAL ends by itself.
+        reset_timeout = timeout is None and self._session_timeout_set and not per_transaction
+        if timeout is not None and not per_transaction:
+            self._session_timeout_set = True
+        key = (self.schema_name, self.include_public_schema, role, per_transaction, timeout, reset_timeout)
         if self._prelude_cache is not None and self._prelude_cache[0] == key:
             return self._prelude_cache[1]
-        scope = "LOCAL " if self.per_transaction_context else ""
+        scope = "LOCAL " if per_transaction else ""
         paths = ",".join(quote_schema_name(s) for s in self._get_cursor_search_paths())
         statements = [f"SET {scope}search_path = {paths}"]
         if db_roles.enabled():
             statements.append(f"SET {scope}ROLE {quote_schema_name(role) if role else 'NONE'}")
+        if timeout is not None:
+            statements.append(f"SET {scope}statement_timeout = {timeout:d}")
+        elif reset_timeout:
+            statements.append("SET statement_timeout = DEFAULT")
         prelude = _Prelude("; ".join(statements), len(statements))
         self._prelude_cache = (key, prelude)
         return prelude

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from erp.limits import DocumentLinesSerializer
 from inventory.models import Item, Location
 from orders.models import (
     Partner,
@@ -54,6 +55,7 @@ class SalesOrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SalesOrderLine
+        list_serializer_class = DocumentLinesSerializer  # at most DOCUMENT_MAX_LINES; items loaded in one query
         fields = [
             "id",
             "item",
@@ -103,6 +105,9 @@ class DeliveryLineInputSerializer(serializers.Serializer):
     line = serializers.IntegerField(min_value=1, help_text="Id of the order line")
     quantity = serializers.DecimalField(**QUANTITY, min_value=0)
 
+    class Meta:
+        list_serializer_class = DocumentLinesSerializer
+
 
 class ShipmentLineSerializer(serializers.ModelSerializer):
     item = serializers.IntegerField(source="order_line.item_id", read_only=True)
@@ -138,6 +143,7 @@ class PurchaseOrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseOrderLine
+        list_serializer_class = DocumentLinesSerializer
         fields = [
             "id",
             "item",

@@ -93,13 +93,15 @@ class SalesOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     ordering = ["-created_at", "-id"]
 
     def perform_create(self, serializer: SalesOrderSerializer) -> None:
-        serializer.instance = services.sales_order_create(user=self.request.user, **serializer.validated_data)
+        order = services.sales_order_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=order.pk)  # lines and items in two queries, not one a line
 
     def perform_update(self, serializer: SalesOrderSerializer) -> None:
         """A draft only; `lines`, when sent, replace the order's lines."""
-        serializer.instance = services.sales_order_update(
+        order = services.sales_order_update(
             order=serializer.instance, user=self.request.user, **serializer.validated_data
         )
+        serializer.instance = self.get_queryset().get(pk=order.pk)
 
     def _answer(self, order: SalesOrder) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
@@ -157,13 +159,15 @@ class PurchaseOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     ordering = ["-created_at", "-id"]
 
     def perform_create(self, serializer: PurchaseOrderSerializer) -> None:
-        serializer.instance = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
+        order = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=order.pk)  # lines and items in two queries, not one a line
 
     def perform_update(self, serializer: PurchaseOrderSerializer) -> None:
         """A draft only; `lines`, when sent, replace the order's lines."""
-        serializer.instance = services.purchase_order_update(
+        order = services.purchase_order_update(
             order=serializer.instance, user=self.request.user, **serializer.validated_data
         )
+        serializer.instance = self.get_queryset().get(pk=order.pk)
 
     def _answer(self, order: PurchaseOrder) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)

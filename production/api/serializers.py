@@ -5,6 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.limits import DocumentLinesSerializer
 from inventory.models import Item, Location
 from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
 
@@ -31,6 +32,7 @@ class BomLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BomLine
+        list_serializer_class = DocumentLinesSerializer  # at most DOCUMENT_MAX_LINES; components loaded in one query
         fields = ["id", "position", "component", "component_sku", "quantity", "scrap_percent", "note"]
         read_only_fields = ["id", "position"]
 

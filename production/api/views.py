@@ -46,12 +46,14 @@ class BomViewSet(viewsets.ModelViewSet):
     ordering = ["item__sku", "version"]
 
     def perform_create(self, serializer: BomSerializer) -> None:
-        serializer.instance = services.bom_create(user=self.request.user, **serializer.validated_data)
+        bom = services.bom_create(user=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=bom.pk)  # lines and components in two queries
 
     def perform_update(self, serializer: BomSerializer) -> None:
         data = dict(serializer.validated_data)
         _same_item(serializer.instance, data)
-        serializer.instance = services.bom_update(bom=serializer.instance, user=self.request.user, **data)
+        bom = services.bom_update(bom=serializer.instance, user=self.request.user, **data)
+        serializer.instance = self.get_queryset().get(pk=bom.pk)
 
     def perform_destroy(self, instance: Bom) -> None:
         services.bom_delete(bom=instance, user=self.request.user)

@@ -123,3 +123,31 @@ def test_session_level_context_would_leak_through_the_pool_so_the_mode_matters(c
     _context(first)
     _context(second)
     assert _context(first)[1] == "globex, public"  # first never asked for globex, yet it is there
+
+
+def _timeout(wrapper: DatabaseWrapper) -> str:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+@override_settings(DATABASE_POOL_MODE="transaction")
+def test_a_requests_statement_timeout_binds_its_own_statements_and_never_another_client_on_the_pool(clients):
+    from django.db import OperationalError
+    from psycopg.errors import QueryCanceled
+
+    first, second = clients
+    first.statement_timeout_ms = 150  # as erp.http_limits sets it for a web request
+    for _ in range(2):  # interleaved on the one server connection
+        assert _timeout(first) == "150ms"
+        assert _timeout(second) == "0"
+    with pytest.raises(OperationalError) as canceled, first.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(1)")
+    assert isinstance(canceled.value.__cause__, QueryCanceled)
+    with second.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(0.3), current_user")  # longer than first's limit: not first's to stop
+        assert cursor.fetchone()[1] == db_roles.role_name("globex")
+    assert _context(first)[0] == db_roles.role_name("acme")  # the canceled client goes on
+    first.statement_timeout_ms = None
+    assert _timeout(first) == "0"
