@@ -40,7 +40,7 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -375,16 +375,15 @@ def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_n
     schema = schema_template.quote(schema_name)
     db_roles.grant_tenant_role(schema_name)  # creates the role (and the login role's membership)
     cursor.execute(f"GRANT CREATE ON SCHEMA {schema} TO {role}")
+    # SET LOCAL: a failure aborts the transaction, whose rollback ends the role with it.
     cursor.execute(f"SET LOCAL ROLE {role}")
-    try:
-        for kind, text, data in parts:
-            if kind == "sql":
-                cursor.execute(text)
-            else:
-                with cursor.copy(text) as copy:
-                    copy.write(data)
-    finally:
-        cursor.execute("RESET ROLE")
+    for kind, text, data in parts:
+        if kind == "sql":
+            cursor.execute(text)
+        else:
+            with cursor.copy(text) as copy:
+                copy.write(data)
+    cursor.execute("RESET ROLE")
     cursor.execute(f"REVOKE CREATE ON SCHEMA {schema} FROM {role}")
     cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
 
@@ -431,7 +430,7 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
             cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
             try:
                 _run_dump_as_tenant_role(cursor, parts, schema_name)
-            except psycopg.Error as exc:
+            except DatabaseError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise BackupError(f"the dump failed as the tenant's role ({first}); nothing restored") from None
             _verify(cursor, schema_name, backup.manifest["tables"])
