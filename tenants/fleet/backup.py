@@ -369,12 +369,13 @@ def _check_statements(parts: list[tuple[str, str, str]], schema_name: str) -> No
 def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_name: str) -> None:
     """Replay the dump as the tenant's own role, which may create only in its new schema; then give the owner what
     it created, as provisioning leaves a schema (the tenant role keeps only DML, granted afterwards)."""
-    if not db_roles.enabled():
-        raise BackupError("restore needs TENANT_DB_ROLES: the dump runs as the tenant's own role, never as the owner")
     role = schema_template.quote(db_roles.role_name(schema_name))
     schema = schema_template.quote(schema_name)
-    db_roles.grant_tenant_role(schema_name)  # creates the role (and the login role's membership)
-    cursor.execute(f"GRANT CREATE ON SCHEMA {schema} TO {role}")
+    if db_roles.enabled():
+        db_roles.grant_tenant_role(schema_name)  # creates the role (and the login role's membership)
+    else:  # roles are off: a role for the restore alone, dropped once it is done
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN NOINHERIT; GRANT {role} TO CURRENT_USER")
+    cursor.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
     # SET LOCAL: a failure aborts the transaction, whose rollback ends the role with it.
     cursor.execute(f"SET LOCAL ROLE {role}")
     for kind, text, data in parts:
@@ -386,6 +387,8 @@ def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_n
     cursor.execute("RESET ROLE")
     cursor.execute(f"REVOKE CREATE ON SCHEMA {schema} FROM {role}")
     cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+    if not db_roles.enabled():
+        cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
 
 
 def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replace: bool = False) -> Tenant:

@@ -236,3 +236,22 @@ def _delete(slug: str) -> None:
     if tenant is not None:
         tenant_delete(tenant=tenant)
     TenantAuditEvent.objects.filter(tenant_slug=slug).delete()
+
+
+def test_with_tenant_roles_off_the_dump_still_runs_under_a_restricted_role(backup_file, tmp_path, settings):
+    from tenants.db_roles import role_name
+
+    settings.TENANT_DB_ROLES = False
+    path, _key = backup_file
+    backup = read_backup(path)
+    forged = tmp_path / "forged.tar.gz"
+    write_archive(forged, backup.manifest, backup.dump.replace("CREATE TABLE", "CREATE TABLE public.bk_off (id int);\n"
+                                                                              "CREATE TABLE", 1))  # fmt: skip
+    _refused(forged, "bk-off", "permission denied")
+    call_command("tenant_restore", str(path), "--as", "bk-off")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s", [role_name("bk_off")])
+            assert cursor.fetchone()[0] == 0  # the restore's own role is gone again
+    finally:
+        _delete("bk-off")
