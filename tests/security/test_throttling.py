@@ -221,3 +221,19 @@ def test_with_redis_unreachable_an_anonymous_token_request_is_answered_not_a_500
         "/api/v1/auth/token/", {"username": "nobody", "password": "wrong"}, content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def test_with_redis_unreachable_for_routing_and_budget_the_api_still_answers(redis_unreachable, acme, monkeypatch):
+    """Both Redis users of a request down at once: routing looks the tenant up, the budget fails open."""
+    from tenants.routing import routing_cache
+
+    class DeadSubscription:
+        def is_set(self) -> bool:
+            return False
+
+        def wait(self, timeout: float | None = None) -> bool:
+            return False
+
+    monkeypatch.setattr(routing_cache, "_live", DeadSubscription())
+    client = signed_in(acme, "boss")
+    assert [client.get("/api/v1/items/").status_code for _ in range(2)] == [200, 200]
