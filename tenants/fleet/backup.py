@@ -437,8 +437,6 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise BackupError(f"the dump failed as the tenant's role ({first}); nothing restored") from None
             _verify(cursor, schema_name, backup.manifest["tables"])
-            if slug != original["slug"]:
-                _reset_credentials(cursor, schema_name)
 
         if existing is not None:
             tenant = existing
@@ -455,6 +453,9 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                 Domain.objects.create(tenant=tenant, **domain)
         if set(backup.manifest["migrations"]) != {f"{a}.{n}" for a, n in schema_template.code_migrations()}:
             schema_template.migrate_schema(schema_name)  # an older backup: bring it up to this release
+        if slug != original["slug"]:
+            with connection.cursor() as cursor:
+                _reset_credentials(cursor, schema_name)
         db_roles.grant_tenant_role(schema_name)
         audit(tenant=tenant, action=TenantAuditEvent.Action.RESTORE, actor=actor, source=str(Path(path).resolve()),
               from_slug=original["slug"], replaced_schema=replaced)  # fmt: skip
