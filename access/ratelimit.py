@@ -18,6 +18,12 @@ Two callers, one rule:
 
 The key carries the cache prefix, the tenant schema, whose budget it is and the quota: a plan change starts a new
 bucket instead of reading the old one's state under another rate.
+
+With Redis out of reach the budget **fails open**: the request goes on unthrottled, and the log says so with the
+tenant, once a minute per tenant and process ("API budget store unreachable; failing open ..."). Failing closed would
+turn a Redis outage into a full API outage for every tenant; the edge (tenants.edge, nginx `limit_req`) still limits
+each credential without Redis. After a failure the process does not ask Redis again for `STORE_RETRY_SECONDS`, and
+a connection attempt gives up after `STORE_TIMEOUT` seconds, so an outage costs a request nothing noticeable.
 """
 
 from __future__ import annotations
@@ -28,11 +34,15 @@ import time
 from dataclasses import dataclass
 from functools import cache
 
+import redis
 from django.conf import settings
 from throttled import RateLimiterType, Throttled
+from throttled.exceptions import BaseThrottledError
 from throttled.store import RedisStore
 
 TENANT = "tenant"
+STORE_TIMEOUT = 0.5  # seconds to connect to Redis, and to wait for one answer
+STORE_RETRY_SECONDS = 5.0  # after Redis failed, this process fails open without asking it for this long
 _MEMO_MAX = 10_000
 LOG_EVERY = 60.0  # seconds: one line per spent budget and process, not one per refusal (a flood would flood the log)
 
@@ -41,6 +51,11 @@ logger = logging.getLogger(__name__)
 _spent_until: dict[str, float] = {}
 # budget key -> when this process last logged it spent.
 _logged_at: dict[str, float] = {}
+# tenant schema -> when this process last logged that it failed open for it.
+_failed_open_logged_at: dict[str, float] = {}
+# time.monotonic() until which Redis is not asked again (it just failed).
+_store_down_until = 0.0
+_STORE_ERRORS = (BaseThrottledError, redis.RedisError, OSError)
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Budget:
 
     key: str
     quota: str
+    schema_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,12 +94,18 @@ def budget_of(tenant, who: str = TENANT) -> Budget:
     rates = settings.TENANT_API_RATES
     quota = rates.get(tenant.plan, rates["free"])
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    return Budget(key=f"{prefix}:{tenant.schema_name}:{who}:{quota.replace(' ', '')}", quota=quota)
+    key = f"{prefix}:{tenant.schema_name}:{who}:{quota.replace(' ', '')}"
+    return Budget(key=key, quota=quota, schema_name=tenant.schema_name)
 
 
 def take(budget: Budget) -> Verdict:
-    """Take one request from the budget; refused (and nothing taken) when it is spent."""
-    result = _limiter(budget.quota, _redis_url()).limit(budget.key)
+    """Take one request from the budget; refused (and nothing taken) when it is spent. Allowed if Redis is down."""
+    if time.monotonic() < _store_down_until:
+        return _failed_open(budget, None)
+    try:
+        result = _limiter(budget.quota, _redis_url()).limit(budget.key)
+    except _STORE_ERRORS as exc:
+        return _failed_open(budget, exc)
     return Verdict(allowed=not result.limited, retry_after=result.state.retry_after)
 
 
@@ -93,7 +115,12 @@ def peek(budget: Budget) -> Verdict:
     until = _spent_until.get(budget.key)
     if until is not None and until > now:
         return Verdict(allowed=False, retry_after=until - now)
-    state = _limiter(budget.quota, _redis_url()).peek(budget.key)
+    if now < _store_down_until:
+        return _failed_open(budget, None)
+    try:
+        state = _limiter(budget.quota, _redis_url()).peek(budget.key)
+    except _STORE_ERRORS as exc:
+        return _failed_open(budget, exc)
     if state.remaining >= 1:
         return Verdict(allowed=True)
     if len(_spent_until) >= _MEMO_MAX:
@@ -106,6 +133,26 @@ def peek(budget: Budget) -> Verdict:
     return Verdict(allowed=False, retry_after=state.retry_after)
 
 
+def _failed_open(budget: Budget, exc: Exception | None) -> Verdict:
+    """Redis is out of reach: let the request through, and say so once a minute per tenant and process."""
+    global _store_down_until
+    now = time.monotonic()
+    if exc is not None:
+        _store_down_until = now + STORE_RETRY_SECONDS
+    if now - _failed_open_logged_at.get(budget.schema_name, -LOG_EVERY) >= LOG_EVERY:
+        if len(_failed_open_logged_at) >= _MEMO_MAX:
+            _failed_open_logged_at.clear()
+        _failed_open_logged_at[budget.schema_name] = now
+        reason = f"{type(exc).__name__}: {exc}" if exc is not None else "it failed moments ago"
+        logger.warning(
+            "API budget store unreachable; failing open for tenant %s (not throttled in the application; the edge "
+            "still limits per credential; logged once a minute): %s",
+            budget.schema_name,
+            reason,
+        )
+    return Verdict(allowed=True)
+
+
 def _redis_url() -> str:
     return settings.CACHES["default"]["LOCATION"]
 
@@ -113,7 +160,7 @@ def _redis_url() -> str:
 @cache
 def _store(url: str) -> RedisStore:
     """One client and connection pool per process (Django's cache builds a new client for every operation)."""
-    return RedisStore(server=url)
+    return RedisStore(server=url, options={"SOCKET_CONNECT_TIMEOUT": STORE_TIMEOUT, "SOCKET_TIMEOUT": STORE_TIMEOUT})
 
 
 @cache

@@ -235,6 +235,9 @@ CACHES = {
 }
 # Channel on which every process hears that the tenant registry changed (see tenants.routing).
 TENANT_ROUTING_CHANNEL = f"{CACHES['default']['KEY_PREFIX']}:tenant-routing"
+# The bound on a registry change reaching every process, whatever made it (even without Redis): each process re-reads
+# the registry version (bumped by a trigger) at most this often, on a request (see tenants.routing).
+TENANT_ROUTING_RECHECK_SECONDS = env.float("TENANT_ROUTING_RECHECK_SECONDS", default=1.0)
 
 # --- Static and uploaded files -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -23,6 +23,14 @@ _STATUS_PAGES = {
     Tenant.Status.ARCHIVED: (410, "tenants/archived.html"),
     Tenant.Status.PROVISIONING: (503, "tenants/provisioning.html"),
 }
+# What an API client reads instead of the page: DRF's error shape, {"detail": ...}.
+_API_DETAILS = {
+    "tenants/suspended.html": "The workspace at {host} is suspended. Its data is kept; contact your administrator.",
+    "tenants/archived.html": "The workspace at {host} has been archived and is no longer in service.",
+    "tenants/provisioning.html": "The workspace at {host} is not ready yet. Try again in a minute.",
+    "tenants/unknown_host.html": "No workspace at {host}.",
+}
+API_PREFIX = "/api/"
 
 
 class _ContextsBefore(threading.local):
@@ -64,17 +72,19 @@ class TenantRoutingMiddleware:
 
         tenant = tenant_for_host(host)
         if tenant is None:
-            return self._page(404, "tenants/unknown_host.html", host=host)
+            return self._page(request, 404, "tenants/unknown_host.html", host=host)
         if tenant.status in _STATUS_PAGES:
             status, template = _STATUS_PAGES[tenant.status]
-            return self._page(status, template, host=host, tenant_name=tenant.name)
+            return self._page(request, status, template, host=host, tenant_name=tenant.name)
 
         connection.set_tenant(tenant)
         request.tenant = tenant
         return self.get_response(request)
 
     @staticmethod
-    def _page(status: int, template: str, **context: str) -> HttpResponse:
+    def _page(request: HttpRequest, status: int, template: str, **context: str) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            return JsonResponse({"detail": _API_DETAILS[template].format(host=context["host"])}, status=status)
         context["base_domain"] = settings.BASE_DOMAIN
         return HttpResponse(render_to_string(template, context), status=status)
 

@@ -1,9 +1,16 @@
 """Host -> tenant resolution with an in-process cache that is invalidated, never waited out.
 
-Every web process keeps a small dict of host -> tenant. Any change to the tenant registry (status, plan, domains)
-publishes on a Redis channel once committed; each process listens on that channel in a daemon thread and drops its
-dict at once. The dict is consulted only while that subscription is live: if Redis is unreachable the process falls
-back to a database lookup per request, so a suspension is never missed, it only gets slower.
+Every web process keeps a small dict of host -> tenant. Two paths drop it:
+
+- The registry version (`public.tenants_registry_version`, migration tenants 0006): PostgreSQL bumps it in the same
+  commit as any change to `tenants_tenant` or `tenants_domain`, whatever made it (a service, the admin, a queryset
+  `.update()`, raw SQL, a process that cannot reach Redis). Each process re-reads it at most once per
+  `TENANT_ROUTING_RECHECK_SECONDS` (1 s), on the request that comes due, and drops its dict when it moved. This is
+  the bound: a registry change applies in every process to every request that starts more than that long after its
+  commit. It costs one primary-key read per process per interval, and nothing on the other requests.
+- Redis, the accelerator: a change made through the model (signals) publishes on a Redis channel once committed;
+  each process listens on that channel in a daemon thread and drops its dict at once. The dict is consulted only
+  while that subscription is live: with Redis unreachable the process looks the tenant up on every request.
 
 A lookup that races an invalidation is not stored: entries carry the generation at which their lookup started.
 """
@@ -35,6 +42,8 @@ class RoutingCache:
         self._lock = threading.Lock()
         self._live = threading.Event()
         self._listener_pid: int | None = None
+        self._version: int | None = None  # the registry version the dict reflects (None: not read yet)
+        self._version_due = 0.0  # time.monotonic() at which the version is read again
 
     @property
     def generation(self) -> int:
@@ -48,7 +57,19 @@ class RoutingCache:
         self._ensure_listener()
         if not self._live.is_set():
             return _MISSING
+        self._recheck_version()
         return self._entries.get(host, _MISSING)
+
+    def _recheck_version(self) -> None:
+        """Drop the dict if the registry version moved; asks PostgreSQL at most once per recheck interval."""
+        now = time.monotonic()
+        if now < self._version_due:
+            return
+        self._version_due = now + settings.TENANT_ROUTING_RECHECK_SECONDS
+        version = registry_version()
+        if version != self._version:
+            self.clear()
+            self._version = version
 
     def put(self, host: str, tenant: Tenant | None, generation: int) -> None:
         with self._lock:
@@ -62,6 +83,10 @@ class RoutingCache:
         with self._lock:
             self._generation += 1
             self._entries.clear()
+
+    def expire_version_check(self) -> None:
+        """Read the registry version again on the next lookup (tests, and a process that wants to be sure now)."""
+        self._version_due = 0.0
 
     def wait_until_live(self, timeout: float = 5.0) -> bool:
         self._ensure_listener()
@@ -106,6 +131,18 @@ class RoutingCache:
             self.clear()
             time.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
+
+
+def registry_version() -> int:
+    """The registry version: bumped by PostgreSQL in the commit of any change to tenants or domains.
+
+    Read as the login role on the public schema (the request has not switched to its tenant yet); free of any extra
+    round trip for the tenant switch that follows, which the next statement carries (erp.db_backend)."""
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM public.tenants_registry_version WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row is not None else 0
 
 
 routing_cache = RoutingCache()

@@ -1,27 +1,46 @@
 """Per-tenant backup and restore: one schema and its registry row in one file.
 
 The file is a gzipped tar of `manifest.json` (format, the tenant's registry row and domains, the migrations its
-schema has applied, and per table a row count and a content checksum) and `schema.sql` (a plain `pg_dump` of the
-schema alone). The checksums and the dump are taken from the same exported snapshot, so they describe the same
-data even while the tenant is being written to. A restore replays the dump under the target schema name in one
-transaction and compares every table's count and checksum with the manifest before committing: a restore that
-does not reproduce the data leaves nothing behind.
+schema has applied, per table a row count and a content checksum, and the sha256 and size of `schema.sql`) and
+`schema.sql` (a plain `pg_dump` of the schema alone). The checksums and the dump are taken from the same exported
+snapshot, so they describe the same data even while the tenant is being written to. The file is written 0600 (it
+holds password and API-key hashes); the sha256 of the whole file goes beside it (`<file>.sha256`, sha256sum's format)
+and into the registry (`TenantArchive`).
+
+A restore trusts nothing it has not checked, and checks everything before it touches the database: the whole file
+against the sha256 recorded at backup time (the sidecar, else the registry record of that location), the gzip
+stream to its end (CRC and length), the tar members (exactly the two, each of the size and sha256 the manifest
+records). Any failure is one line, and nothing is created.
+
+The dump's SQL then runs as the tenant's own PostgreSQL role, which may create only in the new schema: a statement
+that names another schema (`CREATE TABLE public.x`, `ALTER TABLE globex.…`) is refused by PostgreSQL and the whole
+restore rolls back. Statements that could leave that role (`RESET ROLE`, `set_config`, `SESSION AUTHORIZATION`,
+dynamic `EXECUTE`, `SECURITY DEFINER`) and any statement kind pg_dump does not write for a tenant schema are refused
+before anything runs. The restored objects are then handed to the owner, as provisioning leaves them. Every table's
+count and checksum is compared with the manifest before committing: a restore that does not reproduce the data
+leaves nothing behind.
+
+A copy restored beside the original (`--as`) does not keep its credentials: every API key is revoked, every
+password made unusable and every session dropped; admins get one-time links to set a password.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -31,7 +50,8 @@ from tenants.fleet.audit import audit
 from tenants.models import Domain, Tenant, TenantArchive, TenantAuditEvent
 from tenants.services import schema_name_for, validate_new_slug
 
-FORMAT = "erp-tenant-backup/1"
+FORMAT = "erp-tenant-backup/2"
+_READABLE_FORMATS = {"erp-tenant-backup/1", FORMAT}  # 1: no per-member sha256 (the whole file's is still checked)
 _MANIFEST = "manifest.json"
 _DUMP = "schema.sql"
 _DROPPED_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|\\|--|CREATE SCHEMA )")
@@ -136,17 +156,7 @@ def tenant_backup(*, tenant: Tenant, path: Path, actor: str) -> BackupResult:
         "migrations": migrations,
         "tables": {name: {"rows": d.rows, "checksum": d.checksum} for name, d in tables.items()},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with tarfile.open(partial, "w:gz") as archive:
-        for name, text in ((_MANIFEST, json.dumps(manifest, indent=2)), (_DUMP, dump)):
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = int(timezone.now().timestamp())
-            archive.addfile(info, io.BytesIO(data))
-    partial.rename(path)
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha256 = write_archive(path, manifest, dump)
     size = path.stat().st_size
     with transaction.atomic():
         TenantArchive.objects.create(
@@ -155,6 +165,35 @@ def tenant_backup(*, tenant: Tenant, path: Path, actor: str) -> BackupResult:
         audit(tenant=tenant, action=TenantAuditEvent.Action.BACKUP, actor=actor,
               location=str(path.resolve()), size_bytes=size, sha256=sha256, tables=len(tables))  # fmt: skip
     return BackupResult(path=path, size_bytes=size, sha256=sha256, tables=tables)
+
+
+def write_archive(path: Path, manifest: dict, dump: str) -> str:
+    """Write the archive (0600) and its `<file>.sha256` sidecar; the manifest gets the dump's sha256 and size.
+    Returns the sha256 of the whole file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dump_bytes = dump.encode()
+    manifest = {**manifest, "files": {_DUMP: {"sha256": hashlib.sha256(dump_bytes).hexdigest(),
+                                              "size": len(dump_bytes)}}}  # fmt: skip
+    partial = path.with_name(path.name + ".partial")
+    # Created 0600 from the start: it holds password and API-key hashes, and must never be readable by others.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+        for name, data in ((_MANIFEST, json.dumps(manifest, indent=2).encode()), (_DUMP, dump_bytes)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o600
+            info.mtime = int(timezone.now().timestamp())
+            archive.addfile(info, io.BytesIO(data))
+    partial.rename(path)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    _sidecar(path).write_text(f"{sha256}  {path.name}\n")
+    return sha256
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
 
 
 # --- Restore -----------------------------------------------------------------------------------------------------
@@ -167,15 +206,69 @@ class Backup:
 
 
 def read_backup(path: Path) -> Backup:
+    """The backup in `path`, verified whole before anything uses it; BackupError (one line) if any check fails."""
+    path = Path(path)
     try:
-        with tarfile.open(path, "r:gz") as archive:
-            manifest = json.loads(archive.extractfile(_MANIFEST).read())
-            dump = archive.extractfile(_DUMP).read().decode()
-    except (OSError, KeyError, tarfile.TarError, json.JSONDecodeError, AttributeError) as exc:
-        raise BackupError(f"{path} is not a tenant backup: {exc}") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"{path} has format {manifest.get('format')!r}; this version reads {FORMAT!r}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+    recorded = _recorded_sha256(path)
+    if hashlib.sha256(raw).hexdigest() != recorded:
+        raise BackupError(f"{path} does not match the sha256 recorded when it was written: the file is damaged or "
+                          "was changed; nothing restored")  # fmt: skip
+    try:
+        data = gzip.decompress(raw)  # reads to the end: checks the CRC and the length in the gzip trailer
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BackupError(f"{path} is damaged (gzip: {exc}); nothing restored") from None
+    members = _tar_members(path, data)
+    try:
+        manifest = json.loads(members[_MANIFEST])
+        dump_bytes = members[_DUMP]
+        if manifest.get("format") not in _READABLE_FORMATS:
+            raise BackupError(f"{path} has format {manifest.get('format')!r}; this version reads {FORMAT!r}")
+        if manifest["format"] == FORMAT:
+            expected = manifest["files"][_DUMP]
+            if len(dump_bytes) != expected["size"] or hashlib.sha256(dump_bytes).hexdigest() != expected["sha256"]:
+                raise BackupError(
+                    f"{path}: {_DUMP} does not match the size and sha256 in its manifest; nothing restored"
+                )
+        dump = dump_bytes.decode()
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise BackupError(f"{path} is not a tenant backup ({type(exc).__name__}: {exc}); nothing restored") from None
     return Backup(manifest, dump)
+
+
+def _recorded_sha256(path: Path) -> str:
+    """The sha256 written beside the file at backup time, else the one the registry recorded for its location."""
+    sidecar = _sidecar(path)
+    if sidecar.exists():
+        text = sidecar.read_text().strip()
+        return text.split()[0].lower() if text else ""
+    record = TenantArchive.objects.filter(location=str(path.resolve())).order_by("-created_at").first()
+    if record is None:
+        raise BackupError(f"{path} has no recorded sha256 ({sidecar.name} is missing and the registry has no backup at "
+                          "that location), so it cannot be verified; copy the .sha256 file beside it")  # fmt: skip
+    return record.sha256
+
+
+def _tar_members(path: Path, data: bytes) -> dict[str, bytes]:
+    """Exactly manifest.json and schema.sql, regular files, read in full."""
+    members: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            for member in archive:
+                if member.name not in (_MANIFEST, _DUMP) or not member.isfile() or member.name in members:
+                    raise BackupError(f"{path} holds an unexpected member {member.name!r}; nothing restored")
+                content = archive.extractfile(member).read()
+                if len(content) != member.size:
+                    raise BackupError(f"{path}: {member.name} is shorter than its tar header says; nothing restored")
+                members[member.name] = content
+    except tarfile.TarError as exc:
+        raise BackupError(f"{path} is damaged (tar: {exc}); nothing restored") from None
+    missing = {_MANIFEST, _DUMP} - set(members)
+    if missing:
+        raise BackupError(f"{path} lacks {', '.join(sorted(missing))}; nothing restored")
+    return members
 
 
 def _qualified_name_pattern(schema_name: str) -> re.Pattern:
@@ -218,11 +311,93 @@ def dump_parts(dump: str, old: str, new: str) -> list[tuple[str, str, str]]:
     return parts
 
 
+# What pg_dump writes for a tenant schema (with --no-owner --no-privileges); any other statement kind is refused.
+_ALLOWED_STATEMENT = re.compile(
+    r"^(CREATE (TABLE|SEQUENCE|(UNIQUE )?INDEX|FUNCTION|(CONSTRAINT )?TRIGGER|TYPE)|ALTER (TABLE|SEQUENCE|INDEX)"
+    r"|COMMENT ON|SELECT pg_catalog\.setval\()",
+    re.IGNORECASE,
+)
+# Ways out of the restricted role, or code that would run as someone else later; refused anywhere outside COPY data.
+_FORBIDDEN = re.compile(
+    r"\b(RE)?SET\s+(LOCAL\s+|SESSION\s+)?ROLE\b|\bSESSION\s+AUTHORIZATION\b|\bset_config\b|\bSECURITY\s+DEFINER\b"
+    r"|\bEXECUTE\b(?!\s+(FUNCTION|PROCEDURE)\b)|\bdblink|\blo_(import|export)\b|\bpg_read_|\bCOPY\b",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"(\$[A-Za-z_]*\$)|'|\"|;|--|/\*")
+
+
+def statements(text: str) -> list[str]:
+    """Split SQL into statements on `;` outside quotes, dollar quotes and comments (pg_dump's plain output)."""
+    out: list[str] = []
+    start = position = 0
+    while True:
+        match = _TOKEN.search(text, position)
+        if match is None:
+            break
+        token = match.group(0)
+        if token == ";":  # noqa: S105 - a SQL token, not a password
+            out.append(text[start : match.end()].strip())
+            start = position = match.end()
+            continue
+        closing = {"'": "'", '"': '"', "--": "\n", "/*": "*/"}.get(token, token)
+        end = text.find(closing, match.end())
+        if end < 0:
+            raise BackupError("the dump has an unterminated quote or comment; nothing restored")
+        position = end + len(closing)
+    rest = text[start:].strip()
+    if rest:
+        out.append(rest)
+    return [statement for statement in out if statement]
+
+
+def _check_statements(parts: list[tuple[str, str, str]], schema_name: str) -> None:
+    """Refuse, before anything runs, a dump with statements pg_dump would not write or that could escape the role."""
+    copy_header = re.compile(
+        rf'^COPY {re.escape(schema_template.quote(schema_name))}\.("[^"]+"|\w+) \([^;]*\) FROM stdin$'
+    )
+    for kind, text, _data in parts:
+        if kind == "copy":
+            if not copy_header.match(text):
+                raise BackupError(f"the dump copies into something other than the tenant's own tables: {text[:80]!r}")
+            continue
+        for statement in statements(text):
+            if not _ALLOWED_STATEMENT.match(statement) or _FORBIDDEN.search(statement):
+                first = " ".join(statement.split())[:80]
+                raise BackupError(f"the dump has a statement a tenant backup never holds: {first!r}; nothing restored")
+
+
+def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_name: str) -> None:
+    """Replay the dump as the tenant's own role, which may create only in its new schema; then give the owner what
+    it created, as provisioning leaves a schema (the tenant role keeps only DML, granted afterwards)."""
+    role = schema_template.quote(db_roles.role_name(schema_name))
+    schema = schema_template.quote(schema_name)
+    if db_roles.enabled():
+        db_roles.grant_tenant_role(schema_name)  # creates the role (and the login role's membership)
+    else:  # roles are off: a role for the restore alone, dropped once it is done
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN NOINHERIT; GRANT {role} TO CURRENT_USER")
+    cursor.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
+    # SET LOCAL: a failure aborts the transaction, whose rollback ends the role with it.
+    cursor.execute(f"SET LOCAL ROLE {role}")
+    for kind, text, data in parts:
+        if kind == "sql":
+            cursor.execute(text)
+        else:
+            with cursor.copy(text) as copy:
+                copy.write(data)
+    cursor.execute("RESET ROLE")
+    cursor.execute(f"REVOKE CREATE ON SCHEMA {schema} FROM {role}")
+    cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
+    if not db_roles.enabled():
+        cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
 def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replace: bool = False) -> Tenant:
     """Recreate a tenant from a backup file, under its own slug or `as_slug`, and register its domain.
 
     Refused over an existing tenant unless `replace` (its current schema is then dropped in the same transaction);
-    an archived tenant is restored in place. Nothing is committed unless every table matches the manifest.
+    an archived tenant is restored in place. The file is verified whole before the database is touched, its SQL runs
+    as the tenant's own role, and nothing is committed unless every table matches the manifest. A copy under another
+    slug gets no working credential of the original: API keys revoked, passwords unusable, sessions dropped.
     """
     backup = read_backup(Path(path))
     original = backup.manifest["tenant"]
@@ -252,14 +427,15 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
         else:
             schema_name = existing.schema_name
 
+        parts = dump_parts(backup.dump, original["schema_name"], schema_name)
+        _check_statements(parts, schema_name)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
-            for kind, text, data in dump_parts(backup.dump, original["schema_name"], schema_name):
-                if kind == "sql":
-                    cursor.execute(text)
-                else:
-                    with cursor.copy(text) as copy:
-                        copy.write(data)
+            try:
+                _run_dump_as_tenant_role(cursor, parts, schema_name)
+            except DatabaseError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise BackupError(f"the dump failed as the tenant's role ({first}); nothing restored") from None
             _verify(cursor, schema_name, backup.manifest["tables"])
 
         if existing is not None:
@@ -277,10 +453,36 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                 Domain.objects.create(tenant=tenant, **domain)
         if set(backup.manifest["migrations"]) != {f"{a}.{n}" for a, n in schema_template.code_migrations()}:
             schema_template.migrate_schema(schema_name)  # an older backup: bring it up to this release
+        if slug != original["slug"]:
+            with connection.cursor() as cursor:
+                _reset_credentials(cursor, schema_name)
         db_roles.grant_tenant_role(schema_name)
         audit(tenant=tenant, action=TenantAuditEvent.Action.RESTORE, actor=actor, source=str(Path(path).resolve()),
               from_slug=original["slug"], replaced_schema=replaced)  # fmt: skip
     return tenant
+
+
+def _reset_credentials(cursor, schema_name: str) -> None:
+    """A copy must not open with the original's keys or passwords: revoke every API key, make every password
+    unusable (Django's "!" prefix) and drop every session. Admins set a password through a one-time link."""
+    schema = schema_template.quote(schema_name)
+    cursor.execute(f"UPDATE {schema}.access_apikey SET revoked_at = now() WHERE revoked_at IS NULL")
+    cursor.execute(f"UPDATE {schema}.auth_user SET password = '!' || md5(random()::text || id::text)")
+    cursor.execute(f"DELETE FROM {schema}.django_session")
+
+
+def set_password_links(tenant: Tenant) -> dict[str, str]:
+    """One-time links for the tenant's active admins to set a password (after a restore `--as`)."""
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import tenant_context
+
+    from tenants.services import _set_password_url
+
+    with tenant_context(tenant):
+        admins = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("username")
+        links = {admin.username: _set_password_url(tenant.slug, admin) for admin in admins}
+    connection.set_schema_to_public()
+    return links
 
 
 def _drop_schema(schema_name: str) -> None:

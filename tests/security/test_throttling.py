@@ -179,3 +179,61 @@ def test_a_malformed_plan_quota_stops_the_settings_with_one_readable_line():
     )
     assert result.returncode != 0
     assert "TENANT_API_RATE_FREE='lots a minute' is not '<n>/<s|min|hour|day> [burst <n>]'" in result.stderr
+
+
+# --- Redis out of reach: fail open, say so, never a 500 (access.ratelimit) -----------------------------------------
+
+
+@pytest.fixture
+def redis_unreachable(settings, monkeypatch):
+    """The budget store (the cache's Redis) points at a port nothing listens on; this process has not failed yet."""
+    from access import ratelimit
+    from erp.localservices import free_port
+
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    monkeypatch.setattr(ratelimit, "_store_down_until", 0.0)
+    monkeypatch.setattr(ratelimit, "_failed_open_logged_at", {})
+
+
+def test_with_redis_unreachable_the_api_answers_unthrottled(redis_unreachable, acme):
+    client = signed_in(acme, "boss")
+    assert [client.get("/api/v1/items/").status_code for _ in range(3)] == [200, 200, 200]
+    response = client.post("/api/v1/units/", {"code": "bx", "name": "Box"}, content_type="application/json")
+    assert response.status_code == 201
+
+
+def test_with_redis_unreachable_the_log_says_the_budget_failed_open_once_with_the_tenant(
+    redis_unreachable, acme, caplog
+):
+    client = signed_in(acme, "boss")
+    with caplog.at_level("WARNING", logger="access.ratelimit"):
+        for _ in range(3):
+            client.get("/api/v1/items/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "access.ratelimit"]
+    assert len(lines) == 1
+    assert "failing open for tenant acme" in lines[0]
+
+
+def test_with_redis_unreachable_an_anonymous_token_request_is_answered_not_a_500(redis_unreachable, acme):
+    client = Client(HTTP_HOST=host_of(acme))
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "nobody", "password": "wrong"}, content_type="application/json"
+    )
+    assert response.status_code == 401
+
+
+def test_with_redis_unreachable_for_routing_and_budget_the_api_still_answers(redis_unreachable, acme, monkeypatch):
+    """Both Redis users of a request down at once: routing looks the tenant up, the budget fails open."""
+    from tenants.routing import routing_cache
+
+    class DeadSubscription:
+        def is_set(self) -> bool:
+            return False
+
+        def wait(self, timeout: float | None = None) -> bool:
+            return False
+
+    monkeypatch.setattr(routing_cache, "_live", DeadSubscription())
+    client = signed_in(acme, "boss")
+    assert [client.get("/api/v1/items/").status_code for _ in range(2)] == [200, 200]

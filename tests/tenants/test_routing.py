@@ -129,3 +129,28 @@ def test_archived_tenant_host_answers_410(acme, acme_client, path):
     type(acme).objects.filter(pk=acme.pk).update(status=acme.Status.ARCHIVED)
     routing_cache.clear()
     assert acme_client.get(path).status_code == 410
+
+
+@pytest.mark.parametrize(("status", "code"), [("suspended", 403), ("archived", 410)])
+def test_api_requests_of_an_inactive_tenant_get_a_json_error(acme, acme_client, status, code):
+    type(acme).objects.filter(pk=acme.pk).update(status=status)
+    routing_cache.clear()
+    response = acme_client.get("/api/v1/items/")
+    assert response.status_code == code
+    assert response["Content-Type"] == "application/json"
+    assert status in response.json()["detail"]
+    assert acme_client.post("/api/v1/items/", {}, content_type="application/json").json()["detail"]
+
+
+def test_pages_of_a_suspended_tenant_stay_html(acme, acme_client):
+    type(acme).objects.filter(pk=acme.pk).update(status=acme.Status.SUSPENDED)
+    routing_cache.clear()
+    response = acme_client.get("/inventory/")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_api_request_to_an_unknown_host_gets_a_json_404(db):
+    response = Client(HTTP_HOST=f"initech.{settings.BASE_DOMAIN}").get("/api/v1/items/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"No workspace at initech.{settings.BASE_DOMAIN}."}

@@ -3,11 +3,14 @@ import getpass
 from django.core.management.base import BaseCommand, CommandError
 
 from erp.errors import DomainError
-from tenants.fleet.backup import tenant_restore
+from tenants.fleet.backup import set_password_links, tenant_restore
 
 
 class Command(BaseCommand):
-    help = "Restore a tenant from a tenant_backup file, under its own slug or --as another; verified per table."
+    help = (
+        "Restore a tenant from a tenant_backup file, under its own slug or --as another; the file is verified whole "
+        "first and every table after. A --as copy keeps no credential: API keys revoked, passwords to be set again."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file")
@@ -24,3 +27,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         domains = ", ".join(tenant.domains.values_list("domain", flat=True))
         self.stdout.write(f"restored tenant {tenant.slug} (schema {tenant.schema_name}) at {domains}")
+        if options["as_slug"]:
+            self.stdout.write("a copy keeps no credential of the original: API keys revoked, passwords to be set again")
+            self.stdout.write("one-time links for its admins to set a password:")
+            for username, link in set_password_links(tenant).items():
+                self.stdout.write(f"  {username}: {link}")
