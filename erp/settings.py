@@ -196,8 +196,11 @@ FLEET_JOB_TIME_LIMIT = env.int("FLEET_JOB_TIME_LIMIT", default=600)
 FLEET_QUEUED_STUCK_AFTER = env.int("FLEET_QUEUED_STUCK_AFTER", default=900)
 # An unacknowledged task (acks_late) whose worker died is delivered again after the broker's visibility timeout; it
 # must exceed the longest task (FLEET_JOB_TIME_LIMIT) or a running task is delivered twice.
+# Workers sweep for such tasks every CELERY_BROKER_RESTORE_INTERVAL s (kombu's default sweep is 10 x 10 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=FLEET_JOB_TIME_LIMIT + 300)
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=FLEET_JOB_TIME_LIMIT + 300),
+    "unacked_restore_interval": env.int("CELERY_BROKER_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
 }
 
 # --- REST framework ----------------------------------------------------------------------------------------------

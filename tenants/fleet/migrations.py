@@ -362,6 +362,24 @@ class FleetMigrator:
         self._finish(record_id, started, status=Record.OK, method=FleetMigrationRecord.Method.EXECUTOR)
         return True
 
+    def rebuild_template(self, target: Target) -> bool:
+        """The template is rebuilt rather than migrated in one transaction: built by migrations, one transaction per
+        migration, in a scratch schema swapped in by a rename (see schema_template.rebuild_template)."""
+        record_id = self.records[target.schema_name]
+        started = self._start(record_id)
+        try:
+            schema_template.rebuild_template()
+        except Exception as exc:
+            connection.set_schema_to_public()
+            error = _error_text(exc)
+            self._finish(record_id, started, status=Record.FAILED, method=FleetMigrationRecord.Method.EXECUTOR,
+                         error=error)  # fmt: skip
+            self.failed += 1
+            self.progress(f"FAILED {target.label}: {error.splitlines()[0]}")
+            return False
+        self._finish(record_id, started, status=Record.OK, method=FleetMigrationRecord.Method.EXECUTOR)
+        return True
+
     def _run_parallel(self, work: list[tuple[Target, Group]]) -> None:
         """`concurrency` threads, each with its own database connection, take schemas off one queue."""
         if self.concurrency == 1 or len(work) < 2:
@@ -426,12 +444,12 @@ class FleetMigrator:
                 return
 
         # 2. The provisioning template, so tenants created from now on get the new schema; then its stored dump.
-        for target, group in pending:
+        for target, _group in pending:
             if target.is_template and target.schema_name not in done:
                 done.add(target.schema_name)
                 self.progress(f"template {target.schema_name}")
                 with _template_lock():
-                    ok = self.migrate_one(target, group)
+                    ok = self.rebuild_template(target)
                 if ok:
                     # Stores the template's new dump and replaces spare schemas built from the old one.
                     schema_template.refill_spare_schemas()
