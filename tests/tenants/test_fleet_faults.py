@@ -96,6 +96,7 @@ def test_killed_fleet_run_is_closed_by_the_next_run_which_retries_what_it_left(d
         older.records.create(schema_name="acme", status=FleetMigrationRecord.Status.FAILED, migrations="x")
 
         killed = _kill_fleet_run_mid_way("--canary", "kill-a")
+        assert SESSIONS not in applied("kill_a")  # its transaction died with the process
 
         retry = run_fleet_migration(actor="test", retry_failed=True)
 
@@ -105,7 +106,6 @@ def test_killed_fleet_run_is_closed_by_the_next_run_which_retries_what_it_left(d
         records = {r.schema_name: r for r in killed.records.all()}
         assert records["kill_a"].status == "failed" and "abandoned" in records["kill_a"].error
         assert {records["kill_b"].status, records["kill_c"].status} == {"skipped"}
-        assert SESSIONS not in applied("kill_a")  # its transaction died with the process
         assert retry.retry_of == killed
         assert retry.status == RunStatus.OK
         assert set(retry.records.values_list("schema_name", "status")) == {
