@@ -103,8 +103,10 @@ def tenant_create(
 
     template = schema_template.ensure_fresh_template() if method is ProvisioningMethod.TEMPLATE else None
     # By migrations: built before the registry transaction, one transaction per migration (as `migrate` does), then
-    # renamed into place inside it.
-    scratch = schema_template.build_schema_by_migrations() if template is None else None
+    # renamed into place inside it. Inside a caller's transaction (tests, scripted batches) it is built in that
+    # transaction, which a history altering a table that an earlier data migration wrote to cannot pass.
+    in_place = template is None and connection.in_atomic_block
+    scratch = schema_template.build_schema_by_migrations() if template is None and not in_place else None
     schema_name = schema_name_for(slug)
     try:
         with transaction.atomic():
@@ -112,13 +114,17 @@ def tenant_create(
             tenant.save()
             Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
             from_spare = False
-            with connection.cursor() as cursor:
-                if template is not None:
-                    from_spare = schema_template.instantiate(template, schema_name)
-                else:
+            if template is not None:
+                from_spare = schema_template.instantiate(template, schema_name)
+            elif scratch is not None:
+                with connection.cursor() as cursor:
                     cursor.execute(
                         f"ALTER SCHEMA {schema_template.quote(scratch)} RENAME TO {schema_template.quote(schema_name)}"
                     )
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
+                schema_template.migrate_schema(schema_name)
             db_roles.grant_tenant_role(schema_name)
             username = admin_email.split("@", 1)[0] or "admin"
             with tenant_context(tenant):
