@@ -269,7 +269,26 @@ CELERY_TIMEZONE = TIME_ZONE
 # FLEET_TENANT_CONCURRENCY worker slots held by one tenant's fleet tasks at once (a slot expires after FLEET_SLOT_TTL).
 FLEET_QUEUE_PREFIX = env("FLEET_QUEUE_PREFIX", default="fleet")
 FLEET_TENANT_CONCURRENCY = env.int("FLEET_TENANT_CONCURRENCY", default=1)
-FLEET_SLOT_TTL = env.int("FLEET_SLOT_TTL", default=900)
+# A slot is refreshed by a heartbeat while its task runs (every FLEET_SLOT_TTL / 3 s) and lapses FLEET_SLOT_TTL
+# seconds after its worker dies; the result row's heartbeat_at is refreshed with it (fleet_report shows stale ones).
+FLEET_SLOT_TTL = env.int("FLEET_SLOT_TTL", default=30)
+# A task over its tenant's cap (or whose result another live worker holds) waits FLEET_RETRY_BASE * 2**n seconds
+# (capped at FLEET_RETRY_MAX_DELAY, with jitter) and gives up, recording the result failed, after FLEET_RETRY_LIMIT.
+FLEET_RETRY_BASE = env.float("FLEET_RETRY_BASE", default=0.5)
+FLEET_RETRY_MAX_DELAY = env.float("FLEET_RETRY_MAX_DELAY", default=30.0)
+FLEET_RETRY_LIMIT = env.int("FLEET_RETRY_LIMIT", default=25)
+# The longest a fan-out job may run (hard time limit of its task, prefork pool) and how long a result may stay queued
+# before fleet_report calls it stuck.
+FLEET_JOB_TIME_LIMIT = env.int("FLEET_JOB_TIME_LIMIT", default=600)
+FLEET_QUEUED_STUCK_AFTER = env.int("FLEET_QUEUED_STUCK_AFTER", default=900)
+# An unacknowledged task (acks_late) whose worker died is delivered again after the broker's visibility timeout; it
+# must exceed the longest task (FLEET_JOB_TIME_LIMIT) or a running task is delivered twice.
+# Workers sweep for such tasks every CELERY_BROKER_RESTORE_INTERVAL s (kombu's default sweep is 10 x 10 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=FLEET_JOB_TIME_LIMIT + 300),
+    "unacked_restore_interval": env.int("CELERY_BROKER_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+}
 
 # --- REST framework ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

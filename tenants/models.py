@@ -69,6 +69,7 @@ class RunStatus(models.TextChoices):
     OK = "ok", "OK"
     FAILED = "failed", "Failed"
     STOPPED = "stopped", "Stopped (canary failed)"
+    ABANDONED = "abandoned", "Abandoned (its process died)"
 
 
 class FleetMigrationRun(models.Model):
@@ -82,6 +83,9 @@ class FleetMigrationRun(models.Model):
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
     up_to_date = models.PositiveIntegerField(default=0, help_text="Schemas that had nothing to apply.")
     summary = models.TextField(blank=True)
+    holder_pid = models.IntegerField(
+        null=True, blank=True, help_text="PostgreSQL backend that holds the fleet lock for this run while it lives."
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -189,6 +193,7 @@ class FanOutResult(models.Model):
         RUNNING = "running", "Running"
         OK = "ok", "OK"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (tenant not active)"
 
     run = models.ForeignKey(FanOutRun, on_delete=models.CASCADE, related_name="results")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
@@ -199,6 +204,8 @@ class FanOutResult(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    holder = models.CharField(max_length=200, blank=True, help_text="Worker running it: host:pid:task id.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Refreshed while the job runs.")
 
     class Meta:
         ordering = ["run", "tenant__slug"]

@@ -4,8 +4,9 @@ Replaying every migration for each new tenant costs a few tenths of a second and
 Instead the template schema is migrated once, dumped once (`pg_dump`, schema plus its bookkeeping rows:
 django_migrations, content types, permissions) and that SQL is executed under the new schema's name, in the
 caller's transaction. The dump is keyed by the fingerprint of the migrations on disk, and provisioning checks the
-template's applied migrations against the code's before each use, migrating (or rebuilding) it first when they
-differ, so a new tenant never silently lacks a column.
+template's applied migrations against the code's before each use, rebuilding it first when they differ (by
+migrations, one transaction per migration as `migrate` does, in a scratch schema swapped in by a rename), so a new
+tenant never silently lacks a column and any valid migration history builds.
 
 Replaying the SQL still costs about half a millisecond per DDL statement, so a small pool of spare schemas is
 built from it ahead of time (`refill_spare_schemas`, run after each provisioning and by ops); provisioning claims
@@ -74,7 +75,7 @@ def applied_migrations(schema_name: str) -> frozenset[tuple[str, str]] | None:
 
 
 def ensure_fresh_template() -> TemplateState:
-    """The SQL of a template schema whose applied migrations equal the code's; migrates or rebuilds it first if not.
+    """The SQL of a template schema whose applied migrations equal the code's; rebuilds it first if not.
 
     A refresh commits (pg_dump reads the template from its own session), so it cannot run inside a transaction.
     """
@@ -90,10 +91,8 @@ def ensure_fresh_template() -> TemplateState:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
     try:
-        applied = applied_migrations(template_schema())
-        if applied != expected:
-            with transaction.atomic():
-                _migrate_template(rebuild=applied is None or not applied <= expected)
+        if applied_migrations(template_schema()) != expected:
+            rebuild_template()
         stored = SchemaTemplate.objects.filter(fingerprint=key).only("sql").first()
         if stored is None:
             sql = _dump_template()
@@ -106,14 +105,53 @@ def ensure_fresh_template() -> TemplateState:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_TEMPLATE_LOCK_KEY])
 
 
-def _migrate_template(*, rebuild: bool) -> None:
-    schema = quote(template_schema())
+_TEMPLATE_BUILD_PREFIX = "_tplbuild_"
+
+
+def rebuild_template() -> None:
+    """Build the template afresh in a scratch schema, then swap it in: drop the old one and rename, one transaction.
+
+    Call with the template lock held (ensure_fresh_template). Until the swap commits, provisioning keeps the old
+    template; a build cut short leaves only a scratch schema, dropped by the next build.
+    """
     with connection.cursor() as cursor:
-        if rebuild:
-            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    SchemaTemplate.objects.all().delete()
-    migrate_schema(template_schema())
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [_TEMPLATE_BUILD_PREFIX])
+        for (leftover,) in cursor.fetchall():
+            cursor.execute(f"DROP SCHEMA IF EXISTS {quote(leftover)} CASCADE")
+    scratch = build_schema_by_migrations(prefix=_TEMPLATE_BUILD_PREFIX)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {quote(template_schema())} CASCADE")
+            cursor.execute(f"ALTER SCHEMA {quote(scratch)} RENAME TO {quote(template_schema())}")
+            SchemaTemplate.objects.all().delete()
+    except BaseException:
+        drop_schema(scratch)
+        raise
+
+
+def build_schema_by_migrations(*, prefix: str = "_build_") -> str:
+    """A new schema named `<prefix><random>` with every tenant migration applied as `migrate` applies them: each
+    migration in its own transaction (atomic per migration), so any valid history builds, e.g. a data migration
+    writing to a table followed by an ALTER of that table, which one transaction refuses ("pending trigger events").
+    Returns its name: the caller renames it into place (in its own transaction) or drops it."""
+    if connection.in_atomic_block:
+        raise TemplateError("a schema is built by migrations one transaction per migration, not inside a transaction")
+    connection.set_schema_to_public()
+    scratch = f"{prefix}{uuid.uuid4().hex[:16]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {quote(scratch)}")
+    try:
+        migrate_schema(scratch)
+    except BaseException:
+        drop_schema(scratch)
+        raise
+    return scratch
+
+
+def drop_schema(schema_name: str) -> None:
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name)} CASCADE")
 
 
 def migrate_schema(schema_name: str) -> None:

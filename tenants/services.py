@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_exists, tenant_context
@@ -102,27 +102,50 @@ def tenant_create(
         raise ProvisioningError("admin password must have at least 8 characters", field="admin_password")
 
     template = schema_template.ensure_fresh_template() if method is ProvisioningMethod.TEMPLATE else None
+    # By migrations: built before the registry transaction, one transaction per migration (as `migrate` does), then
+    # renamed into place inside it. Inside a caller's transaction (tests, scripted batches) it is built in that
+    # transaction, which a history altering a table that an earlier data migration wrote to cannot pass.
+    in_place = template is None and connection.in_atomic_block
+    scratch = schema_template.build_schema_by_migrations() if template is None and not in_place else None
     schema_name = schema_name_for(slug)
-    with transaction.atomic():
-        tenant = Tenant(schema_name=schema_name, slug=slug, name=name, plan=plan, status=Tenant.Status.PROVISIONING)
-        tenant.save()
-        Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
-        from_spare = False
-        if template is not None:
-            from_spare = schema_template.instantiate(template, schema_name)
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
-            schema_template.migrate_schema(schema_name)
-        db_roles.grant_tenant_role(schema_name)
-        username = admin_email.split("@", 1)[0] or "admin"
-        with tenant_context(tenant):
-            admin = get_user_model().objects.create_superuser(
-                username=username, email=admin_email, password=admin_password
-            )
-            set_password_url = None if admin_password else _set_password_url(slug, admin)
-        tenant.status = Tenant.Status.ACTIVE
-        tenant.save(update_fields=["status", "updated_at"])
+    try:
+        with transaction.atomic():
+            tenant = Tenant(schema_name=schema_name, slug=slug, name=name, plan=plan, status=Tenant.Status.PROVISIONING)
+            tenant.save()
+            Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+            from_spare = False
+            if template is not None:
+                from_spare = schema_template.instantiate(template, schema_name)
+            elif scratch is not None:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"ALTER SCHEMA {schema_template.quote(scratch)} RENAME TO {schema_template.quote(schema_name)}"
+                    )
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
+                schema_template.migrate_schema(schema_name)
+            db_roles.grant_tenant_role(schema_name)
+            username = admin_email.split("@", 1)[0] or "admin"
+            with tenant_context(tenant):
+                admin = get_user_model().objects.create_superuser(
+                    username=username, email=admin_email, password=admin_password
+                )
+                set_password_url = None if admin_password else _set_password_url(slug, admin)
+            tenant.status = Tenant.Status.ACTIVE
+            tenant.save(update_fields=["status", "updated_at"])
+    except (IntegrityError, ProgrammingError):
+        connection.set_schema_to_public()
+        if scratch is not None:
+            schema_template.drop_schema(scratch)
+        # Lost a race: another provisioning of this slug committed between our checks and our insert.
+        if _taken(slug, schema_name):
+            raise ProvisioningError(f"slug {slug!r} is already taken", field="slug") from None
+        raise
+    except BaseException:
+        if scratch is not None:
+            schema_template.drop_schema(scratch)
+        raise
     return ProvisionedTenant(
         tenant=tenant,
         url=tenant_url(slug),
@@ -130,6 +153,15 @@ def tenant_create(
         admin_password=admin_password,
         set_password_url=set_password_url,
         from_spare_schema=from_spare,
+    )
+
+
+def _taken(slug: str, schema_name: str) -> bool:
+    connection.set_schema_to_public()
+    return (
+        Tenant.objects.filter(slug=slug).exists()
+        or Tenant.objects.filter(schema_name=schema_name).exists()
+        or schema_exists(schema_name)
     )
 
 

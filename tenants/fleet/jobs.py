@@ -7,33 +7,48 @@ Fair scheduling, as chosen here:
   from them in turn (kombu's Redis transport rotates the queues it polls), so a backlog in one tier delays another
   tier by at most one task per worker slot; ops can also give a tier workers of its own.
 - a per-tenant cap (`FLEET_TENANT_CONCURRENCY`, default 1) on how many worker slots one tenant's fleet tasks hold at
-  once, a Redis semaphore (a sorted set of holders whose entries expire, so a killed worker's slot comes back).
-  A task over its tenant's cap goes back with a short countdown instead of holding a slot, so one tenant's long
-  or many jobs cannot starve the others.
-- `acks_late` (settings): a task whose worker dies is delivered again.
+  once, a Redis semaphore (a sorted set of holders scored by their last heartbeat). A running task refreshes its
+  entry every FLEET_SLOT_TTL / 3 seconds from a heartbeat thread, so a killed worker's slot lapses FLEET_SLOT_TTL
+  seconds after it died. A task over its tenant's cap goes back with an exponential, jittered countdown (bounded:
+  after FLEET_RETRY_LIMIT waits its result is recorded failed) instead of holding a slot or spinning.
+
+Faults, as handled here:
+- `acks_late` (settings): a task whose worker dies is delivered again after the broker's visibility timeout
+  (CELERY_BROKER_TRANSPORT_OPTIONS, sized to the longest job).
+- exactly once in effect: a task claims its result row (queued, or running with a stale heartbeat) before running
+  the job; a delivery whose result is already final (ok, failed, skipped) returns without running it again, and one
+  whose result a live worker holds waits its turn.
+- a task refused because its tenant stopped being active after the fan-out was sent records `skipped`.
+- `stuck_results` lists running results whose holder stopped beating and results queued too long (fleet_report).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import connection, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from erp.errors import DomainError
 from tenants.fleet import report
 from tenants.models import FanOutResult, FanOutRun, Tenant
+from tenants.tasks import TenantBoundTask, TenantNotActive
 
 logger = logging.getLogger(__name__)
 Status = FanOutResult.Status
@@ -115,15 +130,58 @@ def _slots_key(schema_name: str) -> str:
     return f"{settings.CACHES['default']['KEY_PREFIX']}:fleet-slots:{schema_name}"
 
 
+def slot_ttl() -> int:
+    return max(1, int(getattr(settings, "FLEET_SLOT_TTL", 30)))
+
+
 def acquire_slot(schema_name: str, token: str) -> bool:
     """Take one of the tenant's worker slots (FLEET_TENANT_CONCURRENCY); False when all are held."""
     cap = int(getattr(settings, "FLEET_TENANT_CONCURRENCY", 1))
-    ttl = int(getattr(settings, "FLEET_SLOT_TTL", 900))
-    return bool(_redis().eval(_ACQUIRE, 1, _slots_key(schema_name), time.time(), ttl, cap, token))
+    return bool(_redis().eval(_ACQUIRE, 1, _slots_key(schema_name), time.time(), slot_ttl(), cap, token))
+
+
+def refresh_slot(schema_name: str, token: str) -> None:
+    """The holder is alive: push its slot's expiry FLEET_SLOT_TTL seconds on (only if it still holds it)."""
+    key = _slots_key(schema_name)
+    _redis().pipeline().zadd(key, {token: time.time()}, xx=True).expire(key, slot_ttl()).execute()
 
 
 def release_slot(schema_name: str, token: str) -> None:
     _redis().zrem(_slots_key(schema_name), token)
+
+
+def retry_countdown(retries: int) -> float:
+    """Seconds before the `retries`-th wait for a busy tenant: exponential, capped, jittered (50-100 %)."""
+    base = float(getattr(settings, "FLEET_RETRY_BASE", 0.5))
+    cap = float(getattr(settings, "FLEET_RETRY_MAX_DELAY", 30.0))
+    return min(cap, base * 2 ** min(retries, 30)) * random.uniform(0.5, 1.0)
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes a running task's slot and its result's heartbeat_at every FLEET_SLOT_TTL / 3 seconds."""
+
+    def __init__(self, *, schema_name: str, token: str, result_id: int, holder: str) -> None:
+        super().__init__(name=f"fleet-heartbeat-{result_id}", daemon=True)
+        self.schema_name, self.token, self.result_id, self.holder = schema_name, token, result_id, holder
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.halt.wait(slot_ttl() / 3):
+                try:
+                    refresh_slot(self.schema_name, self.token)
+                    with schema_context(get_public_schema_name()):
+                        FanOutResult.objects.filter(pk=self.result_id, holder=self.holder).update(
+                            heartbeat_at=timezone.now()
+                        )
+                except Exception:  # a missed beat is retried at the next one; the job goes on
+                    logger.warning("fleet heartbeat of result %s failed", self.result_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=10)
 
 
 # --- Running -----------------------------------------------------------------------------------------------------
@@ -155,34 +213,131 @@ def _send(job: str, params: dict, sends: list[tuple[str, int, str]]) -> None:
             run_tenant_job.apply_async(args=[result_id, job, params], queue=queue)
 
 
-@shared_task(bind=True, name="tenants.fleet.run_tenant_job", max_retries=None)
+FINAL = (Status.OK, Status.FAILED, Status.SKIPPED)
+
+
+class FleetTask(TenantBoundTask):
+    """A fan-out task: a refusal because the tenant is no longer active is recorded as the result (`skipped`)."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except TenantNotActive:
+            result_id = args[0] if args else kwargs["result_id"]
+            schema_name = connection.schema_name
+            with schema_context(get_public_schema_name()):
+                status = Tenant.objects.filter(schema_name=schema_name).values_list("status", flat=True).first()
+                FanOutResult.objects.filter(pk=result_id).exclude(status__in=FINAL).update(
+                    status=Status.SKIPPED, error=f"skipped: tenant {status or 'gone'}", finished_at=timezone.now()
+                )
+            logger.info("fleet result %s skipped: tenant %s is %s", result_id, schema_name, status)
+            return Status.SKIPPED
+
+
+def _claim(result_id: int, holder: str) -> bool:
+    """Take the result for this delivery: it is queued, or its last holder stopped beating (died). One winner."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=slot_ttl())
+    with schema_context(get_public_schema_name()):
+        return bool(
+            FanOutResult.objects.filter(pk=result_id)
+            .filter(
+                Q(status=Status.QUEUED)
+                | Q(status=Status.RUNNING) & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+            )
+            .update(status=Status.RUNNING, holder=holder, heartbeat_at=now, started_at=now, attempts=F("attempts") + 1)
+        )
+
+
+def _status_of(result_id: int) -> str | None:
+    with schema_context(get_public_schema_name()):
+        return FanOutResult.objects.filter(pk=result_id).values_list("status", flat=True).first()
+
+
+@shared_task(
+    bind=True,
+    base=FleetTask,
+    name="tenants.fleet.run_tenant_job",
+    max_retries=None,
+    time_limit=getattr(settings, "FLEET_JOB_TIME_LIMIT", 600),
+)
 def run_tenant_job(self, result_id: int, job: str, params: dict) -> str:
-    """One tenant's part of a fan-out run, in that tenant's schema; waits its turn if the tenant is at its cap."""
+    """One tenant's part of a fan-out run, in that tenant's schema; waits its turn if the tenant is at its cap.
+
+    Runs the job at most once to completion however often the message is delivered (see the module docstring).
+    """
     schema_name = connection.schema_name
-    token = self.request.id or f"local-{result_id}"
+    # One token per delivery: a duplicate delivery of this task must not release the slot its twin holds.
+    token = f"{self.request.id or 'local'}:{uuid.uuid4().hex[:8]}"
+    status = _status_of(result_id)
+    if status is None or status in FINAL:
+        return status or "gone"  # a re-delivery of finished work (or of a deleted run): nothing to do
     if not acquire_slot(schema_name, token):
-        # Back to the queue: the slot goes to another tenant's task meanwhile.
-        raise self.retry(countdown=0.2 + random.random() * 0.3)
+        return _wait_turn(self, result_id, "tenant busy: every worker slot of this tenant is held")
+    holder = f"{socket.gethostname()}:{os.getpid()}:{token}"
     try:
-        _record(result_id, status=Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
+        if not _claim(result_id, holder):
+            status = _status_of(result_id)
+            if status is None or status in FINAL:
+                return status or "gone"
+            return _wait_turn(self, result_id, "another live worker is running this result")
+        heartbeat = _Heartbeat(schema_name=schema_name, token=token, result_id=result_id, holder=holder)
+        heartbeat.start()
         try:
             value = JOBS[job].run(params)
         except Exception as exc:
             logger.exception("fleet job %s failed in %s", job, schema_name)
-            _record(result_id, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
+            _record(result_id, holder, status=Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
                     finished_at=timezone.now())  # fmt: skip
             return Status.FAILED
-        _record(result_id, status=Status.OK, result=value, finished_at=timezone.now())
+        finally:
+            heartbeat.stop()
+        _record(result_id, holder, status=Status.OK, result=value, finished_at=timezone.now())
         return Status.OK
     finally:
         release_slot(schema_name, token)
 
 
-def _record(result_id: int, **fields: Any) -> None:
+def _wait_turn(task, result_id: int, why: str) -> str:
+    """Back to the queue with an exponential countdown; after FLEET_RETRY_LIMIT waits the result is failed."""
+    retries = task.request.retries
+    limit = int(getattr(settings, "FLEET_RETRY_LIMIT", 25))
+    if retries >= limit:
+        with schema_context(get_public_schema_name()):
+            FanOutResult.objects.filter(pk=result_id).exclude(status__in=FINAL).exclude(status=Status.RUNNING).update(
+                status=Status.FAILED, error=f"{why}; gave up after {retries} waits", finished_at=timezone.now()
+            )
+        return Status.FAILED
+    raise task.retry(countdown=retry_countdown(retries))
+
+
+def _record(result_id: int, holder: str, **fields: Any) -> None:
     # The job runs as the tenant (its PostgreSQL role cannot write the fleet's public tables); the bookkeeping is the
-    # platform's own, so it is written as the owner.
+    # platform's own, so it is written as the owner. Only while this delivery still holds the result.
     with schema_context(get_public_schema_name()):
-        FanOutResult.objects.filter(pk=result_id).update(**fields)
+        FanOutResult.objects.filter(pk=result_id, holder=holder).update(**fields)
+
+
+def stuck_results(*, now: datetime | None = None) -> list[tuple[FanOutResult, str]]:
+    """Fan-out results that are not moving: running with a holder that stopped beating, or queued too long."""
+    now = now or timezone.now()
+    dead = now - timedelta(seconds=slot_ttl())
+    queued_for = int(getattr(settings, "FLEET_QUEUED_STUCK_AFTER", 900))
+    stuck = []
+    rows = FanOutResult.objects.select_related("run", "tenant").filter(
+        Q(status=Status.RUNNING) & (Q(heartbeat_at__lt=dead) | Q(heartbeat_at__isnull=True))
+        | Q(status=Status.QUEUED, run__started_at__lt=now - timedelta(seconds=queued_for))
+    )
+    for result in rows.order_by("run_id", "tenant__slug"):
+        if result.status == Status.RUNNING:
+            beat = result.heartbeat_at.isoformat() if result.heartbeat_at else "never"
+            why = f"running, holder {result.holder or '?'} silent since {beat} (dead worker: redelivery pending)"
+        else:
+            why = f"queued since {result.run.started_at.isoformat()} (no worker consumes {result.queue}?)"
+        stuck.append((result, why))
+    return stuck
 
 
 def run_summary(run: FanOutRun) -> dict[str, int]:
@@ -196,7 +351,7 @@ def wait_for_run(run: FanOutRun, *, timeout: float, poll: float = 0.2) -> bool:
     """Block until every tenant's result is final, or `timeout` seconds; True when all finished."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not run.results.filter(status__in=[Status.QUEUED, Status.RUNNING]).exists():
+        if not run.results.exclude(status__in=FINAL).exists():
             return True
         time.sleep(poll)
     return False

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
@@ -361,6 +362,24 @@ class FleetMigrator:
         self._finish(record_id, started, status=Record.OK, method=FleetMigrationRecord.Method.EXECUTOR)
         return True
 
+    def rebuild_template(self, target: Target) -> bool:
+        """The template is rebuilt rather than migrated in one transaction: built by migrations, one transaction per
+        migration, in a scratch schema swapped in by a rename (see schema_template.rebuild_template)."""
+        record_id = self.records[target.schema_name]
+        started = self._start(record_id)
+        try:
+            schema_template.rebuild_template()
+        except Exception as exc:
+            connection.set_schema_to_public()
+            error = _error_text(exc)
+            self._finish(record_id, started, status=Record.FAILED, method=FleetMigrationRecord.Method.EXECUTOR,
+                         error=error)  # fmt: skip
+            self.failed += 1
+            self.progress(f"FAILED {target.label}: {error.splitlines()[0]}")
+            return False
+        self._finish(record_id, started, status=Record.OK, method=FleetMigrationRecord.Method.EXECUTOR)
+        return True
+
     def _run_parallel(self, work: list[tuple[Target, Group]]) -> None:
         """`concurrency` threads, each with its own database connection, take schemas off one queue."""
         if self.concurrency == 1 or len(work) < 2:
@@ -425,12 +444,12 @@ class FleetMigrator:
                 return
 
         # 2. The provisioning template, so tenants created from now on get the new schema; then its stored dump.
-        for target, group in pending:
+        for target, _group in pending:
             if target.is_template and target.schema_name not in done:
                 done.add(target.schema_name)
                 self.progress(f"template {target.schema_name}")
                 with _template_lock():
-                    ok = self.migrate_one(target, group)
+                    ok = self.rebuild_template(target)
                 if ok:
                     # Stores the template's new dump and replaces spare schemas built from the old one.
                     schema_template.refill_spare_schemas()
@@ -470,24 +489,84 @@ def _template_lock():
             cursor.execute("SELECT pg_advisory_unlock(%s)", [schema_template._TEMPLATE_LOCK_KEY])
 
 
-@contextmanager
-def _fleet_lock():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_FLEET_LOCK_KEY])
-        if not cursor.fetchone()[0]:
+class _RunHolder:
+    """The fleet lock, held for the run's life by a session of its own (not Django's connection, which the run
+    closes and reopens): when the process dies, PostgreSQL ends the session and the lock is gone with it. A run whose
+    recorded `holder_pid` no longer holds the lock was abandoned (see `close_abandoned_runs`)."""
+
+    def __init__(self) -> None:
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)  # the tenant-context cursor belongs to Django's own connection
+        self.conn = psycopg.connect(**params, autocommit=True)
+
+    def __enter__(self) -> _RunHolder:
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s), pg_backend_pid()", [_FLEET_LOCK_KEY]).fetchone()
+        if not row[0]:
+            self.conn.close()
             raise FleetMigrationError("another fleet migration is running; wait for it to finish")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_FLEET_LOCK_KEY])
+        self.pid = row[1]
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.conn.close()  # ends the session, and the lock with it
 
 
-def _failed_schemas_of_last_run() -> tuple[FleetMigrationRun, list[str]]:
-    last = FleetMigrationRun.objects.filter(records__status=Record.FAILED).order_by("-started_at", "-pk").first()
+def _live_holders() -> set[int]:
+    """Backends holding the fleet lock in this database (at most one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = %s "
+            "AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            [_FLEET_LOCK_KEY],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def close_abandoned_runs() -> list[FleetMigrationRun]:
+    """Close every run left `running` by a process that died (its session no longer holds the fleet lock).
+
+    The schema it was migrating was rolled back with its session: that record becomes `failed`, the schemas it had
+    not reached `skipped`; `--retry-failed` then takes them all.
+    """
+    connection.set_schema_to_public()
+    running = list(FleetMigrationRun.objects.filter(status=RunStatus.RUNNING))
+    if not running:
+        return []
+    live = _live_holders()
+    closed = []
+    for run in running:
+        if run.holder_pid in live or (run.holder_pid is None and live):
+            continue
+        with transaction.atomic():
+            run = FleetMigrationRun.objects.select_for_update().get(pk=run.pk)
+            if run.status != RunStatus.RUNNING:
+                continue
+            run.records.filter(status=Record.RUNNING).update(
+                status=Record.FAILED,
+                error="abandoned: the run's process died while migrating this schema; its transaction was rolled back",
+            )
+            run.records.filter(status=Record.PENDING).update(status=Record.SKIPPED)
+            counts = dict(run.records.values_list("status").annotate(n=Count("id")))
+            run.status = RunStatus.ABANDONED
+            run.finished_at = timezone.now()
+            done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing recorded"
+            run.summary = f"abandoned (its process died; closed at {run.finished_at:%Y-%m-%d %H:%M:%S}): {done}"
+            run.save(update_fields=["status", "finished_at", "summary"])
+        logger.warning("fleet migration #%s was abandoned by its process; closed", run.pk)
+        closed.append(run)
+    return closed
+
+
+def _undone_of_last_run() -> tuple[FleetMigrationRun, list[str]]:
+    """The newest run and every schema it did not finish: failed, and never reached or cut off (pending, running,
+    skipped). An older run is never considered: what it left undone was either finished since or is in the newest."""
+    last = FleetMigrationRun.objects.order_by("-started_at", "-pk").first()
     if last is None:
-        raise FleetMigrationError("no fleet migration run has failed schemas; nothing to retry")
-    return last, list(last.records.filter(status=Record.FAILED).values_list("schema_name", flat=True))
+        raise FleetMigrationError("no fleet migration has run yet; nothing to retry")
+    undone = list(last.records.exclude(status=Record.OK).values_list("schema_name", flat=True))
+    if not undone:
+        raise FleetMigrationError(f"the last fleet migration (#{last.pk}, {last.status}) left nothing to retry")
+    return last, undone
 
 
 def run_fleet_migration(
@@ -507,15 +586,20 @@ def run_fleet_migration(
     if connection.in_atomic_block:
         raise FleetMigrationError("the fleet migration commits per schema; do not call it inside a transaction")
     connection.set_schema_to_public()
-    with _fleet_lock():
+    with _RunHolder() as holder:
+        close_abandoned_runs()
         retry_of = None
         if retry_failed:
-            retry_of, schemas = _failed_schemas_of_last_run()
+            retry_of, schemas = _undone_of_last_run()
         targets = fleet_targets(schemas=schemas)
         plan = fleet_plan(targets)
         canary = _choose_canary(plan, canary_slug)
         run = FleetMigrationRun.objects.create(
-            actor=actor, canary=canary.schema_name if canary else "", retry_of=retry_of, up_to_date=plan.up_to_date
+            actor=actor,
+            canary=canary.schema_name if canary else "",
+            retry_of=retry_of,
+            up_to_date=plan.up_to_date,
+            holder_pid=holder.pid,
         )
         migrator = FleetMigrator(
             run=run, plan=plan, concurrency=concurrency, lock_timeout=lock_timeout, progress=progress

@@ -48,6 +48,6 @@ DROP TABLE IF EXISTS public.tenants_registry_version;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenants", "0004_support_sessions")]
+    dependencies = [("tenants", "0005_fleet_liveness")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

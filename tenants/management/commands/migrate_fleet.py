@@ -19,7 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list the pending migrations per schema and stop")
         parser.add_argument("--canary", metavar="SLUG", help="tenant migrated first (default: from the largest group)")
         parser.add_argument("--concurrency", type=int, default=4, help="schemas migrated at once (default 4)")
-        parser.add_argument("--retry-failed", action="store_true", help="only the schemas that failed in the last run")
+        parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="only what the last run left undone: failed, cut off or not reached",
+        )
         parser.add_argument("--schema", action="append", dest="schemas", help="only this schema (repeatable)")
         parser.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait for a table lock")
         parser.add_argument("--skip-shared", action="store_true", help="do not migrate the public schema first")
