@@ -9,7 +9,9 @@ under a millisecond, whatever the password. Each failure counts for the username
 and each further failure after the lock ends doubles it (up to `SIGNIN_LOCK_MAX_SECONDS`). Refused attempts are not
 counted: a flood is answered from Redis and cannot push the lock further. Failures are forgotten
 `SIGNIN_FAILURE_WINDOW_SECONDS` after the last one; a successful sign-in clears the username's failures (not the
-address's: one valid account must not wipe an address's record of guessing others).
+address's: one valid account must not wipe an address's record of guessing others). And however many addresses a
+flood comes from, at most `SIGNIN_CONCURRENT_HASHES` passwords of one tenant are hashed at once (a Redis sorted set
+of slots): the rest are refused at once, so a tenant under attack cannot take every worker and core from the others.
 
 Keys carry `SIGNIN_KEY_PREFIX` (the cache prefix) and the schema (the tenant, or "public" for the operations admin), so
 one tenant's failures never lock the same username on another tenant. The client address is `REMOTE_ADDR`, or the right-
@@ -35,6 +37,7 @@ import hashlib
 import ipaddress
 import logging
 import math
+import secrets
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -48,7 +51,8 @@ from django.db import connection
 
 logger = logging.getLogger(__name__)
 
-USERNAME, ADDRESS = "username", "address"
+USERNAME, ADDRESS, BUSY = "username", "address", "busy"
+SLOT_SECONDS = 10  # a hashing slot not given back by then (a killed worker) is free again
 AUDIT_EVERY = 60  # seconds: one audit entry (or log line) per locked key and minute, not one per refused attempt
 REFUSAL_ATTR = "signin_refusal"
 _MEMO_MAX = 10_000
@@ -71,6 +75,8 @@ class Refusal:
 
     @property
     def reason(self) -> str:
+        if self.scope == BUSY:
+            return "Too many sign-ins at once on this workspace."
         who = "this username" if self.scope == USERNAME else "your address"
         return f"Too many failed sign-ins for {who}."
 
@@ -78,7 +84,9 @@ class Refusal:
     def message(self) -> str:
         """For a form: the reason and when to try again."""
         seconds = int(self.retry_after_header)
-        wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+        if seconds >= 120:
+            return f"{self.reason} Try again in {math.ceil(seconds / 60)} minutes."
+        wait = f"{seconds} second{'' if seconds == 1 else 's'}"
         return f"{self.reason} Try again in {wait}."
 
 
@@ -163,6 +171,35 @@ def record_success(request, username: str) -> None:
         _redis_down(exc)
 
 
+def take_hashing_slot() -> str | None:
+    """One of the tenant's `SIGNIN_CONCURRENT_HASHES` slots for checking a password (a token to give back), or None.
+
+    However many addresses a flood comes from, a tenant's password checks then occupy at most that many workers and
+    cores; the rest are refused at once. The earliest arrivals hold the slots (rank in a sorted set by time).
+    """
+    key, token, now = _slots_key(), secrets.token_hex(8), time.time()
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.zremrangebyscore(key, 0, now - SLOT_SECONDS)
+        pipe.zadd(key, {token: now})
+        pipe.zrank(key, token)
+        pipe.expire(key, SLOT_SECONDS)
+        rank = pipe.execute()[2]
+        if rank is not None and rank >= settings.SIGNIN_CONCURRENT_HASHES:
+            _redis().zrem(key, token)
+            return None
+    except redis.RedisError as exc:
+        _redis_down(exc)
+    return token
+
+
+def give_back_hashing_slot(token: str) -> None:
+    try:
+        _redis().zrem(_slots_key(), token)
+    except redis.RedisError as exc:
+        _redis_down(exc)
+
+
 def lock_seconds(over: int) -> int:
     """How long a key is locked at `over` failures past its limit: the first lock, doubled each time, capped."""
     first, most = settings.SIGNIN_LOCK_SECONDS, settings.SIGNIN_LOCK_MAX_SECONDS
@@ -191,7 +228,16 @@ class SignInLimitBackend(ModelBackend):
         if refusal is not None:
             setattr(getattr(request, "_request", request), REFUSAL_ATTR, refusal)
             raise PermissionDenied(refusal.reason)
-        user = super().authenticate(request, username, password, **kwargs)
+        slot = take_hashing_slot()
+        if slot is None:
+            refusal = Refusal(scope=BUSY, retry_after=1)
+            _record_refusal(request, username, refusal, _slots_key())
+            setattr(getattr(request, "_request", request), REFUSAL_ATTR, refusal)
+            raise PermissionDenied(refusal.reason)
+        try:
+            user = super().authenticate(request, username, password, **kwargs)
+        finally:
+            give_back_hashing_slot(slot)
         if user is None:
             record_failure(request, username)
             raise PermissionDenied("Wrong username or password.")
@@ -205,6 +251,10 @@ def _keys(request, username: str | None) -> dict[str, str]:
     if username:
         keys[USERNAME] = f"{base}:user:{hashlib.sha256(username.encode()).hexdigest()[:32]}"
     return keys
+
+
+def _slots_key() -> str:
+    return f"{settings.SIGNIN_KEY_PREFIX}:{connection.schema_name}:hashing"
 
 
 def _lock(key: str) -> str:

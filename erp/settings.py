@@ -45,6 +45,8 @@ SIGNIN_FAILURES_PER_ADDRESS = env.int("SIGNIN_FAILURES_PER_ADDRESS", default=20)
 SIGNIN_LOCK_SECONDS = env.int("SIGNIN_LOCK_SECONDS", default=30)
 SIGNIN_LOCK_MAX_SECONDS = env.int("SIGNIN_LOCK_MAX_SECONDS", default=3600)
 SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=3600)
+# Passwords of one tenant hashed at once (each PBKDF2 check holds a worker and a core for 0.5-1.4 s); more: refused.
+SIGNIN_CONCURRENT_HASHES = env.int("SIGNIN_CONCURRENT_HASHES", default=1)
 # Proxies (addresses or networks) whose X-Forwarded-For names the client: the nginx edge on loopback by default.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 

@@ -79,11 +79,11 @@ def refused_form(response) -> bool:
     return response.status_code == 200 and b"Too many failed sign-ins" in response.content
 
 
-def refused_api(response) -> bool:
+def refused_api(response, reason: str = "Too many failed sign-ins") -> bool:
     return (
         response.status_code == 429
         and int(response["Retry-After"]) >= 1
-        and response.json()["detail"].startswith("Too many failed sign-ins")
+        and response.json()["detail"].startswith(reason)
     )
 
 
@@ -273,6 +273,29 @@ def test_a_refusal_costs_well_under_a_millisecond(limits, in_acme):
         costs.append(time.perf_counter() - started)
         assert signin.refusal_of(request) is not None
     assert statistics.median(costs) < 0.001  # about 0.04 ms here: the process remembers the lock it has seen
+
+
+def test_a_tenant_hashes_at_most_its_concurrent_limit_and_refuses_the_rest(limits, hashes, acme, acme_client):
+    make_user(acme)
+    with tenant_context(acme):
+        held = signin.take_hashing_slot()  # another sign-in of acme is being checked right now
+    connection.set_schema_to_public()
+    hashes.clear()
+    response = token(acme_client, "clerk", PASSWORD)
+    assert refused_api(response, "Too many sign-ins at once") and response["Retry-After"] == "1"
+    assert hashes == []
+    with tenant_context(acme):
+        signin.give_back_hashing_slot(held)
+    connection.set_schema_to_public()
+    assert token(acme_client, "clerk", PASSWORD).status_code == 200
+
+
+def test_a_busy_tenant_does_not_hold_up_another_tenants_sign_ins(limits, acme, globex, globex_client):
+    make_user(globex)
+    with tenant_context(acme):
+        signin.take_hashing_slot()
+    connection.set_schema_to_public()
+    assert login_form(globex_client, "clerk", PASSWORD).status_code == 302
 
 
 # --- Audit --------------------------------------------------------------------------------------------------------
