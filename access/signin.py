@@ -66,7 +66,7 @@ _noted_at: dict[str, float] = {}
 class Refusal:
     """A sign-in refused before its password was looked at: which limit, and in how many seconds one may try again."""
 
-    scope: str  # USERNAME or ADDRESS
+    scope: str  # USERNAME, ADDRESS or BUSY (the tenant's hashing slots are taken)
     retry_after: float
 
     @property
