@@ -2,7 +2,11 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from access import services
+from access.forms import AdminSignInForm
 from access.models import ApiKey
+
+# The tenant admin and the operations admin (one site, two hosts) sign in under the limits of access.signin.
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(ApiKey)

@@ -4,14 +4,16 @@ A refusal is a 401 whatever authenticator comes first in the settings (DRF would
 403 when the first one, SessionAuthentication, sends no WWW-Authenticate header).
 """
 
+from django.conf import settings
 from django.db import connection
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, BasicAuthentication, get_authorization_header
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTAuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 
+from access import signin
 from access.models import ApiKey
 
 TENANT_CLAIM = "tenant"
@@ -97,3 +99,29 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+def signin_refused(request: Request) -> exceptions.Throttled | None:
+    """The 429 (with Retry-After) for a sign-in the limits refused before hashing (access.signin), if they did."""
+    refusal = signin.refusal_of(request)
+    if refusal is None:
+        return None
+    return exceptions.Throttled(wait=refusal.retry_after, detail=refusal.reason)
+
+
+class LimitedBasicAuthentication(BasicAuthentication):
+    """HTTP Basic, only with `API_BASIC_AUTH` on: every request hashes a password. Under the sign-in limits."""
+
+    def authenticate(self, request: Request):
+        if not settings.API_BASIC_AUTH:
+            return None
+        return super().authenticate(request)
+
+    def authenticate_credentials(self, userid, password, request=None):
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            refused = signin_refused(request)
+            if refused is not None:
+                raise refused from None
+            raise

@@ -27,3 +27,20 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Api-Key <key>`: a key of this tenant, created by its admins; read-only keys only read.",
         }
+
+
+class LimitedBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "access.authentication.LimitedBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_requirement(self, auto_schema):
+        from django.conf import settings
+
+        return {self.name: []} if settings.API_BASIC_AUTH else None
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Off unless the server sets API_BASIC_AUTH=true; under the sign-in limits when on.",
+        }

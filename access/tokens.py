@@ -1,10 +1,11 @@
 """JWT endpoints of a tenant host: the tokens carry the tenant they were issued for."""
 
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from access.authentication import request_tenant, tenant_claims, token_matches_tenant
+from access.authentication import request_tenant, signin_refused, tenant_claims, token_matches_tenant
 from access.jwt_keys import TenantRefreshToken
 
 
@@ -15,7 +16,13 @@ class TenantTokenObtainPairSerializer(TokenObtainPairSerializer):
         tenant = request_tenant(self.context["request"])
         if tenant is None:
             raise InvalidToken("Tokens are issued on a tenant's host only.")
-        data = super(TokenObtainPairSerializer, self).validate(attrs)  # authenticates: sets self.user
+        try:
+            data = super(TokenObtainPairSerializer, self).validate(attrs)  # authenticates: sets self.user
+        except AuthenticationFailed:
+            refused = signin_refused(self.context["request"])  # the sign-in limits refused it before hashing
+            if refused is not None:
+                raise refused from None
+            raise
         refresh = self.get_token(self.user)
         for claim, value in tenant_claims(tenant).items():
             refresh[claim] = value

@@ -106,6 +106,20 @@ USE_TZ = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in limits (access.signin): checked before any password is hashed. ModelBackend stays listed for sessions it
+# signed in; SignInLimitBackend never lets a failed sign-in fall through to it.
+AUTHENTICATION_BACKENDS = ["access.signin.SignInLimitBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failed sign-ins per tenant + username and per tenant + client address before a lock; the first lock's seconds,
+# doubled at each failure after it, up to the maximum; failures are forgotten this long after the last one.
+SIGNIN_FAILURES_PER_USER = env.int("SIGNIN_FAILURES_PER_USER", default=5)
+SIGNIN_FAILURES_PER_ADDRESS = env.int("SIGNIN_FAILURES_PER_ADDRESS", default=20)
+SIGNIN_LOCK_SECONDS = env.int("SIGNIN_LOCK_SECONDS", default=30)
+SIGNIN_LOCK_MAX_SECONDS = env.int("SIGNIN_LOCK_MAX_SECONDS", default=3600)
+SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=3600)
+# Passwords of one tenant hashed at once (each PBKDF2 check holds a worker and a core for 0.5-1.4 s); more: refused.
+SIGNIN_CONCURRENT_HASHES = env.int("SIGNIN_CONCURRENT_HASHES", default=1)
+# Proxies (addresses or networks) whose X-Forwarded-For names the client: the nginx edge on loopback by default.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 
 # --- Tenancy (django-tenants) ------------------------------------------------------------------------------------
 # `tenants` precedes `django_tenants` so our `create_tenant` command (fast provisioning) wins over the stock one.
@@ -238,6 +252,8 @@ TENANT_ROUTING_CHANNEL = f"{CACHES['default']['KEY_PREFIX']}:tenant-routing"
 # The bound on a registry change reaching every process, whatever made it (even without Redis): each process re-reads
 # the registry version (bumped by a trigger) at most this often, on a request (see tenants.routing).
 TENANT_ROUTING_RECHECK_SECONDS = env.float("TENANT_ROUTING_RECHECK_SECONDS", default=1.0)
+# Redis keys of the sign-in limits (access.signin): <this>:<schema>:addr|user:….
+SIGNIN_KEY_PREFIX = f"{CACHES['default']['KEY_PREFIX']}:signin"
 
 # --- Static and uploaded files -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -294,7 +310,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "access.authentication.LimitedBasicAuthentication",  # only with API_BASIC_AUTH=true
         "access.authentication.TenantJWTAuthentication",  # tokens carry their tenant (see access.tokens)
         "access.authentication.ApiKeyAuthentication",  # Authorization: Api-Key <key>
     ],
@@ -333,6 +349,8 @@ for _plan, _quota in TENANT_API_RATES.items():
         raise ImproperlyConfigured(
             f"TENANT_API_RATE_{_plan.upper()}={_quota!r} is not '<n>/<s|min|hour|day> [burst <n>]': {exc}"
         ) from None
+# HTTP Basic on the API (a password hashed on every request): off unless turned on; JWTs and API keys are the way in.
+API_BASIC_AUTH = env.bool("API_BASIC_AUTH", default=False)
 # JWTs from /api/v1/auth/token/ on a tenant host; the `tenant` claim must match the host (access.authentication).
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

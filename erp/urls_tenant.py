@@ -1,9 +1,11 @@
 """URLs of a tenant host (<slug>.<BASE_DOMAIN>); every view here runs in that tenant's schema."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from access.forms import SignInForm
 from tenants import views
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("support/enter/", views.support_enter, name="support-enter"),
     path("support/end/", views.support_end, name="support-end"),
     path("admin/", admin.site.urls),
+    # The login form says when the sign-in limits refused an attempt (access.signin); the rest is Django's.
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
     path("api/v1/", include("inventory.api.urls")),

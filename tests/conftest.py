@@ -63,6 +63,12 @@ def _fresh_tenant_context():
     routing_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _own_signin_limits(settings):
+    """Failed sign-ins of one test never lock another's users or address (access.signin keys of this test only)."""
+    settings.SIGNIN_KEY_PREFIX = f"signin-test-{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture
 def acme(db):
     from tenants.models import Tenant

@@ -85,7 +85,8 @@ def test_acme_session_is_not_valid_on_the_globex_host(acme, globex_client, globe
     assert "login" in page["Location"]
 
 
-def test_acme_credentials_do_not_authenticate_on_the_globex_host(acme, globex_client, globex_secret):
+def test_acme_credentials_do_not_authenticate_on_the_globex_host(acme, globex_client, globex_secret, settings):
+    settings.API_BASIC_AUTH = True  # off by default (access.authentication.LimitedBasicAuthentication)
     with tenant_context(acme):
         get_user_model().objects.create_user(username="alice", password="acme-only-password")
     token = base64.b64encode(b"alice:acme-only-password").decode()

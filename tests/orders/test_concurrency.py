@@ -128,7 +128,9 @@ def test_two_shipments_of_one_order_racing_for_its_last_open_units_ship_exactly_
     assert in_tenant(scratch_tenant, state) == (Decimal(5), Decimal(0), Decimal(15), Decimal(0), 1)
 
 
-def test_two_concurrent_requests_with_one_idempotency_key_create_one_order(scratch_tenant):
+def test_two_concurrent_requests_with_one_idempotency_key_create_one_order(scratch_tenant, settings):
+    settings.API_BASIC_AUTH = True  # off by default (access.authentication.LimitedBasicAuthentication)
+
     def setup():
         from access.services import user_set_role
 

@@ -81,7 +81,8 @@ def test_an_acme_session_is_not_signed_in_on_globex(acme, acme_order, acme_clien
     assert b"Acme Secret Customer" not in api.content + page.content
 
 
-def test_acme_credentials_do_not_work_on_globex(acme, acme_order, globex):
+def test_acme_credentials_do_not_work_on_globex(acme, acme_order, globex, settings):
+    settings.API_BASIC_AUTH = True  # off by default (access.authentication.LimitedBasicAuthentication)
     with tenant_context(acme):
         UserFactory(username="acme-integrator", password="s3cret-acme-only")
     token = base64.b64encode(b"acme-integrator:s3cret-acme-only").decode()

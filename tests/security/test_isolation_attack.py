@@ -394,6 +394,8 @@ def globex_credentials(globex, settings) -> dict[str, str]:
     """Authorization headers that are valid on globex's host only."""
     credentials = _token_credentials(globex)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # thousands of Basic logins
+    settings.API_BASIC_AUTH = True  # off by default; the attack tries it as a deployment that turned it on would
+    settings.SIGNIN_FAILURES_PER_USER = settings.SIGNIN_FAILURES_PER_ADDRESS = 10**6  # test isolation, not lockout
     with tenant_context(globex):
         get_user_model().objects.create_superuser(ATTACKER_USERNAME, "mallory@globex.test", ATTACKER_PASSWORD)
     connection.set_schema_to_public()
