@@ -125,9 +125,10 @@ class TenantUserAdmin(ServiceAdmin, UserAdmin):
         fields = dict(fields)
         role = fields.pop("role", None)
         if current is None:
-            usable = fields.pop("usable_password", True)
+            usable = fields.pop("set_usable_password", True)  # the form's reading of `usable_password`
             password = fields.pop("password1", None) if usable else None
-            fields.pop("password2", None)
+            for name in ("password2", "usable_password"):
+                fields.pop(name, None)
             if getattr(request, "_erp_admin_validating", False):
                 password = None  # hashing costs a second of CPU: the real save hashes, the check need not
             return services.user_create(by=request.user, role=role, password=password, **fields)

@@ -108,10 +108,10 @@ class ServiceAdmin(admin.ModelAdmin):
             change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
             return self._refused(request, exc, change)
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs) -> HttpResponse | None:
         try:
             with transaction.atomic():  # a bulk delete is all or nothing
-                return super().response_action(request, queryset)
+                return super().response_action(request, queryset, **kwargs)
         except DomainError as exc:
             return self._refused(request, exc, request.get_full_path())
 
