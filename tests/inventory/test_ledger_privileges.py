@@ -54,6 +54,18 @@ def test_a_raw_change_of_on_hand_as_the_tenant_role_is_refused(in_acme, bolt, a1
     assert level.on_hand == 5
 
 
+def test_a_level_row_the_tenant_role_inserts_starts_empty_and_cannot_be_deleted(in_acme, bolt, a1):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO inventory_stocklevel (item_id, location_id, on_hand, reserved) VALUES (%s, %s, 1000, 10)"
+            " RETURNING id",
+            [bolt.pk, a1.pk],
+        )
+        level = StockLevel.objects.get(pk=cursor.fetchone()[0])
+    assert (level.on_hand, level.reserved) == (0, 0)
+    _refused("DELETE FROM inventory_stocklevel WHERE id = %s", [level.pk])
+
+
 def test_stock_moves_cannot_be_changed_or_deleted_by_the_tenant_role(in_acme, bolt, a1):
     move = services.stock_receive(item=bolt, location=a1, quantity=5, user=None)
     _refused("UPDATE inventory_stockmove SET quantity = 1 WHERE id = %s", [move.pk])
