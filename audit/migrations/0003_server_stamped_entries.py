@@ -50,7 +50,7 @@ def restrict(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0002_auditentry_immutable_trigger"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("audit", "0002_auditentry_immutable_trigger")]
 
     operations = [
         migrations.RunSQL(CREATE, reverse_sql=DROP),
