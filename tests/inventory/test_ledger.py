@@ -309,7 +309,6 @@ def test_the_database_refuses_to_change_moves_even_in_raw_sql(bolt, a1, clerk, s
 
 def test_the_database_refuses_negative_on_hand(bolt, a1, clerk):
     from django.db import IntegrityError, transaction
-
     from django_tenants.utils import schema_context
 
     stock_receive(item=bolt, location=a1, quantity=1, user=clerk)
