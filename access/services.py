@@ -7,13 +7,15 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from access.models import ApiKey
 from access.roles import GROUP_ROLES, Role, forget_role, role_of
-from audit.services import audit_record
+from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 
 KEY_PREFIX = "erp_"
@@ -53,6 +55,83 @@ def user_set_role(*, user: AbstractBaseUser, role: str, by: AbstractBaseUser | N
         if old != role:
             audit_record(user=by, action="access.user_role_set", obj=user, changes={"role": [old, role]})
     return user
+
+
+_USER_FIELDS = {"username", "first_name", "last_name", "email", "is_active"}
+
+
+def user_create(
+    *, username: str, role: str, by: AbstractBaseUser | None, password: str | None = None, **fields: object
+) -> AbstractBaseUser:
+    """A new user of the tenant with one role. Without a password they cannot sign in until one is set."""
+    unknown = set(fields) - _USER_FIELDS
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on a user")
+    if role not in Role.values:
+        raise AccessError(f"unknown role {role!r}: use one of {', '.join(Role.values)}", field="role")
+    user = get_user_model()(username=username, **fields)
+    with transaction.atomic():
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        values = {name: [None, getattr(user, name)] for name in ("username", *fields)}
+        audit_record(user=by, action="access.user_create", obj=user, changes={**values, "role": [None, role]})
+        user_set_role(user=user, role=role, by=by)
+    return user
+
+
+def user_update(*, user: AbstractBaseUser, by: AbstractBaseUser | None, **fields: object) -> AbstractBaseUser:
+    """Change a user's name, email or whether they may sign in. An admin cannot deactivate themselves."""
+    unknown = set(fields) - _USER_FIELDS
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on a user")
+    if by is not None and by.pk == user.pk and fields.get("is_active") is False:
+        raise AccessError("you cannot deactivate yourself; ask another admin", field="is_active")
+    before = snapshot(user, fields)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    with transaction.atomic():
+        user.full_clean(exclude=["password"])
+        user.save(update_fields=list(fields) or None)
+        changes = changes_since(user, before)
+        if changes:
+            audit_record(user=by, action="access.user_update", obj=user, changes=changes)
+    forget_role(user)
+    return user
+
+
+def user_set_password(*, user: AbstractBaseUser, password: str | None, by: AbstractBaseUser | None) -> None:
+    """Set a user's password (validated by the caller's form), or with None turn password sign-in off."""
+    with transaction.atomic():
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(update_fields=["password"])
+        change = "set" if password else "disabled"
+        audit_record(user=by, action="access.user_password_set", obj=user, changes={"password": [None, change]})
+
+
+def user_delete(*, user: AbstractBaseUser, by: AbstractBaseUser | None) -> None:
+    """Delete a user who has recorded nothing that must keep naming them; an admin cannot delete themselves."""
+    if by is not None and by.pk == user.pk:
+        raise AccessError("you cannot delete yourself; ask another admin")
+    try:
+        with transaction.atomic():
+            audit_record(
+                user=by,
+                action="access.user_delete",
+                obj=user,
+                changes={"username": [user.get_username(), None], "role": [role_of(user), None]},
+            )
+            user.delete()
+    except ProtectedError:
+        raise AccessError(
+            f"user {user.get_username()} has recorded stock moves or orders; deactivate them instead"
+        ) from None
 
 
 def hash_key(key: str) -> str:

@@ -166,6 +166,14 @@ TENANT_DB_ROLES = env.bool("TENANT_DB_ROLES", default=True)
 # Shared tables a tenant role may read (the tenant's own registry rows are loaded before the switch; these are read
 # by code running as a tenant).
 TENANT_DB_ROLE_PUBLIC_READ = ["tenants_tenant", "tenants_domain"]
+# Tables of its own schema on which a tenant role gets less than SELECT, INSERT, UPDATE, DELETE: what it gets instead.
+# Stock moves are posted only through inventory_post_move() (SECURITY DEFINER), so on_hand changes only with a move
+# (a level row the role inserts starts empty: inventory/migrations/0005); audit entries are append-only.
+TENANT_DB_ROLE_TABLE_PRIVILEGES = {
+    "inventory_stockmove": "SELECT",
+    "inventory_stocklevel": "SELECT, INSERT, UPDATE (reserved)",
+    "audit_auditentry": "SELECT, INSERT",
+}
 # `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see tenants.fleet.executors.
 GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.

@@ -1,10 +1,12 @@
-"""Django admin for inventory. Stock moves and levels are read-only here: stock changes go through the services."""
+"""Django admin for inventory. Units, items and locations are written through their services (erp.service_admin);
+stock moves and levels are read-only here: stock changes go through the services."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from erp.errors import DomainError
+from erp.service_admin import ServiceAdmin
 from inventory import services
 from inventory.models import Item, ItemImport, Location, ReservationEntry, StockLevel, StockMove, UnitOfMeasure
 
@@ -21,48 +23,50 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnitOfMeasure)
-class UnitOfMeasureAdmin(admin.ModelAdmin):
+class UnitOfMeasureAdmin(ServiceAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
+    def service_save(self, request: HttpRequest, current: UnitOfMeasure | None, fields: dict) -> UnitOfMeasure:
+        if current is None:
+            return services.unit_create(user=request.user, **fields)
+        return services.unit_update(unit=current, user=request.user, **fields)
+
+    def service_delete(self, request: HttpRequest, obj: UnitOfMeasure) -> None:
+        services.unit_delete(unit=obj, user=request.user)
+
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ServiceAdmin):
     list_display = ["sku", "name", "kind", "uom", "reorder_point", "standard_cost", "is_active"]
     list_filter = ["kind", "is_active", "uom"]
     search_fields = ["sku", "name"]
     list_select_related = ["uom"]
     readonly_fields = ["created_at", "updated_at"]
 
-    def save_model(self, request: HttpRequest, obj: Item, form, change: bool) -> None:
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-        if change:
-            services.item_update(item=obj, user=request.user, **fields)
-        else:
-            created = services.item_create(user=request.user, **form.cleaned_data)
-            obj.pk = created.pk
+    def service_save(self, request: HttpRequest, current: Item | None, fields: dict) -> Item:
+        if current is None:
+            return services.item_create(user=request.user, **fields)
+        return services.item_update(item=current, user=request.user, **fields)
 
-    def delete_model(self, request: HttpRequest, obj: Item) -> None:
-        try:
-            services.item_delete(item=obj, user=request.user)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
+    def service_delete(self, request: HttpRequest, obj: Item) -> None:
+        services.item_delete(item=obj, user=request.user)
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(ServiceAdmin):
     list_display = ["code", "name", "kind", "parent", "is_active", "is_default_receiving"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
 
-    def save_model(self, request: HttpRequest, obj: Location, form, change: bool) -> None:
-        if change:
-            fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-            services.location_update(location=obj, user=request.user, **fields)
-        else:
-            created = services.location_create(user=request.user, **form.cleaned_data)
-            obj.pk = created.pk
+    def service_save(self, request: HttpRequest, current: Location | None, fields: dict) -> Location:
+        if current is None:
+            return services.location_create(user=request.user, **fields)
+        return services.location_update(location=current, user=request.user, **fields)
+
+    def service_delete(self, request: HttpRequest, obj: Location) -> None:
+        services.location_delete(location=obj, user=request.user)
 
 
 @admin.register(StockLevel)

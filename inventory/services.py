@@ -831,7 +831,7 @@ def item_import_run(*, job_id: int) -> ItemImport:
         try:
             if len(cells) > len(columns):
                 raise ImportRefused(f"{len(cells)} cells but the header names {len(columns)} columns")
-            created = _import_row(row, units)
+            created = _import_row(row, units, user=job.created_by)
         except (DomainError, ValidationError) as exc:
             job.errors.append({"line": line, "sku": row.get("sku", ""), "reason": _reason(exc)})
         else:
@@ -859,8 +859,8 @@ def _reason(exc: Exception) -> str:
 _IMPORT_DECIMALS = ("reorder_point", "reorder_quantity", "standard_cost")
 
 
-def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure]) -> bool:
-    """Create or update one item from a CSV row; True when created."""
+def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: User) -> bool:
+    """Create or update one item from a CSV row, recorded under `user` (who uploaded the file); True when created."""
     sku = row.get("sku", "")
     if not sku:
         raise ImportRefused("sku is empty")
@@ -897,9 +897,9 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure]) -> bool:
             missing = [name for name in ("name", "uom") if name not in fields]
             if missing:
                 raise ImportRefused(f"new item {sku} needs {' and '.join(missing)}")
-            item_create(sku=sku, user=None, attributes=attributes, **fields)
+            item_create(sku=sku, user=user, attributes=attributes, **fields)
             return True
         if attributes:
             fields["attributes"] = {**item.attributes, **attributes}
-        item_update(item=item, user=None, **fields)
+        item_update(item=item, user=user, **fields)
         return False

@@ -12,7 +12,8 @@ def import_items(self, job_id: int) -> dict:
 
     Policy: per row, not all-or-nothing. Each row is its own transaction: valid rows are created or updated by SKU
     and kept, each bad row is skipped and recorded on the job with its line number and the reason. A wrong header
-    fails the whole job before any row is read. Progress is saved every 50 rows, for the job's page to show.
+    fails the whole job before any row is read. Progress is saved every 50 rows, for the job's page to show. Each
+    row's audit entry names the user who uploaded the file, not "system".
     """
     try:
         job = item_import_run(job_id=job_id)

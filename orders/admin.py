@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from erp.errors import DomainError
+from erp.service_admin import ServiceAdmin
 from orders import services
 from orders.models import (
     IdempotencyRecord,
@@ -58,7 +59,7 @@ def _run(admin_: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, ser
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(ServiceAdmin):
     list_display = ["code", "name", "is_customer", "is_supplier", "default_lead_time_days", "is_active"]
     list_filter = ["is_customer", "is_supplier", "is_active"]
     search_fields = ["code", "name", "contact_name", "email"]
@@ -67,13 +68,10 @@ class PartnerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # deactivate instead: orders keep their partner
 
-    def save_model(self, request: HttpRequest, obj: Partner, form, change: bool) -> None:
-        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
-        if change:
-            services.partner_update(partner=obj, user=request.user, **fields)
-        else:
-            created = services.partner_create(user=request.user, **form.cleaned_data)
-            obj.pk = created.pk
+    def service_save(self, request: HttpRequest, current: Partner | None, fields: dict) -> Partner:
+        if current is None:
+            return services.partner_create(user=request.user, **fields)
+        return services.partner_update(partner=current, user=request.user, **fields)
 
 
 class SalesOrderLineInline(ReadOnlyInline):

@@ -49,7 +49,10 @@ def enabled() -> bool:
 def grant_tenant_role(schema_name: str) -> str | None:
     """Create the tenant's role if missing and give it its schema; idempotent, in the caller's transaction.
 
-    Does nothing (returns None) when TENANT_DB_ROLES is off."""
+    Does nothing (returns None) when TENANT_DB_ROLES is off, but pins the schema's SECURITY DEFINER functions to it
+    either way (`pin_definer_functions`): every path that makes a tenant schema (spare claim, template replay,
+    restore) ends here."""
+    pin_definer_functions(schema_name)
     if not enabled():
         return None
     name = role_name(schema_name)
@@ -83,7 +86,64 @@ def grant_tenant_role(schema_name: str) -> str | None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
+    restrict_tenant_role(schema_name)
     return name
+
+
+def restrict_tenant_role(schema_name: str) -> None:
+    """Give the tenant's role only `TENANT_DB_ROLE_TABLE_PRIVILEGES` on those tables of its schema (idempotent).
+
+    Run after every grant (the grant on all tables, and default privileges for tables created later, give the full
+    set), and by the migrations that create or restrict such tables. Does nothing when the role or the layer does not
+    exist yet: the grant that creates the role applies the restrictions then."""
+    if not enabled():
+        return
+    name = role_name(schema_name)
+    tables = getattr(settings, "TENANT_DB_ROLE_TABLE_PRIVILEGES", {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename = ANY(%s)"
+            " AND EXISTS (SELECT FROM pg_roles WHERE rolname = %s) ORDER BY tablename",
+            [schema_name, list(tables), name],
+        )
+        existing = [row[0] for row in cursor.fetchall()]
+        statements = []
+        for table in existing:
+            qualified = sql.Identifier(schema_name, table)
+            # REVOKE ALL also takes back column privileges; the privileges come from settings, not from input.
+            statements.append(
+                sql.SQL("REVOKE ALL ON {table} FROM {role}").format(table=qualified, role=sql.Identifier(name))
+            )
+            statements.append(
+                sql.SQL("GRANT {privileges} ON {table} TO {role}").format(
+                    privileges=sql.SQL(tables[table]), table=qualified, role=sql.Identifier(name)
+                )
+            )
+        if statements:
+            cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
+
+
+def pin_definer_functions(schema_name: str) -> None:
+    """Set `search_path = <schema>, pg_temp` on every SECURITY DEFINER function of the schema.
+
+    Such a function runs as its owner, so its table names must resolve in its own schema whatever the caller's
+    search path (and never to a temporary table). The path is fixed when a migration creates the function, but a
+    copied schema keeps its source's name there: a spare renamed on claim, the template replayed under a new name, a
+    backup restored under another slug. Idempotent; in the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = %s AND p.prosecdef ORDER BY p.oid",
+            [schema_name],
+        )
+        functions = [row[0] for row in cursor.fetchall()]
+        for function in functions:
+            # regprocedure text is schema-qualified (the schema is not on this search path) and quoted as needed.
+            cursor.execute(
+                sql.SQL("ALTER FUNCTION {function} SET search_path = {schema}, pg_temp")
+                .format(function=sql.SQL(function), schema=sql.Identifier(schema_name))
+                .as_string(cursor.connection)
+            )
 
 
 def drop_tenant_role(schema_name: str) -> None:

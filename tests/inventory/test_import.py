@@ -142,3 +142,16 @@ def test_the_queued_task_carries_the_senders_schema_in_its_headers(in_acme, monk
     assert sent[0][0] == "inventory.import_items"
     assert list(sent[0][1]["args"]) == [42]
     assert sent[0][1]["headers"]["_schema_name"] == "acme"
+
+
+def test_imported_rows_are_audited_under_the_user_who_uploaded_the_file(in_acme, clerk, queued):
+    from audit.models import AuditEntry
+
+    ItemFactory(sku="NUT-10", name="Old nut")
+    data = b"sku,name,uom\nBOLT-10,Bolt M10,pcs\nNUT-10,Hex nut,\n"
+    job = item_import_create(file_name="items.csv", data=data, user=clerk)
+    item_import_run(job_id=job.pk)
+    created = AuditEntry.objects.get(action="inventory.item_create", object_id=str(Item.objects.get(sku="BOLT-10").pk))
+    updated = AuditEntry.objects.get(action="inventory.item_update", object_id=str(Item.objects.get(sku="NUT-10").pk))
+    for entry in (created, updated):
+        assert (entry.user_id, entry.username) == (clerk.pk, "clerk")
