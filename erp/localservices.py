@@ -667,6 +667,12 @@ def _wait_for_worker(broker_url: str, children: _Children, timeout: float = 30) 
         probe.close()
 
 
+def celery_worker_command(python: str = sys.executable) -> list[str]:
+    """The worker `make run` starts. No -Q: it consumes erp.celery.consumed_queues(), the default queue and the fan-out
+    queues of every plan, whatever CELERY_TASK_DEFAULT_QUEUE and FLEET_QUEUE_PREFIX say."""
+    return [python, "-m", "celery", "-A", "erp", "worker", "-l", "info", "--concurrency", "2"]
+
+
 def command_run_stack() -> int:
     """Migrate, seed the demo tenants, then serve with gunicorn and a Celery worker until interrupted."""
     port_text = os.environ.get("PORT", "8000")
@@ -733,11 +739,7 @@ def command_run_stack() -> int:
             )
             if nginx:
                 children.start("nginx", [nginx, "-c", edge_config, "-g", "daemon off;"], env)
-            children.start(
-                "celery",
-                [python, "-m", "celery", "-A", "erp", "worker", "-l", "info", "--concurrency", "2", "-Q", "erp"],
-                env,
-            )
+            children.start("celery", celery_worker_command(python), env)
             _wait_for_port(port, children)
             _wait_for_worker(urls["REDIS_URL"], children)
             if children.exited() is None:
