@@ -150,3 +150,18 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+# A queued job (a background-job row: ItemImport, MrpRun) still pending after this long gets a warning on its page
+# when no live worker consumes the queue it was sent to.
+JOB_STALLED_AFTER_SECONDS = 60
+
+
+def job_lacks_worker(job) -> bool:
+    """True when `job` has waited to start for over a minute and no worker takes jobs from the default queue."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    if job.status != "pending" or (timezone.now() - job.created_at).total_seconds() < JOB_STALLED_AFTER_SECONDS:
+        return False
+    return queue_has_worker(settings.CELERY_TASK_DEFAULT_QUEUE) is False

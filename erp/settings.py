@@ -183,6 +183,9 @@ CELERY_TIMEZONE = TIME_ZONE
 FLEET_QUEUE_PREFIX = env("FLEET_QUEUE_PREFIX", default="fleet")
 FLEET_TENANT_CONCURRENCY = env.int("FLEET_TENANT_CONCURRENCY", default=1)
 FLEET_SLOT_TTL = env.int("FLEET_SLOT_TTL", default=900)
+# /healthz answers anonymous callers {"status": "ok"} only; with `Authorization: Bearer <HEALTHZ_TOKEN>` (or as
+# operations staff signed in on the public host) it adds the schema, live workers and queue depths (tenants.views).
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 
 # --- REST framework ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
