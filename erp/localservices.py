@@ -784,6 +784,8 @@ def command_run_stack() -> int:
     python = sys.executable
     with local_services() as urls:
         env = {**os.environ, **urls, "PUBLIC_PORT": os.environ.get("PUBLIC_PORT", str(port))}
+        # Development: mail (password resets) is printed in this terminal unless EMAIL_URL says otherwise.
+        env["EMAIL_URL"] = os.environ.get("EMAIL_URL") or "consolemail://"
         # manage.py in another terminal finds these servers (use_running_services); removed when the stack stops.
         write_services_file(urls, public_port=int(env["PUBLIC_PORT"]))
         for step in (

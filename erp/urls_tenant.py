@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tenants import views
+from tenants.password_reset import PasswordResetView
 
 urlpatterns = [
     path("", views.tenant_home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("support/enter/", views.support_enter, name="support-enter"),
     path("support/end/", views.support_end, name="support-end"),
     path("admin/", admin.site.urls),
+    # Before Django's: a reset mail that cannot be sent is an error on the page, never "we've emailed you".
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
     path("api/v1/", include("inventory.api.urls")),
