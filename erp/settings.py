@@ -268,6 +268,8 @@ elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
     MAILERS = {}
+    # A supported state (the reset page says mail is unavailable), not a warning on every manage.py command.
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "mail.W001"]
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"noreply@{BASE_DOMAIN}")
 
 # --- Logging: every record carries the tenant schema ----------------------------------------------------------------
