@@ -786,8 +786,6 @@ def command_run_stack() -> int:
         env = {**os.environ, **urls, "PUBLIC_PORT": os.environ.get("PUBLIC_PORT", str(port))}
         # Development: mail (password resets) is printed in this terminal unless EMAIL_URL says otherwise.
         env["EMAIL_URL"] = os.environ.get("EMAIL_URL") or "consolemail://"
-        # manage.py in another terminal finds these servers (use_running_services); removed when the stack stops.
-        write_services_file(urls, public_port=int(env["PUBLIC_PORT"]))
         for step in (
             ["manage.py", "migrate_schemas", "--noinput"],
             ["manage.py", "sync_tenant_roles"],  # tenants kept in .data from before tenant roles existed
@@ -820,6 +818,8 @@ def command_run_stack() -> int:
         else:
             say("edge: nginx not found, gunicorn faces the port itself (API floods are refused in Django)")
 
+        # manage.py in another terminal finds these servers (use_running_services); removed when the stack stops.
+        write_services_file(urls, public_port=int(env["PUBLIC_PORT"]))
         stopping: list[int] = []
         signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
         signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))

@@ -162,3 +162,13 @@ def test_clean_drops_this_checkouts_test_databases_and_no_others(tmp_path: Path)
             for name in set(names) & left:
                 conn.execute(f'DROP DATABASE "{name}"')
     assert f"{theirs}_gw0" in left and not set(names[:3]) & left
+
+
+def test_make_run_records_its_servers_for_manage_py_and_forgets_them_when_it_stops(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("ERP_SERVICES_FILE", str(tmp_path / "services.json"))
+    urls = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5999/erp", "REDIS_URL": "redis://127.0.0.1:6999/0"}
+    localservices.write_services_file(urls, public_port=8123)
+    assert (tmp_path / "services.json").stat().st_mode & 0o777 == 0o600
+    assert localservices.running_services() == {**urls, "PUBLIC_PORT": "8123"}
+    localservices.remove_services_file()
+    assert localservices.running_services() is None and not (tmp_path / "services.json").exists()
