@@ -30,9 +30,11 @@ class MailNotSent(Exception):
 
 class LoudPasswordResetForm(PasswordResetForm):
     def clean(self) -> dict:
-        if DEFAULT_MAILER_ALIAS not in mail.mailers:
+        cleaned = super().clean()
+        # A missing or malformed address stays a 400 of its own; any well-formed one learns mail is unavailable.
+        if "email" in cleaned and DEFAULT_MAILER_ALIAS not in mail.mailers:
             raise forms.ValidationError(NOT_CONFIGURED, code="email_not_configured")
-        return super().clean()
+        return cleaned
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None

@@ -39,6 +39,12 @@ def test_unknown_addresses_get_the_same_unavailable_answer(acme_client, settings
     assert acme_client.post(URL, {"email": "nobody@nowhere.test"}).status_code == 503
 
 
+def test_a_reset_without_an_address_is_a_400_even_without_mail(acme_client, settings):
+    settings.MAILERS = {}
+    assert acme_client.post(URL, {"email": "not-an-address"}).status_code == 400
+    assert acme_client.post(URL, {}).status_code == 400
+
+
 def test_a_mail_server_that_refuses_is_an_error_on_the_page_logged_with_the_tenant(acme_client, settings, caplog):
     smtp = {"host": "127.0.0.1", "port": free_port(), "timeout": 2}  # nobody listens there
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": smtp}}
