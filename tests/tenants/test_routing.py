@@ -12,10 +12,18 @@ from tenants.routing import routing_cache, tenant_for_host
 from tenants.services import tenant_resume, tenant_suspend
 from tests.conftest import host_of
 
+# /healthz names the schema only to operations (tenants.views.health).
+OPS = {"HTTP_AUTHORIZATION": "Bearer routing-test-token"}
+
+
+@pytest.fixture(autouse=True)
+def _healthz_token(settings):
+    settings.HEALTHZ_TOKEN = "routing-test-token"
+
 
 def test_each_tenant_host_is_served_from_its_own_schema(acme_client, globex_client):
-    assert acme_client.get("/healthz").json()["schema"] == "acme"
-    assert globex_client.get("/healthz").json()["schema"] == "globex"
+    assert acme_client.get("/healthz", **OPS).json()["schema"] == "acme"
+    assert globex_client.get("/healthz", **OPS).json()["schema"] == "globex"
 
 
 def test_tenant_home_shows_its_own_name_and_not_the_other_tenants(acme_client):
@@ -37,7 +45,7 @@ def test_host_outside_the_base_domain_is_refused(db):
 
 
 def test_bare_base_domain_serves_the_public_site(db):
-    response = Client(HTTP_HOST=settings.BASE_DOMAIN).get("/healthz")
+    response = Client(HTTP_HOST=settings.BASE_DOMAIN).get("/healthz", **OPS)
     assert response.json()["schema"] == "public"
     assert b"Manufacturing ERP" in Client(HTTP_HOST=settings.BASE_DOMAIN).get("/").content
 
@@ -64,7 +72,7 @@ def test_cached_route_is_dropped_at_once_when_the_domain_changes(acme, acme_clie
     domain.domain = f"acme-renamed.{settings.BASE_DOMAIN}"
     domain.save()
     assert acme_client.get("/healthz").status_code == 404
-    assert Client(HTTP_HOST=domain.domain).get("/healthz").json()["schema"] == "acme"
+    assert Client(HTTP_HOST=domain.domain).get("/healthz", **OPS).json()["schema"] == "acme"
 
 
 def test_repeated_requests_to_one_tenant_cost_only_the_views_own_query(acme_client, django_assert_num_queries):
@@ -81,7 +89,7 @@ def test_switching_tenant_adds_no_statement_the_views_query_carries_the_context(
     acme_client.get("/healthz")
     globex_client.get("/healthz")
     with django_assert_num_queries(1):  # the SET search_path/ROLE travel in the same message as the view's query
-        assert acme_client.get("/healthz").json()["schema"] == "acme"
+        assert acme_client.get("/healthz", **OPS).json()["schema"] == "acme"
 
 
 def test_registry_change_announced_by_another_process_empties_this_process_cache(acme):
