@@ -787,6 +787,8 @@ def local_secret_key(path: Path | None = None) -> str:
             os.link(staging, path)
         staging.unlink()
     return path.read_text().strip()
+
+
 def celery_worker_command(python: str = sys.executable) -> list[str]:
     """The worker `make run` starts. No -Q: it consumes erp.celery.consumed_queues(), the default queue and the fan-out
     queues of every plan, whatever CELERY_TASK_DEFAULT_QUEUE and FLEET_QUEUE_PREFIX say."""
