@@ -475,10 +475,8 @@ def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: s
                 existing = None
             elif existing is not None:
                 schema_name = existing.schema_name
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"ALTER SCHEMA {schema_template.quote(scratch)} RENAME TO {schema_template.quote(schema_name)}"
-                )
+            # The registry row before the rename, as create_tenant orders it: two of one slug queue on that row
+            # (the loser then gets "already taken"), never on each other's schema name in the opposite order.
             if existing is not None:
                 tenant = existing
                 tenant.status = Tenant.Status.ACTIVE
@@ -492,6 +490,10 @@ def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: s
                     if Domain.objects.filter(domain=domain["domain"]).exists():
                         raise BackupError(f"domain {domain['domain']!r} belongs to another tenant; restore with --as")
                     Domain.objects.create(tenant=tenant, **domain)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"ALTER SCHEMA {schema_template.quote(scratch)} RENAME TO {schema_template.quote(schema_name)}"
+                )
             if slug != original["slug"]:
                 with connection.cursor() as cursor:
                     _reset_credentials(cursor, schema_name)
