@@ -16,6 +16,7 @@ from django_tenants.utils import schema_exists
 
 from tenants import db_roles, schema_template
 from tenants.fleet import backup as backup_module
+from tenants.fleet.backup import read_backup
 from tenants.models import Tenant, TenantArchive, TenantAuditEvent
 from tenants.services import tenant_delete
 from tests.tenants.fleet_support import REPO, applied, committed_db, committed_tenants, subprocess_env, unapply
@@ -119,18 +120,21 @@ def test_two_restores_as_one_slug_at_once_the_loser_gets_one_line(backup_file, d
 # --- Older backups ----------------------------------------------------------------------------------------------------
 
 
+def _wedge(*args: str) -> subprocess.CompletedProcess:
+    """manage.py under tests.tenants.wedge_settings: this code plus the wedgeapp tenant app."""
+    env = subprocess_env(DJANGO_SETTINGS_MODULE="tests.tenants.wedge_settings")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+
+
 def test_restoring_a_backup_from_before_a_data_migration_and_an_alter_of_its_table_migrates_it(
     backup_file, django_db_blocker
 ):
     """The backup predates tests.tenants.wedgeapp, whose 0002 inserts rows (with a deferred foreign key) and 0003
     adds a column to that table: in the restore's one transaction PostgreSQL refused the ALTER ("pending trigger
     events"); migrated one transaction per migration in the scratch schema, it restores."""
-    env = subprocess_env(DJANGO_SETTINGS_MODULE="tests.tenants.wedge_settings")
     try:
-        restored = subprocess.run(
-            [sys.executable, "manage.py", "tenant_restore", str(backup_file), "--as", "wedge-r"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+        restored = _wedge("tenant_restore", str(backup_file), "--as", "wedge-r")
         assert restored.returncode == 0, restored.stderr[-3000:]
         assert "restored tenant wedge-r" in restored.stdout
         with connection.cursor() as cursor:
@@ -195,3 +199,25 @@ def test_a_scratch_schema_left_by_a_killed_restore_is_dropped_by_the_next_one(ba
         with connection.cursor() as cursor:
             cursor.execute('DROP SCHEMA IF EXISTS "_restore_0123456789abcdef" CASCADE')
         _delete("rs-next")
+
+
+def test_restoring_a_backup_taken_at_wedgeapp_0002_applies_0003(tmp_path, django_db_blocker):
+    """A tenant at wedgeapp 0002 (rows written) backed up, restored by a release that adds 0003 (an ALTER of that
+    table): the copy has the rows and the new column."""
+    with committed_tenants(django_db_blocker, "wedge-old") as (tenant,):
+        migrated = _wedge("migrate_schemas", "wedgeapp", "0002", "--schema", tenant.schema_name, "--noinput")
+        assert migrated.returncode == 0, migrated.stderr[-3000:]
+        path = tmp_path / "wedge-old.tar.gz"
+        call_command("tenant_backup", "wedge-old", "-o", str(path))
+        assert "wedgeapp.0002_seed" in read_backup(path).manifest["migrations"]
+        assert "wedgeapp.0003_widget_size" not in read_backup(path).manifest["migrations"]
+        try:
+            restored = _wedge("tenant_restore", str(path), "--as", "wedge-new")
+            assert restored.returncode == 0, restored.stderr[-3000:]
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT name, size FROM wedge_new.wedgeapp_widget")
+                assert cursor.fetchall() == [("seeded", 1)]
+            assert ("wedgeapp", "0003_widget_size") in applied("wedge_new")
+            assert _scratch_schemas() == []
+        finally:
+            _delete("wedge-new", "wedge-old")
