@@ -11,7 +11,11 @@ Celery queues get a prefix of their own. Sections, each printing one result line
          `migrate_fleet` killed -9 mid-run (slowed by a sleep inside each schema's transaction, a seam of this
          script), then `migrate_fleet --retry-failed`. Prints "runs closed" and whether every schema got the column.
 - suspensions, archives: `drill_suspensions(tenants)` and `drill_archives(tenants)` of bench/_drill_registry.py, each
-         given the drill's Tenant rows, when that module exists (skipped with a line otherwise).
+         given the drill's Tenant rows: every suspension applied within the recheck bound, every damaged or tampered
+         archive refused with nothing created.
+A last line sums up; the exit status is 1 if any check failed (a job not finished exactly once, a run left open or a
+schema not migrated, a suspension not applied within the bound or an API 5xx without Redis, an archive accepted or
+anything created), else 0. `--database NAME` gives the drill another database (two drills at once).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -123,9 +128,10 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenants", type=int, default=50)
+    parser.add_argument("--database", default=DB_NAME, help=f"its own database (default {DB_NAME}), dropped after")
     args = parser.parse_args()
     n = max(2, args.tenants)
 
@@ -142,7 +148,7 @@ def main() -> None:
     os.environ.update(
         {k: v for k, v in child_env(tmp).items() if k not in ("PYTHONPATH",) and not k.startswith("CELERY_")}
     )
-    use_private_database(DB_NAME)
+    use_private_database(args.database)
     setup_django()
     env = child_env(tmp)
     env["DATABASE_URL"] = os.environ["DATABASE_URL"]
@@ -161,6 +167,7 @@ def main() -> None:
     from tenants.services import tenant_create
 
     workers: list[subprocess.Popen] = []
+    failed: list[str] = []  # the sections whose check failed
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         schema_template.ensure_fresh_template()
@@ -213,6 +220,8 @@ def main() -> None:
             + (" - finished, then the worker died before recording it: jobs must be idempotent" if twice else ""),
             flush=True,
         )
+        if not (finished and once == run.tenant_count and not twice):
+            failed.append("jobs")
         kill_group(workers.pop())
 
         # --- runs: kill -9 of migrate_fleet mid-run, then a new run ------------------------------------------------
@@ -249,20 +258,26 @@ def main() -> None:
             f"{migrated}/{n} schemas migrated; runs left running: {left_open}",
             flush=True,
         )
+        if not (closed and left_open == 0 and retry.status == RunStatus.OK and migrated == n):
+            failed.append("runs")
 
-        # --- suspensions and archives (bench/_drill_registry.py, when present) ---------------------------------------
-        try:
-            import _drill_registry
-        except ImportError:
-            _drill_registry = None
+        # --- suspensions and archives (bench/_drill_registry.py) ----------------------------------------------------
+        # Its web servers load this drill's settings module, which lives in the temporary directory.
+        os.environ["PYTHONPATH"] = env["PYTHONPATH"]
+        import _drill_registry
+
         for section in ("drill_suspensions", "drill_archives"):
-            fn = getattr(_drill_registry, section, None)
-            if fn is None:
-                print(f"{section}: skipped (bench/_drill_registry.py does not provide it)")
+            name = section.removeprefix("drill_")
+            try:
+                outcome = getattr(_drill_registry, section)(list(Tenant.objects.exclude(schema_name="public")))
+            except Exception as exc:  # one section's breakage must not hide the others' results
+                traceback.print_exc()
+                print(f"{name}: FAILED ({type(exc).__name__}: {str(exc).strip().splitlines()[:1]})", flush=True)
+                failed.append(name)
                 continue
-            outcome = fn(list(Tenant.objects.exclude(schema_name="public").order_by("slug")))
-            if outcome:
-                print(f"{section}: {outcome}", flush=True)
+            print(outcome["line"], flush=True)
+            if not outcome["ok"]:
+                failed.append(name)
     finally:
         for worker in workers:
             kill_group(worker)
@@ -278,8 +293,15 @@ def main() -> None:
             log.unlink()
         shutil.rmtree(tmp, ignore_errors=True)
         connection.close()
-        drop_database(DB_NAME)
+        drop_database(args.database)
+    sections = ["jobs", "runs", "suspensions", "archives"]
+    if failed:
+        print(f"fault drill FAILED on {n} tenants: {', '.join(failed)} (passed: "
+              f"{', '.join(s for s in sections if s not in failed) or 'none'})", flush=True)  # fmt: skip
+        return 1
+    print(f"fault drill passed on {n} tenants: {', '.join(sections)}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

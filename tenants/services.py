@@ -138,9 +138,7 @@ def tenant_create(
         connection.set_schema_to_public()
         if scratch is not None:
             schema_template.drop_schema(scratch)
-        # Lost a race: another provisioning of this slug committed between our checks and our insert.
-        if _taken(slug, schema_name):
-            raise ProvisioningError(f"slug {slug!r} is already taken", field="slug") from None
+        refuse_if_slug_was_taken(slug, schema_name)
         raise
     except BaseException:
         if scratch is not None:
@@ -154,6 +152,13 @@ def tenant_create(
         set_password_url=set_password_url,
         from_spare_schema=from_spare,
     )
+
+
+def refuse_if_slug_was_taken(slug: str, schema_name: str) -> None:
+    """After an IntegrityError or a duplicate schema: if another provisioning or restore of this slug committed
+    between our checks and our write (we lost a race), say so in one line; else return (the caller re-raises)."""
+    if _taken(slug, schema_name):
+        raise ProvisioningError(f"slug {slug!r} is already taken", field="slug") from None
 
 
 def _taken(slug: str, schema_name: str) -> bool:

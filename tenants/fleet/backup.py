@@ -12,13 +12,18 @@ against the sha256 recorded at backup time (the sidecar, else the registry recor
 stream to its end (CRC and length), the tar members (exactly the two, each of the size and sha256 the manifest
 records). Any failure is one line, and nothing is created.
 
-The dump's SQL then runs as the tenant's own PostgreSQL role, which may create only in the new schema: a statement
-that names another schema (`CREATE TABLE public.x`, `ALTER TABLE globex.…`) is refused by PostgreSQL and the whole
-restore rolls back. Statements that could leave that role (`RESET ROLE`, `set_config`, `SESSION AUTHORIZATION`,
-dynamic `EXECUTE`, `SECURITY DEFINER`) and any statement kind pg_dump does not write for a tenant schema are refused
-before anything runs. The restored objects are then handed to the owner, as provisioning leaves them. Every table's
-count and checksum is compared with the manifest before committing: a restore that does not reproduce the data
-leaves nothing behind.
+The dump is restored into a scratch schema (`_restore_<random>`), its SQL run as a role of its own that may create
+only there: a statement that names another schema (`CREATE TABLE public.x`, `ALTER TABLE globex.…`) is refused by
+PostgreSQL and that transaction rolls back. Statements that could leave that role (`RESET ROLE`, `set_config`,
+`SESSION AUTHORIZATION`, dynamic `EXECUTE`, `SECURITY DEFINER`) and any statement kind pg_dump does not write for a
+tenant schema are refused before anything runs. The restored objects are then handed to the owner, as provisioning
+leaves them, and every table's count and checksum is compared with the manifest before that transaction commits.
+A backup older than the code is then migrated in the scratch schema as `migrate` does, one transaction per
+migration (one transaction cannot ALTER a table an earlier data migration wrote to: "pending trigger events"). A
+last transaction registers the tenant (row, domains; the registry row first, so two restores or a restore and a
+provisioning of one slug queue on it and the loser is told "already taken"), renames the scratch schema into place
+and grants the tenant's role. Any failure drops the scratch schema: nothing is left behind; one a killed restore left
+is dropped by the next restore that runs alone (restores hold an advisory lock shared while they run).
 
 A copy restored beside the original (`--as`) does not keep its credentials: every API key is revoked, every
 password made unusable and every session dropped; admins get one-time links to set a password.
@@ -34,13 +39,14 @@ import os
 import re
 import subprocess
 import tarfile
+import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -48,7 +54,7 @@ from erp.errors import DomainError
 from tenants import db_roles, schema_template
 from tenants.fleet.audit import audit
 from tenants.models import Domain, Tenant, TenantArchive, TenantAuditEvent
-from tenants.services import schema_name_for, validate_new_slug
+from tenants.services import refuse_if_slug_was_taken, schema_name_for, validate_new_slug
 
 FORMAT = "erp-tenant-backup/2"
 _READABLE_FORMATS = {"erp-tenant-backup/1", FORMAT}  # 1: no per-member sha256 (the whole file's is still checked)
@@ -366,15 +372,12 @@ def _check_statements(parts: list[tuple[str, str, str]], schema_name: str) -> No
                 raise BackupError(f"the dump has a statement a tenant backup never holds: {first!r}; nothing restored")
 
 
-def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_name: str) -> None:
-    """Replay the dump as the tenant's own role, which may create only in its new schema; then give the owner what
-    it created, as provisioning leaves a schema (the tenant role keeps only DML, granted afterwards)."""
+def _run_dump_as_restricted_role(cursor, parts: list[tuple[str, str, str]], schema_name: str) -> None:
+    """Replay the dump as a role of its own that may create only in `schema_name`; then give the owner what it
+    created, as provisioning leaves a schema, and drop the role (the tenant's own role is granted at the swap)."""
     role = schema_template.quote(db_roles.role_name(schema_name))
     schema = schema_template.quote(schema_name)
-    if db_roles.enabled():
-        db_roles.grant_tenant_role(schema_name)  # creates the role (and the login role's membership)
-    else:  # roles are off: a role for the restore alone, dropped once it is done
-        cursor.execute(f"CREATE ROLE {role} NOLOGIN NOINHERIT; GRANT {role} TO CURRENT_USER")
+    cursor.execute(f"CREATE ROLE {role} NOLOGIN NOINHERIT; GRANT {role} TO CURRENT_USER")
     cursor.execute(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
     # SET LOCAL: a failure aborts the transaction, whose rollback ends the role with it.
     cursor.execute(f"SET LOCAL ROLE {role}")
@@ -385,81 +388,151 @@ def _run_dump_as_tenant_role(cursor, parts: list[tuple[str, str, str]], schema_n
             with cursor.copy(text) as copy:
                 copy.write(data)
     cursor.execute("RESET ROLE")
-    cursor.execute(f"REVOKE CREATE ON SCHEMA {schema} FROM {role}")
     cursor.execute(f"REASSIGN OWNED BY {role} TO CURRENT_USER")
-    if not db_roles.enabled():
-        cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+    cursor.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+# A restore builds its schema under this prefix, then renames it into place. Restores hold _RESTORE_LOCK_KEY shared
+# for their whole life; one that gets it alone drops the scratch schemas a killed restore left.
+_RESTORE_PREFIX = "_restore_"
+_RESTORE_LOCK_KEY = 7_341_002
 
 
 def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replace: bool = False) -> Tenant:
     """Recreate a tenant from a backup file, under its own slug or `as_slug`, and register its domain.
 
-    Refused over an existing tenant unless `replace` (its current schema is then dropped in the same transaction);
-    an archived tenant is restored in place. The file is verified whole before the database is touched, its SQL runs
-    as the tenant's own role, and nothing is committed unless every table matches the manifest. A copy under another
-    slug gets no working credential of the original: API keys revoked, passwords unusable, sessions dropped.
+    Refused over an existing tenant unless `replace` (its current schema is then dropped at the swap); an archived
+    tenant is restored in place. The file is verified whole before the database is touched. The dump is restored
+    into a scratch schema (its SQL run by a role that can create only there, every table then checked against the
+    manifest), an older backup is migrated there one transaction per migration as `migrate` does (so any valid
+    history applies), and one transaction renames it into place with the registry row, domain and role. Any failure
+    drops the scratch schema: nothing is left behind. A copy under another slug gets no working credential of the
+    original: API keys revoked, passwords unusable, sessions dropped.
     """
     backup = read_backup(Path(path))
     original = backup.manifest["tenant"]
     slug = as_slug or original["slug"]
-    schema_name = schema_name_for(slug)
-    unknown = set(backup.manifest["migrations"]) - {f"{a}.{n}" for a, n in schema_template.code_migrations()}
+    code = {f"{a}.{n}" for a, n in schema_template.code_migrations()}
+    unknown = set(backup.manifest["migrations"]) - code
     if unknown:
         raise BackupError(f"the backup has migrations this code does not know ({', '.join(sorted(unknown)[:3])}); "
                           "restore it with the release that wrote it")  # fmt: skip
+    if connection.in_atomic_block:
+        raise BackupError("a restore commits in steps (scratch schema, migrations, swap); run it outside a transaction")
     connection.set_schema_to_public()
-    with transaction.atomic():
-        existing = Tenant.objects.select_for_update().filter(slug=slug).first()
-        replaced = None
-        if existing is not None and existing.status != Tenant.Status.ARCHIVED:
-            if not replace:
-                raise BackupError(f"tenant {slug!r} exists ({existing.status}); pass --replace to overwrite its data "
-                                  "with the backup, or --as <new-slug> to restore beside it")  # fmt: skip
-            replaced = existing.schema_name
-            _drop_schema(existing.schema_name)
-            db_roles.drop_tenant_role(existing.schema_name)
-            existing.delete()
-            existing = None
-        elif existing is None:
-            validate_new_slug(slug)
-        elif schema_exists(existing.schema_name):
-            raise BackupError(f"archived tenant {slug!r} still has a schema {existing.schema_name!r}; drop it first")
-        else:
-            schema_name = existing.schema_name
-
-        parts = dump_parts(backup.dump, original["schema_name"], schema_name)
-        _check_statements(parts, schema_name)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SCHEMA {schema_template.quote(schema_name)}")
+    _check_target(slug, replace=replace)  # early, for a quick answer; checked again under lock at the swap
+    _hold_restore_lock()
+    scratch = f"{_RESTORE_PREFIX}{uuid.uuid4().hex[:16]}"
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            parts = dump_parts(backup.dump, original["schema_name"], scratch)
+            _check_statements(parts, scratch)
+            cursor.execute(f"CREATE SCHEMA {schema_template.quote(scratch)}")
             try:
-                _run_dump_as_tenant_role(cursor, parts, schema_name)
+                _run_dump_as_restricted_role(cursor, parts, scratch)
             except DatabaseError as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                first = _first_line(exc)
                 raise BackupError(f"the dump failed as the tenant's role ({first}); nothing restored") from None
-            _verify(cursor, schema_name, backup.manifest["tables"])
+            _verify(cursor, scratch, backup.manifest["tables"])
+        if set(backup.manifest["migrations"]) != code:  # an older backup: bring it up to this release
+            try:
+                schema_template.migrate_schema(scratch)
+            except Exception as exc:
+                raise BackupError(f"migrating the backup to this release failed ({type(exc).__name__}: "
+                                  f"{_first_line(exc)}); nothing restored") from exc  # fmt: skip
+        return _swap_in(scratch, backup=backup, slug=slug, replace=replace, actor=actor, path=Path(path))
+    finally:
+        connection.set_schema_to_public()
+        schema_template.drop_schema(scratch)  # gone already once renamed into place
+        _release_restore_lock()
 
-        if existing is not None:
-            tenant = existing
-            tenant.status = Tenant.Status.ACTIVE
-            tenant.save(update_fields=["status", "updated_at"])
-        else:
-            tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=original["name"],
-                                           plan=original["plan"], status=Tenant.Status.ACTIVE)  # fmt: skip
-            domains = backup.manifest["domains"] if slug == original["slug"] else []
-            domains = domains or [{"domain": f"{slug}.{settings.BASE_DOMAIN}", "is_primary": True}]
-            for domain in domains:
-                if Domain.objects.filter(domain=domain["domain"]).exists():
-                    raise BackupError(f"domain {domain['domain']!r} belongs to another tenant; restore with --as")
-                Domain.objects.create(tenant=tenant, **domain)
-        if set(backup.manifest["migrations"]) != {f"{a}.{n}" for a, n in schema_template.code_migrations()}:
-            schema_template.migrate_schema(schema_name)  # an older backup: bring it up to this release
-        if slug != original["slug"]:
+
+def _check_target(slug: str, *, replace: bool, lock: bool = False) -> Tenant | None:
+    """The registry row a restore of `slug` replaces or revives (None: a new tenant); refused when it may not."""
+    rows = Tenant.objects.select_for_update() if lock else Tenant.objects
+    existing = rows.filter(slug=slug).first()
+    if existing is None:
+        validate_new_slug(slug)
+    elif existing.status != Tenant.Status.ARCHIVED:
+        if not replace:
+            raise BackupError(f"tenant {slug!r} exists ({existing.status}); pass --replace to overwrite its data "
+                              "with the backup, or --as <new-slug> to restore beside it")  # fmt: skip
+    elif schema_exists(existing.schema_name):
+        raise BackupError(f"archived tenant {slug!r} still has a schema {existing.schema_name!r}; drop it first")
+    return existing
+
+
+def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: str, path: Path) -> Tenant:
+    """One transaction: the restored schema renamed into place with its registry row, domains, role and audit."""
+    original = backup.manifest["tenant"]
+    schema_name = schema_name_for(slug)
+    creating = False
+    try:
+        with transaction.atomic():
+            existing = _check_target(slug, replace=replace, lock=True)
+            creating = existing is None
+            replaced = None
+            if existing is not None and existing.status != Tenant.Status.ARCHIVED:
+                replaced = existing.schema_name
+                _drop_schema(existing.schema_name)
+                db_roles.drop_tenant_role(existing.schema_name)
+                existing.delete()
+                existing = None
+            elif existing is not None:
+                schema_name = existing.schema_name
+            # The registry row before the rename, as create_tenant orders it: two of one slug queue on that row
+            # (the loser then gets "already taken"), never on each other's schema name in the opposite order.
+            if existing is not None:
+                tenant = existing
+                tenant.status = Tenant.Status.ACTIVE
+                tenant.save(update_fields=["status", "updated_at"])
+            else:
+                tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=original["name"],
+                                               plan=original["plan"], status=Tenant.Status.ACTIVE)  # fmt: skip
+                domains = backup.manifest["domains"] if slug == original["slug"] else []
+                domains = domains or [{"domain": f"{slug}.{settings.BASE_DOMAIN}", "is_primary": True}]
+                for domain in domains:
+                    if Domain.objects.filter(domain=domain["domain"]).exists():
+                        raise BackupError(f"domain {domain['domain']!r} belongs to another tenant; restore with --as")
+                    Domain.objects.create(tenant=tenant, **domain)
             with connection.cursor() as cursor:
-                _reset_credentials(cursor, schema_name)
-        db_roles.grant_tenant_role(schema_name)
-        audit(tenant=tenant, action=TenantAuditEvent.Action.RESTORE, actor=actor, source=str(Path(path).resolve()),
-              from_slug=original["slug"], replaced_schema=replaced)  # fmt: skip
+                cursor.execute(
+                    f"ALTER SCHEMA {schema_template.quote(scratch)} RENAME TO {schema_template.quote(schema_name)}"
+                )
+            if slug != original["slug"]:
+                with connection.cursor() as cursor:
+                    _reset_credentials(cursor, schema_name)
+            db_roles.grant_tenant_role(schema_name)
+            audit(tenant=tenant, action=TenantAuditEvent.Action.RESTORE, actor=actor, source=str(path.resolve()),
+                  from_slug=original["slug"], replaced_schema=replaced)  # fmt: skip
+    except (IntegrityError, ProgrammingError):
+        if creating:  # lost a race with another restore or provisioning of this slug: one line, as create_tenant
+            refuse_if_slug_was_taken(slug, schema_name)
+        raise
     return tenant
+
+
+def _hold_restore_lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_RESTORE_LOCK_KEY])
+        if cursor.fetchone()[0]:  # no other restore is running: what a killed one left can go
+            try:
+                cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [_RESTORE_PREFIX])
+                for (leftover,) in cursor.fetchall():
+                    cursor.execute(f"DROP SCHEMA IF EXISTS {schema_template.quote(leftover)} CASCADE")
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_RESTORE_LOCK_KEY])
+        cursor.execute("SELECT pg_advisory_lock_shared(%s)", [_RESTORE_LOCK_KEY])
+
+
+def _release_restore_lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [_RESTORE_LOCK_KEY])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _reset_credentials(cursor, schema_name: str) -> None:
