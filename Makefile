@@ -1,5 +1,6 @@
 # The few commands a newcomer needs. `make run` starts the product, `make test` runs every test.
-# Both create the virtualenv, install requirements.txt and start PostgreSQL/Redis themselves when
+# Both create the virtualenv, install requirements-dev.txt (the runtime set of requirements.txt, which is all the
+# Docker image installs, plus tests and tooling) and start PostgreSQL/Redis themselves when
 # DATABASE_URL/REDIS_URL are unset (embedded servers, data under .data/; see README).
 SHELL := /bin/bash
 VENV := .venv
@@ -17,7 +18,7 @@ find_python = $(firstword $(foreach c,$(PYTHON_CANDIDATES),$(shell command -v $(
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@py="$(call find_python)"; \
 	if [ -z "$$py" ]; then \
 		echo "error: no Python >= 3.12 found (tried: $(PYTHON_CANDIDATES)). Install Python 3.12+ or set PYTHON=/path/to/python3.12." >&2; \
@@ -26,7 +27,7 @@ $(VENV)/.installed: requirements.txt
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 		rm -rf $(VENV) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c 'import django, django_tenants' && touch $@
 
 run: install
