@@ -297,7 +297,7 @@ def main() -> None:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         ensure_fresh_template()
         tenant, item_ids, location_id = create_fixture(args.items)
-        print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s per run, services in {args.mode}")
+        print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s a run, services in {args.mode}")
         print(
             "moves/s. services: inventory.services; SQL function: the service's statement on bare psycopg (the"
             " database floor); SQL statements: the same work, one statement per round trip; same run, same load"
