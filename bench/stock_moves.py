@@ -32,7 +32,7 @@ import time
 import uuid
 from decimal import Decimal
 
-from _support import drop_database, setup_django, use_private_database
+from _support import private_database
 
 DB_NAME = "erp_bench_stock_moves"
 SEED_QUANTITY = Decimal(1_000_000)
@@ -286,44 +286,42 @@ def main() -> None:
     parser.add_argument("--mode", choices=["processes", "threads"], default="processes", help="service writers")
     args = parser.parse_args()
 
-    use_private_database(DB_NAME)
-    setup_django()
+    with private_database(DB_NAME):
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     from django.core.management import call_command
-    from django.db import connection
 
     from tenants.schema_template import ensure_fresh_template
 
-    try:
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        ensure_fresh_template()
-        tenant, item_ids, location_id = create_fixture(args.items)
-        print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s a run, services in {args.mode}")
-        print(
-            "moves/s. services: inventory.services; SQL function: the service's statement on bare psycopg (the"
-            " database floor); SQL statements: the same work, one statement per round trip; same run, same load"
-        )
-        print(
-            f"{'scenario':<11} {'writers':>7} {'services':>9} {'SQL function':>13} {'ratio':>6} {'SQL statements':>15}"
-            f" {'lost updates':>13} {'unaudited':>10}"
-        )
-        failed = False
-        for label, ids in (("one item", item_ids[:1]), ("many items", item_ids)):
-            for writers in (int(n) for n in args.writers.split(",")):
-                rate = run_scenario(tenant, ids, location_id, writers, args.seconds, args.mode, service_writer)
-                floor = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", function_writer)
-                spelled = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", statements_writer)
-                lost, unaudited = integrity(tenant, location_id)
-                failed |= bool(lost or unaudited)
-                print(
-                    f"{label:<11} {writers:>7} {rate:>9.0f} {floor:>13.0f} {rate / floor:>6.2f} {spelled:>15.0f}"
-                    f" {lost:>13} {unaudited:>10}",
-                    flush=True,
-                )
-        if failed:
-            raise SystemExit("FAILED: a level differs from its ledger or a move has no audit entry")
-    finally:
-        connection.close()
-        drop_database(DB_NAME)
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    ensure_fresh_template()
+    tenant, item_ids, location_id = create_fixture(args.items)
+    print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s a run, services in {args.mode}")
+    print(
+        "moves/s. services: inventory.services; SQL function: the service's statement on bare psycopg (the"
+        " database floor); SQL statements: the same work, one statement per round trip; same run, same load"
+    )
+    print(
+        f"{'scenario':<11} {'writers':>7} {'services':>9} {'SQL function':>13} {'ratio':>6} {'SQL statements':>15}"
+        f" {'lost updates':>13} {'unaudited':>10}"
+    )
+    failed = False
+    for label, ids in (("one item", item_ids[:1]), ("many items", item_ids)):
+        for writers in (int(n) for n in args.writers.split(",")):
+            rate = run_scenario(tenant, ids, location_id, writers, args.seconds, args.mode, service_writer)
+            floor = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", function_writer)
+            spelled = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", statements_writer)
+            lost, unaudited = integrity(tenant, location_id)
+            failed |= bool(lost or unaudited)
+            print(
+                f"{label:<11} {writers:>7} {rate:>9.0f} {floor:>13.0f} {rate / floor:>6.2f} {spelled:>15.0f}"
+                f" {lost:>13} {unaudited:>10}",
+                flush=True,
+            )
+    if failed:
+        raise SystemExit("FAILED: a level differs from its ledger or a move has no audit entry")
 
 
 if __name__ == "__main__":
