@@ -14,7 +14,7 @@ PYTHON_CANDIDATES := $(PYTHON) python3.13 python3.12 \
 find_python = $(firstword $(foreach c,$(PYTHON_CANDIDATES),$(shell command -v $(c) >/dev/null 2>&1 && \
 	$(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: run test install lint format bench clean-data
+.PHONY: run test install lint format bench bench-quick clean-data
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,20 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# Every benchmark end to end at a small size, each printing its figures: proves they run (CI runs it after the tests
+# so none can rot), not a measurement. Figures come from the full sizes on a quiet machine (README, Benchmarks).
+bench: install
+	$(PY) -m erp.localservices exec -- $(MAKE) --no-print-directory bench-quick
+
+bench-quick:
+	$(PY) bench/stock_moves.py --seconds 1 --items 20 --writers 1,2
+	$(PY) bench/bom_explosion.py --fanout 2 --runs 3 --naive-runs 1 --mrp-runs 1 --mrp-scale 0.02
+	$(PY) bench/provision.py --present 3 --new 2
+	$(PY) bench/fleet.py --tenants 10 --rounds 1 --requests 50
+	$(PY) bench/routing.py --seconds 1 --rounds 1
+	$(PY) bench/overhead.py --seconds 1 --rounds 1
+	$(PY) bench/noisy_neighbour.py --seconds 1 --rounds 1
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
