@@ -37,7 +37,7 @@ test: install
 	$(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 # Every benchmark end to end at a small size, each printing its figures: proves they run (CI runs it after the tests
 # so none can rot), not a measurement. Figures come from the full sizes on a quiet machine (README, Benchmarks).

@@ -7,7 +7,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ class NewApiKey:
     key: str  # shown once to the admin, never stored
 
 
-def user_set_role(*, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None) -> AbstractBaseUser:
+def user_set_role(*, user: User, role: str, by: User | None) -> User:
     """Give `user` exactly one role (see access.roles). An admin cannot take the admin role from themselves."""
     if role not in Role.values:
         raise AccessError(f"unknown role {role!r}: use one of {', '.join(Role.values)}", field="role")
@@ -69,7 +69,7 @@ def parse_key(key: str) -> tuple[str, str] | None:
     return prefix, key
 
 
-def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by: AbstractBaseUser | None) -> NewApiKey:
+def api_key_create(*, name: str, scope: str, user: User, created_by: User | None) -> NewApiKey:
     """A new key acting as `user`. Only tenant admins hold keys that act for others, so `user` must be active."""
     name = name.strip()
     if not name:
@@ -93,7 +93,7 @@ def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by:
     return NewApiKey(api_key=api_key, key=key)
 
 
-def api_key_revoke(*, api_key: ApiKey, user: AbstractBaseUser | None) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, user: User | None) -> ApiKey:
     """Revoke a key at once; revoking it again changes nothing."""
     with transaction.atomic():
         api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
