@@ -13,7 +13,8 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 --user-group erp \
     && mkdir -p /data/media && chown erp:erp /data/media
 
-# Requirements before the code, so a code change does not reinstall them.
+# Requirements before the code, so a code change does not reinstall them. Only the runtime set: tests and tooling
+# (requirements-dev.txt) stay out of the image.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

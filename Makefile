@@ -1,5 +1,6 @@
 # The few commands a newcomer needs. `make run` starts the product, `make test` runs every test.
-# Both create the virtualenv, install requirements.txt and start PostgreSQL/Redis themselves when
+# Both create the virtualenv, install requirements-dev.txt (the runtime set of requirements.txt, which is all the
+# Docker image installs, plus tests and tooling) and start PostgreSQL/Redis themselves when
 # DATABASE_URL/REDIS_URL are unset (embedded servers, data under .data/; see README).
 SHELL := /bin/bash
 VENV := .venv
@@ -13,11 +14,11 @@ PYTHON_CANDIDATES := $(PYTHON) python3.13 python3.12 \
 find_python = $(firstword $(foreach c,$(PYTHON_CANDIDATES),$(shell command -v $(c) >/dev/null 2>&1 && \
 	$(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: run test install lint format bench clean-data
+.PHONY: run test install lint format bench bench-quick clean-data
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	@py="$(call find_python)"; \
 	if [ -z "$$py" ]; then \
 		echo "error: no Python >= 3.12 found (tried: $(PYTHON_CANDIDATES)). Install Python 3.12+ or set PYTHON=/path/to/python3.12." >&2; \
@@ -26,7 +27,7 @@ $(VENV)/.installed: requirements.txt
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
 		rm -rf $(VENV) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c 'import django, django_tenants' && touch $@
 
 run: install
@@ -36,7 +37,21 @@ test: install
 	$(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+
+# Every benchmark end to end at a small size, each printing its figures: proves they run (CI runs it after the tests
+# so none can rot), not a measurement. Figures come from the full sizes on a quiet machine (README, Benchmarks).
+bench: install
+	$(PY) -m erp.localservices exec -- $(MAKE) --no-print-directory bench-quick
+
+bench-quick:
+	$(PY) bench/stock_moves.py --seconds 1 --items 20 --writers 1,2
+	$(PY) bench/bom_explosion.py --fanout 2 --runs 3 --naive-runs 1 --mrp-runs 1 --mrp-scale 0.02
+	$(PY) bench/provision.py --present 3 --new 2
+	$(PY) bench/fleet.py --tenants 12 --rounds 1 --requests 50
+	$(PY) bench/routing.py --seconds 1 --rounds 1
+	$(PY) bench/overhead.py --seconds 1 --rounds 1
+	$(PY) bench/noisy_neighbour.py --seconds 1 --rounds 1
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -36,7 +36,7 @@ class NewApiKey:
     key: str  # shown once to the admin, never stored
 
 
-def user_set_role(*, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None) -> AbstractBaseUser:
+def user_set_role(*, user: User, role: str, by: User | None) -> User:
     """Give `user` exactly one role (see access.roles). An admin cannot take the admin role from themselves."""
     if role not in Role.values:
         raise AccessError(f"unknown role {role!r}: use one of {', '.join(Role.values)}", field="role")
@@ -148,7 +148,7 @@ def parse_key(key: str) -> tuple[str, str] | None:
     return prefix, key
 
 
-def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by: AbstractBaseUser | None) -> NewApiKey:
+def api_key_create(*, name: str, scope: str, user: User, created_by: User | None) -> NewApiKey:
     """A new key acting as `user`. Only tenant admins hold keys that act for others, so `user` must be active."""
     name = name.strip()
     if not name:
@@ -172,7 +172,7 @@ def api_key_create(*, name: str, scope: str, user: AbstractBaseUser, created_by:
     return NewApiKey(api_key=api_key, key=key)
 
 
-def api_key_revoke(*, api_key: ApiKey, user: AbstractBaseUser | None) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, user: User | None) -> ApiKey:
     """Revoke a key at once; revoking it again changes nothing."""
     with transaction.atomic():
         api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)

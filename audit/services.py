@@ -6,7 +6,7 @@ import datetime
 import decimal
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import connection
 from django.db.models import Model
@@ -75,7 +75,7 @@ def audit_record(
     user,
     action: str,
     obj: Model,
-    changes: dict[str, object] | None = None,
+    changes: Mapping[str, object] | None = None,
 ) -> AuditEntry:
     """Record that `user` did `action` to `obj` in this tenant, with `changes` as {field: [old, new]}.
 
@@ -91,5 +91,5 @@ def audit_record(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
-        changes=_plain(changes or {}),
+        changes=_plain(dict(changes or {})),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -9,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +52,22 @@ def drop_database(name: str) -> None:
         roles = conn.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", [role_prefix(name)])
         for (role,) in roles.fetchall():
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@contextlib.contextmanager
+def private_database(name: str) -> Iterator[str]:
+    """A fresh database `name` for the benchmark, Django set up on it, dropped (with its tenant roles) on the way out,
+    whether the benchmark finished or failed; yields its URL."""
+    url = use_private_database(name)
+    try:
+        setup_django()
+        yield url
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        drop_database(name)
 
 
 def setup_django() -> None:

@@ -1,68 +1,41 @@
-"""Benchmark: stock moves posted per second through inventory.services, and a lost-update check.
+"""Benchmark: stock moves posted per second through inventory.services, against the database floor in the same run.
 
-Scenarios: 1 and 4 concurrent writers, on one hot item and spread over many items. Each writer is a process with
-its own database connection (threads would share one GIL); each posts receipts and issues of 1 unit through
-`stock_receive` / `stock_issue` (one statement each, `inventory_post_move()`: level rows locked in primary-key
-order, rules checked, move inserted, levels updated) for a fixed time. Each scenario is then repeated with the
-classic sequence (BEGIN, INSERT move, SELECT ... FOR UPDATE, UPDATE level, COMMIT) in bare SQL on bare psycopg
-connections, so the application layer is measured against the machine as it is loaded right now; since the service
-needs one round trip where that sequence needs five, the ratio can exceed 1. After each scenario every level is
-compared with its ledger sum (lost-update check).
+    .venv/bin/python bench/stock_moves.py [--seconds 8] [--writers 1,4] [--items 1000] [--mode processes|threads]
 
-Run (from the repository root):
+Uses its own database (erp_bench_stock_moves) on the server DATABASE_URL points to, provisions one tenant in it and
+drops the database afterwards. Scenarios: 1 and 4 concurrent writers, on one hot item and spread over many items.
+Each writer has its own database connection and posts receipts and issues of 1 unit for a fixed time, three ways,
+one after the other on the same data and the same machine load:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/erp_bench REDIS_URL=redis://127.0.0.1:6379/2 \
-        .venv/bin/python bench/stock_moves.py [--seconds 8] [--writers 1,4] [--items 1000] [--mode processes|threads]
+- services: `stock_receive` / `stock_issue` (Django, tenant context and PostgreSQL role as a request has them);
+- SQL function: the statement the service sends (`inventory_post_move()` and the audit entry, one round trip),
+  on a bare psycopg connection under the tenant's role: the database floor; the service adds its Python on top;
+- SQL statements: the same work spelled out as the classic transaction, one round trip per statement (BEGIN;
+  create a missing destination level; lock the level rows in primary-key order with their item's and location's
+  active flags; check the flags and the available quantity, on hand minus reserved, in the client; insert the move;
+  update the level; insert the audit entry; COMMIT).
 
-The database named in DATABASE_URL is created if it does not exist and its public schema migrated; the benchmark
-provisions its own tenant (bench-<random>) and drops it at the end. Compare with the raw-SQL floors measured on
-the same machines (FACTS.md): 1,941/s (1 writer) and 2,148/s (4 writers) on one item, 1,804/s and 6,104/s over
-1,000 items.
+So every column does the same work: rules checked, move inserted, levels updated under lock, one audit entry per
+move. After each scenario every level is compared with its ledger sum (lost updates) and the moves with their audit
+entries (both must hold, or the scenario fails).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
-import os
+import queue
 import random
-import secrets
-import sys
 import threading
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_bench")
-os.environ.setdefault("SECRET_KEY", f"bench-only-{secrets.token_urlsafe(48)}")  # DEBUG off: a key is required
+from _support import private_database
 
-FLOORS = {("one item", 1): 1941, ("one item", 4): 2148, ("many items", 1): 1804, ("many items", 4): 6104}
+DB_NAME = "erp_bench_stock_moves"
 SEED_QUANTITY = Decimal(1_000_000)
-
-
-def ensure_database() -> None:
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    params = {"host": config.get("HOST") or None, "port": config.get("PORT") or None, "user": config.get("USER")}
-    with psycopg.connect(dbname="postgres", autocommit=True, password=config.get("PASSWORD") or None, **params) as c:
-        if c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone() is None:
-            c.execute(f'CREATE DATABASE "{config["NAME"]}"')
-            print(f"created database {config['NAME']}")
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
 
 
 def create_fixture(item_count: int):
@@ -84,7 +57,7 @@ def create_fixture(item_count: int):
     return tenant.tenant, [item.pk for item in items], location.pk
 
 
-def writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: float, seed: int, out) -> None:
+def service_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: float, seed: int, out) -> None:
     from django.db import connection
     from django_tenants.utils import tenant_context
 
@@ -112,75 +85,158 @@ def writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: floa
         out.put(posted)
 
 
-def raw_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: float, seed: int, out) -> None:
-    """The same work in hand-written SQL on a bare psycopg connection: today's floor on this machine."""
+def _raw_connection(tenant_pk: int):
+    """A bare psycopg connection in the tenant's schema under the tenant's role, as the product's backend sets them."""
     import psycopg
     from django.conf import settings
     from django.db import connection
+    from psycopg import sql
 
+    from tenants import db_roles
     from tenants.models import Tenant
 
     connection.close()
     db = settings.DATABASES["default"]
+    schema = Tenant.objects.get(pk=tenant_pk).schema_name
+    skus = dict(_skus(schema))
+    connection.close()
+    raw = psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    )
+    raw.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(schema)))
+    if db_roles.enabled():
+        raw.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(db_roles.role_name(schema, db["NAME"]))))
+    return raw, schema, skus
+
+
+def _skus(schema: str) -> list[tuple[int, str]]:
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    with schema_context(schema), connection.cursor() as cursor:
+        cursor.execute("SELECT id, sku FROM inventory_item")
+        return cursor.fetchall()
+
+
+def _audit_params(schema: str, reason: str, sku: str, from_code: str | None, to_code: str | None) -> list:
+    """What `audit.services.audit_row_params` gives the service's statement for a system move of 1 unit."""
+    from django.utils import timezone
+
+    changes = {
+        "item": [None, sku],
+        "quantity": [None, "1"],
+        "from_location": [None, from_code],
+        "to_location": [None, to_code],
+        "reference": [None, ""],
+    }
+    summary = f"{reason} 1 of {sku}"
+    return [timezone.now(), schema, None, "", f"inventory.stock_{reason}", "inventory.stockmove", summary,
+            json.dumps(changes)]  # fmt: skip
+
+
+def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: float, seed: int, out) -> None:
+    """The service's own statement on a bare connection: the database's share of a move, without Django."""
+    from django.utils import timezone
+
+    from inventory.services import _POST_MOVE
+
     rng = random.Random(seed)
     posted = 0
     try:
-        schema = Tenant.objects.get(pk=tenant_pk).schema_name
-        connection.close()
-        with psycopg.connect(
-            host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"], dbname=db["NAME"], autocommit=False
-        ) as raw:
-            raw.execute(f'SET search_path TO "{schema}"')
-            raw.commit()
+        raw, schema, skus = _raw_connection(tenant_pk)
+        with raw:
             while time.monotonic() < deadline:
                 item_id = item_ids[rng.randrange(len(item_ids))]
                 receipt = rng.random() < 0.5
-                raw.execute(
-                    "INSERT INTO inventory_stockmove (item_id, quantity, from_location_id, to_location_id, reason,"
-                    " reference, created_at) VALUES (%s, 1, %s, %s, %s, '', now()) RETURNING id",
-                    [
-                        item_id,
-                        None if receipt else location_id,
-                        location_id if receipt else None,
-                        "receipt" if receipt else "issue",
-                    ],
-                )
-                row = raw.execute(
-                    "SELECT id, on_hand, reserved FROM inventory_stocklevel WHERE item_id = %s AND location_id = %s"
-                    " ORDER BY id FOR UPDATE",
-                    [item_id, location_id],
-                ).fetchone()
-                raw.execute(
-                    "UPDATE inventory_stocklevel SET on_hand = on_hand + %s WHERE id = %s",
-                    [1 if receipt else -1, row[0]],
-                )
-                raw.commit()
+                reason = "receipt" if receipt else "issue"
+                from_id, to_id = (None, location_id) if receipt else (location_id, None)
+                codes = (None, "BENCH") if receipt else ("BENCH", None)
+                outcome = raw.execute(
+                    _POST_MOVE,
+                    [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, timezone.now(), False,
+                     True, *_audit_params(schema, reason, skus[item_id], *codes)],
+                ).fetchone()  # fmt: skip
+                assert outcome[0] == "ok", outcome
                 posted += 1
     finally:
         out.put(posted)
 
 
-def run_scenario(tenant, item_ids, location_id, writers: int, seconds: float, mode: str, target=None) -> float:
+def statements_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadline: float, seed: int, out) -> None:
+    """The same rules as `inventory_post_move()`, one statement per round trip, checks made in the client."""
+    from django.utils import timezone
+
+    from audit.services import AUDIT_ROW_SQL
+
+    audit_sql = AUDIT_ROW_SQL.format(object_id="%s", source="(SELECT 1) AS one")
+    rng = random.Random(seed)
+    posted = 0
+    try:
+        raw, schema, skus = _raw_connection(tenant_pk)
+        with raw:
+            while time.monotonic() < deadline:
+                item_id = item_ids[rng.randrange(len(item_ids))]
+                receipt = rng.random() < 0.5
+                reason = "receipt" if receipt else "issue"
+                with raw.transaction():
+                    if receipt:  # a missing destination level is created before any lock is taken
+                        raw.execute(
+                            "INSERT INTO inventory_stocklevel (item_id, location_id, on_hand, reserved)"
+                            " SELECT %s, %s, 0, 0 WHERE NOT EXISTS (SELECT FROM inventory_stocklevel"
+                            " WHERE item_id = %s AND location_id = %s) ON CONFLICT DO NOTHING",
+                            [item_id, location_id, item_id, location_id],
+                        )
+                    level_id, on_hand, reserved, item_active, location_active = raw.execute(
+                        "SELECT l.id, l.on_hand, l.reserved, i.is_active, loc.is_active FROM inventory_stocklevel l"
+                        " JOIN inventory_item i ON i.id = l.item_id"
+                        " JOIN inventory_location loc ON loc.id = l.location_id"
+                        " WHERE l.item_id = %s AND l.location_id = %s ORDER BY l.id FOR UPDATE OF l",
+                        [item_id, location_id],
+                    ).fetchone()
+                    assert item_active and location_active
+                    assert receipt or on_hand - reserved >= 1, "insufficient stock"
+                    created_at = timezone.now()
+                    (move_id,) = raw.execute(
+                        "INSERT INTO inventory_stockmove (item_id, quantity, from_location_id, to_location_id,"
+                        " reason, reference, created_at) VALUES (%s, 1, %s, %s, %s, '', %s) RETURNING id",
+                        [item_id, None if receipt else location_id, location_id if receipt else None, reason,
+                         created_at],
+                    ).fetchone()  # fmt: skip
+                    raw.execute(
+                        "UPDATE inventory_stocklevel SET on_hand = on_hand + %s WHERE id = %s",
+                        [1 if receipt else -1, level_id],
+                    )
+                    params = _audit_params(
+                        schema, reason, skus[item_id], *((None, "BENCH") if receipt else ("BENCH", None))
+                    )
+                    raw.execute(audit_sql, [*params[:6], move_id, move_id, *params[6:]])
+                posted += 1
+    finally:
+        out.put(posted)
+
+
+def run_scenario(tenant, item_ids, location_id, writers: int, seconds: float, mode: str, target) -> float:
     from django.db import connections
 
     connections.close_all()
     if mode == "processes":
         context = multiprocessing.get_context("fork")
         out = context.Queue()
-        start = time.monotonic() + 0.5
-        deadline = start + seconds
+        deadline = time.monotonic() + 0.5 + seconds
         workers = [
-            context.Process(target=target or writer, args=(tenant.pk, item_ids, location_id, deadline, n, out))
+            context.Process(target=target, args=(tenant.pk, item_ids, location_id, deadline, n, out))
             for n in range(writers)
         ]
     else:
-        import queue
-
         out = queue.Queue()
-        start = time.monotonic() + 0.2
-        deadline = start + seconds
+        deadline = time.monotonic() + 0.2 + seconds
         workers = [
-            threading.Thread(target=target or writer, args=(tenant.pk, item_ids, location_id, deadline, n, out))
+            threading.Thread(target=target, args=(tenant.pk, item_ids, location_id, deadline, n, out))
             for n in range(writers)
         ]
     for worker in workers:
@@ -188,11 +244,14 @@ def run_scenario(tenant, item_ids, location_id, writers: int, seconds: float, mo
     posted = sum(out.get(timeout=seconds + 120) for _ in workers)
     for worker in workers:
         worker.join()
+        if getattr(worker, "exitcode", 0):
+            raise RuntimeError(f"a {target.__name__} process failed (exit code {worker.exitcode})")
     return posted / seconds
 
 
-def lost_updates(tenant, location_id: int) -> int:
-    """Levels whose on hand differs from the ledger sum at that location (0 means no lost update)."""
+def integrity(tenant, location_id: int) -> tuple[int, int]:
+    """Levels whose on hand differs from the ledger sum at that location, and moves minus their audit entries
+    (both 0 when every writer did the whole work)."""
     from django.db import connection
     from django_tenants.utils import tenant_context
 
@@ -210,49 +269,59 @@ def lost_updates(tenant, location_id: int) -> int:
             """,
             [location_id, location_id, location_id],
         )
-        return cursor.fetchone()[0]
+        lost = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM inventory_stockmove)"
+            " - (SELECT count(*) FROM audit_auditentry WHERE object_type = 'inventory.stockmove')"
+        )
+        unaudited = cursor.fetchone()[0]
+    return lost, unaudited
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per run")
     parser.add_argument("--writers", default="1,4", help="comma-separated writer counts")
     parser.add_argument("--items", type=int, default=1000, help="items in the 'many items' scenario")
-    parser.add_argument("--mode", choices=["processes", "threads"], default="processes")
+    parser.add_argument("--mode", choices=["processes", "threads"], default="processes", help="service writers")
     args = parser.parse_args()
 
-    ensure_database()
-    setup_django()
-    from tenants.services import tenant_delete
+    with private_database(DB_NAME):
+        measure(args)
 
+
+def measure(args: argparse.Namespace) -> None:
+    from django.core.management import call_command
+
+    from tenants.schema_template import ensure_fresh_template
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    ensure_fresh_template()
     tenant, item_ids, location_id = create_fixture(args.items)
-    print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s per run, writers are {args.mode}")
+    print(f"tenant {tenant.schema_name}: {len(item_ids)} items, {args.seconds:g} s a run, services in {args.mode}")
     print(
-        "services: moves/s through inventory.services; raw now: the same statements in bare SQL, measured right after"
-        " (same load); FACTS floor: pgbench on an idle machine"
+        "moves/s. services: inventory.services; SQL function: the service's statement on bare psycopg (the"
+        " database floor); SQL statements: the same work, one statement per round trip; same run, same load"
     )
-    header = (
-        f"{'scenario':<11} {'writers':>7} {'services':>9} {'raw now':>8} {'ratio':>6} {'FACTS floor':>11} {'ratio':>6}"
+    print(
+        f"{'scenario':<11} {'writers':>7} {'services':>9} {'SQL function':>13} {'ratio':>6} {'SQL statements':>15}"
+        f" {'lost updates':>13} {'unaudited':>10}"
     )
-    print(header + f" {'lost updates':>13}")
-    try:
-        for label, ids in (("one item", item_ids[:1]), ("many items", item_ids)):
-            for writers in (int(n) for n in args.writers.split(",")):
-                rate = run_scenario(tenant, ids, location_id, writers, args.seconds, args.mode)
-                raw = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", raw_writer)
-                lost = lost_updates(tenant, location_id)
-                floor = FLOORS.get((label, writers))
-                ratio = f"{rate / floor:.2f}" if floor else "-"
-                print(
-                    f"{label:<11} {writers:>7} {rate:>9.0f} {raw:>8.0f} {rate / raw:>6.2f} {floor or '-':>11}"
-                    f" {ratio:>6}"
-                    f" {lost:>13}"
-                )
-    finally:
-        from django.db import connection
-
-        connection.set_schema_to_public()
-        tenant_delete(tenant=tenant)
+    failed = False
+    for label, ids in (("one item", item_ids[:1]), ("many items", item_ids)):
+        for writers in (int(n) for n in args.writers.split(",")):
+            rate = run_scenario(tenant, ids, location_id, writers, args.seconds, args.mode, service_writer)
+            floor = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", function_writer)
+            spelled = run_scenario(tenant, ids, location_id, writers, args.seconds, "processes", statements_writer)
+            lost, unaudited = integrity(tenant, location_id)
+            failed |= bool(lost or unaudited)
+            print(
+                f"{label:<11} {writers:>7} {rate:>9.0f} {floor:>13.0f} {rate / floor:>6.2f} {spelled:>15.0f}"
+                f" {lost:>13} {unaudited:>10}",
+                flush=True,
+            )
+    if failed:
+        raise SystemExit("FAILED: a level differs from its ledger or a move has no audit entry")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -19,6 +20,9 @@ from orders.models import (
     SalesOrder,
     SalesOrderLine,
 )
+
+if TYPE_CHECKING:  # django-stubs (a development requirement): the type of a model instance with annotations
+    from django_stubs_ext import WithAnnotations
 
 ZERO = Decimal(0)
 _DEC = DecimalField(max_digits=36, decimal_places=8)
@@ -34,8 +38,12 @@ class OpenLine:
     source: str
 
 
+class _OpenQuantity(TypedDict):
+    open_qty: Decimal
+
+
 # --- Demand and supply ---------------------------------------------------------------------------------------------
-def open_sales_lines() -> QuerySet[SalesOrderLine]:
+def open_sales_lines() -> QuerySet[WithAnnotations[SalesOrderLine, _OpenQuantity]]:
     """Lines of confirmed and partially shipped orders that still have something to ship."""
     return (
         SalesOrderLine.objects.filter(order__status__in=SalesOrder.OPEN_STATUSES, shipped_quantity__lt=F("quantity"))
@@ -44,7 +52,7 @@ def open_sales_lines() -> QuerySet[SalesOrderLine]:
     )
 
 
-def open_purchase_lines() -> QuerySet[PurchaseOrderLine]:
+def open_purchase_lines() -> QuerySet[WithAnnotations[PurchaseOrderLine, _OpenQuantity]]:
     """Lines of sent and partially received orders that still expect goods."""
     return (
         PurchaseOrderLine.objects.filter(

@@ -201,11 +201,13 @@ def work_order_components(*, work_order: WorkOrder) -> list[ComponentStatus]:
             (c.item, c.required_quantity, c.reserved_quantity, c.consumed_quantity)
             for c in WorkOrderComponent.objects.filter(work_order=work_order).select_related("item__uom")
         ]
-    available = dict(
-        StockLevel.objects.filter(location_id=location_id, item_id__in=[item.pk for item, *_ in parts])
-        .annotate(free=F("on_hand") - F("reserved"))
-        .values_list("item_id", "free")
-    )
+    available: dict[int, Decimal] = {}
+    if location_id is not None:  # no location: nothing is available (the filter would match no level either)
+        available = dict(
+            StockLevel.objects.filter(location_id=location_id, item_id__in=[item.pk for item, *_ in parts])
+            .annotate(free=F("on_hand") - F("reserved"))
+            .values_list("item_id", "free")
+        )
     return sorted(
         (
             ComponentStatus(
@@ -231,10 +233,10 @@ def open_work_order_demand() -> list[DemandLine]:
         )
     )
     bom_lines: dict[int, list[BomLine]] = defaultdict(list)
-    for line in BomLine.objects.filter(bom__is_active=True, bom__item_id__in={d[2] for d in drafts}).annotate(
+    for annotated in BomLine.objects.filter(bom__is_active=True, bom__item_id__in={d[2] for d in drafts}).annotate(
         parent_id=F("bom__item_id")
     ):
-        bom_lines[line.parent_id].append(line)
+        bom_lines[annotated.parent_id].append(annotated)
     for _, number, item_id, quantity, due, lead in drafts:
         start = due - timedelta(days=lead)
         for line in bom_lines.get(item_id, []):
@@ -307,9 +309,9 @@ def mrp_report(*, today: date | None = None, horizon_days: int | None = None) ->
                 needs[line.item_id].append(_Need(Decimal(line.quantity), line.due_date, line.source or name))
     supply: dict[int, Decimal] = defaultdict(Decimal)
     sources = supply_sources()
-    for source in sources.values():
-        for line in source():
-            supply[line.item_id] += Decimal(line.quantity)
+    for supply_source in sources.values():
+        for supplied in supply_source():
+            supply[supplied.item_id] += Decimal(supplied.quantity)
 
     children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for parent, component, quantity, scrap in BomLine.objects.filter(bom__is_active=True).values_list(

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -37,7 +37,7 @@ from inventory.services import (
 )
 from production.models import Bom, BomLine, MrpRun, ProductionEvent, WorkOrder, WorkOrderComponent
 
-User = AbstractBaseUser | None
+User = AuthUser | None
 PLACES = Decimal("0.0001")
 State = WorkOrder.State
 
@@ -69,7 +69,7 @@ def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _acting(user: User) -> AbstractBaseUser | None:
+def _acting(user: User) -> AuthUser | None:
     return user if user is not None and user.is_authenticated else None
 
 
@@ -92,11 +92,14 @@ def _audit(
     *,
     bom: Bom | None = None,
     work_order: WorkOrder | None = None,
-    changes: dict[str, list[object]] | None = None,
+    changes: Mapping[str, object] | None = None,
     **detail,
 ) -> None:
     """The production event (the work order's own history) and the tenant's audit entry, with `changes`."""
-    audit_record(user=user, action=f"production.{action}", obj=work_order or bom, changes=changes)
+    audited = work_order if work_order is not None else bom
+    if audited is None:
+        raise ValueError("a production event names its work order or its BOM")
+    audit_record(user=user, action=f"production.{action}", obj=audited, changes=changes)
     ProductionEvent.objects.create(
         action=action,
         bom_id=bom.pk if bom is not None else None,
@@ -143,7 +146,9 @@ def _clean_lines(item: Item, lines: Iterable[Mapping[str, object]]) -> list[_Lin
     if not raw:
         raise InvalidBom("a BOM needs at least one line", field="lines")
     ids = [getattr(line.get("component"), "pk", None) for line in raw]
-    fresh = {component.pk: component for component in Item.objects.filter(pk__in=[i for i in ids if i is not None])}
+    fresh: dict[int | None, Item] = {
+        component.pk: component for component in Item.objects.filter(pk__in=[i for i in ids if i is not None])
+    }
     cleaned: list[_Line] = []
     seen: dict[int, int] = {}
     for number, (line, component_id) in enumerate(zip(raw, ids, strict=True), start=1):
@@ -478,6 +483,13 @@ def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
         _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, changes=changes, number=fresh.number)
 
 
+def _released_location(work_order: WorkOrder) -> Location:
+    """Where a released work order takes and puts stock (release sets it)."""
+    if work_order.location is None:
+        raise ProductionError(f"{work_order.number} has no location; release it first", field="location")
+    return work_order.location
+
+
 def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
     """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
     does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
@@ -585,7 +597,8 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
         components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
-        _lock_levels(fresh.location, [fresh.item_id, *(component.item_id for component in components)])
+        location = _released_location(fresh)
+        _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
         for component in components:
             target = component.required_quantity
@@ -595,19 +608,19 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             if consume > 0:
                 operations.append((component.item_id, component, consume))
         operations.append((fresh.item_id, None, made))
-        for _, component, amount in sorted(operations, key=lambda op: op[0]):
-            if component is None:
+        for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
+            if consumed is None:
                 stock_move_post(
                     item=fresh.item, quantity=amount, reason=StockMove.Reason.PRODUCTION_OUTPUT,
-                    to_location=fresh.location, user=user, reference=fresh.number, source=fresh,
+                    to_location=location, user=user, reference=fresh.number, source=fresh,
                 )  # fmt: skip
                 continue
             stock_issue(
-                item=component.item, location=fresh.location, quantity=amount, user=user,
+                item=consumed.item, location=location, quantity=amount, user=user,
                 reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
                 from_reservation=True,
             )  # fmt: skip
-            WorkOrderComponent.objects.filter(pk=component.pk).update(
+            WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
             )
         fresh.completed_quantity = completed
@@ -641,10 +654,11 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
             .order_by("item_id")
         )
         if held:
-            _lock_levels(fresh.location, [component.item_id for component in held])
+            location = _released_location(fresh)
+            _lock_levels(location, [component.item_id for component in held])
         for component in held:
             stock_unreserve(
-                item=component.item, location=fresh.location, quantity=component.reserved_quantity, user=user,
+                item=component.item, location=location, quantity=component.reserved_quantity, user=user,
                 reference=f"{fresh.number} cancelled",
             )  # fmt: skip
             WorkOrderComponent.objects.filter(pk=component.pk).update(reserved_quantity=0)

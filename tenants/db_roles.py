@@ -180,7 +180,7 @@ def sync_tenant_roles() -> list[str]:
     from tenants.models import Tenant
 
     granted = []
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
     for tenant in Tenant.objects.exclude(status=Tenant.Status.ARCHIVED).order_by("slug"):
         if schema_exists(tenant.schema_name):
             with transaction.atomic():

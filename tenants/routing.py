@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -171,9 +172,9 @@ def tenant_for_host(host: str) -> Tenant | None:
     """The tenant that owns `host`, whatever its status, or None when no tenant does."""
     cached = routing_cache.get(host)
     if cached is not _MISSING:
-        return copy.copy(cached) if cached is not None else None
+        return copy.copy(cast(Tenant, cached)) if cached is not None else None
     generation = routing_cache.generation
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     tenant = domain.tenant if domain is not None else None
     if tenant is not None:

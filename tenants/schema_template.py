@@ -159,7 +159,7 @@ def migrate_schema(schema_name: str) -> None:
     call_command(
         "migrate_schemas", schema_name=schema_name, tenant=True, interactive=False, verbosity=0, skip_checks=True
     )
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
 
 
 def instantiate(state: TemplateState, schema_name: str) -> bool:

@@ -86,7 +86,7 @@ def tenant_create(
     The tenant is active when this returns; if anything fails nothing of it remains. Without `admin_password` the
     admin gets a one-time link to set a password (no password travels through a terminal, and none is hashed here).
     """
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
     slug = (slug or "").strip()
     name = (name or "").strip()
     validate_new_slug(slug)
@@ -197,7 +197,7 @@ def tenant_resume(*, tenant: Tenant) -> Tenant:
 
 def tenant_delete(*, tenant: Tenant) -> None:
     """Drop the tenant's schema and registry rows together."""
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA IF EXISTS {schema_template.quote(tenant.schema_name)} CASCADE")
