@@ -52,6 +52,9 @@ bench-quick:
 	$(PY) bench/routing.py --seconds 1 --rounds 1
 	$(PY) bench/overhead.py --seconds 1 --rounds 1
 	$(PY) bench/noisy_neighbour.py --seconds 1 --rounds 1
+	$(PY) bench/auth_flood.py --seconds 1 --rounds 1
+	$(PY) bench/document_lines.py --lines 50 --runs 1
+	$(PY) bench/fault_drill.py --tenants 3
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
