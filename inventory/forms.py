@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from erp.errors import DomainError
 from inventory import services
 from inventory.models import Item, Location, StockMove
-from inventory.selectors import default_receiving_location
+from inventory.selectors import default_receiving_location, item_by_sku
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -44,7 +44,7 @@ class ItemSkuField(forms.CharField):
 
     def clean(self, value: str) -> Item:
         sku = super().clean(value).strip()
-        item = Item.objects.filter(sku=sku).first()
+        item = item_by_sku(sku).first()
         if item is None:
             raise forms.ValidationError(f"no item has SKU {sku!r}")
         return item

@@ -14,6 +14,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
@@ -60,6 +61,11 @@ class Item(models.Model):
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="inventory_item_reorder_point_gte_0"),
             models.CheckConstraint(condition=Q(reorder_quantity__gte=0), name="inventory_item_reorder_qty_gte_0"),
             models.CheckConstraint(condition=Q(standard_cost__gte=0), name="inventory_item_standard_cost_gte_0"),
+            models.UniqueConstraint(
+                Lower("sku"),
+                name="inventory_item_sku_unique_ci",
+                violation_error_message="An item with this SKU already exists (SKUs are compared ignoring case).",
+            ),
         ]
 
     def __str__(self) -> str:
