@@ -21,7 +21,7 @@ def plain_number_error(text: str, *, whole: bool = False) -> str | None:
     if (_WHOLE if whole else _DECIMAL).fullmatch(text):
         return None
     if _SIGNED.fullmatch(text):
-        return "must be written without a sign (zero or more), e.g. 12"
+        return "must be zero or more, written without a sign" if text[0] == "-" else "must be written without a sign"
     if whole and _DECIMAL.fullmatch(text):
         return "must be a whole number"
     kind = "a whole number" if whole else "a number"

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from erp.validators import validate_lead_time
+
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
 
@@ -48,7 +50,7 @@ class Item(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMPONENT)
     reorder_point = models.DecimalField(**QUANTITY, default=ZERO)
     reorder_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    lead_time_days = models.PositiveIntegerField(default=0)
+    lead_time_days = models.PositiveIntegerField(default=0, validators=[validate_lead_time])
     standard_cost = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
     is_active = models.BooleanField("active", default=True)
     attributes = models.JSONField(default=dict, blank=True, help_text='Custom attributes, e.g. {"colour": "red"}.')

@@ -127,7 +127,8 @@ _SHAPES = {
 }
 
 
-# Reasons that only a document posts: the move must name it as its source (shipments, work orders).
+# Reasons that only a document posts: `stock_move_post` (the API's and any generic caller's way in) refuses them
+# without a source. The documents' own services post them with theirs (or through `stock_issue`).
 _POSTED_BY = {
     StockMove.Reason.PRODUCTION_CONSUMPTION: "completing its work order",
     StockMove.Reason.PRODUCTION_OUTPUT: "completing its work order",
@@ -462,7 +463,6 @@ def stock_issue(
     """
     quantity = parse_quantity(quantity)
     _check_shape(reason, location, None)
-    _check_document(reason, source)
     return _post_move(
         item=item,
         quantity=quantity,
@@ -953,9 +953,9 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure]) -> bool:
         if row.get(name):
             fields[name] = parse_quantity(row[name], field=name, allow_zero=True)
     if row.get("lead_time_days"):
-        if not row["lead_time_days"].isdigit():
+        if plain_number_error(row["lead_time_days"], whole=True):  # str.isdigit() takes any Unicode digit
             raise ImportRefused(f"lead_time_days {row['lead_time_days']!r} is not a whole number of days")
-        fields["lead_time_days"] = int(row["lead_time_days"])
+        fields["lead_time_days"] = int(row["lead_time_days"])  # at most MAX_LEAD_TIME_DAYS: the model validates
     if row.get("active"):
         flag = row["active"].lower()
         if flag not in {"1", "0", "true", "false", "yes", "no"}:

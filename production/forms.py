@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
+from erp.validators import validate_plan_date
 from inventory.forms import ItemSkuField, ServiceForm
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
@@ -18,7 +19,7 @@ class WorkOrderForm(ServiceForm):
     title = "New work order"
     item = ItemSkuField(label="Item to make (SKU)")
     quantity = forms.DecimalField(**QUANTITY)
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plan_date])
     number = forms.CharField(max_length=32, required=False, help_text="Leave empty for the next WO number.")
     note = forms.CharField(max_length=200, required=False)
 

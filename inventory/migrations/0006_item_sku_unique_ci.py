@@ -1,10 +1,12 @@
-"""SKUs are unique whatever their letter case: "bolt-10" and "BOLT-10" can no longer be two items.
+"""SKUs are unique whatever their letter case: "bolt-10" and "BOLT-10" can no longer be two items. And a lead time
+is at most 3650 days (a validator only: no change in the database).
 
 A tenant that already has such twins cannot be given the constraint: the migration stops with one line naming them
 (per schema) rather than pick which item to rename. Rename or merge them (admin or API), then migrate again.
 """
 
 import django.db.models.functions.text
+import erp.validators
 from django.db import migrations, models
 from django.db.models.functions import Lower
 
@@ -31,6 +33,11 @@ class Migration(migrations.Migration):
     dependencies = [("inventory", "0004_post_move_function")]
 
     operations = [
+        migrations.AlterField(
+            model_name="item",
+            name="lead_time_days",
+            field=models.PositiveIntegerField(default=0, validators=[erp.validators.validate_lead_time]),
+        ),
         migrations.RunPython(refuse_case_twins, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="item",

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
+from erp.validators import validate_plan_date
 from inventory.models import Item, Location
 from orders.models import (
     Partner,
@@ -134,7 +135,9 @@ class PurchaseOrderLineSerializer(PlainModelSerializer):
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     quantity = PlainDecimalField(**QUANTITY, min_value=0)
     unit_cost = PlainDecimalField(**QUANTITY, min_value=0)
-    expected_date = serializers.DateField(required=False, help_text="Default: today + the supplier's lead time")
+    expected_date = serializers.DateField(
+        required=False, validators=[validate_plan_date], help_text="Default: today + the supplier's lead time"
+    )
     open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
 
     class Meta:
