@@ -11,7 +11,7 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.routers import SimpleRouter
 
-from erp.numbers import is_plain_id, plain_number_error
+from erp.numbers import is_plain_id, plain_decimal_error, plain_number_error
 
 
 def _as_text(data: object) -> str:
@@ -32,9 +32,9 @@ class PlainDecimalField(serializers.DecimalField):
     def to_internal_value(self, data: object):
         if isinstance(data, bool):
             self.fail("invalid")
-        problem = plain_number_error(_as_text(data))
+        problem = plain_decimal_error(_as_text(data))
         if problem:
-            raise serializers.ValidationError(f"A number {problem}.", code="invalid")
+            raise serializers.ValidationError(f"{_as_text(data)!r} {problem}.", code="invalid")
         return super().to_internal_value(data)
 
 
@@ -46,7 +46,7 @@ class PlainIntegerField(serializers.IntegerField):
             raise serializers.ValidationError("A whole number is required, e.g. 12.", code="invalid")
         problem = plain_number_error(_as_text(data), whole=True)
         if problem:
-            raise serializers.ValidationError(f"A whole number {problem}.", code="invalid")
+            raise serializers.ValidationError(f"{_as_text(data)!r} {problem}.", code="invalid")
         return super().to_internal_value(data)
 
 

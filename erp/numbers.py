@@ -23,9 +23,18 @@ def plain_number_error(text: str, *, whole: bool = False) -> str | None:
     if _SIGNED.fullmatch(text):
         return "must be zero or more, written without a sign" if text[0] == "-" else "must be written without a sign"
     if whole and _DECIMAL.fullmatch(text):
-        return "must be a whole number"
-    kind = "a whole number" if whole else "a number"
-    return f"must be {kind} in plain digits 0-9{'' if whole else ' with an optional decimal point'}, e.g. 12"
+        return "is not a whole number"
+    if whole:
+        return "is not a whole number in plain digits 0-9, e.g. 12"
+    return "is not a number in plain digits 0-9 (with an optional decimal point), e.g. 12.5"
+
+
+def plain_decimal_error(text: str) -> str | None:
+    """`plain_number_error` for a decimal, except that a negative number ("-5") passes: the caller's range rule
+    refuses it with its own message ("must be greater than zero"). "-0" and "+5" are refused here."""
+    if text[:1] == "-" and _DECIMAL.fullmatch(text[1:]) and text[1:].strip("0.") != "":
+        return None
+    return plain_number_error(text)
 
 
 def is_plain_id(value: object) -> bool:

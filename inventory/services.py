@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_record, audit_row_params, changes_since, snapshot
 from erp.errors import DomainError
-from erp.numbers import plain_number_error
+from erp.numbers import plain_decimal_error, plain_number_error
 from inventory.models import (
     Item,
     ItemImport,
@@ -94,7 +94,7 @@ def parse_quantity(value: object, *, field: str = "quantity", allow_zero: bool =
         raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidQuantity(f"{field} is required and must be a number", field=field)
-    if isinstance(value, str) and (problem := plain_number_error(value.strip())):
+    if isinstance(value, str) and (problem := plain_decimal_error(value.strip())):
         raise InvalidQuantity(f"{field} {value!r} {problem}", field=field)
     try:
         quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
+from erp.numbers import plain_decimal_error
 from erp.validators import MAX_LEAD_TIME_DAYS, plan_date_error
 from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
@@ -121,6 +122,8 @@ def _money(value: object, *, field: str) -> Decimal:
         raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidOrderLine(f"{field} is required", field=field)
+    if isinstance(value, str) and (problem := plain_decimal_error(value.strip())):
+        raise InvalidOrderLine(f"{field} {value!r} {problem}", field=field)
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
