@@ -152,3 +152,67 @@ def test_the_service_refuses_a_bare_shipment_too(bolt, a1, clerk):
     stock_receive(item=bolt, location=a1, quantity=5, user=clerk)
     with pytest.raises(InvalidMove, match="shipping its sales order"):
         stock_move_post(item=bolt, quantity=1, reason="shipment", from_location=a1, user=clerk)
+
+
+# --- The other doors: CSV import and Django admin -------------------------------------------------------------------
+def _import(text: str):
+    from inventory.models import ItemImport
+    from inventory.services import item_import_run
+
+    job = ItemImport.objects.create(file_name="items.csv", content=text, total_rows=text.count("\n") - 1)
+    return item_import_run(job_id=job.pk)
+
+
+def test_an_import_row_with_an_unbounded_or_unicode_lead_time_is_reported_not_saved(in_acme):
+    job = _import(f"sku,name,uom,lead_time_days\nSLOW-1,Slow,pcs,1000000\nSLOW-2,Slow,pcs,{ARABIC_12}\n")
+    assert [error["sku"] for error in job.errors] == ["SLOW-1", "SLOW-2"]
+    assert "3650" in job.errors[0]["reason"]
+    assert not Item.objects.filter(sku__startswith="SLOW").exists()
+
+
+def test_an_import_row_matches_its_item_whatever_the_sku_case(bolt):
+    job = _import("sku,name\nbolt-10,Bolt renamed\n")
+    assert (job.created_count, job.updated_count, job.errors) == (0, 1, [])
+    assert Item.objects.get(pk=bolt.pk).name == "Bolt renamed"
+
+
+def test_the_admin_refuses_a_lead_time_of_a_million_days(acme_api, in_acme):
+    from inventory.models import UnitOfMeasure
+
+    response = acme_api.post(
+        "/admin/inventory/item/add/",
+        {
+            "sku": "ADM-SLOW",
+            "name": "Admin item",
+            "uom": UnitOfMeasure.objects.get(code="pcs").pk,
+            "kind": "component",
+            "reorder_point": "0",
+            "reorder_quantity": "0",
+            "lead_time_days": "1000000",
+            "standard_cost": "0",
+            "is_active": "on",
+            "attributes": "{}",
+        },
+    )
+    assert response.status_code == 200
+    assert "at most 3650 days" in response.content.decode()
+    assert not Item.objects.filter(sku="ADM-SLOW").exists()
+
+
+def test_the_sku_migration_stops_on_case_twins_with_a_line_naming_them(acme):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    migration = importlib.import_module("inventory.migrations.0006_item_sku_unique_ci")
+    with schema_context(acme.schema_name):  # the owner: a migration's role
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX inventory_item_sku_unique_ci")  # as before the migration (rolled back)
+        ItemFactory(sku="GEAR-1")
+        ItemFactory(sku="gear-1")
+        editor = SimpleNamespace(connection=connection)
+        with pytest.raises(RuntimeError, match=f"schema {acme.schema_name}: .* gear-1"):
+            migration.refuse_case_twins(apps, editor)
