@@ -19,14 +19,16 @@ def _check(value: object, *, whole: bool) -> None:
 
 class PlainDecimalField(forms.DecimalField):
     def to_python(self, value):
+        number = super().to_python(value)  # Django's own message ("Enter a number.") for what it cannot read at all
         _check(value, whole=False)
-        return super().to_python(value)
+        return number
 
 
 class PlainIntegerField(forms.IntegerField):
     def to_python(self, value):
+        number = super().to_python(value)
         _check(value, whole=True)
-        return super().to_python(value)
+        return number
 
 
 class PlainModelChoiceField(forms.ModelChoiceField):

@@ -40,7 +40,7 @@ def test_valid_rows_are_kept_and_each_bad_row_is_reported_with_its_line(in_acme)
     reasons = [error["reason"] for error in job.errors]
     assert "unknown unit 'boxes'" in reasons[0]
     assert reasons[1] == "sku is empty"
-    assert "reorder_point '-5' must be zero or more" in reasons[2]
+    assert "reorder_point must be zero or more" in reasons[2]
     assert (job.created_count, job.updated_count, job.processed_rows) == (2, 0, 5)
 
 
