@@ -6,15 +6,16 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from erp.errors import DomainError
+from erp.form_fields import PlainDecimalField, PlainModelChoiceField
 from inventory import services
 from inventory.models import Item, Location, StockMove
-from inventory.selectors import default_receiving_location
+from inventory.selectors import default_receiving_location, item_by_sku
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
 def _locations() -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"))
+    return PlainModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"))
 
 
 class ServiceForm(forms.Form):
@@ -44,7 +45,7 @@ class ItemSkuField(forms.CharField):
 
     def clean(self, value: str) -> Item:
         sku = super().clean(value).strip()
-        item = Item.objects.filter(sku=sku).first()
+        item = item_by_sku(sku).first()
         if item is None:
             raise forms.ValidationError(f"no item has SKU {sku!r}")
         return item
@@ -54,7 +55,7 @@ class ReceiveForm(ServiceForm):
     title = "Receive stock"
     item = ItemSkuField()
     location = _locations()
-    quantity = forms.DecimalField(**QUANTITY)
+    quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -69,7 +70,7 @@ class IssueForm(ServiceForm):
     title = "Issue stock"
     item = ItemSkuField()
     location = _locations()
-    quantity = forms.DecimalField(**QUANTITY)
+    quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the job or cost centre")
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
@@ -81,7 +82,7 @@ class TransferForm(ServiceForm):
     item = ItemSkuField()
     from_location = _locations()
     to_location = _locations()
-    quantity = forms.DecimalField(**QUANTITY)
+    quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False)
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
@@ -92,7 +93,7 @@ class AdjustForm(ServiceForm):
     title = "Adjust to a count"
     item = ItemSkuField()
     location = _locations()
-    counted_quantity = forms.DecimalField(**QUANTITY, help_text="The quantity you counted at this location.")
+    counted_quantity = PlainDecimalField(**QUANTITY, help_text="The quantity you counted at this location.")
     reference = forms.CharField(max_length=200, required=False)
 
     def call_service(self, user: AbstractBaseUser) -> StockMove | None:

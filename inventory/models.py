@@ -14,7 +14,10 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from erp.validators import validate_lead_time
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
@@ -47,7 +50,7 @@ class Item(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMPONENT)
     reorder_point = models.DecimalField(**QUANTITY, default=ZERO)
     reorder_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    lead_time_days = models.PositiveIntegerField(default=0)
+    lead_time_days = models.PositiveIntegerField(default=0, validators=[validate_lead_time])
     standard_cost = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
     is_active = models.BooleanField("active", default=True)
     attributes = models.JSONField(default=dict, blank=True, help_text='Custom attributes, e.g. {"colour": "red"}.')
@@ -60,6 +63,11 @@ class Item(models.Model):
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="inventory_item_reorder_point_gte_0"),
             models.CheckConstraint(condition=Q(reorder_quantity__gte=0), name="inventory_item_reorder_qty_gte_0"),
             models.CheckConstraint(condition=Q(standard_cost__gte=0), name="inventory_item_standard_cost_gte_0"),
+            models.UniqueConstraint(
+                Lower("sku"),
+                name="inventory_item_sku_unique_ci",
+                violation_error_message="An item with this SKU already exists (SKUs are compared ignoring case).",
+            ),
         ]
 
     def __str__(self) -> str:

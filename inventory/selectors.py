@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
 from inventory.models import Item, Location, StockLevel, StockMove
@@ -15,6 +15,12 @@ from inventory.supply import on_order_quantities
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
 _VALUE = DecimalField(max_digits=36, decimal_places=8)
+
+
+def item_by_sku(sku: str) -> QuerySet[Item]:
+    """The item with this SKU whatever its letter case (SKUs are unique ignoring case): at most one row, found through
+    the unique index on lower(sku)."""
+    return Item.objects.alias(sku_ci=Lower("sku")).filter(sku_ci=Lower(Value(sku.strip())))
 
 
 def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:

@@ -13,19 +13,22 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+import psycopg.errors
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_record, audit_row_params, changes_since, snapshot
 from erp.errors import DomainError
+from erp.numbers import plain_decimal_error, plain_number_error
 from inventory.models import (
     Item,
     ItemImport,
@@ -34,6 +37,7 @@ from inventory.models import (
     StockMove,
     UnitOfMeasure,
 )
+from inventory.selectors import item_by_sku
 
 logger = logging.getLogger(__name__)
 
@@ -83,16 +87,21 @@ class ImportRefused(InventoryError):
 def parse_quantity(value: object, *, field: str = "quantity", allow_zero: bool = False) -> Decimal:
     """`value` as a Decimal with at most 4 decimal places, greater than zero (or >= 0 with allow_zero).
 
-    Floats are refused: a quantity must arrive exact (Decimal, int or a decimal string).
+    Floats are refused: a quantity must arrive exact (Decimal, int or a string of plain digits 0-9, see
+    `erp.numbers`: no Unicode digits, exponent or sign).
     """
     if isinstance(value, float):
         raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidQuantity(f"{field} is required and must be a number", field=field)
+    if isinstance(value, str) and (problem := plain_decimal_error(value.strip())):
+        raise InvalidQuantity(f"{field} {value!r} {problem}", field=field)
     try:
         quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
         raise InvalidQuantity(f"{field} {value!r} is not a number", field=field) from None
+    if quantity.is_zero():
+        quantity = abs(quantity)  # a Decimal("-0") from code: stored and shown as 0
     if not quantity.is_finite():
         raise InvalidQuantity(f"{field} {value!r} is not a number", field=field)
     if quantity < 0 or (quantity == 0 and not allow_zero):
@@ -116,6 +125,25 @@ _SHAPES = {
     StockMove.Reason.PRODUCTION_OUTPUT: (False, True),
     StockMove.Reason.SHIPMENT: (True, False),
 }
+
+
+# Reasons that only a document posts: `stock_move_post` (the API's and any generic caller's way in) refuses them
+# without a source. The documents' own services post them with theirs (or through `stock_issue`).
+_POSTED_BY = {
+    StockMove.Reason.PRODUCTION_CONSUMPTION: "completing its work order",
+    StockMove.Reason.PRODUCTION_OUTPUT: "completing its work order",
+    StockMove.Reason.SHIPMENT: "shipping its sales order",
+}
+
+
+def _check_document(reason: str, source: Model | None) -> None:
+    if source is None and reason in _POSTED_BY:
+        label = StockMove.Reason(reason).label.lower()
+        raise InvalidMove(
+            f"a {label} move is posted by {_POSTED_BY[reason]}, not directly; use receipt, issue, transfer or "
+            "adjustment",
+            field="reason",
+        )
 
 
 def _check_shape(reason: str, from_location: Location | None, to_location: Location | None) -> None:
@@ -222,11 +250,37 @@ def _insufficient(item: Item, location: Location, available: Decimal, asked: Dec
     )
 
 
+MAX_LEVEL = MAX_QUANTITY - Decimal(1).scaleb(-QUANTITY_PLACES)  # what a numeric(18, 4) column holds
+
+
+def _level_too_large(item: Item, code: str, on_hand: Decimal, asked: Decimal) -> InvalidQuantity:
+    return InvalidQuantity(
+        f"item {item.sku} at {code} holds {on_hand.normalize():f}; {asked.normalize():f} more would pass "
+        f"{MAX_LEVEL:f}, the most a stock level holds",
+        field="quantity",
+    )
+
+
 def _reserved_short(item: Item, location: Location, reserved: Decimal, asked: Decimal, what: str) -> InvalidQuantity:
     return InvalidQuantity(
         f"item {item.sku} at {location.code} has {reserved.normalize():f} reserved, {asked.normalize():f} asked {what}",
         field="quantity",
     )
+
+
+@contextmanager
+def _overflow_refused(item: Item, quantity: Decimal) -> Iterator[None]:
+    """A quantity the database cannot hold ("numeric field overflow") is a refusal with a message, not a 500."""
+    try:
+        yield
+    except DataError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.NumericValueOutOfRange):
+            raise
+        raise InvalidQuantity(
+            f"{quantity.normalize():f} of item {item.sku} would take a stock quantity past {MAX_LEVEL:f}, the most "
+            "it holds",
+            field="quantity",
+        ) from None
 
 
 # One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
@@ -270,7 +324,7 @@ def _post_move(
     source_type = ContentType.objects.get_for_model(source) if source is not None else None
     reference = reference.strip()[:200]
     created_at = timezone.now()
-    with connection.cursor() as cursor:
+    with _overflow_refused(item, quantity), connection.cursor() as cursor:
         cursor.execute(
             _POST_MOVE,
             [
@@ -316,6 +370,8 @@ def _post_move(
             raise _unknown_location(location, field)
         if outcome == "inactive_location":
             raise _inactive_location(code, field)
+        if outcome == "level_too_large":
+            raise _level_too_large(item, code, amount, quantity)
         raise InvalidMove(f"unknown item {item.sku!r}", field="item")  # 'unknown_item': deleted meanwhile
     move = StockMove(
         pk=move_id,
@@ -351,9 +407,11 @@ def stock_move_post(
     """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
 
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
+    Shipments and production moves are posted by their documents only (with `source`).
     """
     quantity = parse_quantity(quantity)
     _check_shape(reason, from_location, to_location)
+    _check_document(reason, source)
     return _post_move(
         item=item,
         quantity=quantity,
@@ -649,8 +707,20 @@ def _update(obj: Model, fields: dict[str, object], allowed: set[str], *, user: U
     return obj
 
 
+def _check_sku_free(sku: object, item: Item | None = None) -> None:
+    """SKUs are unique ignoring letter case: "bolt-10" names the same item as "BOLT-10"."""
+    if not isinstance(sku, str) or not sku.strip():
+        return  # full_clean says what is wrong with it
+    twin = item_by_sku(sku).exclude(pk=item.pk if item is not None else None).values_list("sku", flat=True).first()
+    if twin is not None:
+        raise InventoryError(
+            f"item {twin} already has this SKU (SKUs are compared ignoring letter case); choose another", field="sku"
+        )
+
+
 def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
-    """A new item; the SKU is unique within the tenant. Stock starts at zero everywhere."""
+    """A new item; the SKU is unique within the tenant, ignoring letter case. Stock starts at zero everywhere."""
+    _check_sku_free(sku)
     item = Item(sku="", name="", uom=uom)
     item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS, user=user, action="inventory.item_create")
     logger.info("item %s created by %s", item.sku, getattr(user, "pk", None))
@@ -659,6 +729,8 @@ def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields
 
 def item_update(*, item: Item, user: User, **fields: object) -> Item:
     """Change an item's master data (deactivate it with is_active=False; its ledger stays)."""
+    if "sku" in fields:
+        _check_sku_free(fields["sku"], item)
     return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
 
 
@@ -881,9 +953,9 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: U
         if row.get(name):
             fields[name] = parse_quantity(row[name], field=name, allow_zero=True)
     if row.get("lead_time_days"):
-        if not row["lead_time_days"].isdigit():
+        if plain_number_error(row["lead_time_days"], whole=True):  # str.isdigit() takes any Unicode digit
             raise ImportRefused(f"lead_time_days {row['lead_time_days']!r} is not a whole number of days")
-        fields["lead_time_days"] = int(row["lead_time_days"])
+        fields["lead_time_days"] = int(row["lead_time_days"])  # at most MAX_LEAD_TIME_DAYS: the model validates
     if row.get("active"):
         flag = row["active"].lower()
         if flag not in {"1", "0", "true", "false", "yes", "no"}:
@@ -892,7 +964,7 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: U
     attributes = {k.removeprefix(ATTRIBUTE_PREFIX): v for k, v in row.items() if k.startswith(ATTRIBUTE_PREFIX) and v}
 
     with transaction.atomic():
-        item = Item.objects.select_for_update().filter(sku=sku).first()
+        item = item_by_sku(sku).select_for_update().first()
         if item is None:
             missing = [name for name in ("name", "uom") if name not in fields]
             if missing:

@@ -36,7 +36,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 def scan(request: HttpRequest) -> HttpResponse:
     """A scanned (or typed) SKU: straight to its item; otherwise back to the list, searching for it, with a message."""
     sku = request.GET.get("sku", "").strip()
-    item = Item.objects.filter(sku=sku).only("pk").first() or Item.objects.filter(sku__iexact=sku).only("pk").first()
+    item = selectors.item_by_sku(sku).only("pk").first()
     if item is not None:
         return redirect("inventory:item-detail", pk=item.pk)
     if sku:

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from erp.errors import DomainError
+from erp.form_fields import PlainDecimalField, PlainModelChoiceField
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from orders import services
@@ -41,7 +42,7 @@ class _DeliveryForm(ServiceForm):
             if line.open_quantity <= 0:
                 continue
             name = f"line_{line.pk}"
-            self.fields[name] = forms.DecimalField(
+            self.fields[name] = PlainDecimalField(
                 **QUANTITY,
                 required=False,
                 min_value=0,
@@ -80,7 +81,7 @@ class ShipForm(_DeliveryForm):
 
 
 class ReceiveForm(_DeliveryForm):
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), label="Receive into")
+    location = PlainModelChoiceField(queryset=Location.objects.none(), label="Receive into")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,7 +107,7 @@ class OrderListFilter(forms.Form):
     """The filters of an order list page: state, partner, late only."""
 
     status = forms.ChoiceField(required=False)
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+    partner = PlainModelChoiceField(queryset=Partner.objects.none(), required=False)
     late = forms.BooleanField(required=False, label="Late only")
 
     def __init__(self, *args, statuses: list[tuple[str, str]], partners, **kwargs) -> None:

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from erp.validators import validate_lead_time, validate_plan_date
 from inventory.models import QUANTITY, Item, Location, StockMove
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
@@ -32,7 +33,9 @@ class Partner(models.Model):
     phone = models.CharField(max_length=64, blank=True)
     address = models.TextField(blank=True)
     default_lead_time_days = models.PositiveIntegerField(
-        default=0, help_text="Supplier lead time: a purchase line without an expected date is due this many days out."
+        default=0,
+        validators=[validate_lead_time],
+        help_text="Supplier lead time: a purchase line without an expected date is due this many days out.",
     )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -94,7 +97,7 @@ class SalesOrderLine(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_price = models.DecimalField(**MONEY)
-    promised_date = models.DateField()
+    promised_date = models.DateField(validators=[validate_plan_date])
     reserved_quantity = models.DecimalField(**QUANTITY, default=ZERO)
     shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
@@ -193,7 +196,7 @@ class PurchaseOrderLine(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_cost = models.DecimalField(**MONEY)
-    expected_date = models.DateField()
+    expected_date = models.DateField(validators=[validate_plan_date])
     # No upper bound in the database: ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT may allow receiving a little more.
     received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 

@@ -22,6 +22,8 @@ from django.utils import timezone
 from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 from erp.limits import capped_lines
+from erp.numbers import plain_decimal_error
+from erp.validators import MAX_LEAD_TIME_DAYS, plan_date_error
 from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
@@ -121,6 +123,8 @@ def _money(value: object, *, field: str) -> Decimal:
         raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")
     if isinstance(value, bool) or value is None or value == "":
         raise InvalidOrderLine(f"{field} is required", field=field)
+    if isinstance(value, str) and (problem := plain_decimal_error(value.strip())):
+        raise InvalidOrderLine(f"{field} {value!r} {problem}", field=field)
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
@@ -136,13 +140,21 @@ def _money(value: object, *, field: str) -> Decimal:
 
 def _date(value: object, *, field: str) -> datetime.date:
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return _plan_date(value.date(), field=field)
     if isinstance(value, datetime.date):
-        return value
+        return _plan_date(value, field=field)
     try:
-        return datetime.date.fromisoformat(str(value))
+        day = datetime.date.fromisoformat(str(value))
     except ValueError:
         raise InvalidOrderLine(f"{field} {value!r} is not a date (YYYY-MM-DD)", field=field) from None
+    return _plan_date(day, field=field)
+
+
+def _plan_date(day: datetime.date, *, field: str) -> datetime.date:
+    problem = plan_date_error(day)
+    if problem:
+        raise InvalidOrderLine(f"{field} {problem}", field=field)
+    return day
 
 
 def _check_item(item: object, *, where: str) -> Item:
@@ -506,7 +518,8 @@ def _check_supplier(supplier: Partner) -> Partner:
 
 
 def _purchase_lines(supplier: Partner, lines: Iterable[Mapping[str, object]]) -> list[PurchaseOrderLine]:
-    default_date = timezone.localdate() + datetime.timedelta(days=supplier.default_lead_time_days)
+    lead = min(supplier.default_lead_time_days, MAX_LEAD_TIME_DAYS)  # a supplier saved before the bound existed
+    default_date = timezone.localdate() + datetime.timedelta(days=lead)
     rows = []
     for number, line in enumerate(capped_lines(lines), start=1):
         where = f"line {number}"

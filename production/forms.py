@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
+from erp.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from erp.validators import validate_plan_date
 from inventory.forms import ItemSkuField, ServiceForm
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
@@ -17,8 +19,8 @@ QUANTITY = {"max_digits": 18, "decimal_places": 4}
 class WorkOrderForm(ServiceForm):
     title = "New work order"
     item = ItemSkuField(label="Item to make (SKU)")
-    quantity = forms.DecimalField(**QUANTITY)
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    quantity = PlainDecimalField(**QUANTITY)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plan_date])
     number = forms.CharField(max_length=32, required=False, help_text="Leave empty for the next WO number.")
     note = forms.CharField(max_length=200, required=False)
 
@@ -27,7 +29,7 @@ class WorkOrderForm(ServiceForm):
 
 
 class MrpRunForm(ServiceForm):
-    horizon_days = forms.IntegerField(
+    horizon_days = PlainIntegerField(
         label="Planning horizon (days)",
         required=False,
         min_value=1,
@@ -51,7 +53,7 @@ class TransitionForm(ServiceForm):
 
 
 class ReleaseForm(TransitionForm):
-    location = forms.ModelChoiceField(
+    location = PlainModelChoiceField(
         queryset=Location.objects.filter(is_active=True).order_by("code"),
         required=False,
         help_text="Components are reserved here and finished goods received here.",
@@ -63,7 +65,7 @@ class ReleaseForm(TransitionForm):
 
 
 class CompleteForm(TransitionForm):
-    quantity = forms.DecimalField(**QUANTITY, required=False, label="Quantity finished now")
+    quantity = PlainDecimalField(**QUANTITY, required=False, label="Quantity finished now")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from erp.validators import validate_plan_date
 from inventory.models import QUANTITY, Item, Location
 
 ZERO = Decimal("0")
@@ -97,7 +98,7 @@ class WorkOrder(models.Model):
     )
     quantity = models.DecimalField(**QUANTITY)
     completed_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    due_date = models.DateField()
+    due_date = models.DateField(validators=[validate_plan_date])
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
     location = models.ForeignKey(
         Location,

@@ -220,6 +220,16 @@ def work_order_components(*, work_order: WorkOrder) -> list[ComponentStatus]:
 
 
 # --- Built-in MRP sources: open work orders ------------------------------------------------------------------------
+def _days_before(day: date, days: int) -> date:
+    """`day` - `days`, clamped to the dates Python holds. Input is bounded at the door (lead times, planning dates:
+    `erp.validators`), but rows saved before the bounds existed may hold any value, and one of them must not take
+    the whole tenant's MRP down (it was an OverflowError, a 500): its line shows the clamped date instead."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min if days > 0 else date.max
+
+
 def open_work_order_demand() -> list[DemandLine]:
     """Component demand of open work orders, due when the order must start (due date - the item's lead time).
 
@@ -238,7 +248,7 @@ def open_work_order_demand() -> list[DemandLine]:
     ):
         bom_lines[annotated.parent_id].append(annotated)
     for _, number, item_id, quantity, due, lead in drafts:
-        start = due - timedelta(days=lead)
+        start = _days_before(due, lead)
         for line in bom_lines.get(item_id, []):
             lines.append(DemandLine(line.component_id, required_quantity(quantity, line), start, number))
     unreserved = (
@@ -250,7 +260,7 @@ def open_work_order_demand() -> list[DemandLine]:
         )
     )
     for item_id, left, due, lead, number in unreserved:
-        lines.append(DemandLine(item_id, left, due - timedelta(days=lead), number))
+        lines.append(DemandLine(item_id, left, _days_before(due, lead), number))
     return lines
 
 
@@ -301,7 +311,7 @@ def mrp_report(*, today: date | None = None, horizon_days: int | None = None) ->
     active BOM lines, items and stock levels once each. With `horizon_days`, only demand due by today + that many
     days counts (late demand, due before today, always does); supply counts whatever its date."""
     today = today or timezone.localdate()
-    cutoff = today + timedelta(days=horizon_days) if horizon_days is not None else None
+    cutoff = _days_before(today, -horizon_days) if horizon_days is not None else None
     needs: dict[int, list[_Need]] = defaultdict(list)
     for name, source in demand_sources().items():
         for line in source():
@@ -362,7 +372,7 @@ def mrp_report(*, today: date | None = None, horizon_days: int | None = None) ->
                 need_date = need.due
                 break
         _, sku, name, uom, lead = items[pk]
-        start = need_date - timedelta(days=lead)
+        start = _days_before(need_date, lead)
         make = pk in children
         report.append(
             MrpLine(

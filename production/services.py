@@ -25,6 +25,7 @@ from django.utils import timezone
 from audit.services import audit_record, changes_since, snapshot
 from erp.errors import DomainError
 from erp.limits import capped_lines
+from erp.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
@@ -329,6 +330,12 @@ def _active_bom(item: Item) -> Bom | None:
     return Bom.objects.filter(item_id=item.pk, is_active=True).first()
 
 
+def _check_due_date(due_date: date) -> None:
+    problem = plan_date_error(due_date)
+    if problem:
+        raise ProductionError(f"the due date {problem}", field="due_date")
+
+
 def work_order_create(
     *,
     item: Item,
@@ -351,6 +358,7 @@ def work_order_create(
         )
     if due_date is None:
         raise ProductionError("a due date is required", field="due_date")
+    _check_due_date(due_date)
     number = number.strip()
     if len(number) > 32:
         raise ProductionError("the work order number is longer than 32 characters", field="number")
@@ -455,6 +463,7 @@ def work_order_update(
         if quantity is not None:
             fresh.quantity = parse_quantity(quantity)
         if due_date is not None:
+            _check_due_date(due_date)
             fresh.due_date = due_date
         if note is not None:
             fresh.note = note.strip()[:200]

@@ -3,18 +3,19 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from inventory.models import Item, Location, StockLevel, StockMove, UnitOfMeasure
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(PlainModelSerializer):
     class Meta:
         model = UnitOfMeasure
         fields = ["id", "code", "name"]
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(PlainModelSerializer):
     uom = serializers.SlugRelatedField(slug_field="code", queryset=UnitOfMeasure.objects.all(), help_text="Unit code")
 
     class Meta:
@@ -48,7 +49,7 @@ class ItemSerializer(serializers.ModelSerializer):
         return value
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(PlainModelSerializer):
     class Meta:
         model = Location
         fields = ["id", "code", "name", "kind", "parent", "is_active", "is_default_receiving"]
@@ -56,10 +57,10 @@ class LocationSerializer(serializers.ModelSerializer):
         extra_kwargs = {"is_default_receiving": {"validators": []}}
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
+class StockLevelSerializer(PlainModelSerializer):
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     location_code = serializers.CharField(source="location.code", read_only=True)
-    available = serializers.DecimalField(**QUANTITY, read_only=True)
+    available = PlainDecimalField(**QUANTITY, read_only=True)
 
     class Meta:
         model = StockLevel
@@ -67,15 +68,15 @@ class StockLevelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StockMoveSerializer(serializers.ModelSerializer):
+class StockMoveSerializer(PlainModelSerializer):
     """A move to post: the reason decides which of from_location/to_location are needed."""
 
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
-    quantity = serializers.DecimalField(**QUANTITY)
-    from_location = serializers.PrimaryKeyRelatedField(
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    quantity = PlainDecimalField(**QUANTITY)
+    from_location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), allow_null=True, required=False, default=None
     )
-    to_location = serializers.PrimaryKeyRelatedField(
+    to_location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), allow_null=True, required=False, default=None
     )
     item_sku = serializers.CharField(source="item.sku", read_only=True)
@@ -114,9 +115,9 @@ class StockMoveSerializer(serializers.ModelSerializer):
 
 
 class StockCountSerializer(serializers.Serializer):
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
-    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
-    counted_quantity = serializers.DecimalField(**QUANTITY, min_value=0)
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    location = PlainPrimaryKeyRelatedField(queryset=Location.objects.all())
+    counted_quantity = PlainDecimalField(**QUANTITY, min_value=0)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -125,10 +126,10 @@ class StockMoveReverseSerializer(serializers.Serializer):
 
 
 class ReorderLineSerializer(serializers.Serializer):
-    item = serializers.IntegerField(source="item.pk")
+    item = PlainIntegerField(source="item.pk")
     sku = serializers.CharField(source="item.sku")
     name = serializers.CharField(source="item.name")
-    available = serializers.DecimalField(**QUANTITY)
-    on_order = serializers.DecimalField(**QUANTITY)
-    reorder_point = serializers.DecimalField(**QUANTITY)
-    suggested_quantity = serializers.DecimalField(**QUANTITY)
+    available = PlainDecimalField(**QUANTITY)
+    on_order = PlainDecimalField(**QUANTITY)
+    reorder_point = PlainDecimalField(**QUANTITY)
+    suggested_quantity = PlainDecimalField(**QUANTITY)

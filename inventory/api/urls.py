@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from erp.api_fields import IdRouter
 from inventory.api import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("units", views.UnitViewSet, basename="unit")
 router.register("items", views.ItemViewSet, basename="item")
 router.register("locations", views.LocationViewSet, basename="location")

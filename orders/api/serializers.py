@@ -2,7 +2,9 @@
 
 from rest_framework import serializers
 
+from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from erp.limits import DocumentLinesSerializer
+from erp.validators import validate_plan_date
 from inventory.models import Item, Location
 from orders.models import (
     Partner,
@@ -19,7 +21,7 @@ from orders.models import (
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(PlainModelSerializer):
     class Meta:
         model = Partner
         fields = [
@@ -46,12 +48,12 @@ def _require_lines(value: list) -> list:
 
 
 # --- Sales ---------------------------------------------------------------------------------------------------------
-class SalesOrderLineSerializer(serializers.ModelSerializer):
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+class SalesOrderLineSerializer(PlainModelSerializer):
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     item_sku = serializers.CharField(source="item.sku", read_only=True)
-    quantity = serializers.DecimalField(**QUANTITY, min_value=0)
-    unit_price = serializers.DecimalField(**QUANTITY, min_value=0)
-    open_quantity = serializers.DecimalField(**QUANTITY, read_only=True)
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    unit_price = PlainDecimalField(**QUANTITY, min_value=0)
+    open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
 
     class Meta:
         model = SalesOrderLine
@@ -70,9 +72,9 @@ class SalesOrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = ["reserved_quantity", "shipped_quantity"]
 
 
-class SalesOrderSerializer(serializers.ModelSerializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all())
-    location = serializers.PrimaryKeyRelatedField(
+class SalesOrderSerializer(PlainModelSerializer):
+    customer = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
+    location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None, help_text="Ship from"
     )
     lines = SalesOrderLineSerializer(many=True, validators=[_require_lines])
@@ -102,15 +104,15 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class DeliveryLineInputSerializer(serializers.Serializer):
-    line = serializers.IntegerField(min_value=1, help_text="Id of the order line")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=0)
+    line = PlainIntegerField(min_value=1, help_text="Id of the order line")
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
 
     class Meta:
         list_serializer_class = DocumentLinesSerializer
 
 
-class ShipmentLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="order_line.item_id", read_only=True)
+class ShipmentLineSerializer(PlainModelSerializer):
+    item = PlainIntegerField(source="order_line.item_id", read_only=True)
 
     class Meta:
         model = ShipmentLine
@@ -118,10 +120,10 @@ class ShipmentLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ShipmentSerializer(serializers.ModelSerializer):
+class ShipmentSerializer(PlainModelSerializer):
     """Create: {order, reference, lines: [{line, quantity}]}; the answer lists each line's stock move."""
 
-    order = serializers.PrimaryKeyRelatedField(queryset=SalesOrder.objects.all())
+    order = PlainPrimaryKeyRelatedField(queryset=SalesOrder.objects.all())
     lines = DeliveryLineInputSerializer(many=True, write_only=True, validators=[_require_lines])
     shipped_lines = ShipmentLineSerializer(source="lines", many=True, read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -133,13 +135,15 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 
 # --- Purchasing ----------------------------------------------------------------------------------------------------
-class PurchaseOrderLineSerializer(serializers.ModelSerializer):
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+class PurchaseOrderLineSerializer(PlainModelSerializer):
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     item_sku = serializers.CharField(source="item.sku", read_only=True)
-    quantity = serializers.DecimalField(**QUANTITY, min_value=0)
-    unit_cost = serializers.DecimalField(**QUANTITY, min_value=0)
-    expected_date = serializers.DateField(required=False, help_text="Default: today + the supplier's lead time")
-    open_quantity = serializers.DecimalField(**QUANTITY, read_only=True)
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    unit_cost = PlainDecimalField(**QUANTITY, min_value=0)
+    expected_date = serializers.DateField(
+        required=False, validators=[validate_plan_date], help_text="Default: today + the supplier's lead time"
+    )
+    open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
 
     class Meta:
         model = PurchaseOrderLine
@@ -157,8 +161,8 @@ class PurchaseOrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = ["received_quantity"]
 
 
-class PurchaseOrderSerializer(serializers.ModelSerializer):
-    supplier = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all())
+class PurchaseOrderSerializer(PlainModelSerializer):
+    supplier = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
     lines = PurchaseOrderLineSerializer(many=True, validators=[_require_lines])
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -180,8 +184,8 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
         read_only_fields = ["number", "status", "created_at", "sent_at", "closed_at"]
 
 
-class ReceiptLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="order_line.item_id", read_only=True)
+class ReceiptLineSerializer(PlainModelSerializer):
+    item = PlainIntegerField(source="order_line.item_id", read_only=True)
 
     class Meta:
         model = ReceiptLine
@@ -189,11 +193,11 @@ class ReceiptLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class ReceiptSerializer(PlainModelSerializer):
     """Create: {order, location (default: the receiving location), reference, lines: [{line, quantity}]}."""
 
-    order = serializers.PrimaryKeyRelatedField(queryset=PurchaseOrder.objects.all())
-    location = serializers.PrimaryKeyRelatedField(
+    order = PlainPrimaryKeyRelatedField(queryset=PurchaseOrder.objects.all())
+    location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None
     )
     lines = DeliveryLineInputSerializer(many=True, write_only=True, validators=[_require_lines])
@@ -208,33 +212,33 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 # --- Reports -------------------------------------------------------------------------------------------------------
 class DashboardSerializer(serializers.Serializer):
-    sales_counts = serializers.DictField(child=serializers.IntegerField())
-    purchase_counts = serializers.DictField(child=serializers.IntegerField())
-    open_sales_value = serializers.DecimalField(max_digits=24, decimal_places=2)
-    open_purchase_value = serializers.DecimalField(max_digits=24, decimal_places=2)
-    sales_due_this_week = serializers.IntegerField()
-    purchases_due_this_week = serializers.IntegerField()
-    late_sales_lines = serializers.IntegerField()
-    late_purchase_lines = serializers.IntegerField()
+    sales_counts = serializers.DictField(child=PlainIntegerField())
+    purchase_counts = serializers.DictField(child=PlainIntegerField())
+    open_sales_value = PlainDecimalField(max_digits=24, decimal_places=2)
+    open_purchase_value = PlainDecimalField(max_digits=24, decimal_places=2)
+    sales_due_this_week = PlainIntegerField()
+    purchases_due_this_week = PlainIntegerField()
+    late_sales_lines = PlainIntegerField()
+    late_purchase_lines = PlainIntegerField()
 
 
 class LateShipmentSerializer(serializers.Serializer):
-    order = serializers.IntegerField(source="line.order_id")
+    order = PlainIntegerField(source="line.order_id")
     number = serializers.CharField(source="line.order.number")
     customer = serializers.CharField(source="line.order.customer.code")
-    line = serializers.IntegerField(source="line.pk")
+    line = PlainIntegerField(source="line.pk")
     sku = serializers.CharField(source="line.item.sku")
     promised_date = serializers.DateField(source="line.promised_date")
-    open_quantity = serializers.DecimalField(**QUANTITY)
-    days_late = serializers.IntegerField()
+    open_quantity = PlainDecimalField(**QUANTITY)
+    days_late = PlainIntegerField()
 
 
 class SupplierLatenessSerializer(serializers.Serializer):
-    supplier = serializers.IntegerField(source="supplier.pk")
+    supplier = PlainIntegerField(source="supplier.pk")
     code = serializers.CharField(source="supplier.code")
     name = serializers.CharField(source="supplier.name")
-    receipt_lines = serializers.IntegerField()
-    late_receipt_lines = serializers.IntegerField()
-    average_days_late = serializers.DecimalField(max_digits=10, decimal_places=1)
-    on_time_percent = serializers.DecimalField(max_digits=5, decimal_places=1)
-    open_overdue_lines = serializers.IntegerField()
+    receipt_lines = PlainIntegerField()
+    late_receipt_lines = PlainIntegerField()
+    average_days_late = PlainDecimalField(max_digits=10, decimal_places=1)
+    on_time_percent = PlainDecimalField(max_digits=5, decimal_places=1)
+    open_overdue_lines = PlainIntegerField()

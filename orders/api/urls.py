@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from erp.api_fields import IdRouter
 from orders.api import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("partners", views.PartnerViewSet, basename="partner")
 router.register("sales-orders", views.SalesOrderViewSet, basename="sales-order")
 router.register("shipments", views.ShipmentViewSet, basename="shipment")

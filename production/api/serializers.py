@@ -5,6 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from erp.limits import DocumentLinesSerializer
 from inventory.models import Item, Location
 from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
@@ -24,10 +25,10 @@ class ExactDecimalField(serializers.Field):
         return f"{Decimal(value).normalize():f}"
 
 
-class BomLineSerializer(serializers.ModelSerializer):
-    component = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+class BomLineSerializer(PlainModelSerializer):
+    component = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     component_sku = serializers.CharField(source="component.sku", read_only=True)
-    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, default=0)
+    scrap_percent = PlainDecimalField(max_digits=5, decimal_places=2, required=False, default=0)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:
@@ -37,10 +38,10 @@ class BomLineSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "position"]
 
 
-class BomSerializer(serializers.ModelSerializer):
+class BomSerializer(PlainModelSerializer):
     """A BOM with its lines; writing `lines` replaces all of them."""
 
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     lines = BomLineSerializer(many=True)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -53,21 +54,21 @@ class BomSerializer(serializers.ModelSerializer):
 
 
 class ExplosionRowSerializer(serializers.Serializer):
-    depth = serializers.IntegerField()
-    line_id = serializers.IntegerField()
-    parent_item_id = serializers.IntegerField()
-    item_id = serializers.IntegerField()
+    depth = PlainIntegerField()
+    line_id = PlainIntegerField()
+    parent_item_id = PlainIntegerField()
+    item_id = PlainIntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
     uom = serializers.CharField()
-    quantity_per = serializers.DecimalField(**QUANTITY)
-    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    quantity_per = PlainDecimalField(**QUANTITY)
+    scrap_percent = PlainDecimalField(max_digits=5, decimal_places=2)
     total_quantity = ExactDecimalField()
     has_bom = serializers.BooleanField()
 
 
 class LeafSerializer(serializers.Serializer):
-    item_id = serializers.IntegerField()
+    item_id = PlainIntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
     uom = serializers.CharField()
@@ -75,15 +76,15 @@ class LeafSerializer(serializers.Serializer):
 
 
 class ExplosionSerializer(serializers.Serializer):
-    item = serializers.IntegerField(source="item.pk")
+    item = PlainIntegerField(source="item.pk")
     sku = serializers.CharField(source="item.sku")
-    quantity = serializers.DecimalField(**QUANTITY)
+    quantity = PlainDecimalField(**QUANTITY)
     rows = ExplosionRowSerializer(many=True)
     leaves = LeafSerializer(many=True)
 
 
 class ExplosionQuerySerializer(serializers.Serializer):
-    quantity = serializers.DecimalField(**QUANTITY, min_value=0, required=False, default=1)
+    quantity = PlainDecimalField(**QUANTITY, min_value=0, required=False, default=1)
 
     def validate_quantity(self, value):
         if value <= 0:
@@ -92,18 +93,18 @@ class ExplosionQuerySerializer(serializers.Serializer):
 
 
 class WhereUsedSerializer(serializers.Serializer):
-    depth = serializers.IntegerField()
-    parent_item_id = serializers.IntegerField()
+    depth = PlainIntegerField()
+    parent_item_id = PlainIntegerField()
     parent_sku = serializers.CharField()
     parent_name = serializers.CharField()
-    child_item_id = serializers.IntegerField()
+    child_item_id = PlainIntegerField()
     child_sku = serializers.CharField()
-    quantity_per = serializers.DecimalField(**QUANTITY)
-    scrap_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    quantity_per = PlainDecimalField(**QUANTITY)
+    scrap_percent = PlainDecimalField(max_digits=5, decimal_places=2)
     per_parent_unit = ExactDecimalField()
 
 
-class WorkOrderComponentSerializer(serializers.ModelSerializer):
+class WorkOrderComponentSerializer(PlainModelSerializer):
     sku = serializers.CharField(source="item.sku", read_only=True)
 
     class Meta:
@@ -112,8 +113,8 @@ class WorkOrderComponentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
-    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all())
+class WorkOrderSerializer(PlainModelSerializer):
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -159,30 +160,30 @@ class WorkOrderSerializer(serializers.ModelSerializer):
 
 
 class ReleaseSerializer(serializers.Serializer):
-    location = serializers.PrimaryKeyRelatedField(
+    location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None,
         help_text="Where to reserve components and put finished goods; default: the default receiving location.",
     )  # fmt: skip
 
 
 class CompleteSerializer(serializers.Serializer):
-    quantity = serializers.DecimalField(
+    quantity = PlainDecimalField(
         **QUANTITY, required=False, allow_null=True, default=None, help_text="Finished now; default: all that is left."
     )
 
 
 class MrpLineSerializer(serializers.Serializer):
-    item_id = serializers.IntegerField()
+    item_id = PlainIntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
     uom = serializers.CharField()
     gross_requirement = ExactDecimalField()
-    available = serializers.DecimalField(**QUANTITY)
+    available = PlainDecimalField(**QUANTITY)
     open_supply = ExactDecimalField()
     shortage = ExactDecimalField()
     action = serializers.ChoiceField(choices=["make", "buy"])
     need_date = serializers.DateField()
     suggested_date = serializers.DateField()
-    lead_time_days = serializers.IntegerField()
+    lead_time_days = PlainIntegerField()
     late = serializers.BooleanField()
     sources = serializers.ListField(child=serializers.CharField())

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from erp.api_fields import IdRouter
 from production.api import views
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("boms", views.BomViewSet, basename="bom")
 router.register("work-orders", views.WorkOrderViewSet, basename="work-order")
 

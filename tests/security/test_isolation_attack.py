@@ -8,10 +8,10 @@ each method, it tries:
 (b) globex's credentials (Basic auth of a globex-only user, globex's JWT, globex's API key) on acme's host;
 (c) globex's own session on globex's host, with acme's object ids.
 
-No response may carry acme's marker (any status), the attacker is never authenticated on acme's host, and no row of
-acme's schema is inserted, updated or deleted (PostgreSQL's per-transaction table statistics, read after every
-attempt, count even writes a view rolled back). A URL parameter the suite does not know how to fill fails the
-suite: a new endpoint must be classified here before it ships.
+No response may carry acme's marker (any status) or be a server error (5xx), the attacker is never authenticated on
+acme's host, and no row of acme's schema is inserted, updated or deleted (PostgreSQL's per-transaction table
+statistics, read after every attempt, count even writes a view rolled back). A URL parameter the suite does not know
+how to fill fails the suite: a new endpoint must be classified here before it ships.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import path as url_path
 from django.urls.resolvers import RoutePattern
 from django_tenants.utils import schema_context, tenant_context
 
@@ -322,7 +323,6 @@ class Attacker:
 def run_attacks(attackers: list[Attacker], paths: list[str], acme, counter: dict[str, int]) -> list[str]:
     """Send every method to every path as every attacker; return the findings (empty when nothing leaked)."""
     findings: list[str] = []
-    server_errors: list[str] = []
     markers = [MARKER.lower()]
     for attacker in attackers:
         client = attacker.make_client()
@@ -347,13 +347,11 @@ def run_attacks(attackers: list[Attacker], paths: list[str], acme, counter: dict
                     writes = _acme_writes(acme.schema_name) - before
                     if writes:
                         findings.append(f"{where} wrote {writes} row(s) in acme's schema")
-                    if response.status_code >= 500:
-                        server_errors.append(where)
+                    if response.status_code >= 500:  # a crash is a finding too: it may hide a leak behind it
+                        findings.append(f"{where}: a server error")
                 finally:
                     transaction.savepoint_rollback(sid)
                     connection.set_schema_to_public()
-    if server_errors:
-        print("server errors (not leaks):", *server_errors, sep="\n  ")
     return findings
 
 
@@ -473,6 +471,21 @@ def test_acme_ids_on_globex_host_get_nothing_of_acme(victim, acme, globex, globe
     )
     _check(run_attacks([attacker], _paths(acme_ids(acme)), acme, attack_counter))
     assert _acme_row_counts(acme.schema_name) == before
+
+
+def _crash(request):
+    raise RuntimeError("a view that crashes")
+
+
+urlpatterns = [url_path("crash/", _crash)]  # ROOT_URLCONF of the guard below
+
+
+def test_a_server_error_is_a_finding(acme, globex_session, settings, attack_counter):
+    """Guards the suite itself: a 5xx fails it rather than being printed and passed over."""
+    settings.ROOT_URLCONF = __name__
+    attacker = Attacker("session replay", host_of(acme), _session_client(host_of(acme), globex_session), {}, True)
+    findings = run_attacks([attacker], ["/crash/"], acme, attack_counter)
+    assert findings and all("a server error" in finding for finding in findings)
 
 
 def test_the_attacker_credentials_work_on_their_own_host(globex, globex_credentials, globex_session):
