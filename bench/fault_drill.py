@@ -76,7 +76,7 @@ import sys, time
 import django
 django.setup()
 from django.core.management import call_command
-from fleet import migrator as migrations
+from fleet.migrator import apply as migrations
 
 real_set_lock_timeout = migrations._set_lock_timeout
 

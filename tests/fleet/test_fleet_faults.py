@@ -16,7 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from fleet.migrator import _live_holders, close_abandoned_runs, run_fleet_migration
+from fleet.migrator import close_abandoned_runs, run_fleet_migration
+from fleet.migrator.runs import _live_holders
 from fleet.models import FleetMigrationRecord, FleetMigrationRun, RunStatus
 from tenants import schema_template
 from tenants.models import Tenant
@@ -43,7 +44,7 @@ import sys, time
 import django
 django.setup()
 from django.core.management import call_command
-from fleet import migrator as migrations
+from fleet.migrator import apply as migrations
 
 real_set_lock_timeout = migrations._set_lock_timeout
 

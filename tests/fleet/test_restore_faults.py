@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections
 from django_tenants.utils import schema_exists
 
-from fleet import backup as backup_module
 from fleet.backup import read_backup
 from fleet.models import TenantArchive, TenantAuditEvent
 from tenants import db_roles, schema_template
@@ -176,7 +175,7 @@ def test_a_migration_failing_during_a_restore_leaves_nothing_behind(tmp_path, dj
         unapply(tenant.schema_name, "sessions", "zero")
         path = tmp_path / "rs-old.tar.gz"
         call_command("tenant_backup", "rs-old", "-o", str(path))
-        monkeypatch.setattr(backup_module.schema_template, "migrate_schema", migrate_then_fail)
+        monkeypatch.setattr(schema_template, "migrate_schema", migrate_then_fail)
         try:
             with pytest.raises(CommandError, match="migrating the backup to this release failed") as refused:
                 call_command("tenant_restore", str(path), "--as", "rs-fail")
