@@ -86,8 +86,8 @@ def _suspend_without_telling(slug: str, index: int) -> float:
     """Suspend the tenant by a path that reaches no web process; returns the commit time (monotonic)."""
     from django.test.utils import override_settings
 
+    from fleet.offboarding import tenant_suspend
     from tenants import routing
-    from tenants.fleet.offboarding import tenant_suspend
     from tenants.models import Tenant
 
     if index % 2 == 0:
@@ -200,7 +200,7 @@ def drill_suspensions(tenants) -> dict:
 
 def _damaged_copies(path: Path, workdir: Path) -> list[tuple[str, Path]]:
     """Damaged variants of a verified archive, each with a sidecar: as recorded at backup time, or re-recorded."""
-    from tenants.fleet.backup import read_backup, write_archive
+    from fleet.backup import read_backup, write_archive
 
     data = path.read_bytes()
     original_sidecar = path.with_name(path.name + ".sha256").read_text()
@@ -238,8 +238,9 @@ def drill_archives(tenants) -> dict:
     from django_tenants.utils import schema_exists
 
     from erp.errors import DomainError
-    from tenants.fleet.backup import tenant_backup, tenant_restore
-    from tenants.models import Tenant, TenantArchive
+    from fleet.backup import tenant_backup, tenant_restore
+    from fleet.models import TenantArchive
+    from tenants.models import Tenant
 
     slugs = _slugs(tenants)
     workdir = Path(tempfile.mkdtemp(prefix="drill-archives-"))

@@ -53,7 +53,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from tenants.fleet.jobs import fleet_job
+from fleet.jobs import fleet_job
 
 _redis = redis.Redis.from_url(settings.REDIS_URL)
 
@@ -76,7 +76,7 @@ import sys, time
 import django
 django.setup()
 from django.core.management import call_command
-from tenants.fleet import migrations
+from fleet.migrator import apply as migrations
 
 real_set_lock_timeout = migrations._set_lock_timeout
 
@@ -160,10 +160,11 @@ def main() -> int:
     from django.db.models import Count
     from django.utils import timezone
 
+    from fleet.jobs import fan_out, fleet_queues, wait_for_run
+    from fleet.migrator import run_fleet_migration
+    from fleet.models import FleetMigrationRun, RunStatus
     from tenants import schema_template
-    from tenants.fleet.jobs import fan_out, fleet_queues, wait_for_run
-    from tenants.fleet.migrations import run_fleet_migration
-    from tenants.models import FleetMigrationRun, RunStatus, Tenant
+    from tenants.models import Tenant
     from tenants.services import tenant_create
 
     workers: list[subprocess.Popen] = []

@@ -6,7 +6,7 @@
 Uses its own database (erp_bench_fleet) on the server DATABASE_URL points to, and drops it afterwards. A throwaway
 tenant app (bench/benchfleet, migrations written to a temporary directory) gets a new migration `0002` adding one
 nullable column; the same pending migration is then applied to every tenant schema by
-- fleet/N:          `tenants.fleet.migrations.run_fleet_migration(concurrency=N)` (canary by the executor, the rest
+- fleet/N:          `fleet.migrator.run_fleet_migration(concurrency=N)` (canary by the executor, the rest
                     replayed, N threads; also migrates the provisioning template),
 - multiprocessing:  `migrate_schemas --tenant --executor multiprocessing` with N processes (the same concurrency),
 - fleet/1:          the fleet runner one schema at a time, against
@@ -96,8 +96,8 @@ def main() -> None:
     from django.test import Client
     from django_tenants.utils import tenant_context
 
+    from fleet.migrator import run_fleet_migration
     from tenants import schema_template
-    from tenants.fleet.migrations import run_fleet_migration
     from tenants.models import Tenant
     from tenants.services import tenant_create
 

@@ -20,7 +20,7 @@ from tenant_schemas_celery.app import CeleryApp
 app = CeleryApp("erp", task_cls="tenants.tasks:TenantBoundTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["tenants.fleet"], related_name="jobs")  # fan-out jobs (tenants.fleet.jobs)
+app.autodiscover_tasks(["fleet"], related_name="jobs")  # fan-out jobs (fleet.jobs)
 
 # A worker writes its heartbeat every HEARTBEAT_SECONDS; one not heard of for WORKER_DEAD_AFTER seconds is gone.
 HEARTBEAT_SECONDS = 10
@@ -29,10 +29,10 @@ WORKER_DEAD_AFTER = 45
 
 def consumed_queues() -> list[str]:
     """Every queue tasks are sent to: the default queue (CSV imports, MRP runs, every task without a route) and the
-    fan-out queues of each plan tier (tenants.fleet.jobs). The one list behind `make run`, docker-compose and README."""
+    fan-out queues of each plan tier (fleet.jobs). The one list behind `make run`, docker-compose and README."""
     from django.conf import settings
 
-    from tenants.fleet.jobs import fleet_queues
+    from fleet.jobs import fleet_queues
 
     return [settings.CELERY_TASK_DEFAULT_QUEUE, *fleet_queues()]
 

@@ -906,7 +906,7 @@ def _edge_nginx() -> str | None:
 
 
 def _print_banner(port: int) -> None:
-    from tenants.management.commands.seed_demo import DEMO_TENANTS, OPS_LOGIN
+    from dashboard.management.commands.seed_demo import DEMO_TENANTS, OPS_LOGIN
 
     base = os.environ.get("BASE_DOMAIN", "localhost").lower()
     lines = ["", "ERP is running. Ctrl-C stops everything.", ""]

@@ -126,6 +126,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 SHARED_APPS = [
     "tenants",
     "django_tenants",
+    "fleet",  # fleet operations (public tables): migration runs, backups, offboarding, fan-out, ops report
+    "support",  # read-only support sessions (public tables)
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -148,6 +150,7 @@ TENANT_APPS = [
     "orders",
     "access",
     "audit",
+    "dashboard",  # the tenant home page: reads the business apps, so it comes after them
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Tenant"
@@ -174,11 +177,11 @@ TENANT_DB_ROLE_TABLE_PRIVILEGES = {
     "inventory_stocklevel": "SELECT, INSERT, UPDATE (reserved)",
     "audit_auditentry": "SELECT, INSERT",
 }
-# `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see tenants.fleet.executors.
-GET_EXECUTOR_FUNCTION = "tenants.fleet.executors.get_executor"
+# `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see fleet.executors.
+GET_EXECUTOR_FUNCTION = "fleet.executors.get_executor"
 # Where `tenant_archive` writes a tenant's backup before dropping its schema.
 TENANT_ARCHIVE_DIR = env.path("TENANT_ARCHIVE_DIR", default=BASE_DIR / ".data" / "archives")
-# Support sessions (tenants.support): minutes a read-only support session lasts, seconds its one-time link is valid.
+# Support sessions (support app): minutes a read-only support session lasts, seconds its one-time link is valid.
 SUPPORT_SESSION_MINUTES = env.int("SUPPORT_SESSION_MINUTES", default=30)
 SUPPORT_LINK_SECONDS = env.int("SUPPORT_LINK_SECONDS", default=60)
 TENANT_RESERVED_SLUGS = frozenset(
@@ -197,8 +200,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # A support session (tenants.support) reads as a read-only support user; every write is refused and recorded.
-    "tenants.middleware.SupportSessionMiddleware",
+    # A support session (support app) reads as a read-only support user; every write is refused and recorded.
+    "support.middleware.SupportSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -214,7 +217,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "access.permissions.roles",
-                "tenants.support.support_context",
+                "support.context_processors.support_context",
             ],
         },
     },
@@ -289,7 +292,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="erp")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
-# Fan-out jobs (tenants.fleet.jobs): one queue per plan tier, <prefix>.free|standard|premium, and at most
+# Fan-out jobs (fleet.jobs): one queue per plan tier, <prefix>.free|standard|premium, and at most
 # FLEET_TENANT_CONCURRENCY worker slots held by one tenant's fleet tasks at once (a slot expires after FLEET_SLOT_TTL).
 FLEET_QUEUE_PREFIX = env("FLEET_QUEUE_PREFIX", default="fleet")
 FLEET_TENANT_CONCURRENCY = env.int("FLEET_TENANT_CONCURRENCY", default=1)

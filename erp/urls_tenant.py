@@ -6,14 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from access.forms import SignInForm
+from dashboard import views as dashboard_views
+from support import views as support_views
 from tenants import views
 from tenants.password_reset import PasswordResetView
 
 urlpatterns = [
-    path("", views.tenant_home, name="home"),
+    path("", dashboard_views.tenant_home, name="home"),
     path("healthz", views.health, name="health"),
-    path("support/enter/", views.support_enter, name="support-enter"),
-    path("support/end/", views.support_end, name="support-end"),
+    path("support/enter/", support_views.support_enter, name="support-enter"),
+    path("support/end/", support_views.support_end, name="support-end"),
     path("admin/", admin.site.urls),
     # The login form says when the sign-in limits refused an attempt (access.signin); the rest is Django's.
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),

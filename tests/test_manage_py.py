@@ -14,7 +14,7 @@ from django.conf import settings
 from erp.localservices import free_port
 from tenants.models import Tenant
 from tenants.services import tenant_delete
-from tests.tenants.fleet_support import committed_db
+from tests.fleet.fleet_support import committed_db
 
 db = committed_db
 REPO = Path(__file__).resolve().parents[1]

@@ -13,11 +13,12 @@ from django_tenants.utils import schema_context, tenant_context
 
 from erp.celery import consumed_queues, live_workers, queue_depths, queue_has_worker
 from erp.localservices import celery_worker_command
+from fleet.jobs import run_tenant_job
+from fleet.models import FanOutResult, FanOutRun
 from inventory.models import ItemImport
 from inventory.tasks import import_items
-from tenants.fleet.jobs import run_tenant_job
-from tenants.models import FanOutResult, FanOutRun, Tenant
-from tests.tenants.fleet_support import committed_db
+from tenants.models import Tenant
+from tests.fleet.fleet_support import committed_db
 
 db = committed_db
 pytestmark = [pytest.mark.usefixtures("db")]

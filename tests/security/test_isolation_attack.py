@@ -204,19 +204,22 @@ def create_acme_objects(boss) -> None:
     api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
 
 
+PUBLIC_APPS = {"tenants", "fleet", "support"}  # the registry and the fleet's and support sessions' records
+
+
 def acme_ids(acme) -> dict[type[Model], str]:
     """model -> the pk of its newest row in acme (public-schema models: acme's own row where there is one)."""
     ids: dict[type[Model], str] = {}
     with schema_context(acme.schema_name):  # the harness reads every table, public ones too: as the owner
         for model in apps.get_models():
-            if model._meta.app_label == "tenants":
+            if model._meta.app_label in PUBLIC_APPS:
                 row = model.objects.filter(pk=acme.pk).first() if model._meta.model_name == "tenant" else None
                 row = row or model.objects.order_by("-pk").first()
             else:
                 row = model.objects.order_by("-pk").first()
             if row is not None:
                 ids[model] = str(row.pk)
-            elif model._meta.app_label == "tenants":  # fleet records that do not exist yet: a plausible id
+            elif model._meta.app_label in PUBLIC_APPS:  # fleet records that do not exist yet: a plausible id
                 ids[model] = "1"
     return ids
 

@@ -27,7 +27,7 @@ from django_tenants.utils import tenant_context
 from access.jwt_keys import TenantAccessToken
 from erp.localservices import local_secret_key
 from erp.settings import PUBLISHED_SECRET_KEYS
-from tenants import support
+from support import services as support
 from tests.conftest import ADMIN_PASSWORD, host_of
 
 OLD_DEFAULT_KEY = "dev-only-insecure-key-change-me-in-production"

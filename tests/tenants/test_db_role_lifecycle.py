@@ -4,14 +4,14 @@ import pytest
 from django.db import connection
 
 from tenants import db_roles
-from tests.tenants.fleet_support import committed_db, committed_tenants
+from tests.fleet.fleet_support import committed_db, committed_tenants
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")
 
 
 def test_provisioning_creates_the_role_and_archiving_or_deleting_removes_it(django_db_blocker, tmp_path):
-    from tenants.fleet.offboarding import tenant_archive
+    from fleet.offboarding import tenant_archive
     from tenants.services import tenant_delete
 
     def role_exists(schema_name: str) -> bool:

@@ -20,7 +20,7 @@ from django.test import Client
 from erp.localservices import free_port
 from tenants.models import Tenant
 from tenants.routing import registry_version, routing_cache
-from tests.tenants.fleet_support import committed_db, committed_tenants
+from tests.fleet.fleet_support import committed_db, committed_tenants
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")

@@ -1,0 +1,99 @@
+"""The signed-in tenant home is the plant dashboard: a fixed number of queries, figures from the apps' selectors."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from dashboard.selectors import line_chart
+from inventory.models import Location
+from inventory.selectors import stock_value_history
+from inventory.services import stock_issue, stock_receive, stock_transfer
+from orders.services import sales_order_confirm, sales_order_create
+from tenants.routing import routing_cache
+from tests.inventory.factories import ItemFactory, LocationFactory
+from tests.orders.factories import CustomerFactory
+from tests.production.factories import WorkOrderFactory
+
+# A warm request (tenant routing cached, search path already acme's): session, user, then the panels: orders
+# dashboard (4), late shipments (1), reorder report (2), work orders by state (1), stock value (2).
+DASHBOARD_QUERIES = 12
+
+
+def _plant(boss, n: int) -> None:
+    receiving = Location.objects.get(is_default_receiving=True)
+    customer = CustomerFactory()
+    for number in range(n):
+        item = ItemFactory(reorder_point=Decimal(50), reorder_quantity=Decimal(10))
+        stock_receive(item=item, location=receiving, quantity=5, user=boss)
+        WorkOrderFactory(item=item, state=["draft", "released", "done"][number % 3])
+        order = sales_order_create(
+            customer=customer,
+            lines=[{"item": item, "quantity": 3, "unit_price": "9.50", "promised_date": timezone.localdate()
+                    - datetime.timedelta(days=number + 1)}],
+            user=boss,
+        )  # fmt: skip
+        sales_order_confirm(order=order, user=boss)
+
+
+@pytest.fixture
+def boss_client(acme, acme_client):
+    acme_client.post("/accounts/login/", {"username": "boss", "password": "correct-horse-battery"})
+    return acme_client
+
+
+@pytest.mark.parametrize("rows", [1, 8])
+def test_dashboard_costs_the_same_queries_whatever_the_data(rows, in_acme, boss_client, django_assert_num_queries):
+    _plant(get_user_model().objects.get(username="boss"), rows)
+    assert routing_cache.wait_until_live()
+    boss_client.get("/")
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = boss_client.get("/")
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.late_shipment_count == rows
+    assert board.below_reorder_count == rows
+    assert len(board.late_shipments) == min(rows, 5)
+    assert sum(state.count for state in board.work_orders) == rows
+
+
+def test_dashboard_shows_each_panel(in_acme, boss_client):
+    _plant(get_user_model().objects.get(username="boss"), 2)
+    body = boss_client.get("/").content.decode()
+    assert body.count("<h1>") == 1
+    assert 'id="kpi-late-shipments" data-value="2"' in body
+    assert 'id="kpi-below-reorder" data-value="2"' in body
+    assert 'id="wo-state-draft" data-value="1"' in body
+    assert "<svg" in body and "<polyline" in body
+    assert "Signed in as boss" in body
+
+
+def test_anonymous_home_has_no_dashboard(acme_client):
+    body = acme_client.get("/").content.decode()
+    assert "kpi" not in body and "<svg" not in body
+
+
+def test_stock_value_walks_back_through_flows_in_and_out_not_transfers(in_acme):
+    boss = get_user_model().objects.get(username="boss")
+    receiving, shelf = Location.objects.get(is_default_receiving=True), LocationFactory()
+    item = ItemFactory(standard_cost=Decimal("2.50"))
+    stock_receive(item=item, location=receiving, quantity=10, user=boss)
+    stock_transfer(item=item, from_location=receiving, to_location=shelf, quantity=4, user=boss)
+    stock_issue(item=item, location=shelf, quantity=2, user=boss)
+    series = stock_value_history(days=30)
+    assert len(series) == 30
+    assert series[-1] == (timezone.localdate(), Decimal(20))  # 8 left x 2.50
+    assert series[-2][1] == Decimal(0)  # before today's receipt nothing was there
+    assert series[0][0] == timezone.localdate() - datetime.timedelta(days=29)
+
+
+def test_line_chart_scales_into_the_box():
+    today = datetime.date(2026, 1, 31)
+    points = [(today - datetime.timedelta(days=2 - i), Decimal(v)) for i, v in enumerate([0, 50, 100])]
+    chart = line_chart(points)
+    assert chart.line == "8.0,172.0 320.0,90.0 632.0,8.0"
+    assert (chart.low, chart.high) == (Decimal(0), Decimal(100))
+    flat = line_chart([(today, Decimal(5)), (today, Decimal(5))])
+    assert flat.line == "8.0,90.0 632.0,90.0"

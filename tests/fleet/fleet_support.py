@@ -1,0 +1,142 @@
+"""Helpers for fleet tests: committed throwaway tenants (fleet operations commit per schema) and schema shapes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from fleet.models import FleetMigrationRun, TenantAuditEvent
+from tenants.models import Tenant
+from tenants.services import tenant_create, tenant_delete
+
+
+@pytest.fixture(name="db")
+def committed_db(django_db_setup, django_db_blocker):
+    """Replaces pytest-django's `db` in fleet test modules: database access without the rolled-back transaction.
+
+    Fleet operations commit per schema (and pg_dump and Celery workers read from their own sessions), so these
+    tests work on committed state and clean up after themselves. Named `db` so pytest-django sets up the test
+    database for them.
+    """
+    with django_db_blocker.unblock():
+        yield
+
+
+@contextlib.contextmanager
+def committed_tenants(django_db_blocker, *slugs: str, plan: str = "free"):
+    """Provision `slugs` for real (committed) and drop them, and every fleet record, afterwards."""
+    with django_db_blocker.unblock():
+        tenants = [
+            tenant_create(slug=slug, name=slug.title(), admin_email=f"boss@{slug}.test", plan=plan).tenant
+            for slug in slugs
+        ]
+        try:
+            yield tenants
+        finally:
+            connection.set_schema_to_public()
+            for tenant in Tenant.objects.filter(slug__in=slugs):
+                tenant_delete(tenant=tenant)
+            FleetMigrationRun.objects.all().delete()
+            TenantAuditEvent.objects.filter(tenant_slug__in=slugs).delete()
+
+
+def unapply(schema_name: str, app_label: str, migration: str) -> None:
+    """Migrate one app of one schema backwards, as ops would have to before a release with a new migration."""
+    call_command("migrate_schemas", app_label, migration, schema_name=schema_name, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def schema_shape(schema_name: str) -> dict[str, set]:
+    """Columns, constraints, indexes (with definitions) and migration rows of a schema, its own name left out."""
+
+    def strip(value: object) -> str:
+        return re.sub(rf'"?{re.escape(schema_name)}"?\.', "", str(value))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, column_default "
+            "FROM information_schema.columns WHERE table_schema = %s",
+            [schema_name],
+        )
+        columns = {tuple(strip(v) for v in row) for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = %s",
+            [schema_name],
+        )
+        constraints = {tuple(strip(v) for v in row) for row in cursor.fetchall()}
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = %s", [schema_name])
+        indexes = {tuple(strip(v) for v in row) for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s",
+            [schema_name],
+        )
+        relations = set(cursor.fetchall())
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
+        migrations = set(cursor.fetchall())
+    return {
+        "columns": columns,
+        "constraints": constraints,
+        "indexes": indexes,
+        "relations": relations,
+        "migrations": migrations,
+    }
+
+
+def applied(schema_name: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
+        return set(cursor.fetchall())
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process (manage.py, a Celery worker) working on this test database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        **extra,
+    }
+
+
+def start_worker(queues: list[str], log: Path, env: dict[str, str], concurrency: int = 2) -> subprocess.Popen:
+    """A Celery worker (threads pool) in a process group of its own, so a test can kill -9 the whole of it; its
+    output goes to `log` (one file per worker)."""
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "erp", "worker", "-P", "threads", "-c", str(concurrency),
+             "-Q", ",".join(queues), "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+             "-n", f"fleettest-{os.getpid()}-{time.monotonic_ns()}@%h"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while b"ready." not in log.read_bytes():
+        assert worker.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "worker did not start"
+        time.sleep(0.2)
+    return worker
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """kill -9 of the process and every child of its process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)

@@ -1,9 +1,0 @@
-"""erp.settings plus tests.tenants.wedgeapp, a tenant app whose data migration is followed by an ALTER of the table
-it wrote to. Used by subprocesses in tests/tenants/test_fleet_faults.py only."""
-
-from erp.settings import *  # noqa: F403
-from erp.settings import INSTALLED_APPS, TENANT_APPS
-
-TENANT_APPS = [*TENANT_APPS, "tests.tenants.wedgeapp"]
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.tenants.wedgeapp"]
-TENANT_SPARE_SCHEMAS = 0
