@@ -1,9 +1,9 @@
 """Audit entries get their tenant and time from the database server, not from whoever inserts them.
 
 A BEFORE INSERT trigger sets `tenant` to the schema the entry is stored in and `created_at` to now() (the
-transaction's start), whatever the statement sent; when the entry names a user id of the tenant, `username` is that
-user's name. Who the acting user is stays the application's claim (the tenant role is the application's); what
-cannot be forged is where and when. The table's owner (the login role: migrations, backup restore, fleet tooling)
+transaction's start), whatever the statement sent. Who the acting user is (user id and username) stays the
+application's claim (the tenant role is the application's); what cannot be forged is where and when. The function
+runs no dynamic SQL: a backup restore refuses any dump that holds some (fleet.backup.sql). The table's owner (the login role: migrations, backup restore, fleet tooling)
 writes entries as given, so a restored log keeps its original times.
 
 The tenant role may only SELECT and INSERT entries (settings.TENANT_DB_ROLE_TABLE_PRIVILEGES); the trigger of 0002
@@ -16,19 +16,12 @@ from django.db import migrations
 CREATE = """
 CREATE FUNCTION audit_auditentry_stamp() RETURNS trigger LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_username text;
 BEGIN
     IF pg_has_role((SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
         RETURN NEW;
     END IF;
     NEW.tenant := TG_TABLE_SCHEMA;
     NEW.created_at := now();
-    IF NEW.user_id IS NOT NULL THEN
-        EXECUTE format('SELECT username FROM %I.auth_user WHERE id = $1', TG_TABLE_SCHEMA)
-            INTO v_username USING NEW.user_id;
-        NEW.username := coalesce(v_username, NEW.username);
-    END IF;
     RETURN NEW;
 END
 $$;

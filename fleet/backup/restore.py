@@ -12,7 +12,12 @@ from django_tenants.utils import schema_exists
 from fleet.audit import audit
 from fleet.backup.archive import Backup, BackupError, TableDigest, read_backup
 from fleet.backup.snapshot import table_digests
-from fleet.backup.sql import _check_statements, _run_dump_as_restricted_role, dump_parts
+from fleet.backup.sql import (
+    _check_statements,
+    _run_dump_as_restricted_role,
+    definer_functions_from_the_code,
+    dump_parts,
+)
 from fleet.models import TenantAuditEvent
 from tenants import db_roles, schema_template
 from tenants.models import Domain, Tenant
@@ -44,6 +49,7 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
     if connection.in_atomic_block:
         raise BackupError("a restore commits in steps (scratch schema, migrations, swap); run it outside a transaction")
     connection.set_schema_to_public()
+    schema_template.ensure_fresh_template()  # the code's definer functions are taken from it
     _check_target(slug, replace=replace)  # early, for a quick answer; checked again under lock at the swap
     _hold_restore_lock()
     scratch = f"{_RESTORE_PREFIX}{uuid.uuid4().hex[:16]}"
@@ -64,6 +70,8 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
             except Exception as exc:
                 raise BackupError(f"migrating the backup to this release failed ({type(exc).__name__}: "
                                   f"{_first_line(exc)}); nothing restored") from exc  # fmt: skip
+        with transaction.atomic(), connection.cursor() as cursor:
+            definer_functions_from_the_code(cursor, scratch)
         return _swap_in(scratch, backup=backup, slug=slug, replace=replace, actor=actor, path=Path(path))
     finally:
         connection.set_schema_to_public()

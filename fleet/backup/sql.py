@@ -41,13 +41,17 @@ def dump_parts(dump: str, old: str, new: str) -> list[tuple[str, str, str]]:
             header = pattern.sub(target, line)[: -len(";")]
             data = []
         elif line and not _DROPPED_LINE.match(line):
-            sql.append(pattern.sub(target, line))
+            # The file never decides what runs as the owner: its functions are created as invokers, and the definer
+            # functions the code declares are re-created from the template (definer_functions_from_the_code).
+            sql.append(_DEFINER.sub("SECURITY INVOKER", pattern.sub(target, line)))
     if data is not None:
         raise BackupError("the dump ends inside a COPY block; the backup file is truncated")
     if sql:
         parts.append(("sql", "\n".join(sql), ""))
     return parts
 
+
+_DEFINER = re.compile(r"\bSECURITY\s+DEFINER\b", re.IGNORECASE)
 
 # What pg_dump writes for a tenant schema (with --no-owner --no-privileges); any other statement kind is refused.
 _ALLOWED_STATEMENT = re.compile(
@@ -126,3 +130,43 @@ def _run_dump_as_restricted_role(cursor, parts: list[tuple[str, str, str]], sche
 
 # A restore builds its schema under this prefix, then renames it into place. Restores hold _RESTORE_LOCK_KEY shared
 # for their whole life; one that gets it alone drops the scratch schemas a killed restore left.
+
+
+_DEFINER_FUNCTIONS = (
+    "SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid)"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.prosecdef"
+)
+_FUNCTIONS = (
+    "SELECT p.proname, pg_get_function_identity_arguments(p.oid)"
+    " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s"
+)
+
+
+def definer_functions_from_the_code(cursor, schema_name: str) -> None:
+    """Give the restored schema the code's SECURITY DEFINER functions, bodies and all, from the template schema.
+
+    A definer function runs as the owner, so its body must never come from a file: every definer function of the
+    template replaces the restored function of the same signature, and a definer function the template does not
+    have (one smuggled past the text checks) refuses the restore. The search path is pinned to the schema's final
+    name when its role is granted (tenants.db_roles.pin_definer_functions). Run as the owner, after migrations."""
+    template = schema_template.template_schema()
+    cursor.execute(_DEFINER_FUNCTIONS, [template])
+    code = {(name, arguments): definition for name, arguments, definition in cursor.fetchall()}
+    cursor.execute(_DEFINER_FUNCTIONS, [schema_name])
+    smuggled = sorted(name for name, arguments, _ in cursor.fetchall() if (name, arguments) not in code)
+    if smuggled:
+        raise BackupError(f"the dump defines functions that would run as the owner ({', '.join(smuggled[:3])}); "
+                          "nothing restored")  # fmt: skip
+    cursor.execute(_FUNCTIONS, [schema_name])
+    present = set(cursor.fetchall())
+    for (name, arguments), definition in code.items():
+        if (name, arguments) not in present:
+            continue
+        header = f"CREATE OR REPLACE FUNCTION {schema_template.quote(template)}."
+        if not definition.startswith(header):
+            header = f"CREATE OR REPLACE FUNCTION {template}."
+        if not definition.startswith(header):
+            raise BackupError(f"cannot re-create function {name} from the template; nothing restored")
+        definition = f"CREATE OR REPLACE FUNCTION {schema_template.quote(schema_name)}." + definition[len(header) :]
+        definition = definition.replace(f"search_path TO '{template}'", f"search_path TO '{schema_name}'", 1)
+        cursor.execute(definition)

@@ -256,3 +256,41 @@ def test_with_tenant_roles_off_the_dump_still_runs_under_a_restricted_role(backu
             assert cursor.fetchone()[0] == 0  # the restore's own role is gone again
     finally:
         _delete("bk-off")
+
+
+def _definer(schema_name: str, function: str) -> tuple[bool, str] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.prosecdef, pg_get_functiondef(p.oid) FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.proname = %s",
+            [schema_name, function],
+        )
+        return cursor.fetchone()
+
+
+def test_a_definer_function_is_taken_from_the_code_not_from_the_file(backup_file, tmp_path):
+    """inventory_post_move runs as the owner: a body edited in a valid file must not survive the restore."""
+    path, _key = backup_file
+    backup = read_backup(path)
+    planted = backup.dump.replace("v_move bigint;", "v_move bigint; -- planted by the file", 1)
+    assert planted != backup.dump
+    forged = tmp_path / "forged.tar.gz"
+    write_archive(forged, backup.manifest, planted)
+    call_command("tenant_restore", str(forged), "--as", "bk-definer")
+    try:
+        secdef, definition = _definer("bk_definer", "inventory_post_move")
+        assert secdef is True
+        assert "planted" not in definition
+        assert "search_path TO 'bk_definer', 'pg_temp'" in definition
+    finally:
+        _delete("bk-definer")
+
+
+def test_a_definer_function_the_code_does_not_have_refuses_the_restore(backup_file, tmp_path):
+    """A comment between the keywords slips past the text checks; the function check after the load still refuses."""
+    path, _key = backup_file
+    backup = read_backup(path)
+    edit = "CREATE FUNCTION bk_int.sneaky() RETURNS int LANGUAGE sql SECURITY/**/DEFINER AS $x$ SELECT 1 $x$;"
+    forged = tmp_path / "forged.tar.gz"
+    write_archive(forged, backup.manifest, backup.dump.replace("CREATE TABLE", f"{edit}\nCREATE TABLE", 1))
+    _refused(forged, "bk-sneaky", "would run as the owner")
