@@ -15,7 +15,7 @@ drops the database afterwards.
 2. MRP: 10,000 items (500 finished goods, 1,500 sub-assemblies, 8,000 purchased parts; 8,000 BOM lines), stock
    received through inventory's services for 3,000 of them, and 1,000 open orders: 500 confirmed sales orders
    (orders app, its registered demand source) and 500 draft work orders, plus 200 sent purchase orders as supply.
-   `production.selectors.mrp_report` is timed. Goal: median < 2 s. `--mrp-scale 0.05` shrinks every count of part 2
+   `planning.engine.mrp_report` is timed. Goal: median < 2 s. `--mrp-scale 0.05` shrinks every count of part 2
    (items, stock, orders) to 5% for a quick run (`make bench`); the goal applies at scale 1.
 Master data of part 2 (items, BOMs of a graph built acyclic by construction) is bulk-inserted to keep setup short;
 every stock change goes through inventory's services.
@@ -233,8 +233,8 @@ def bench_mrp(args, user) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from production import mrp
-    from production.selectors import mrp_report
+    from planning import sources
+    from planning.engine import mrp_report
 
     started = time.perf_counter()
     counts = build_mrp_data(user, args.mrp_scale)
@@ -246,7 +246,7 @@ def bench_mrp(args, user) -> None:
     )
     if not counts["sales_orders"]:
         print("  (orders app not importable: every open order is a work order)")
-    print(f"  demand sources: {sorted(mrp.demand_sources())}; supply sources: {sorted(mrp.supply_sources())}")
+    print(f"  sources: { {kind.value: sorted(sources.registered(kind)) for kind in sources.Kind} }")
     with CaptureQueriesContext(connection) as captured:
         report = mrp_report()
     durations = []

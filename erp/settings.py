@@ -147,6 +147,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "inventory",
     "production",
+    "planning",
     "orders",
     "access",
     "audit",

@@ -1,8 +1,7 @@
-"""Where on-order quantities come from: a registry of supply sources that other apps fill.
+"""What the reorder report counts as on order: one provider, installed by the planning app.
 
-A supply source is a callable taking a collection of item ids and returning {item_id: quantity on order} for the
-items it knows of. The orders app registers its purchase orders here (in its AppConfig.ready); inventory imports
-no other app. With no source registered, nothing is on order.
+Planning owns supply and demand (`planning.sources`), and inventory imports no app above it, so planning hands its
+purchased-supply total down here in its `AppConfig.ready`. Without a provider, nothing is on order.
 """
 
 from __future__ import annotations
@@ -10,26 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from decimal import Decimal
 
-SupplySource = Callable[[Collection[int]], dict[int, Decimal]]
+OnOrderProvider = Callable[[Collection[int]], dict[int, Decimal]]
 
-_sources: dict[str, SupplySource] = {}
-
-
-def register_supply_source(name: str, source: SupplySource) -> None:
-    """Add (or replace) the supply source called `name`."""
-    _sources[name] = source
+_provider: OnOrderProvider | None = None
 
 
-def unregister_supply_source(name: str) -> None:
-    _sources.pop(name, None)
+def set_on_order_provider(provider: OnOrderProvider | None) -> None:
+    global _provider
+    _provider = provider
 
 
 def on_order_quantities(item_ids: Collection[int]) -> dict[int, Decimal]:
-    """Quantity on order per item, summed over every registered source; items with nothing on order are absent."""
-    totals: dict[int, Decimal] = {}
-    if not item_ids:
-        return totals
-    for source in list(_sources.values()):
-        for item_id, quantity in source(item_ids).items():
-            totals[item_id] = totals.get(item_id, Decimal(0)) + Decimal(quantity)
-    return totals
+    """Quantity on order per item; items with nothing on order are absent."""
+    if not item_ids or _provider is None:
+        return {}
+    return _provider(item_ids)

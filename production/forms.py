@@ -5,13 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from erp.form_fields import PlainDecimalField, PlainModelChoiceField
 from erp.validators import validate_plan_date
 from inventory.forms import ItemSkuField, ServiceForm
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from production import services
-from production.models import MrpRun, WorkOrder
+from production.models import WorkOrder
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -26,19 +26,6 @@ class WorkOrderForm(ServiceForm):
 
     def call_service(self, user: AbstractBaseUser) -> WorkOrder:
         return services.work_order_create(user=user, **self.cleaned_data)
-
-
-class MrpRunForm(ServiceForm):
-    horizon_days = PlainIntegerField(
-        label="Planning horizon (days)",
-        required=False,
-        min_value=1,
-        max_value=services.MAX_HORIZON_DAYS,
-        help_text="Only demand due within this many days counts. Leave empty to plan all open demand.",
-    )
-
-    def call_service(self, user: AbstractBaseUser) -> MrpRun:
-        return services.mrp_run_create(user=user, **self.cleaned_data)
 
 
 class TransitionForm(ServiceForm):

@@ -8,7 +8,7 @@ finished goods through inventory's services (never by writing stock rows here).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -79,6 +79,10 @@ class BomLine(models.Model):
     def factor(self) -> Decimal:
         """Quantity per unit of the parent, scrap included."""
         return self.quantity * (1 + self.scrap_percent / 100)
+
+    def required_for(self, work_order_quantity: Decimal) -> Decimal:
+        """Quantity of this component for a work order, scrap included, rounded up to the stock precision."""
+        return (work_order_quantity * self.factor).quantize(Decimal("0.0001"), rounding=ROUND_UP)
 
 
 class WorkOrder(models.Model):
@@ -197,45 +201,3 @@ class ProductionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} bom={self.bom_id} wo={self.work_order_id}"
-
-
-class MrpRun(models.Model):
-    """One material requirements run, computed by a Celery task. The planned lines are kept as they were computed,
-    so a run can be left while it works and read again later, and past runs stay comparable."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to start"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    horizon_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Only demand due within this many days counts; empty: all demand."
-    )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    lines = models.JSONField(default=list, blank=True, help_text="The planned lines (production.selectors.MrpLine).")
-    line_count = models.PositiveIntegerField(default=0)
-    late_count = models.PositiveIntegerField(default=0)
-    failure = models.TextField(blank=True, help_text="Why the run failed, if it did.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = "MRP run"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(horizon_days__isnull=True) | Q(horizon_days__gte=1), name="production_mrprun_horizon_gte_1"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"MRP run #{self.pk} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}

@@ -11,6 +11,4 @@ urlpatterns = [
     path("boms/", views.bom_list, name="bom-list"),
     path("boms/<int:pk>/", views.bom_detail, name="bom-detail"),
     path("items/<int:item_id>/tree/", views.bom_tree, name="bom-tree"),
-    path("mrp/", views.mrp_runs, name="mrp-runs"),
-    path("mrp/runs/<int:pk>/", views.mrp_run_detail, name="mrp-run-detail"),
 ]

@@ -1,4 +1,4 @@
-"""Server-rendered production pages: BOM tree, work orders (an operator screen) and MRP runs.
+"""Server-rendered production pages: BOM tree and work orders (an operator screen).
 
 Views read through selectors and write through forms that call services."""
 
@@ -17,12 +17,11 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
-from erp.celery import job_lacks_worker
 from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
-from production.forms import ACTION_FORMS, MrpRunForm, WorkOrderForm
-from production.models import Bom, MrpRun, ProductionEvent, WorkOrder
+from production.forms import ACTION_FORMS, WorkOrderForm
+from production.models import Bom, ProductionEvent, WorkOrder
 from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
 from production.services import transition_blocker
@@ -159,27 +158,3 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
         "boms": Bom.objects.filter(item=item).order_by("-is_active", "version"),
     }
     return render(request, "production/bom_tree.html", context)
-
-
-@login_required
-def mrp_runs(request: HttpRequest) -> HttpResponse:
-    """Start an MRP run (a Celery task) and list the past ones, each linking to its progress and result."""
-    form = MrpRunForm(request.POST or None)
-    if request.method == "POST":
-        require_capability(request, Capability.PLANNING)
-    if request.method == "POST" and form.is_valid():
-        run = form.submit(request.user)
-        if run is not None:
-            return redirect("production:mrp-run-detail", pk=run.pk)
-    runs = MrpRun.objects.defer("lines").select_related("created_by")
-    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "production/mrp_runs.html", {"form": form, "page": page}, status=400 if form.errors else 200)
-
-
-@login_required
-def mrp_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(MrpRun.objects.select_related("created_by"), pk=pk)
-    response = render(request, "production/mrp_run_detail.html", {"run": run, "no_worker": job_lacks_worker(run)})
-    if not run.is_finished:
-        response["Refresh"] = "2"  # the browser reloads the page until the run is done
-    return response

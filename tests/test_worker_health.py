@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from erp.celery import heartbeat_remove, heartbeat_write
 from inventory.models import ItemImport
-from production.models import MrpRun
+from planning.models import MrpRun
 from tests.inventory.conftest import logged_in
 
 NO_WORKER = "No background worker is taking jobs"

@@ -170,20 +170,3 @@ class CompleteSerializer(serializers.Serializer):
     quantity = PlainDecimalField(
         **QUANTITY, required=False, allow_null=True, default=None, help_text="Finished now; default: all that is left."
     )
-
-
-class MrpLineSerializer(serializers.Serializer):
-    item_id = PlainIntegerField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    uom = serializers.CharField()
-    gross_requirement = ExactDecimalField()
-    available = PlainDecimalField(**QUANTITY)
-    open_supply = ExactDecimalField()
-    shortage = ExactDecimalField()
-    action = serializers.ChoiceField(choices=["make", "buy"])
-    need_date = serializers.DateField()
-    suggested_date = serializers.DateField()
-    lead_time_days = PlainIntegerField()
-    late = serializers.BooleanField()
-    sources = serializers.ListField(child=serializers.CharField())

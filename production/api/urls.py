@@ -11,6 +11,5 @@ app_name = "production-api"
 urlpatterns = [
     path("explosion/<int:item_id>/", views.ExplosionView.as_view(), name="explosion"),
     path("where-used/<int:item_id>/", views.WhereUsedView.as_view(), name="where-used"),
-    path("mrp/", views.MrpReportView.as_view(), name="mrp"),
     *router.urls,
 ]

@@ -16,7 +16,6 @@ from production.api.serializers import (
     CompleteSerializer,
     ExplosionQuerySerializer,
     ExplosionSerializer,
-    MrpLineSerializer,
     ReleaseSerializer,
     WhereUsedSerializer,
     WorkOrderSerializer,
@@ -145,11 +144,3 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel an open work order and release what it still reserves."""
         return self._respond(services.work_order_cancel(work_order=self.get_object(), user=request.user))
-
-
-class MrpReportView(APIView):
-    """Shortages per item from every demand source, exploded through BOMs, with make/buy and a date."""
-
-    @extend_schema(responses=MrpLineSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(MrpLineSerializer(selectors.mrp_report(), many=True).data)

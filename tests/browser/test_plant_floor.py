@@ -13,7 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from inventory.models import StockLevel
-from production.services import mrp_run_execute
+from planning.runs import mrp_run_execute
 from tests.browser.conftest import h1, screenshot, sign_in, wait_for_new_page
 from tests.browser.floor import Floor, seed_floor
 from tests.conftest import ADMIN_PASSWORD

@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import Item, StockLevel, StockMove
 from inventory.services import stock_receive, stock_reserve
-from inventory.supply import register_supply_source, unregister_supply_source
+from planning import sources
 from tests.inventory.factories import ItemFactory, LocationFactory
 
 D = Decimal
@@ -191,11 +191,12 @@ def test_reorder_report_counts_reserved_stock_out_and_on_order_stock_in(acme_api
     location = LocationFactory()
     stock_receive(item=short, location=location, quantity=12, user=None)
     stock_reserve(item=short, location=location, quantity=5, user=None)
-    register_supply_source("test-po", lambda ids: {covered.pk: D(20)})
+    on_order = sources.SupplyLine(covered.pk, D(20), None, sources.Peg("orders.purchaseorder", None, "PO-test"))
+    sources.register(sources.Kind.PURCHASED, "test-po", lambda: [on_order])
     try:
         body = acme_api.get("/api/v1/reorder-report/").json()
     finally:
-        unregister_supply_source("test-po")
+        sources.unregister(sources.Kind.PURCHASED, "test-po")
     assert [(row["sku"], row["available"], row["suggested_quantity"]) for row in body] == [
         ("SHORT", "7.0000", "50.0000")
     ]

@@ -3,8 +3,6 @@
 import datetime
 from decimal import Decimal
 
-import pytest
-
 from inventory.selectors import reorder_report
 from inventory.services import stock_receive
 from inventory.supply import on_order_quantities
@@ -68,13 +66,16 @@ def test_open_purchase_quantities_are_on_order_in_the_reorder_report(supplier, n
 def test_sales_demand_and_purchase_supply_are_registered_with_material_requirements(
     customer, supplier, bolt, store, next_week
 ):
-    mrp = pytest.importorskip("production.mrp")
+    from planning import sources
+
     order = sell(customer, store, bolt, 10, next_week)
     purchase = buy(supplier, bolt, 6, next_week)
-    [demand] = mrp.demand_sources()["sales_orders"]()
-    [supply] = mrp.supply_sources()[mrp.PURCHASE_SUPPLY]()
-    assert demand == mrp.DemandLine(bolt.pk, D(10), next_week, order.number)
-    assert supply == mrp.SupplyLine(bolt.pk, D(6), next_week, purchase.number)
+    [demand] = sources.registered(sources.Kind.DEMAND)["sales_orders"]()
+    [supply] = sources.registered(sources.Kind.PURCHASED)["purchase_orders"]()
+    assert demand == sources.DemandLine(bolt.pk, D(10), next_week, sources.Peg("orders.salesorder", None, order.number))
+    assert supply == sources.SupplyLine(
+        bolt.pk, D(6), next_week, sources.Peg("orders.purchaseorder", None, purchase.number)
+    )
 
 
 def test_dashboard_counts_values_and_due_dates(customer, supplier, bolt, nut, store, today):
@@ -123,9 +124,10 @@ def test_supplier_lateness_counts_late_receipts_and_overdue_open_lines(in_acme, 
 
 
 def test_material_requirements_net_open_sales_against_stock_and_open_purchases(customer, supplier, bolt, store, today):
-    production = pytest.importorskip("production.selectors")
+    from planning.engine import mrp_report
+
     stock_receive(item=bolt, location=store, quantity=3, user=None)
     sell(customer, store, bolt, 10, today + 14 * DAY)  # 3 reserved: 7 still needed
     buy(supplier, bolt, 4, today + 7 * DAY)
-    [line] = [line for line in production.mrp_report(today=today) if line.sku == "BOLT-10"]
+    [line] = [line for line in mrp_report(today=today) if line.sku == "BOLT-10"]
     assert (line.gross_requirement, line.available, line.open_supply, line.shortage) == (D(7), D(0), D(4), D(3))

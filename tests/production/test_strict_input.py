@@ -9,9 +9,9 @@ from inventory.models import Item, Location, StockLevel
 from inventory.services import stock_receive
 from orders.models import SalesOrderLine
 from orders.services import sales_order_confirm, sales_order_create
+from planning.engine import mrp_report
 from production.forms import WorkOrderForm
 from production.models import WorkOrder
-from production.selectors import mrp_report
 from production.services import ProductionError, work_order_create, work_order_release, work_order_start
 from tests.inventory.conftest import logged_in
 from tests.orders.factories import CustomerFactory

@@ -8,8 +8,10 @@ from django_tenants.utils import tenant_context
 
 from inventory.models import Location, StockLevel
 from inventory.services import stock_receive
+from planning.runs import mrp_run_execute
+from planning.services import mrp_run_create
 from production.models import WorkOrder
-from production.services import mrp_run_create, mrp_run_execute, work_order_create
+from production.services import work_order_create
 from tests.conftest import host_of
 from tests.inventory.conftest import logged_in
 

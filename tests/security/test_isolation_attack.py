@@ -47,8 +47,8 @@ from inventory import services as inventory_services
 from inventory.models import Item, ItemImport
 from orders import services as order_services
 from orders.idempotency import HEADER as IDEMPOTENCY_HEADER
+from planning.models import MrpRun
 from production import services as production_services
-from production.models import MrpRun
 from tests.conftest import ADMIN_PASSWORD, host_of
 from tests.inventory.factories import UnitFactory
 
@@ -65,7 +65,7 @@ VIEW_MODELS: dict[str, str] = {
     "production:work-order-detail": "production.WorkOrder",
     "production:work-order-action": "production.WorkOrder",
     "production:bom-detail": "production.Bom",
-    "production:mrp-run-detail": "production.MrpRun",
+    "planning:mrp-run-detail": "planning.MrpRun",
     "orders:sales-order-detail": "orders.SalesOrder",
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",

@@ -6,20 +6,22 @@ from decimal import Decimal
 import pytest
 
 from inventory.services import stock_receive
-from production import mrp
-from production.selectors import mrp_report
+from planning import sources
+from planning.engine import mrp_report
+from planning.sources import DemandLine, Kind, Peg
 from production.services import work_order_create
 
 D = Decimal
 JAN = lambda day: datetime.date(2027, 1, day)  # noqa: E731
+SO_1 = Peg("orders.salesorder", 1, "SO-1")
 
 
 @pytest.fixture
 def sales_demand():
     lines = []
-    mrp.register_demand_source("test_sales", lambda: list(lines))
+    sources.register(Kind.DEMAND, "test_sales", lambda: list(lines))
     yield lines
-    mrp.unregister_demand_source("test_sales")
+    sources.unregister(Kind.DEMAND, "test_sales")
 
 
 def test_mrp_nets_demand_level_by_level_and_suggests_make_or_buy(
@@ -31,7 +33,7 @@ def test_mrp_nets_demand_level_by_level_and_suggests_make_or_buy(
     make_bom(sub, (c3, 3))
     for part, quantity in [(pump, 2), (c1, 10), (c3, 4)]:
         stock_receive(item=part, location=receiving, quantity=quantity, user=planner)
-    sales_demand.append(mrp.DemandLine(pump.pk, D(10), JAN(31), "SO-1"))
+    sales_demand.append(DemandLine(pump.pk, D(10), JAN(31), SO_1))
     # A draft work order for 3 pumps due Jan 20: supply of 3 PUMP, demand of 6 C1 and 3 SUB at its start (Jan 15).
     work_order = work_order_create(item=pump, quantity=3, due_date=JAN(20), user=planner)
 
@@ -65,5 +67,5 @@ def test_mrp_nets_demand_level_by_level_and_suggests_make_or_buy(
 def test_mrp_lists_nothing_when_stock_covers_demand(item, receiving, planner, sales_demand):
     bolt = item("BOLT")
     stock_receive(item=bolt, location=receiving, quantity=10, user=planner)
-    sales_demand.append(mrp.DemandLine(bolt.pk, D(10), JAN(31), "SO-1"))
+    sales_demand.append(DemandLine(bolt.pk, D(10), JAN(31), SO_1))
     assert [line for line in mrp_report(today=JAN(1)) if line.sku == "BOLT"] == []

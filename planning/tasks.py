@@ -1,11 +1,12 @@
-"""Celery tasks of production. Each runs in the schema of the tenant that sent it (the schema travels in the task
+"""Celery tasks of planning. Each runs in the schema of the tenant that sent it (the schema travels in the task
 headers; see erp.celery), so nothing here names a schema."""
 
 from celery import shared_task
 
-from production.services import mrp_run_execute, mrp_run_fail
+from planning.runs import mrp_run_execute, mrp_run_fail
 
 
+# The name it had before MRP moved from production: runs queued before a deploy are still picked up.
 @shared_task(name="production.run_mrp", bind=True, max_retries=3, default_retry_delay=10)
 def run_mrp(self, run_id: int) -> dict:
     """Compute MRP run `run_id` and keep its planned lines. A failure is retried; after the last retry the run is

@@ -8,9 +8,10 @@ from django_tenants.utils import tenant_context
 
 from inventory.models import Location
 from inventory.services import stock_receive
-from production.models import MrpRun
-from production.services import InvalidMrpRun, mrp_run_create, mrp_run_execute
-from production.tasks import run_mrp
+from planning.models import MrpRun
+from planning.runs import mrp_run_execute
+from planning.services import InvalidMrpRun, mrp_run_create
+from planning.tasks import run_mrp
 from tests.conftest import host_of
 from tests.inventory.conftest import logged_in
 from tests.production.factories import WorkOrderFactory
@@ -87,7 +88,7 @@ def test_the_task_marks_the_run_failed_after_its_last_retry(in_acme, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("demand source is down")
 
-    monkeypatch.setattr("production.selectors.mrp_report", broken)
+    monkeypatch.setattr("planning.engine.mrp_report", broken)
     result = run_mrp.apply(args=[run.pk], retries=run_mrp.max_retries)
     assert result.failed()
     run.refresh_from_db()

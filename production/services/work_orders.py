@@ -1,0 +1,379 @@
+"""Work orders through their states: release reserves components, completion consumes them and receives the
+finished goods, cancel releases what is still reserved (all through inventory's services)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.services import changes_since, snapshot
+from erp.validators import plan_date_error
+from inventory.models import Item, Location, StockLevel, StockMove
+from inventory.selectors import default_receiving_location
+from inventory.services import parse_quantity, stock_issue, stock_move_post, stock_reserve, stock_unreserve
+from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
+from production.services._shared import _WO_AUDITED, PLACES, User, _acting, _audit, _created, _fmt
+from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
+
+State = WorkOrder.State
+
+
+def _active_bom(item: Item) -> Bom | None:
+    return Bom.objects.filter(item_id=item.pk, is_active=True).first()
+
+
+def _check_due_date(due_date: date) -> None:
+    problem = plan_date_error(due_date)
+    if problem:
+        raise ProductionError(f"the due date {problem}", field="due_date")
+
+
+def work_order_create(
+    *,
+    item: Item,
+    quantity: Decimal | int | str,
+    due_date: date,
+    user: User,
+    number: str = "",
+    note: str = "",
+) -> WorkOrder:
+    """A draft work order to make `quantity` of `item` by `due_date`; the item must be active and have an active BOM.
+
+    Without a number it gets WO-<id>, zero-padded to 6 digits."""
+    quantity = parse_quantity(quantity)
+    item = Item.objects.filter(pk=item.pk).first() or item
+    if item.pk is None or not item.is_active:
+        raise ProductionError(f"item {item.sku} is inactive; activate it before making it", field="item")
+    if _active_bom(item) is None:
+        raise ProductionError(
+            f"item {item.sku} has no active BOM; give it one before ordering its production", field="item"
+        )
+    if due_date is None:
+        raise ProductionError("a due date is required", field="due_date")
+    _check_due_date(due_date)
+    number = number.strip()
+    if len(number) > 32:
+        raise ProductionError("the work order number is longer than 32 characters", field="number")
+    with transaction.atomic():
+        work_order = WorkOrder(
+            number=number or f"new-{uuid.uuid4().hex[:24]}",
+            item=item,
+            quantity=quantity,
+            due_date=due_date,
+            note=note.strip()[:200],
+            created_by=_acting(user),
+        )
+        try:
+            with transaction.atomic():
+                work_order.save()
+        except IntegrityError:
+            raise ProductionError(f"work order number {number} is taken; choose another", field="number") from None
+        if not number:
+            work_order.number = f"WO-{work_order.pk:06d}"
+            work_order.save(update_fields=["number"])
+        _audit(
+            ProductionEvent.Action.WO_CREATED,
+            user,
+            work_order=work_order,
+            changes=_created(work_order, _WO_AUDITED),
+            item=item.sku,
+            quantity=quantity,
+        )
+    return work_order
+
+
+def _lock(work_order: WorkOrder) -> WorkOrder:
+    return WorkOrder.objects.select_for_update(of=("self",)).select_related("item", "location").get(pk=work_order.pk)
+
+
+_ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "edit": (State.DRAFT,),
+    "delete": (State.DRAFT,),
+    "release": (State.DRAFT,),
+    "start": (State.RELEASED,),
+    "complete": (State.IN_PROGRESS,),
+    "cancel": (State.DRAFT, State.RELEASED, State.IN_PROGRESS),
+}
+
+_HINTS: dict[tuple[str, str], str] = {
+    ("release", State.RELEASED): "it is already released",
+    ("start", State.DRAFT): "release it first",
+    ("start", State.IN_PROGRESS): "it is already in progress",
+    ("complete", State.DRAFT): "release and start it first",
+    ("complete", State.RELEASED): "start it first",
+    ("edit", State.RELEASED): "cancel it and create a new one",
+    ("edit", State.IN_PROGRESS): "cancel it and create a new one",
+    ("delete", State.RELEASED): "cancel it instead",
+    ("delete", State.IN_PROGRESS): "cancel it instead",
+    ("complete", State.DONE): "nothing is left to make",
+    ("complete", State.CANCELLED): "a cancelled work order makes nothing more",
+    ("cancel", State.DONE): "a finished work order stays done",
+    ("cancel", State.CANCELLED): "it is already cancelled",
+}
+
+
+_PAST = {
+    "edit": "edited",
+    "delete": "deleted",
+    "release": "released",
+    "start": "started",
+    "complete": "completed",
+    "cancel": "cancelled",
+}
+
+
+def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
+    """Why `action` (release, start, complete, cancel, edit, delete) is not allowed now; None when it is."""
+    allowed = _ALLOWED_FROM[action]
+    if work_order.state in allowed:
+        return None
+    state = State(work_order.state).label.lower()
+    only = " or ".join(State(value).label.lower() for value in allowed)
+    hint = _HINTS.get((action, work_order.state), f"only {only} work orders can be {_PAST[action]}")
+    return f"cannot {action} {work_order.number}: it is {state}; {hint}"
+
+
+def _guard(work_order: WorkOrder, action: str) -> None:
+    reason = transition_blocker(work_order, action)
+    if reason is not None:
+        raise TransitionNotAllowed(reason, field="state")
+
+
+def work_order_update(
+    *,
+    work_order: WorkOrder,
+    user: User,
+    quantity: Decimal | int | str | None = None,
+    due_date: date | None = None,
+    note: str | None = None,
+) -> WorkOrder:
+    """Change quantity, due date or note of a draft work order."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "edit")
+        before = snapshot(fresh, _WO_AUDITED)
+        if quantity is not None:
+            fresh.quantity = parse_quantity(quantity)
+        if due_date is not None:
+            _check_due_date(due_date)
+            fresh.due_date = due_date
+        if note is not None:
+            fresh.note = note.strip()[:200]
+        fresh.save()
+        _audit(
+            ProductionEvent.Action.WO_UPDATED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=fresh.quantity,
+        )
+    work_order.refresh_from_db()
+    return fresh
+
+
+def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
+    """Delete a draft work order (nothing was reserved yet); later ones are cancelled instead."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "delete")
+        before = snapshot(fresh, _WO_AUDITED)
+        pk = fresh.pk
+        fresh.delete()
+        fresh.pk = pk
+        changes = {name: [value, None] for name, value in changes_since(fresh, dict.fromkeys(before)).items()}
+        _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, changes=changes, number=fresh.number)
+
+
+def _released_location(work_order: WorkOrder) -> Location:
+    """Where a released work order takes and puts stock (release sets it)."""
+    if work_order.location is None:
+        raise ProductionError(f"{work_order.number} has no location; release it first", field="location")
+    return work_order.location
+
+
+def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
+    """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
+    does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
+    list(
+        StockLevel.objects.select_for_update()
+        .filter(location_id=location.pk, item_id__in=list(item_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def work_order_release(*, work_order: WorkOrder, user: User, location: Location | None = None) -> WorkOrder:
+    """Draft -> released: fix the BOM and location, check that every component is available there for the whole
+    order (the error lists each short one) and reserve them all. Default location: the default receiving one."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "release")
+        before = snapshot(fresh, _WO_AUDITED)
+        location = location or default_receiving_location()
+        if location is None:
+            raise ProductionError("choose a location: this tenant has no default receiving location", field="location")
+        if not Location.objects.filter(pk=location.pk, is_active=True).exists():
+            raise ProductionError(f"location {location.code} is inactive; choose another", field="location")
+        bom = _active_bom(fresh.item)
+        if bom is None:
+            raise ProductionError(f"item {fresh.item.sku} has no active BOM; give it one first", field="item")
+        lines = list(bom.lines.select_related("component").order_by("component_id"))
+        needed = {line.component_id: line.required_for(fresh.quantity) for line in lines}
+        _lock_levels(location, needed)
+        available = {
+            level.item_id: level.on_hand - level.reserved
+            for level in StockLevel.objects.filter(location_id=location.pk, item_id__in=needed)
+        }
+        shortages = [
+            (line.component.sku, needed[line.component_id], available.get(line.component_id, Decimal(0)))
+            for line in lines
+            if available.get(line.component_id, Decimal(0)) < needed[line.component_id]
+        ]
+        if shortages:
+            listed = "; ".join(f"{sku} needs {_fmt(need)}, {_fmt(have)} available" for sku, need, have in shortages)
+            raise ComponentShortage(
+                f"cannot release {fresh.number}: not enough components at {location.code}: {listed}",
+                shortages=shortages,
+            )
+        for line in lines:
+            stock_reserve(
+                item=line.component, location=location, quantity=needed[line.component_id], user=user,
+                reference=fresh.number,
+            )  # fmt: skip
+        WorkOrderComponent.objects.bulk_create(
+            WorkOrderComponent(
+                work_order=fresh,
+                item=line.component,
+                required_quantity=needed[line.component_id],
+                reserved_quantity=needed[line.component_id],
+            )
+            for line in lines
+        )
+        fresh.state, fresh.bom, fresh.location, fresh.released_at = State.RELEASED, bom, location, timezone.now()
+        fresh.save(update_fields=["state", "bom", "location", "released_at", "updated_at"])
+        _audit(
+            ProductionEvent.Action.WO_RELEASED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            location=location.code,
+            bom_version=bom.version,
+        )
+    work_order.refresh_from_db()
+    return fresh
+
+
+def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
+    """Released -> in progress: the shop floor has begun."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "start")
+        before = snapshot(fresh, _WO_AUDITED)
+        fresh.state, fresh.started_at = State.IN_PROGRESS, timezone.now()
+        fresh.save(update_fields=["state", "started_at", "updated_at"])
+        _audit(ProductionEvent.Action.WO_STARTED, user, work_order=fresh, changes=changes_since(fresh, before))
+    work_order.refresh_from_db()
+    return fresh
+
+
+def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal | int | str | None = None) -> WorkOrder:
+    """Report `quantity` finished (default: all that is left). Components are consumed pro rata from the reservation
+    (cumulatively, so the last completion consumes exactly what is left) and the finished quantity is received,
+    all in one transaction. The order is done when its whole quantity is finished."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "complete")
+        before = snapshot(fresh, _WO_AUDITED)
+        remaining = fresh.remaining_quantity
+        made = remaining if quantity is None else parse_quantity(quantity)
+        if made > remaining:
+            raise ProductionError(
+                f"{fresh.number} has {_fmt(remaining)} left to make; {_fmt(made)} reported", field="quantity"
+            )
+        completed = fresh.completed_quantity + made
+        final = completed == fresh.quantity
+        components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        location = _released_location(fresh)
+        _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
+        operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
+        for component in components:
+            target = component.required_quantity
+            if not final:
+                target = (component.required_quantity * completed / fresh.quantity).quantize(PLACES, ROUND_HALF_UP)
+            consume = min(target - component.consumed_quantity, component.reserved_quantity)
+            if consume > 0:
+                operations.append((component.item_id, component, consume))
+        operations.append((fresh.item_id, None, made))
+        for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
+            if consumed is None:
+                stock_move_post(
+                    item=fresh.item, quantity=amount, reason=StockMove.Reason.PRODUCTION_OUTPUT,
+                    to_location=location, user=user, reference=fresh.number, source=fresh,
+                )  # fmt: skip
+                continue
+            stock_issue(
+                item=consumed.item, location=location, quantity=amount, user=user,
+                reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
+                from_reservation=True,
+            )  # fmt: skip
+            WorkOrderComponent.objects.filter(pk=consumed.pk).update(
+                consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
+            )
+        fresh.completed_quantity = completed
+        fields = ["completed_quantity", "updated_at"]
+        if final:
+            fresh.state, fresh.finished_at = State.DONE, timezone.now()
+            fields += ["state", "finished_at"]
+        fresh.save(update_fields=fields)
+        _audit(
+            ProductionEvent.Action.WO_COMPLETED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=made,
+            done=final,
+        )
+    work_order.refresh_from_db()
+    return fresh
+
+
+def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
+    """Cancel an open work order: release every reservation it still holds. Goods already made stay made."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "cancel")
+        before = snapshot(fresh, _WO_AUDITED)
+        held = list(
+            fresh.components.select_for_update()
+            .select_related("item")
+            .filter(reserved_quantity__gt=0)
+            .order_by("item_id")
+        )
+        if held:
+            location = _released_location(fresh)
+            _lock_levels(location, [component.item_id for component in held])
+        for component in held:
+            stock_unreserve(
+                item=component.item, location=location, quantity=component.reserved_quantity, user=user,
+                reference=f"{fresh.number} cancelled",
+            )  # fmt: skip
+            WorkOrderComponent.objects.filter(pk=component.pk).update(reserved_quantity=0)
+        fresh.state, fresh.finished_at = State.CANCELLED, timezone.now()
+        fresh.save(update_fields=["state", "finished_at", "updated_at"])
+        _audit(ProductionEvent.Action.WO_CANCELLED, user, work_order=fresh, changes=changes_since(fresh, before))
+    work_order.refresh_from_db()
+    return fresh
+
+
+TRANSITIONS = {
+    "release": work_order_release,
+    "start": work_order_start,
+    "complete": work_order_complete,
+    "cancel": work_order_cancel,
+}
