@@ -24,19 +24,18 @@ ADMIN_PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    from django.test.utils import setup_databases, teardown_databases
-
+def django_db_setup(django_test_environment, django_db_modify_db_settings, django_db_blocker):
+    """The test database (a copy of a base built once per code version: tests.support.create_test_database) with
+    the committed demo tenants, provisioned once per session (per xdist worker). Replaces pytest-django's own, so
+    tests that work on committed state and ask for django_db_setup alone get it too, never DATABASE_URL's database."""
     from tenants.db_roles import drop_roles_of_database
     from tenants.schema_template import ensure_fresh_template
     from tenants.services import tenant_create
+    from tests.support import create_test_database
 
     with django_db_blocker.unblock():
-        # pytest-django creates the test database only if a collected test asks for `db`; tests that work on
-        # committed state ask for django_db_setup alone, and must never touch DATABASE_URL's own database.
-        own_setup = None
-        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
-            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        old_name = connection.settings_dict["NAME"]
+        create_test_database()
         # Roles are cluster-wide: a crashed earlier run on this test database name may have left some behind.
         drop_roles_of_database()
         ensure_fresh_template()
@@ -47,8 +46,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         drop_roles_of_database()
-        if own_setup is not None:
-            teardown_databases(own_setup, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 @pytest.fixture(autouse=True)
