@@ -23,6 +23,35 @@ DEMO_TENANTS = {
 ADMIN_PASSWORD = "correct-horse-battery"
 
 
+# The slow kinds of test, marked by where they live (a file moved between folders keeps its marks): `make test-quick`
+# runs `-m "not slow"` for a developer's quick answer, `make test` (and CI) runs everything.
+_MARKS_BY_FILE = {
+    "browser": ("browser",),  # a folder: real Chromium against a gunicorn server
+    "fleet": ("fleet",),  # a folder: fleet operations on committed tenants
+    "test_pgbouncer.py": ("pgbouncer",),
+    "test_edge.py": ("edge",),
+    "test_backup_integrity.py": ("fleet",),
+    "test_restore_faults.py": ("fleet",),
+    "test_restored_write_paths.py": ("fleet",),
+    "test_localservices.py": ("embedded",),  # starts its own PostgreSQL and Redis
+    "test_manage_py.py": ("embedded",),
+}
+_SLOW_MARKS = {"browser", "fleet", "pgbouncer", "edge", "embedded", "worker"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.path.relative_to(item.config.rootpath)
+        names = {*path.parts[:-1], path.name}
+        if path.name.startswith("test_fleet_"):
+            names.add("fleet")
+        for name in names:
+            for mark in _MARKS_BY_FILE.get(name, ()):
+                item.add_marker(mark)
+        if _SLOW_MARKS & {mark.name for mark in item.iter_markers()}:
+            item.add_marker("slow")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_modify_db_settings, django_db_blocker):
     """The test database (a copy of a base built once per code version: tests.support.create_test_database) with
