@@ -78,6 +78,43 @@ def django_db_setup(django_test_environment, django_db_modify_db_settings, djang
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_fleet_jobs():
+    """The test-only fan-out jobs ("sleep"), for jobs run in this process (workers import them with --include)."""
+    import tests.fleet_jobs  # noqa: F401
+
+
+@pytest.fixture
+def celery_workers(tmp_path):
+    """Start real Celery workers on demand, `celery_workers(queues, env=..., concurrency=...)` (tests.support.
+    start_celery_worker), each logging to a file of its own; whatever is left of them is killed at the end."""
+    from tests.support import start_celery_worker, stop_celery_worker
+
+    started = []
+
+    def start(queues: list[str], **options):
+        worker = start_celery_worker(queues, tmp_path / f"celery-worker-{len(started)}.log", **options)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        stop_celery_worker(worker)
+
+
+@pytest.fixture
+def scratch_tenant(db):
+    """A tenant of its own, committed (provisioned from a helper thread, so other connections see it), dropped after
+    the test."""
+    from tenants.services import tenant_create, tenant_delete
+    from tests.support import committed
+
+    slug = f"scratch-{uuid.uuid4().hex[:8]}"
+    tenant = committed(lambda: tenant_create(slug=slug, name="Scratch", admin_email="boss@scratch.test").tenant)
+    yield tenant
+    committed(lambda: tenant_delete(tenant=tenant))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_tenant_context():
     """Every test starts (and leaves) the connection on the public schema with an empty routing cache."""

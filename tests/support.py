@@ -3,9 +3,14 @@
 import contextlib
 import fcntl
 import hashlib
+import os
 import re
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +124,79 @@ def _file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- Celery workers --------------------------------------------------------------------------------------------------
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process (manage.py, a Celery worker) working on this test database and Redis."""
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        **extra,
+    }
+
+
+def start_celery_worker(
+    queues: list[str] | None,
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    concurrency: int = 2,
+    command: list[str] | None = None,
+    name: str | None = None,
+) -> subprocess.Popen:
+    """A real Celery worker (threads pool) on the test database, consuming `queues`, started and ready.
+
+    It runs in a process group of its own (stop_celery_worker kills the whole of it, as a test killing a worker
+    mid-job does), writes everything to `log` (read when it fails to start; a pipe nobody reads would block it) and
+    imports tests.fleet_jobs, the test-only fan-out jobs. `command` replaces the worker command (make run's, say);
+    `queues=None` leaves the queues to it."""
+    command = command or [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "erp",
+        "worker",
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+    ]
+    command = [*command, "--include", "tests.fleet_jobs", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    command += ["-l", "info", "-n", name or f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+    if queues is not None:
+        command += ["-Q", ",".join(queues)]
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            command, cwd=REPO, env=env or subprocess_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 90
+    while b"ready." not in log.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            stop_celery_worker(worker)
+            raise AssertionError(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return worker
+
+
+def stop_celery_worker(worker: subprocess.Popen) -> None:
+    """kill -9 of the worker and every child of its process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def celery_worker(queues: list[str], log: Path, **options) -> Iterator[subprocess.Popen]:
+    """start_celery_worker for the length of a `with` block (a module-scoped fixture's)."""
+    worker = start_celery_worker(queues, log, **options)
+    try:
+        yield worker
+    finally:
+        stop_celery_worker(worker)
