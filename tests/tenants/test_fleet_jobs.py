@@ -3,7 +3,6 @@
 import itertools
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,7 +16,6 @@ from tests.tenants.fleet_support import committed_db, committed_tenants
 
 db = committed_db
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.worker]
-REPO = Path(__file__).resolve().parents[2]
 PREFIX = f"fleettest-{uuid.uuid4().hex[:8]}"
 
 
