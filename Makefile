@@ -34,8 +34,8 @@ run: install
 	$(PY) -m erp.localservices run-stack
 
 # `make test` runs every test (as CI does); `make test-quick` leaves out the slow kinds (browser, fleet, PgBouncer,
-# edge, Celery workers, embedded servers: markers in pyproject.toml). Each file runs on one worker (--dist loadfile),
-# so a module's expensive fixture (a Celery worker, a test server) starts once.
+# edge, Celery workers, embedded servers, the attack and fuzz runs: markers in pyproject.toml). Each file runs on one
+# worker (--dist loadfile), so a module's expensive fixture (a Celery worker, a test server) starts once.
 PYTEST := $(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} --dist loadfile
 
 test: install

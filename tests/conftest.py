@@ -35,8 +35,10 @@ _MARKS_BY_FILE = {
     "test_restored_write_paths.py": ("fleet",),
     "test_localservices.py": ("embedded",),  # starts its own PostgreSQL and Redis
     "test_manage_py.py": ("embedded",),
+    "test_isolation_attack.py": ("attack",),  # every URL with every stolen credential: minutes
+    "test_api_fuzz.py": ("attack",),  # schemathesis over the whole API
 }
-_SLOW_MARKS = {"browser", "fleet", "pgbouncer", "edge", "embedded", "worker"}
+_SLOW_MARKS = {"browser", "fleet", "pgbouncer", "edge", "embedded", "worker", "attack"}
 
 
 def pytest_collection_modifyitems(items):
