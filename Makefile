@@ -14,7 +14,7 @@ PYTHON_CANDIDATES := $(PYTHON) python3.13 python3.12 \
 find_python = $(firstword $(foreach c,$(PYTHON_CANDIDATES),$(shell command -v $(c) >/dev/null 2>&1 && \
 	$(c) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && echo $(c))))
 
-.PHONY: run test install lint format bench bench-quick clean-data
+.PHONY: run test test-quick install lint format bench bench-quick clean-data
 
 install: $(VENV)/.installed
 
@@ -33,8 +33,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: install
 	$(PY) -m erp.localservices run-stack
 
+# `make test` runs every test (as CI does); `make test-quick` leaves out the slow kinds (browser, fleet, PgBouncer,
+# edge, Celery workers, embedded servers, the attack and fuzz runs: markers in pyproject.toml). Each file runs on one
+# worker (--dist loadfile), so a module's expensive fixture (a Celery worker, a test server) starts once.
+PYTEST := $(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} --dist loadfile
+
 test: install
-	$(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-quick: install
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy

@@ -12,3 +12,8 @@ os.environ.setdefault("SECRET_KEY", f"test-only-{secrets.token_urlsafe(48)}")
 os.environ.setdefault("HTTPS_ONLY", "false")
 
 from erp.settings import *  # noqa: F403
+
+# PBKDF2 at production strength costs ~0.5 s per hash, and the suite hashes a password for every user a factory makes
+# and every tenant it provisions (Django's advice for tests: a fast hasher). PBKDF2 stays listed, so a production
+# hash still verifies; tests of hashing cost (tests/security/test_auth_lockout.py) set their own list.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]

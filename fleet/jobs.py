@@ -39,7 +39,6 @@ from typing import Any
 import redis
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -86,14 +85,6 @@ def _tenant_stats(params: dict) -> dict:
     report.store_figures(tenant=tenant, figures=figures)
     last = figures.last_activity.isoformat() if figures.last_activity else None
     return {"schema": connection.schema_name, **figures.metrics, "last_activity": last}
-
-
-@fleet_job("sleep", "sleep `seconds` (default 0) and say where it ran: for tests and scheduling checks")
-def _sleep(params: dict) -> dict:
-    started = time.time()
-    time.sleep(float(params.get("seconds", 0)))
-    users = list(get_user_model().objects.order_by("email").values_list("email", flat=True))
-    return {"schema": connection.schema_name, "users": users, "started": started, "finished": time.time()}
 
 
 # --- Scheduling --------------------------------------------------------------------------------------------------

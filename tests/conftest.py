@@ -23,20 +23,50 @@ DEMO_TENANTS = {
 ADMIN_PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    from django.test.utils import setup_databases, teardown_databases
+# The slow kinds of test, marked by where they live (a file moved between folders keeps its marks): `make test-quick`
+# runs `-m "not slow"` for a developer's quick answer, `make test` (and CI) runs everything.
+_MARKS_BY_FILE = {
+    "browser": ("browser",),  # a folder: real Chromium against a gunicorn server
+    "fleet": ("fleet",),  # a folder: fleet operations on committed tenants
+    "test_pgbouncer.py": ("pgbouncer",),
+    "test_edge.py": ("edge",),
+    "test_backup_integrity.py": ("fleet",),
+    "test_restore_faults.py": ("fleet",),
+    "test_restored_write_paths.py": ("fleet",),
+    "test_localservices.py": ("embedded",),  # starts its own PostgreSQL and Redis
+    "test_manage_py.py": ("embedded",),
+    "test_isolation_attack.py": ("attack",),  # every URL with every stolen credential: minutes
+    "test_api_fuzz.py": ("attack",),  # schemathesis over the whole API
+}
+_SLOW_MARKS = {"browser", "fleet", "pgbouncer", "edge", "embedded", "worker", "attack"}
 
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = item.path.relative_to(item.config.rootpath)
+        names = {*path.parts[:-1], path.name}
+        if path.name.startswith("test_fleet_"):
+            names.add("fleet")
+        for name in names:
+            for mark in _MARKS_BY_FILE.get(name, ()):
+                item.add_marker(mark)
+        if _SLOW_MARKS & {mark.name for mark in item.iter_markers()}:
+            item.add_marker("slow")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_modify_db_settings, django_db_blocker):
+    """The test database (a copy of a base built once per code version: tests.support.create_test_database) with
+    the committed demo tenants, provisioned once per session (per xdist worker). Replaces pytest-django's own, so
+    tests that work on committed state and ask for django_db_setup alone get it too, never DATABASE_URL's database."""
     from tenants.db_roles import drop_roles_of_database
     from tenants.schema_template import ensure_fresh_template
     from tenants.services import tenant_create
+    from tests.support import create_test_database
 
     with django_db_blocker.unblock():
-        # pytest-django creates the test database only if a collected test asks for `db`; tests that work on
-        # committed state ask for django_db_setup alone, and must never touch DATABASE_URL's own database.
-        own_setup = None
-        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
-            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        old_name = connection.settings_dict["NAME"]
+        create_test_database()
         # Roles are cluster-wide: a crashed earlier run on this test database name may have left some behind.
         drop_roles_of_database()
         ensure_fresh_template()
@@ -47,8 +77,44 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
         drop_roles_of_database()
-        if own_setup is not None:
-            teardown_databases(own_setup, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_fleet_jobs():
+    """The test-only fan-out jobs ("sleep"), for jobs run in this process (workers import them with --include)."""
+    import tests.fleet_jobs  # noqa: F401
+
+
+@pytest.fixture
+def celery_workers(tmp_path):
+    """Start real Celery workers on demand, `celery_workers(queues, env=..., concurrency=...)` (tests.support.
+    start_celery_worker), each logging to a file of its own; whatever is left of them is killed at the end."""
+    from tests.support import start_celery_worker, stop_celery_worker
+
+    started = []
+
+    def start(queues: list[str], **options):
+        worker = start_celery_worker(queues, tmp_path / f"celery-worker-{len(started)}.log", **options)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        stop_celery_worker(worker)
+
+
+@pytest.fixture
+def scratch_tenant(db):
+    """A tenant of its own, committed (provisioned from a helper thread, so other connections see it), dropped after
+    the test."""
+    from tenants.services import tenant_create, tenant_delete
+    from tests.support import committed
+
+    slug = f"scratch-{uuid.uuid4().hex[:8]}"
+    tenant = committed(lambda: tenant_create(slug=slug, name="Scratch", admin_email="boss@scratch.test").tenant)
+    yield tenant
+    committed(lambda: tenant_delete(tenant=tenant))
 
 
 @pytest.fixture(autouse=True)

@@ -117,7 +117,7 @@ def test_two_checkouts_get_their_own_root_data_dirs(tmp_path: Path) -> None:
 
 
 def test_as_root_the_embedded_data_lives_under_this_checkouts_own_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(localservices, "running_as_root", lambda: True)
+    monkeypatch.setattr(localservices.postgres, "running_as_root", lambda: True)
     assert EmbeddedPostgres().base_dir == ROOT_BASE / checkout_id()
     assert EmbeddedPostgres().data_dir == ROOT_BASE / checkout_id() / "data"
 
@@ -147,7 +147,7 @@ def test_clean_drops_this_checkouts_test_databases_and_no_others(tmp_path: Path)
     server = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     url = server.rsplit("/", 1)[0] + "/erp_cleantest"
     mine, theirs = checkout_test_database(url, tmp_path / "mine"), checkout_test_database(url, tmp_path / "theirs")
-    names = [mine, f"{mine}_gw0", f"{mine}_gw1", f"{theirs}_gw0"]
+    names = [mine, f"{mine}_gw0", f"{mine}_gw1", f"{mine}_tpl0a1b2c3d", f"{theirs}_gw0"]
     try:
         with psycopg.connect(server, dbname="postgres", autocommit=True, connect_timeout=5) as conn:
             for name in names:
@@ -155,13 +155,13 @@ def test_clean_drops_this_checkouts_test_databases_and_no_others(tmp_path: Path)
     except psycopg.OperationalError:
         pytest.skip("no PostgreSQL at DATABASE_URL")
     try:
-        assert drop_test_databases(url, tmp_path / "mine") == sorted(names[:3])
+        assert drop_test_databases(url, tmp_path / "mine") == sorted(names[:4])
     finally:
         with psycopg.connect(server, dbname="postgres", autocommit=True) as conn:
             left = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
             for name in set(names) & left:
                 conn.execute(f'DROP DATABASE "{name}"')
-    assert f"{theirs}_gw0" in left and not set(names[:3]) & left
+    assert f"{theirs}_gw0" in left and not set(names[:4]) & left
 
 
 def test_make_run_records_its_servers_for_manage_py_and_forgets_them_when_it_stops(monkeypatch, tmp_path) -> None:

@@ -1,13 +1,10 @@
 """The Celery worker `make run` starts consumes exactly the queues the settings route to, and says it is alive."""
 
-import os
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import override_settings
 from django_tenants.utils import schema_context, tenant_context
 
@@ -19,6 +16,7 @@ from inventory.models import ItemImport
 from inventory.tasks import import_items
 from tenants.models import Tenant
 from tests.fleet.fleet_support import committed_db
+from tests.support import celery_worker, subprocess_env
 
 db = committed_db
 pytestmark = [pytest.mark.usefixtures("db")]
@@ -34,34 +32,12 @@ def test_consumed_queues_are_the_default_queue_and_each_plans_fan_out_queue():
 
 @pytest.fixture(scope="module")
 def make_run_worker(django_db_setup, tmp_path_factory):
-    """The worker exactly as `make run` starts it, with a default queue and tier prefix other than the defaults."""
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-        "FLEET_QUEUE_PREFIX": PREFIX,
-    }
+    """The worker exactly as `make run` starts it (no -Q), with a default queue and tier prefix other than the
+    defaults."""
+    env = subprocess_env(CELERY_TASK_DEFAULT_QUEUE=QUEUE, FLEET_QUEUE_PREFIX=PREFIX)
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    command = [*celery_worker_command(), "-n", f"{QUEUE}@%h"]
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while b"ready." not in log.read_bytes():
-            assert worker.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "worker did not start"
-            time.sleep(0.2)
+    with celery_worker(None, log, env=env, command=celery_worker_command(), name=f"{QUEUE}@%h") as worker:
         yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 @pytest.mark.worker

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -101,42 +96,3 @@ def applied(schema_name: str) -> set[tuple[str, str]]:
 
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """The environment of a child process (manage.py, a Celery worker) working on this test database."""
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        **extra,
-    }
-
-
-def start_worker(queues: list[str], log: Path, env: dict[str, str], concurrency: int = 2) -> subprocess.Popen:
-    """A Celery worker (threads pool) in a process group of its own, so a test can kill -9 the whole of it; its
-    output goes to `log` (one file per worker)."""
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "erp", "worker", "-P", "threads", "-c", str(concurrency),
-             "-Q", ",".join(queues), "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
-             "-n", f"fleettest-{os.getpid()}-{time.monotonic_ns()}@%h"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while b"ready." not in log.read_bytes():
-        assert worker.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, "worker did not start"
-        time.sleep(0.2)
-    return worker
-
-
-def kill_group(process: subprocess.Popen) -> None:
-    """kill -9 of the process and every child of its process group."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)

@@ -17,7 +17,8 @@ from fleet.jobs import acquire_slot, fan_out, fleet_queues, release_slot, run_te
 from fleet.models import FanOutResult, FanOutRun
 from fleet.offboarding import tenant_resume, tenant_suspend
 from tenants.models import Tenant
-from tests.fleet.fleet_support import REPO, committed_db, kill_group, start_worker, subprocess_env
+from tests.fleet.fleet_support import committed_db
+from tests.support import stop_celery_worker, subprocess_env
 
 db = committed_db
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.worker]
@@ -46,22 +47,9 @@ def worker_env():
 
 
 @pytest.fixture
-def workers(worker_env):
+def workers(worker_env, celery_workers):
     """Starts workers on demand (`workers(env)`); kills whatever is left of them at the end."""
-    started = []
-    logs = REPO / ".data"
-    logs.mkdir(exist_ok=True)
-
-    def start(env=None):
-        log = logs / f"{PREFIX}-worker-{len(started)}.log"
-        worker = start_worker(fleet_queues(), log, env or worker_env)
-        started.append((worker, log))
-        return worker
-
-    yield start
-    for worker, log in started:
-        kill_group(worker)
-        log.unlink(missing_ok=True)
+    return lambda env=None: celery_workers(fleet_queues(), env=env or worker_env)
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -77,7 +65,7 @@ def test_worker_killed_mid_fan_out_each_job_finishes_once_after_a_fresh_worker_s
     try:
         _wait_for(lambda: run.results.filter(status="running").count() == run.tenant_count == 2, 60, "jobs never ran")
 
-        kill_group(first)  # main process and every thread, mid-job
+        stop_celery_worker(first)  # main process and every thread, mid-job
         assert run.results.filter(status="running").count() == 2  # nobody left to finish them
         workers()
         killed_at = time.monotonic()

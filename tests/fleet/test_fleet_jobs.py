@@ -1,12 +1,8 @@
 """Fan-out jobs on a real Celery worker process (threads pool, 2 slots) consuming queues no other worker knows."""
 
 import itertools
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,10 +13,10 @@ from fleet.models import FanOutResult, FanOutRun, TenantArchive, TenantReportRow
 from fleet.offboarding import tenant_archive, tenant_suspend
 from tenants.models import Tenant
 from tests.fleet.fleet_support import committed_db, committed_tenants
+from tests.support import celery_worker, subprocess_env
 
 db = committed_db
 pytestmark = [pytest.mark.usefixtures("db"), pytest.mark.worker]
-REPO = Path(__file__).resolve().parents[2]
 PREFIX = f"fleettest-{uuid.uuid4().hex[:8]}"
 
 
@@ -30,40 +26,12 @@ def _unique_queues(settings):
 
 
 @pytest.fixture(scope="module")
-def fleet_worker(django_db_setup):
+def fleet_worker(django_db_setup, tmp_path_factory):
     """A worker with two threads on the test database, consuming this module's tier queues."""
     settings.FLEET_QUEUE_PREFIX = PREFIX
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "FLEET_QUEUE_PREFIX": PREFIX,
-        "FLEET_TENANT_CONCURRENCY": "1",
-    }
-    log = REPO / ".data" / f"{PREFIX}-worker.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "erp", "worker", "-P", "threads", "-c", "2",
-             "-Q", ",".join(fleet_queues()), "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-l", "info"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            assert worker.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "worker did not start"
-            time.sleep(0.2)
+    env = subprocess_env(FLEET_QUEUE_PREFIX=PREFIX, FLEET_TENANT_CONCURRENCY="1")
+    with celery_worker(fleet_queues(), tmp_path_factory.mktemp("worker") / "worker.log", env=env) as worker:
         yield worker
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.unlink(missing_ok=True)
 
 
 def _manual_run(job: str) -> FanOutRun:

@@ -19,7 +19,8 @@ from fleet.models import TenantArchive, TenantAuditEvent
 from tenants import db_roles, schema_template
 from tenants.models import Tenant
 from tenants.services import tenant_delete
-from tests.fleet.fleet_support import REPO, applied, committed_db, committed_tenants, subprocess_env, unapply
+from tests.fleet.fleet_support import REPO, applied, committed_db, committed_tenants, unapply
+from tests.support import subprocess_env
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")

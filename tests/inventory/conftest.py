@@ -1,5 +1,3 @@
-import uuid
-
 import pytest
 
 from tests.inventory.factories import ItemFactory, LocationFactory, UserFactory
@@ -43,15 +41,3 @@ def acme_api(acme, acme_client):
 @pytest.fixture
 def globex_api(globex, globex_client):
     return logged_in(globex_client, globex)
-
-
-@pytest.fixture
-def scratch_tenant(db):
-    """A tenant of its own, committed (provisioned from a helper thread), dropped after the test."""
-    from tenants.services import tenant_create, tenant_delete
-    from tests.support import committed
-
-    slug = f"scratch-{uuid.uuid4().hex[:8]}"
-    tenant = committed(lambda: tenant_create(slug=slug, name="Scratch", admin_email="boss@scratch.test").tenant)
-    yield tenant
-    committed(lambda: tenant_delete(tenant=tenant))

@@ -1,13 +1,9 @@
 """The CSV import run by a real Celery worker process, in the schema of the tenant that queued it."""
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import tenant_context
 
 from inventory.models import Item, ItemImport
@@ -18,26 +14,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker_queue():
+def worker_queue(celery_workers):
     """A Celery worker on the test database, consuming a queue no other worker knows."""
     queue = f"test-inventory-{uuid.uuid4().hex[:8]}"
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "erp", "worker", "-P", "solo", "-Q", queue]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"]
-    worker = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield queue
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+    celery_workers([queue], concurrency=1)
+    return queue
 
 
 @pytest.mark.worker

@@ -8,10 +8,8 @@ empty the public schema's tenant registry.
 """
 
 import threading
-import uuid
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -23,20 +21,11 @@ from inventory.selectors import ledger_balance
 from inventory.services import InsufficientStock, stock_receive
 from orders import services
 from orders.models import SalesOrder, Shipment
-from tenants.services import tenant_create, tenant_delete
 from tests.conftest import host_of
 from tests.orders.factories import CustomerFactory, ItemFactory, LocationFactory, UserFactory
-from tests.support import committed, in_tenant
+from tests.support import in_tenant
 
 RACERS = 2
-
-
-@pytest.fixture
-def scratch_tenant(db):
-    slug = f"race-{uuid.uuid4().hex[:8]}"
-    tenant = committed(lambda: tenant_create(slug=slug, name="Race scratch", admin_email="b@race.test").tenant)
-    yield tenant
-    committed(lambda: tenant_delete(tenant=tenant))
 
 
 def race(tenant, bodies) -> tuple[list, list[BaseException]]:

@@ -1,9 +1,6 @@
 """Every cache key, log record, stored file and Celery task carries its tenant."""
 
 import logging
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +16,7 @@ from django_tenants.utils import tenant_context
 
 from tenants.services import tenant_suspend
 from tenants.tasks import TenantNotActive, describe_current_schema
+from tests.support import celery_worker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,46 +87,11 @@ def test_task_sent_for_a_suspended_tenant_is_refused(acme):
 
 
 @pytest.fixture(scope="module")
-def celery_worker_queue(django_db_blocker):
+def celery_worker_queue(django_db_setup, tmp_path_factory):
     """A real Celery worker process on the test database, consuming a queue no other worker knows."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "erp",
-            "worker",
-            "-P",
-            "solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
+    with celery_worker([queue], tmp_path_factory.mktemp("worker") / "worker.log", concurrency=1):
         yield queue
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 @pytest.mark.worker
