@@ -17,9 +17,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from erp.validators import validate_lead_time
+from core.numbers import QUANTITY
+from core.validators import validate_lead_time
 
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
 
 

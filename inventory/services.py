@@ -27,8 +27,8 @@ from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_record, audit_row_params, changes_since, snapshot
-from erp.errors import DomainError
-from erp.numbers import plain_decimal_error, plain_number_error
+from core.errors import DomainError
+from core.numbers import plain_decimal_error, plain_number_error
 from inventory.models import (
     Item,
     ItemImport,
@@ -88,7 +88,7 @@ def parse_quantity(value: object, *, field: str = "quantity", allow_zero: bool =
     """`value` as a Decimal with at most 4 decimal places, greater than zero (or >= 0 with allow_zero).
 
     Floats are refused: a quantity must arrive exact (Decimal, int or a string of plain digits 0-9, see
-    `erp.numbers`: no Unicode digits, exponent or sign).
+    `core.numbers`: no Unicode digits, exponent or sign).
     """
     if isinstance(value, float):
         raise TypeError(f"{field} must be a Decimal, int or str, not float ({value!r})")

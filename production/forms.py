@@ -5,15 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
-from erp.validators import validate_plan_date
+from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from core.numbers import QUANTITY
+from core.validators import validate_plan_date
 from inventory.forms import ItemSkuField, ServiceForm
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from production import services
 from production.models import MrpRun, WorkOrder
-
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
 class WorkOrderForm(ServiceForm):

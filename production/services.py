@@ -23,9 +23,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
-from erp.errors import DomainError
-from erp.limits import capped_lines
-from erp.validators import plan_date_error
+from core.errors import DomainError
+from core.limits import capped_lines
+from core.users import acting_user as _acting
+from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
@@ -68,10 +69,6 @@ class ComponentShortage(ProductionError):
 
 def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}"
-
-
-def _acting(user: User) -> AuthUser | None:
-    return user if user is not None and user.is_authenticated else None
 
 
 # Fields whose old -> new values the audit log keeps (see audit.services.audit_record).

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
+from core.tables import table_sort
 from erp.celery import job_lacks_worker
-from erp.tables import table_sort
 from inventory.models import Item
 from production import selectors
 from production.forms import ACTION_FORMS, MrpRunForm, WorkOrderForm

@@ -31,7 +31,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants.models import SchemaTemplate, SpareSchema
 
 # Serialises template refreshes across processes (two provisioners must not both rebuild it).

@@ -50,7 +50,7 @@ from django.db import DatabaseError, IntegrityError, ProgrammingError, connectio
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants import db_roles, schema_template
 from tenants.fleet.audit import audit
 from tenants.models import Domain, Tenant, TenantArchive, TenantAuditEvent

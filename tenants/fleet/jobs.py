@@ -45,7 +45,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants.fleet import report
 from tenants.models import FanOutResult, FanOutRun, Tenant
 from tenants.tasks import TenantBoundTask, TenantNotActive

@@ -37,7 +37,7 @@ from django.db.migrations.operations.special import SeparateDatabaseAndState
 from django.db.models import Count
 from django.utils import timezone
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants import schema_template
 from tenants.models import FleetMigrationRecord, FleetMigrationRun, RunStatus, Tenant
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants import db_roles, schema_template, services
 from tenants.fleet.audit import audit
 from tenants.fleet.backup import read_backup, tenant_backup
