@@ -11,7 +11,7 @@ from access import services
 from access.forms import AdminSignInForm
 from access.models import ApiKey
 from access.roles import GROUP_ROLES, Role
-from erp.service_admin import ServiceAdmin
+from core.admin import ServiceAdmin
 from tenants.admin import on_public_host
 
 # The tenant admin and the operations admin (one site, two hosts) sign in under the limits of access.signin.

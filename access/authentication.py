@@ -88,7 +88,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise Refused("Give the key after 'Api-Key ', without spaces.", scheme=self.keyword)
         if request_tenant(request) is None:
             raise Refused("API keys work on a tenant's host only.", scheme=self.keyword)
-        from access.services import api_key_verify  # erp.errors imports DRF, which imports this module
+        from access.services import api_key_verify  # core.errors imports DRF, which imports this module
 
         api_key = api_key_verify(parts[1].decode(errors="replace"))
         if api_key is None or not api_key.user.is_active:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from access.models import ApiKey
 from access.roles import GROUP_ROLES, Role, forget_role, role_of
 from audit.services import audit_record, changes_since, snapshot
-from erp.errors import DomainError
+from core.errors import DomainError
 
 KEY_PREFIX = "erp_"
 _ALPHABET = string.ascii_lowercase + string.digits

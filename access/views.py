@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from access import services
 from access.permissions import capability_required
 from access.roles import Capability, Role, role_of
-from erp.errors import DomainError
+from core.errors import DomainError
 
 
 @capability_required(Capability.ADMIN)

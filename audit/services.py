@@ -13,6 +13,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from core.users import acting_user
 
 
 def _plain(value: object) -> object:
@@ -57,7 +58,7 @@ AUDIT_ROW_SQL = (
 
 def audit_row_params(*, user, action: str, object_type: str, summary: str, changes: dict[str, object]) -> list:
     """Parameters of AUDIT_ROW_SQL, as `audit_record` would store them."""
-    acting = user if user is not None and getattr(user, "is_authenticated", False) else None
+    acting = acting_user(user)
     return [
         timezone.now(),
         connection.schema_name,
@@ -82,7 +83,7 @@ def audit_record(
     Call it inside the service's transaction: a write rolled back leaves no entry, and no entry exists without
     its write. `user` None (or anonymous) is a system write: an import, a task.
     """
-    acting = user if user is not None and getattr(user, "is_authenticated", False) else None
+    acting = acting_user(user)
     return AuditEntry.objects.create(
         tenant=connection.schema_name,
         user_id=acting.pk if acting is not None else None,

@@ -237,7 +237,7 @@ def drill_archives(tenants) -> dict:
     from django.db import connection
     from django_tenants.utils import schema_exists
 
-    from erp.errors import DomainError
+    from core.errors import DomainError
     from fleet.backup import tenant_backup, tenant_restore
     from fleet.models import TenantArchive
     from tenants.models import Tenant

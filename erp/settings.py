@@ -138,6 +138,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "core",  # shared helpers, abstract models and templates only: no tables, no migrations
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -241,7 +242,7 @@ if DATABASE_POOL_MODE == "transaction":
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
 
-# --- Limits per request (erp.http_limits, erp.limits) --------------------------------------------------------------
+# --- Limits per request (erp.http_limits, core.limits) -------------------------------------------------------------
 # Request bodies above these sizes are a 413: multipart uploads (the item import takes files up to 5 MB) and any
 # other body (JSON, forms).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_MAX_BODY_BYTES", default=2_621_440)
@@ -345,9 +346,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "erp.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["access.throttling.TenantRateThrottle"],
 }
+# Where API creates sent with an Idempotency-Key keep their first response (core.idempotency), per tenant schema.
+IDEMPOTENCY_RECORD_MODEL = "orders.IdempotencyRecord"
 # API requests per tenant (all its users and keys together) by plan, "<n>/<s|min|hour|day> [burst <n>]": a sustained
 # rate and how many may come back to back (access.ratelimit); 429 + Retry-After past it. Without a burst the whole
 # period's count may come at once; about a second's worth of the rate keeps one tenant's bursts short.

@@ -44,7 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet import report
 from fleet.models import FanOutResult, FanOutRun
 from tenants.models import Tenant

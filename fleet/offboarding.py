@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.audit import audit
 from fleet.backup import read_backup, tenant_backup
 from fleet.models import TenantArchive, TenantAuditEvent

@@ -1,25 +1,14 @@
-"""Django admin for inventory. Units, items and locations are written through their services (erp.service_admin);
+"""Django admin for inventory. Units, items and locations are written through their services (core.admin);
 stock moves and levels are read-only here: stock changes go through the services."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from erp.errors import DomainError
-from erp.service_admin import ServiceAdmin
+from core.admin import ReadOnlyAdmin, ServiceAdmin
+from core.errors import DomainError
 from inventory import services
 from inventory.models import Item, ItemImport, Location, ReservationEntry, StockLevel, StockMove, UnitOfMeasure
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(UnitOfMeasure)

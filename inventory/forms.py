@@ -5,31 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.errors import DomainError
-from erp.form_fields import PlainDecimalField, PlainModelChoiceField
+from core.form_fields import PlainDecimalField, PlainModelChoiceField
+from core.forms import ServiceForm
+from core.numbers import QUANTITY
 from inventory import services
 from inventory.models import Item, Location, StockMove
 from inventory.selectors import default_receiving_location, item_by_sku
 
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
-
 
 def _locations() -> forms.ModelChoiceField:
     return PlainModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"))
-
-
-class ServiceForm(forms.Form):
-    """A form whose `submit` calls a service and turns a domain error into a form error on the right field."""
-
-    def submit(self, user: AbstractBaseUser) -> object | None:
-        try:
-            return self.call_service(user)
-        except DomainError as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-            return None
-
-    def call_service(self, user: AbstractBaseUser) -> object:
-        raise NotImplementedError
 
 
 class ItemSkuField(forms.CharField):

@@ -17,9 +17,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from erp.validators import validate_lead_time
+from core.models import BackgroundJob
+from core.numbers import QUANTITY
+from core.validators import validate_lead_time
 
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
 
 
@@ -229,40 +230,22 @@ class ReservationEntry(models.Model):
         return f"{self.quantity:+} of item {self.item_id} at {self.location_id}"
 
 
-class ItemImport(models.Model):
+class ItemImport(BackgroundJob):
     """A CSV import of items, run by a Celery task; its progress and per-line errors are kept here."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to start"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
 
     file_name = models.CharField(max_length=255, blank=True)
     content = models.TextField(help_text="The uploaded CSV text.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="[{line, sku, reason}] for each refused row.")
-    failure = models.TextField(blank=True, help_text="Why the whole file was refused, if it was.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(BackgroundJob.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"import #{self.pk} {self.file_name} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}
 
     @property
     def percent(self) -> int:

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required
 from access.roles import Capability
+from core.tables import table_sort
 from erp.celery import job_lacks_worker
-from erp.tables import table_sort
 from inventory import selectors
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
 from inventory.models import Item, ItemImport, StockMove

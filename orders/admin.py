@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from erp.errors import DomainError
-from erp.service_admin import ServiceAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
+from core.errors import DomainError
 from orders import services
 from orders.models import (
     IdempotencyRecord,
@@ -24,28 +24,6 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def _run(admin_: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, service: Callable, done: str) -> None:

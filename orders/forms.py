@@ -5,28 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.errors import DomainError
-from erp.form_fields import PlainDecimalField, PlainModelChoiceField
+from core.errors import DomainError
+from core.form_fields import PlainDecimalField, PlainModelChoiceField
+from core.forms import ServiceForm
+from core.numbers import QUANTITY
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from orders import services
 from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
-
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
-
-
-class ServiceForm(forms.Form):
-    """A form whose `submit` calls a service and turns a domain error into a form error on the right field."""
-
-    def submit(self, user: AbstractBaseUser) -> object | None:
-        try:
-            return self.call_service(user)
-        except DomainError as exc:
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-            return None
-
-    def call_service(self, user: AbstractBaseUser) -> object:
-        raise NotImplementedError
 
 
 class _DeliveryForm(ServiceForm):

@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from erp.validators import validate_lead_time, validate_plan_date
-from inventory.models import QUANTITY, Item, Location, StockMove
+from core.numbers import MONEY, QUANTITY
+from core.validators import validate_lead_time, validate_plan_date
+from inventory.models import Item, Location, StockMove
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
 
 

@@ -20,10 +20,11 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.services import audit_record, changes_since, snapshot
-from erp.errors import DomainError
-from erp.limits import capped_lines
-from erp.numbers import plain_decimal_error
-from erp.validators import MAX_LEAD_TIME_DAYS, plan_date_error
+from core.errors import DomainError
+from core.limits import capped_lines
+from core.numbers import plain_decimal_error
+from core.users import acting_user as _actor
+from core.validators import MAX_LEAD_TIME_DAYS, plan_date_error
 from inventory import services as inventory
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
@@ -74,10 +75,6 @@ class OverReceipt(OrderError):
 
 
 # --- Helpers -------------------------------------------------------------------------------------------------------
-def _actor(user: User) -> AbstractBaseUser | None:
-    return user if user is not None and user.is_authenticated else None
-
-
 # Fields of an order whose old -> new values the audit log keeps; the locking helpers snapshot them.
 _AUDITED = {
     SalesOrder: ("customer", "location", "customer_reference", "notes", "status"),

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import require_capability
 from access.roles import Capability, has_capability
-from erp.errors import DomainError
-from erp.tables import table_sort
+from core.errors import DomainError
+from core.tables import table_sort
 from orders import selectors, services
 from orders.forms import OrderListFilter, ReceiveForm, ShipForm
 from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine

@@ -20,7 +20,7 @@ PLACES = Decimal("0.0001")
 
 def days_before(day: date, days: int) -> date:
     """`day` - `days`, clamped to the dates Python holds. Input is bounded at the door (lead times, planning dates:
-    `erp.validators`), but rows saved before the bounds existed may hold any value, and one of them must not take
+    `core.validators`), but rows saved before the bounds existed may hold any value, and one of them must not take
     the whole tenant's MRP down (it was an OverflowError, a 500): its line shows the clamped date instead."""
     try:
         return day - timedelta(days=days)

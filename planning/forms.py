@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.form_fields import PlainIntegerField
-from inventory.forms import ServiceForm
+from core.form_fields import PlainIntegerField
+from core.forms import ServiceForm
 from planning import services
 from planning.models import MrpRun
 

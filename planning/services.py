@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
-from erp.errors import DomainError
+from core.errors import DomainError
+from core.users import acting_user
 from planning.models import MrpRun
 from planning.tasks import run_mrp
 
@@ -28,7 +29,6 @@ def mrp_run_create(*, user: AuthUser | None, horizon_days: int | None = None) ->
             field="horizon_days",
         )
     with transaction.atomic():
-        acting = user if user is not None and user.is_authenticated else None
-        run = MrpRun.objects.create(horizon_days=horizon_days, created_by=acting)
+        run = MrpRun.objects.create(horizon_days=horizon_days, created_by=acting_user(user))
         transaction.on_commit(lambda: run_mrp.delay(run.pk))
     return run

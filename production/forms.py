@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from erp.form_fields import PlainDecimalField, PlainModelChoiceField
-from erp.validators import validate_plan_date
-from inventory.forms import ItemSkuField, ServiceForm
+from core.form_fields import PlainDecimalField, PlainModelChoiceField
+from core.forms import ServiceForm
+from core.validators import validate_plan_date
+from inventory.forms import ItemSkuField
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from production import services

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from erp.validators import validate_plan_date
-from inventory.models import QUANTITY, Item, Location
+from core.numbers import QUANTITY
+from core.validators import validate_plan_date
+from inventory.models import Item, Location
 
 ZERO = Decimal("0")
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
-from erp.tables import table_sort
+from core.tables import table_sort
 from inventory.models import Item
 from production import selectors
 from production.forms import ACTION_FORMS, WorkOrderForm
@@ -27,7 +27,7 @@ from production.selectors import ExplosionRow
 from production.services import transition_blocker
 
 PAGE_SIZE = 25
-# Sortable columns (erp.tables): ?sort=<key> ascending, ?sort=-<key> descending.
+# Sortable columns (core.tables): ?sort=<key> ascending, ?sort=-<key> descending.
 WORK_ORDER_SORTS = {
     "number": "number",
     "item": "item__sku",

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from support.models import SupportEvent, SupportGrant
 from tenants.models import Tenant
 

@@ -31,7 +31,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
-from erp.errors import DomainError
+from core.errors import DomainError
+from core.sql import sql_files_digest
 from tenants.models import SchemaTemplate, SpareSchema
 
 # Serialises template refreshes across processes (two provisioners must not both rebuild it).
@@ -57,6 +58,7 @@ def code_migrations() -> frozenset[tuple[str, str]]:
 
 def fingerprint(migrations: frozenset[tuple[str, str]]) -> str:
     text = "\n".join(f"{app}.{name}" for app, name in sorted(migrations))
+    text += "\n" + sql_files_digest()  # an <app>/sql/*.sql file a migration loads, edited in place (core.sql)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -91,7 +93,8 @@ def ensure_fresh_template() -> TemplateState:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
     try:
-        if applied_migrations(template_schema()) != expected:
+        edited_sql = not SchemaTemplate.objects.filter(fingerprint=key).exists()  # same migrations, other SQL files
+        if edited_sql or applied_migrations(template_schema()) != expected:
             rebuild_template()
         stored = SchemaTemplate.objects.filter(fingerprint=key).only("sql").first()
         if stored is None:

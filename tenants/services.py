@@ -20,7 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_exists, tenant_context
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants import db_roles, schema_template
 from tenants.models import Domain, Tenant
 

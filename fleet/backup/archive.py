@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.models import TenantArchive
 
 FORMAT = "erp-tenant-backup/2"

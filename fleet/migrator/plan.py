@@ -14,7 +14,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.special import SeparateDatabaseAndState
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.models import FleetMigrationRecord
 from tenants import schema_template
 from tenants.models import Tenant

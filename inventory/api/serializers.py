@@ -3,10 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
+from core.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
+from core.numbers import QUANTITY
 from inventory.models import Item, Location, StockLevel, StockMove, UnitOfMeasure
-
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
 class UnitSerializer(PlainModelSerializer):

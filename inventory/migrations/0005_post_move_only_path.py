@@ -9,36 +9,20 @@ grant). A schema copied from the template or a backup gets its path pinned again
 
 from django.db import migrations
 
+from core.sql import load_sql
+
 SIGNATURE = (
     "inventory_post_move(bigint, numeric, varchar, bigint, bigint, varchar, integer, bigint, bigint, integer,"
     " timestamptz, boolean, boolean)"
 )
 
-DEFINER = f"""
-DO $$ BEGIN
-    EXECUTE format('ALTER FUNCTION {SIGNATURE} SECURITY DEFINER SET search_path = %I, pg_temp', current_schema());
-END $$;
-"""
+DEFINER = load_sql("inventory", "post_move_definer_v1.sql")
 
 INVOKER = f"ALTER FUNCTION {SIGNATURE} SECURITY INVOKER RESET search_path;"
 
-# The tenant role inserts a missing level row before locking it (inventory.services._ensure_level): it starts empty
+# The tenant role inserts a missing level row before locking it (inventory.services.levels.ensure_level): it starts empty
 # whatever was sent. The owner (the function above, a backup restore) inserts as given.
-STARTS_EMPTY = """
-CREATE FUNCTION inventory_stocklevel_starts_empty() RETURNS trigger LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
-        NEW.on_hand := 0;
-        NEW.reserved := 0;
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER inventory_stocklevel_starts_empty
-    BEFORE INSERT ON inventory_stocklevel
-    FOR EACH ROW EXECUTE FUNCTION inventory_stocklevel_starts_empty();
-"""
+STARTS_EMPTY = load_sql("inventory", "stocklevel_starts_empty_v1.sql")
 
 DROP_STARTS_EMPTY = """
 DROP TRIGGER IF EXISTS inventory_stocklevel_starts_empty ON inventory_stocklevel;

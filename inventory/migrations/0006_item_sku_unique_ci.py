@@ -6,7 +6,7 @@ A tenant that already has such twins cannot be given the constraint: the migrati
 """
 
 import django.db.models.functions.text
-import erp.validators
+import core.validators
 from django.db import migrations, models
 from django.db.models.functions import Lower
 
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="item",
             name="lead_time_days",
-            field=models.PositiveIntegerField(default=0, validators=[erp.validators.validate_lead_time]),
+            field=models.PositiveIntegerField(default=0, validators=[core.validators.validate_lead_time]),
         ),
         migrations.RunPython(refuse_case_twins, migrations.RunPython.noop),
         migrations.AddConstraint(

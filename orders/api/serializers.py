@@ -2,9 +2,15 @@
 
 from rest_framework import serializers
 
-from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
-from erp.limits import DocumentLinesSerializer
-from erp.validators import validate_plan_date
+from core.api_fields import (
+    DocumentLinesSerializer,
+    PlainDecimalField,
+    PlainIntegerField,
+    PlainModelSerializer,
+    PlainPrimaryKeyRelatedField,
+)
+from core.numbers import QUANTITY
+from core.validators import validate_plan_date
 from inventory.models import Item, Location
 from orders.models import (
     Partner,
@@ -17,8 +23,6 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
-
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
 class PartnerSerializer(PlainModelSerializer):

@@ -1,6 +1,6 @@
 """Orders API: each write validates its input with a serializer and calls one service.
 
-POST creates honour an `Idempotency-Key` header (see orders.idempotency); state changes are POST actions.
+POST creates honour an `Idempotency-Key` header (see core.idempotency); state changes are POST actions.
 """
 
 from django.db.models import Prefetch
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.roles import Capability
+from core.idempotency import HEADER, IdempotentCreateMixin
 from orders import selectors, services
 from orders.api.serializers import (
     DashboardSerializer,
@@ -25,7 +26,6 @@ from orders.api.serializers import (
     SupplierLatenessSerializer,
 )
 from orders.filters import PartnerFilter, PurchaseOrderFilter, SalesOrderFilter
-from orders.idempotency import HEADER, IdempotentCreateMixin
 from orders.models import (
     Partner,
     PurchaseOrder,

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from erp.api_fields import PlainDecimalField, PlainIntegerField
+from core.api_fields import PlainDecimalField, PlainIntegerField
 from production.api.serializers import QUANTITY, ExactDecimalField
 
 

@@ -5,12 +5,16 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
-from erp.limits import DocumentLinesSerializer
+from core.api_fields import (
+    DocumentLinesSerializer,
+    PlainDecimalField,
+    PlainIntegerField,
+    PlainModelSerializer,
+    PlainPrimaryKeyRelatedField,
+)
+from core.numbers import QUANTITY
 from inventory.models import Item, Location
 from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
-
-QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "771.12"})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from erp.api_fields import IdRouter
+from core.api_fields import IdRouter
 from production.api import views
 
 router = IdRouter()

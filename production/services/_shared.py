@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User as AuthUser
 
 from audit.services import audit_record, changes_since
+from core.users import acting_user as _acting
 from production.models import Bom, ProductionEvent, WorkOrder
 
 User = AuthUser | None
@@ -16,10 +17,6 @@ PLACES = Decimal("0.0001")
 
 def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}"
-
-
-def _acting(user: User) -> AuthUser | None:
-    return user if user is not None and user.is_authenticated else None
 
 
 # Fields whose old -> new values the audit log keeps (see audit.services.audit_record).

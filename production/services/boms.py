@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, connection, transaction
 
 from audit.services import changes_since, snapshot
-from erp.limits import capped_lines
+from core.limits import capped_lines
 from inventory.models import Item
 from inventory.services import InvalidQuantity, parse_quantity
 from production.models import Bom, BomLine, ProductionEvent, WorkOrder

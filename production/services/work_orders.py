@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import changes_since, snapshot
-from erp.validators import plan_date_error
+from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import parse_quantity, stock_issue, stock_move_post, stock_reserve, stock_unreserve

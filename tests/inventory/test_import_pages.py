@@ -21,3 +21,10 @@ def test_an_unfinished_job_page_refreshes_itself_and_a_finished_one_stops(acme_a
     assert "This page refreshes itself." in response.content.decode()
     ItemImport.objects.filter(pk=job.pk).update(status="done", processed_rows=4)
     assert "Refresh" not in acme_api.get(f"/inventory/imports/{job.pk}/")
+
+
+def test_a_failed_import_page_says_why_the_file_was_refused(acme_api, in_acme):
+    job = ItemImport.objects.create(file_name="a.csv", content="x\n", status="failed", failure="the file is empty")
+    page = acme_api.get(f"/inventory/imports/{job.pk}/").content.decode()
+    assert "Failed." in page
+    assert "The file was refused: the file is empty" in page

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from inventory.models import StockLevel, StockMove
 from inventory.selectors import ledger_balance
 from inventory.services import InsufficientStock, stock_receive

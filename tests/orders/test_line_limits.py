@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from erp.limits import TooManyLines
+from core.limits import TooManyLines
 from orders import services
 from orders.models import OrderEvent, PurchaseOrder, SalesOrder
 from tests.inventory.conftest import logged_in

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from erp.limits import TooManyLines
+from core.limits import TooManyLines
 from production.models import Bom
 from production.services import bom_create
 from tests.inventory.conftest import logged_in

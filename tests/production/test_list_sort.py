@@ -1,4 +1,4 @@
-"""Work order and BOM lists sort on the server by a whitelisted column (erp.tables); paging keeps the sort."""
+"""Work order and BOM lists sort on the server by a whitelisted column (core.tables); paging keeps the sort."""
 
 import datetime
 from decimal import Decimal

@@ -1,10 +1,10 @@
-"""Every writable number and id of the API is read as plain digits (erp.api_fields): a new serializer that uses
+"""Every writable number and id of the API is read as plain digits (core.api_fields): a new serializer that uses
 DRF's own DecimalField, IntegerField or PrimaryKeyRelatedField (which read "١٢" as 12 and truncate 1.5) fails here."""
 
 from django.urls import get_resolver
 from rest_framework import serializers
 
-from erp.api_fields import PlainDecimalField, PlainIntegerField, PlainPrimaryKeyRelatedField
+from core.api_fields import PlainDecimalField, PlainIntegerField, PlainPrimaryKeyRelatedField
 
 LENIENT = (serializers.DecimalField, serializers.IntegerField, serializers.PrimaryKeyRelatedField)
 PLAIN = (PlainDecimalField, PlainIntegerField, PlainPrimaryKeyRelatedField)
@@ -46,4 +46,4 @@ def test_every_writable_number_and_id_of_the_api_is_read_as_plain_digits(db):
         for cls in classes
         if not getattr(getattr(cls, "Meta", None), "abstract", False) and (fields := _lenient_fields(cls()))
     }
-    assert not lenient, f"use erp.api_fields' Plain* fields (or PlainModelSerializer) for: {lenient}"
+    assert not lenient, f"use core.api_fields' Plain* fields (or PlainModelSerializer) for: {lenient}"

@@ -43,10 +43,10 @@ from django_tenants.utils import schema_context, tenant_context
 
 from access.models import ApiKey
 from access.services import api_key_create
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from inventory import services as inventory_services
 from inventory.models import Item, ItemImport
 from orders import services as order_services
-from orders.idempotency import HEADER as IDEMPOTENCY_HEADER
 from planning.models import MrpRun
 from production import services as production_services
 from tests.conftest import ADMIN_PASSWORD, host_of

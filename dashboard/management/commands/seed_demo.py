@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 "refuses (pass --force on a local stack)"
             )
 
-        from erp.errors import DomainError
+        from core.errors import DomainError
         from tenants.models import Tenant
         from tenants.services import tenant_create, tenant_url
 

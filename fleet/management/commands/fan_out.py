@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.jobs import JOBS, fan_out, run_summary, wait_for_run
 
 

@@ -3,7 +3,7 @@ import getpass
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet import migrator as fleet
 from fleet.models import FleetMigrationRecord, RunStatus
 

@@ -2,7 +2,7 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.backup import set_password_links, tenant_restore
 
 

@@ -2,7 +2,7 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from fleet.offboarding import tenant_suspend
 from tenants.models import Tenant
 

@@ -5,7 +5,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from orders.services import idempotency_records_purge
 
 

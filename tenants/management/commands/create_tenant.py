@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from erp.errors import DomainError
+from core.errors import DomainError
 from tenants.models import Tenant
 from tenants.schema_template import refill_spare_schemas
 from tenants.services import ProvisioningMethod, tenant_create

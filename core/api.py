@@ -1,22 +1,11 @@
-"""Domain errors and the one place that turns them into API responses.
-
-Services raise `DomainError` (or a subclass) with a message a person can act on. The API turns it into a 400,
-forms show it as a form error, management commands print it as one line and exit non-zero.
-"""
+"""The one place that turns domain errors into API responses (REST_FRAMEWORK["EXCEPTION_HANDLER"])."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-
-class DomainError(Exception):
-    """A business rule refused the operation; nothing was written."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+from core.errors import DomainError
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -1,4 +1,4 @@
-"""DRF fields that read numbers and ids the way `erp.numbers` says: plain ASCII digits, no sign, no exponent.
+"""DRF fields that read numbers and ids the way `core.numbers` says: plain ASCII digits, no sign, no exponent.
 
 DRF's own fields parse with `int()` / `Decimal()`: "١٢" is 12, "1e3" is 1000, and a JSON 1.5 given for an id is
 truncated to 1 by the primary-key lookup. Serializers of the domain apps use these instead (`PlainModelSerializer`
@@ -7,11 +7,16 @@ maps model fields to them); `tests/security/test_api_numbers.py` fails if a writ
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+
 from django.db import models
+from django.db.models import Manager, QuerySet
 from rest_framework import serializers
 from rest_framework.routers import SimpleRouter
 
-from erp.numbers import is_plain_id, plain_decimal_error, plain_number_error
+from core.limits import max_document_lines, too_many_lines_message
+from core.numbers import is_plain_id, plain_decimal_error, plain_number_error
 
 
 def _as_text(data: object) -> str:
@@ -83,3 +88,69 @@ class IdRouter(SimpleRouter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._default_value_pattern = "[0-9]+"
+
+
+# --- Document lines (core.limits): the cap checked first, related rows loaded once ---------------------------------
+class _Preloaded:
+    """Stands in for a related field's queryset while one list is validated: `get(pk=...)` answers from one query
+    made up front for every key the list names, and refuses a value exactly as the ORM would (same conversion)."""
+
+    def __init__(self, queryset: QuerySet, values: Iterable[object]) -> None:
+        self._queryset = queryset
+        self._pk = queryset.model._meta.pk
+        keys = set()
+        for value in values:
+            if value is None or isinstance(value, bool | list | dict):
+                continue
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                keys.add(self._pk.get_prep_value(value))
+        self._objects = {obj.pk: obj for obj in queryset.filter(pk__in=keys)} if keys else {}
+
+    def all(self) -> _Preloaded:
+        return self
+
+    def get(self, **lookup: object) -> object:
+        if set(lookup) != {"pk"}:
+            return self._queryset.get(**lookup)
+        try:
+            return self._objects[self._pk.get_prep_value(lookup["pk"])]
+        except KeyError:
+            raise self._queryset.model.DoesNotExist(f"no {self._queryset.model.__name__} {lookup['pk']!r}") from None
+
+    def __getattr__(self, name: str) -> object:  # anything else a field may ask: the real queryset, uncached
+        return getattr(self._queryset, name)
+
+
+@contextlib.contextmanager
+def _preloaded_relations(child: serializers.Serializer, data: list) -> Iterator[None]:
+    fields = [
+        field
+        for field in child.fields.values()
+        if isinstance(field, serializers.PrimaryKeyRelatedField)
+        and not field.read_only
+        and isinstance(field.queryset, QuerySet | Manager)
+    ]
+    swapped = []
+    try:
+        for field in fields:
+            values = [entry.get(field.field_name) for entry in data if isinstance(entry, Mapping)]
+            queryset = field.queryset.all() if isinstance(field.queryset, Manager) else field.queryset
+            swapped.append((field, field.queryset))
+            field.queryset = _Preloaded(queryset, values)
+        yield
+    finally:
+        for field, queryset in swapped:
+            field.queryset = queryset
+
+
+class DocumentLinesSerializer(serializers.ListSerializer):
+    """The `lines` of a document: more than DOCUMENT_MAX_LINES is a 400 on `lines` before any line is validated;
+    the rows the lines refer to by primary key are loaded in one query per field for the whole list."""
+
+    def to_internal_value(self, data: object) -> list:
+        if isinstance(data, list) and len(data) > max_document_lines():
+            raise serializers.ValidationError([too_many_lines_message(len(data))])
+        if not isinstance(data, list):
+            return super().to_internal_value(data)
+        with _preloaded_relations(self.child, data):
+            return super().to_internal_value(data)

@@ -1,4 +1,4 @@
-"""Form fields of the web UI that read numbers and ids as `erp.numbers` says: plain digits 0-9, no sign.
+"""Form fields of the web UI that read numbers and ids as `core.numbers` says: plain digits 0-9, no sign.
 
 Django's own fields parse with `Decimal()` / `int()` and read "١٢" as 12; these refuse it with a message by the field.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from erp.numbers import is_plain_id, plain_decimal_error, plain_number_error
+from core.numbers import is_plain_id, plain_decimal_error, plain_number_error
 
 
 def _check(value: object, *, whole: bool) -> None:

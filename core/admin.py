@@ -1,4 +1,5 @@
-"""Django admin for models that services write: add, change and delete call the service (its rules, its audit entry
+"""Admin bases: `ReadOnlyAdmin` / `ReadOnlyInline` for what only services write (ledgers, trails, jobs), and
+`ServiceAdmin` for models that services write: add, change and delete call the service (its rules, its audit entry
 under the signed-in user), and a rule the service refuses shows as an error on the form, not as a 500.
 
 The form is validated by calling the service itself inside a savepoint that is always rolled back (its rules are
@@ -17,7 +18,33 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from erp.errors import DomainError
+from core.errors import DomainError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added, changed or deleted here: the services write these rows."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Lines shown under their parent: nothing added, changed or deleted."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class _DryRun(Exception):

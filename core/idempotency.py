@@ -4,6 +4,9 @@ The key is claimed with INSERT ... ON CONFLICT DO NOTHING in the same transactio
 request with the same key waits on the unique index until the first commits (and then replays its response) or
 rolls back (and then runs itself). A create that fails rolls its claim back with it, so the key stays usable.
 The same key with a different request (method, path, user or body) is refused with 422.
+
+API-wide: any viewset takes `IdempotentCreateMixin`. The records live in the tenant schema, in the model named by
+settings.IDEMPOTENCY_RECORD_MODEL ("app_label.Model", like AUTH_USER_MODEL), so core imports no business app.
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-
-from orders.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -29,6 +32,11 @@ MAX_KEY_LENGTH = 255
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "idempotency_key_reused"
+
+
+def record_model() -> type[models.Model]:
+    """The model keeping first responses: key (unique), fingerprint, response_status, response_body, created_at."""
+    return apps.get_model(settings.IDEMPOTENCY_RECORD_MODEL)
 
 
 def request_fingerprint(request: Request) -> str:
@@ -40,7 +48,7 @@ def request_fingerprint(request: Request) -> str:
 
 
 def _claim(key: str, fingerprint: str) -> bool:
-    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    table = connection.ops.quote_name(record_model()._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f'INSERT INTO {table} ("key", "fingerprint", "created_at") VALUES (%s, %s, %s) '
@@ -61,7 +69,7 @@ def run_once(request: Request, create: Callable[[], Response]) -> Response:
     fingerprint = request_fingerprint(request)
     with transaction.atomic():
         if not _claim(key, fingerprint):
-            record = IdempotencyRecord.objects.get(key=key)
+            record = record_model()._default_manager.get(key=key)
             if record.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(
                     f"{HEADER} {key!r} was already used for a different request; "
@@ -72,7 +80,7 @@ def run_once(request: Request, create: Callable[[], Response]) -> Response:
             )
         response = create()
         body = json.loads(JSONRenderer().render(response.data))
-        IdempotencyRecord.objects.filter(key=key).update(response_status=response.status_code, response_body=body)
+        record_model()._default_manager.filter(key=key).update(response_status=response.status_code, response_body=body)
     return response
 
 

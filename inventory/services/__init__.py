@@ -1,0 +1,91 @@
+"""Every write to inventory: items, locations, units, stock moves, reservations, CSV imports; one module per concern.
+
+A stock move is one statement: the database function `inventory_post_move` (inventory/sql/) creates a missing
+destination level row (INSERT ... ON CONFLICT DO NOTHING, before any lock is taken), locks the level rows it touches
+with SELECT ... FOR UPDATE in primary-key order, checks the rule under the lock, inserts the move and updates the
+levels, or refuses having written nothing. Two transactions therefore never deadlock on levels and never lose an
+update; the database CHECKs (on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done there.
+Reservations and counts lock their one level row, check in Python and write in one more statement.
+
+Other apps import from here (`from inventory.services import stock_issue`), not from the modules.
+"""
+
+from core.numbers import MAX_QUANTITY, QUANTITY_PLACES, parse_quantity
+from inventory.services.errors import (
+    ImportRefused,
+    InactiveItem,
+    InactiveLocation,
+    InsufficientStock,
+    InvalidMove,
+    InvalidQuantity,
+    InventoryError,
+    MoveAlreadyReversed,
+    UnknownLocation,
+)
+from inventory.services.imports import (
+    ATTRIBUTE_PREFIX,
+    IMPORT_COLUMNS,
+    MAX_IMPORT_BYTES,
+    item_import_create,
+    item_import_run,
+)
+from inventory.services.master_data import (
+    item_create,
+    item_delete,
+    item_update,
+    location_create,
+    location_delete,
+    location_update,
+    unit_create,
+    unit_delete,
+    unit_update,
+)
+from inventory.services.moves import (
+    stock_adjust,
+    stock_issue,
+    stock_move_post,
+    stock_move_reverse,
+    stock_receive,
+    stock_transfer,
+)
+from inventory.services.reservations import (
+    stock_reserve,
+    stock_unreserve,
+)
+
+__all__ = [
+    "ATTRIBUTE_PREFIX",
+    "IMPORT_COLUMNS",
+    "MAX_IMPORT_BYTES",
+    "MAX_QUANTITY",
+    "QUANTITY_PLACES",
+    "ImportRefused",
+    "InactiveItem",
+    "InactiveLocation",
+    "InsufficientStock",
+    "InvalidMove",
+    "InvalidQuantity",
+    "InventoryError",
+    "MoveAlreadyReversed",
+    "UnknownLocation",
+    "item_create",
+    "item_delete",
+    "item_import_create",
+    "item_import_run",
+    "item_update",
+    "location_create",
+    "location_delete",
+    "location_update",
+    "parse_quantity",
+    "stock_adjust",
+    "stock_issue",
+    "stock_move_post",
+    "stock_move_reverse",
+    "stock_receive",
+    "stock_reserve",
+    "stock_transfer",
+    "stock_unreserve",
+    "unit_create",
+    "unit_delete",
+    "unit_update",
+]

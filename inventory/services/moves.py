@@ -1,0 +1,373 @@
+"""Stock moves: receive, issue, transfer, adjust to a count, reverse; each one statement (`inventory_post_move`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from audit.services import AUDIT_ROW_SQL, audit_row_params
+from core.numbers import parse_quantity
+from core.users import User, acting_user
+from inventory.models import Item, Location, StockMove
+from inventory.services.errors import (
+    InactiveItem,
+    InvalidMove,
+    InvalidQuantity,
+    MoveAlreadyReversed,
+)
+from inventory.services.levels import (
+    check_item,
+    check_location,
+    ensure_level,
+    inactive_item,
+    inactive_location,
+    insufficient,
+    level_too_large,
+    lock_level,
+    overflow_refused,
+    require_saved,
+    reserved_short,
+    unknown_location,
+)
+
+_SHAPES = {
+    # reason: (needs from_location, needs to_location); None = either or both
+    StockMove.Reason.RECEIPT: (False, True),
+    StockMove.Reason.ISSUE: (True, False),
+    StockMove.Reason.TRANSFER: (True, True),
+    StockMove.Reason.ADJUSTMENT: (None, None),
+    StockMove.Reason.PRODUCTION_CONSUMPTION: (True, False),
+    StockMove.Reason.PRODUCTION_OUTPUT: (False, True),
+    StockMove.Reason.SHIPMENT: (True, False),
+}
+
+
+# Reasons that only a document posts: `stock_move_post` (the API's and any generic caller's way in) refuses them
+# without a source. The documents' own services post them with theirs (or through `stock_issue`).
+_POSTED_BY = {
+    StockMove.Reason.PRODUCTION_CONSUMPTION: "completing its work order",
+    StockMove.Reason.PRODUCTION_OUTPUT: "completing its work order",
+    StockMove.Reason.SHIPMENT: "shipping its sales order",
+}
+
+
+def _check_document(reason: str, source: Model | None) -> None:
+    if source is None and reason in _POSTED_BY:
+        label = StockMove.Reason(reason).label.lower()
+        raise InvalidMove(
+            f"a {label} move is posted by {_POSTED_BY[reason]}, not directly; use receipt, issue, transfer or "
+            "adjustment",
+            field="reason",
+        )
+
+
+def _check_shape(reason: str, from_location: Location | None, to_location: Location | None) -> None:
+    if reason not in _SHAPES:
+        raise InvalidMove(f"unknown reason {reason!r}: use one of {', '.join(StockMove.Reason.values)}", field="reason")
+    needs_from, needs_to = _SHAPES[reason]
+    label = StockMove.Reason(reason).label.lower()
+    if needs_from is True and from_location is None:
+        raise InvalidMove(f"a {label} needs a from location", field="from_location")
+    if needs_from is False and from_location is not None:
+        raise InvalidMove(f"a {label} comes from outside: leave the from location empty", field="from_location")
+    if needs_to is True and to_location is None:
+        raise InvalidMove(f"a {label} needs a to location", field="to_location")
+    if needs_to is False and to_location is not None:
+        raise InvalidMove(f"a {label} goes outside: leave the to location empty", field="to_location")
+    if from_location is None and to_location is None:
+        raise InvalidMove("a move needs a from location, a to location or both", field="to_location")
+    if from_location is not None and to_location is not None and from_location.pk == to_location.pk:
+        raise InvalidMove(f"from and to are the same location ({to_location.code})", field="to_location")
+
+
+# One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
+# primary-key order, checks the rules, inserts the move and updates the levels, or refuses having written nothing.
+# The audit entry is written by the same statement, only for a move that was posted.
+_POST_MOVE = (
+    "WITH posted AS (SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)),"
+    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok')"
+    " SELECT * FROM posted"
+)
+
+
+def _post_move(
+    *,
+    item: Item,
+    quantity: Decimal,
+    reason: str,
+    from_location: Location | None,
+    to_location: Location | None,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+    reverses: StockMove | None = None,
+    from_reservation: bool = False,
+    check_active: bool = True,
+) -> StockMove:
+    """Post one move, update its levels and write its audit entry, all or nothing.
+
+    One statement, so it is a transaction of its own, or part of the caller's (orders, production) when one is
+    open: no BEGIN/COMMIT or savepoint round trips. A refusal writes nothing, so the caller's transaction stays
+    usable.
+    """
+    if item.pk is None:
+        raise InvalidMove("the item has not been saved", field="item")
+    if check_active and not item.is_active:
+        raise inactive_item(item)
+    for location, field in ((from_location, "from_location"), (to_location, "to_location")):
+        if location is not None:
+            require_saved(location, field)
+    created_by = acting_user(user)
+    source_type = ContentType.objects.get_for_model(source) if source is not None else None
+    reference = reference.strip()[:200]
+    created_at = timezone.now()
+    with overflow_refused(item, quantity), connection.cursor() as cursor:
+        cursor.execute(
+            _POST_MOVE,
+            [
+                item.pk,
+                quantity,
+                reason,
+                from_location.pk if from_location is not None else None,
+                to_location.pk if to_location is not None else None,
+                reference,
+                source_type.pk if source_type is not None else None,
+                source.pk if source is not None else None,
+                reverses.pk if reverses is not None else None,
+                created_by.pk if created_by is not None else None,
+                created_at,
+                from_reservation,
+                check_active,
+                *audit_row_params(
+                    user=created_by,
+                    action=f"inventory.stock_{reason}",
+                    object_type="inventory.stockmove",
+                    summary=f"{reason} {quantity} of {item.sku}",
+                    changes={
+                        "item": [None, item.sku],
+                        "quantity": [None, quantity],
+                        "from_location": [None, from_location.code if from_location is not None else None],
+                        "to_location": [None, to_location.code if to_location is not None else None],
+                        "reference": [None, reference],
+                        **({"reverses": [None, reverses.pk]} if reverses is not None else {}),
+                    },
+                ),
+            ],
+        )
+        outcome, field, move_id, amount, code = cursor.fetchone()
+    if outcome != "ok":
+        location = from_location if field == "from_location" or field == "quantity" else to_location
+        if outcome == "insufficient":
+            raise insufficient(item, location, amount, quantity)
+        if outcome == "reserved_short":
+            raise reserved_short(item, location, amount, quantity, "from the reservation")
+        if outcome == "inactive_item":
+            raise inactive_item(item)
+        if outcome == "unknown_location":
+            raise unknown_location(location, field)
+        if outcome == "inactive_location":
+            raise inactive_location(code, field)
+        if outcome == "level_too_large":
+            raise level_too_large(item, code, amount, quantity)
+        raise InvalidMove(f"unknown item {item.sku!r}", field="item")  # 'unknown_item': deleted meanwhile
+    move = StockMove(
+        pk=move_id,
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=from_location,
+        to_location=to_location,
+        reference=reference,
+        source_type=source_type,
+        source_id=source.pk if source is not None else None,
+        reverses=reverses,
+        created_by=created_by,
+        created_at=created_at,
+    )
+    if source is not None:
+        move.source = source
+    move._state.adding, move._state.db = False, connection.alias
+    return move
+
+
+def stock_move_post(
+    *,
+    item: Item,
+    quantity: Decimal | int | str,
+    reason: str,
+    from_location: Location | None = None,
+    to_location: Location | None = None,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+) -> StockMove:
+    """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
+
+    Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
+    Shipments and production moves are posted by their documents only (with `source`).
+    """
+    quantity = parse_quantity(quantity)
+    _check_shape(reason, from_location, to_location)
+    _check_document(reason, source)
+    return _post_move(
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=from_location,
+        to_location=to_location,
+        user=user,
+        reference=reference,
+        source=source,
+    )
+
+
+def stock_receive(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+    source: Model | None = None,
+) -> StockMove:
+    """Stock arrives from outside into `location`."""
+    return stock_move_post(
+        item=item,
+        quantity=quantity,
+        reason=StockMove.Reason.RECEIPT,
+        to_location=location,
+        user=user,
+        reference=reference,
+        source=source,
+    )
+
+
+def stock_issue(
+    *,
+    item: Item,
+    location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reason: str = StockMove.Reason.ISSUE,
+    reference: str = "",
+    source: Model | None = None,
+    from_reservation: bool = False,
+) -> StockMove:
+    """Stock leaves `location` to outside (issue, production consumption, shipment).
+
+    Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
+    earlier by `stock_reserve` (reserved and on hand both go down).
+    """
+    quantity = parse_quantity(quantity)
+    _check_shape(reason, location, None)
+    return _post_move(
+        item=item,
+        quantity=quantity,
+        reason=reason,
+        from_location=location,
+        to_location=None,
+        user=user,
+        reference=reference,
+        source=source,
+        from_reservation=from_reservation,
+    )
+
+
+def stock_transfer(
+    *,
+    item: Item,
+    from_location: Location,
+    to_location: Location,
+    quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+) -> StockMove:
+    """Available stock moves between two locations of this tenant."""
+    return stock_move_post(
+        item=item,
+        quantity=quantity,
+        reason=StockMove.Reason.TRANSFER,
+        from_location=from_location,
+        to_location=to_location,
+        user=user,
+        reference=reference,
+    )
+
+
+def stock_adjust(
+    *,
+    item: Item,
+    location: Location,
+    counted_quantity: Decimal | int | str,
+    user: User,
+    reference: str = "",
+) -> StockMove | None:
+    """Set on hand at `location` to a counted quantity by posting the difference as an adjustment move.
+
+    Returns None when the count equals on hand (nothing to post). A count below the reserved quantity is refused:
+    release the reservation first.
+    """
+    counted = parse_quantity(counted_quantity, field="counted_quantity", allow_zero=True)
+    require_saved(location, "location")
+    if not item.is_active:
+        raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
+    with transaction.atomic():
+        ensure_level(item, location)
+        level = lock_level(item, location)
+        check_location(location, level, "location")
+        check_item(item, level)
+        if counted < level.reserved:
+            raise InvalidQuantity(
+                f"item {item.sku} at {location.code} has {level.reserved.normalize():f} reserved; "
+                f"a count of {counted.normalize():f} is below it: release the reservation first",
+                field="counted_quantity",
+            )
+        delta = counted - level.on_hand
+        if delta == 0:
+            return None
+        # The level is already locked: posting re-locks it in this transaction, which costs nothing.
+        return _post_move(
+            item=item,
+            quantity=abs(delta),
+            reason=StockMove.Reason.ADJUSTMENT,
+            from_location=location if delta < 0 else None,
+            to_location=location if delta > 0 else None,
+            user=user,
+            reference=reference or f"count: {counted.normalize():f}",
+        )
+
+
+def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> StockMove:
+    """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
+
+    A move is reversed at most once, and a reversal is not itself reversed (post a new move instead). Reversing
+    needs the stock to be there: a receipt whose goods were already issued cannot be reversed.
+    """
+    if move.reverses_id is not None:
+        raise MoveAlreadyReversed(
+            f"move #{move.pk} is itself the reversal of move #{move.reverses_id}; post a new move instead"
+        )
+    if StockMove.objects.filter(reverses_id=move.pk).exists():
+        raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed")
+    try:
+        # A savepoint when nested: losing the race below must leave the caller's transaction usable.
+        with transaction.atomic():
+            return _post_move(
+                item=move.item,
+                quantity=move.quantity,
+                reason=move.reason,
+                from_location=move.to_location,
+                to_location=move.from_location,
+                user=user,
+                reference=reference or f"reversal of move #{move.pk}",
+                reverses=move,
+                check_active=False,
+            )
+    except IntegrityError:
+        if StockMove.objects.filter(reverses_id=move.pk).exists():
+            raise MoveAlreadyReversed(f"move #{move.pk} has already been reversed") from None
+        raise
