@@ -1,5 +1,6 @@
 """Django admin for orders. Partners are edited through their services; orders, shipments and receipts are
-read-only here (stock changes go through the services), with admin actions for the state transitions.
+read-only here (stock changes go through the services), with admin actions for the state transitions. Order events
+are no longer written (the audit log is the trail); the old rows stay readable here until the table is dropped.
 """
 
 from collections.abc import Callable

@@ -169,7 +169,7 @@ def _order_detail(
                 messages.success(request, done(moved))
                 return redirect(request.path)
         status = 400
-    context = {"order": order, "form": form, "events": order.events.select_related("user")[:20], **context}
+    context = {"order": order, "form": form, "events": selectors.order_history(order), **context}
     return render(request, template, context, status=status)
 
 
