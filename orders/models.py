@@ -8,6 +8,7 @@ CHECKs stand behind the service rules: a line never ships more than it orders, n
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -121,16 +122,54 @@ class DeliveryLine(models.Model):
         return f"{self.quantity} of line {self.order_line_id}"
 
 
+def order_statuses(released: str, delivered: str) -> Any:
+    """The life of every kind of order, in this order (the order engine relies on it): DRAFT, released (CONFIRMED,
+    SENT), PARTIALLY_<delivered>, delivered (SHIPPED, RECEIVED), CANCELLED; each labelled like "Partially shipped".
+    """
+    values = ["draft", released, f"partially_{delivered}", delivered, "cancelled"]
+    members = [(value.upper(), (value, value.replace("_", " ").capitalize())) for value in values]
+    return models.TextChoices("Status", members, module=__name__)
+
+
+def closed_at_field(delivered: str) -> models.DateTimeField:
+    return models.DateTimeField(null=True, blank=True, help_text=f"When it was fully {delivered} or cancelled.")
+
+
+def order_meta(prefix: str) -> type:
+    """The Meta of an order kind: newest first, indexed by status."""
+
+    class Meta(Order.Meta):
+        indexes = [models.Index(fields=["status"], name=f"orders_{prefix}_status")]
+
+    return Meta
+
+
+def line_constraints(prefix: str, price_field: str) -> list[models.BaseConstraint]:
+    """What every order line's table holds: a positive quantity and a price or cost of zero or more."""
+    return [
+        models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{prefix}_quantity_gt_0"),
+        models.CheckConstraint(condition=Q(**{f"{price_field}__gte": 0}), name=f"orders_{prefix}_{price_field}_gte_0"),
+    ]
+
+
+def delivery_line_meta(delivery: str) -> type:
+    """The Meta of a delivery's line: in delivery order; a positive quantity; each order line once per delivery."""
+
+    class Meta:
+        ordering = [f"{delivery}_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{delivery}line_quantity_gt_0"),
+            models.UniqueConstraint(fields=[delivery, "order_line"], name=f"orders_{delivery}line_once_per_line"),
+        ]
+
+    return Meta
+
+
 # --- Sales ----------------------------------------------------------------------------------------------------------
 class SalesOrder(Order):
     NUMBER_PREFIX = "SO"
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        CONFIRMED = "confirmed", "Confirmed"
-        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-        SHIPPED = "shipped", "Shipped"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = order_statuses("confirmed", "shipped")
 
     OPEN_STATUSES = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
 
@@ -145,10 +184,9 @@ class SalesOrder(Order):
     )
     customer_reference = models.CharField(max_length=100, blank=True, help_text="The customer's own order number.")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully shipped or cancelled.")
+    closed_at = closed_at_field("shipped")
 
-    class Meta(Order.Meta):
-        indexes = [models.Index(fields=["status"], name="orders_so_status")]
+    Meta = order_meta("so")
 
 
 class SalesOrderLine(OrderLine):
@@ -160,8 +198,7 @@ class SalesOrderLine(OrderLine):
 
     class Meta(OrderLine.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_soline_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orders_soline_unit_price_gte_0"),
+            *line_constraints("soline", "unit_price"),
             models.CheckConstraint(
                 condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=F("quantity")),
                 name="orders_soline_shipped_within_ordered",
@@ -194,24 +231,14 @@ class ShipmentLine(DeliveryLine):
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
 
-    class Meta(DeliveryLine.Meta):
-        ordering = ["shipment_id", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_shipmentline_quantity_gt_0"),
-            models.UniqueConstraint(fields=["shipment", "order_line"], name="orders_shipmentline_once_per_line"),
-        ]
+    Meta = delivery_line_meta("shipment")
 
 
 # --- Purchasing -----------------------------------------------------------------------------------------------------
 class PurchaseOrder(Order):
     NUMBER_PREFIX = "PO"
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        PARTIALLY_RECEIVED = "partially_received", "Partially received"
-        RECEIVED = "received", "Received"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = order_statuses("sent", "received")
 
     OPEN_STATUSES = (Status.SENT, Status.PARTIALLY_RECEIVED)
 
@@ -219,10 +246,9 @@ class PurchaseOrder(Order):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     supplier_reference = models.CharField(max_length=100, blank=True, help_text="The supplier's confirmation number.")
     sent_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully received or cancelled.")
+    closed_at = closed_at_field("received")
 
-    class Meta(Order.Meta):
-        indexes = [models.Index(fields=["status"], name="orders_po_status")]
+    Meta = order_meta("po")
 
 
 class PurchaseOrderLine(OrderLine):
@@ -234,8 +260,7 @@ class PurchaseOrderLine(OrderLine):
 
     class Meta(OrderLine.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_poline_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="orders_poline_unit_cost_gte_0"),
+            *line_constraints("poline", "unit_cost"),
             models.CheckConstraint(condition=Q(received_quantity__gte=0), name="orders_poline_received_gte_0"),
         ]
 
@@ -251,8 +276,8 @@ class Receipt(Delivery):
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
-    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
     received_at = models.DateTimeField(default=timezone.now)
+    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
 
     class Meta(Delivery.Meta):
         ordering = ["-received_at", "-id"]
@@ -262,12 +287,7 @@ class ReceiptLine(DeliveryLine):
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
 
-    class Meta(DeliveryLine.Meta):
-        ordering = ["receipt_id", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_receiptline_quantity_gt_0"),
-            models.UniqueConstraint(fields=["receipt", "order_line"], name="orders_receiptline_once_per_line"),
-        ]
+    Meta = delivery_line_meta("receipt")
 
 
 class OrderEvent(models.Model):

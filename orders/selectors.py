@@ -166,15 +166,13 @@ def late_shipments(*, today: datetime.date | None = None, customer: Partner | No
     return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
 
 
-def late_sales_order_ids(*, today: datetime.date | None = None) -> QuerySet:
-    """Ids of open sales orders with at least one line past its promised date (for list filters)."""
+def late_order_ids(
+    model: type[SalesOrder] | type[PurchaseOrder], date_field: str, *, today: datetime.date | None = None
+) -> QuerySet:
+    """Ids of open orders with at least one line past its promised or expected date (for list filters)."""
     today = today or timezone.localdate()
-    return open_sales_lines().filter(promised_date__lt=today).values("order_id")
-
-
-def late_purchase_order_ids(*, today: datetime.date | None = None) -> QuerySet:
-    today = today or timezone.localdate()
-    return open_purchase_lines().filter(expected_date__lt=today).values("order_id")
+    lines = open_sales_lines() if model is SalesOrder else open_purchase_lines()
+    return lines.filter(**{f"{date_field}__lt": today}).values("order_id")
 
 
 @dataclass(frozen=True)

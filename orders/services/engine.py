@@ -28,7 +28,7 @@ from erp.errors import DomainError
 from erp.limits import capped_lines
 from inventory import services as inventory
 from inventory.models import Location, StockLevel, StockMove
-from orders.models import Delivery, Order, OrderLine, Partner
+from orders.models import Delivery, Order, Partner
 from orders.selectors import HISTORY_WORDS
 from orders.services.errors import InvalidOrderLine, InvalidTransition, OrderError, on_line
 from orders.services.parsing import User, actor, line_item, line_quantity, money, plan_date
@@ -61,38 +61,97 @@ AUDIT_VERBS = {event: verb for verb, event in HISTORY_WORDS.items()}
 
 @dataclass(frozen=True)
 class OrderKind:
-    """What makes sales and purchase orders different; the engine does the rest."""
+    """What makes one kind of order different; the rest follows from its models and the engine does the work.
+
+    The order model's `Status` lists draft, released (confirmed, sent), partially delivered, delivered and cancelled,
+    in that order; its lines are `lines`, the delivery's lines `lines`; the partner's own number is
+    `<partner>_reference`, the release time `<released>_at` and what deliveries add to `<delivered>_quantity`.
+    """
 
     model: type[Order]
-    line_model: type[OrderLine]
     delivery_model: type[Delivery]
-    delivery_line_model: type[Any]
-    label: str  # "sales order", in messages
-    audit_name: str  # "sales_order": audit actions are orders.<audit_name>_<verb>
     partner_field: str  # "customer"
-    check_partner: Callable[[Partner], Partner]
-    reference_field: str  # "customer_reference": stripped like the partner's own number
-    header: frozenset[str]  # the fields a draft's update may set, besides lines
-    audited: tuple[str, ...]  # header fields whose old -> new values the audit log keeps
+    check_partner: Callable[[Partner], Partner]  # refuses a partner that is not an active customer/supplier
     price_field: str  # "unit_price"
     date_field: str  # "promised_date"
-    released: str  # the status a draft is released to
-    released_at: str  # and the timestamp field that says when
-    released_event: str  # "confirmed"
-    partial: str  # the status after a delivery that leaves something open
-    complete: str  # the status when every line is delivered
-    transitions: Mapping[str, Transition]
     direction: Direction
-    delivered_field: str  # "shipped_quantity": what deliveries add to on each line
-    delivery_field: str  # "shipment": the delivery line's link to its delivery
-    delivered_event: str  # "shipped"
+    # Transitions allowed while the order is open, and how each ends the refusal "only a sent or ... order can ...".
+    open_actions: Mapping[str, str]
     over_delivery: Callable[[Any, Decimal, Decimal, str, Decimal], DomainError]  # (line, allowed, asked, number, %)
+    header_extra: tuple[str, ...] = ()  # header fields besides partner, reference and notes
     lock_related: tuple[str, ...] = ()  # rows read with (and locked with) the order
     default_date: Callable[[Partner], datetime.date] | None = None  # a line without a date is due then
     clean_header: Callable[[dict[str, object]], None] = lambda fields: None  # checks and defaults header fields
     on_release: Callable[[AnyOrder, User], str] | None = None  # the release's side effect; returns the detail
     on_cancel: Callable[[AnyOrder, User], None] | None = None
     tolerance: Callable[[], Decimal] = field(default=lambda: ZERO)  # % a line may receive over what was ordered
+
+    def __post_init__(self) -> None:
+        model: Any = self.model  # a concrete order model: Status, OPEN_STATUSES, lines
+        delivery: Any = self.delivery_model
+        statuses = [status.value for status in model.Status]
+        draft, released, partial, complete, cancelled = statuses
+        assert (draft, cancelled) == ("draft", "cancelled"), statuses
+        assert tuple(model.OPEN_STATUSES) == (released, partial), statuses
+        open_from = frozenset({released, partial})
+        label = self.label
+        open_words = f"only a {released} or {model.Status(partial).label.lower()} order can"
+        derived = {
+            "released": released,
+            "partial": partial,
+            "complete": complete,
+            "line_model": model._meta.get_field("lines").related_model,
+            "delivery_line_model": delivery._meta.get_field("lines").related_model,
+            "transitions": {
+                "change": Transition(frozenset({draft}), "only a draft can be changed"),
+                "release": Transition(frozenset({draft}), f"only a draft can be {released}"),
+                "cancel": Transition(frozenset({draft}) | open_from, "it cannot be cancelled"),
+                **{name: Transition(open_from, f"{open_words} {words}") for name, words in self.open_actions.items()},
+            },
+            "audit_name": label.replace(" ", "_"),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    # Set by __post_init__ from the models (declared for readers and the type checker).
+    released: str = field(init=False)
+    partial: str = field(init=False)
+    complete: str = field(init=False)
+    line_model: type[Any] = field(init=False)
+    delivery_line_model: type[Any] = field(init=False)
+    transitions: Mapping[str, Transition] = field(init=False)
+    audit_name: str = field(init=False)  # "sales_order": audit actions are orders.<audit_name>_<verb>
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)  # "sales order"
+
+    @property
+    def reference_field(self) -> str:
+        return f"{self.partner_field}_reference"
+
+    @property
+    def header(self) -> frozenset[str]:
+        """The fields a draft's update may set, besides its lines."""
+        return frozenset({self.partner_field, self.reference_field, "notes", *self.header_extra})
+
+    @property
+    def audited(self) -> tuple[str, ...]:
+        """Header fields whose old -> new values the audit log keeps."""
+        return (*sorted(self.header), "status")
+
+    @property
+    def released_at(self) -> str:
+        return f"{self.released}_at"
+
+    @property
+    def delivered_field(self) -> str:
+        return f"{self.complete}_quantity"
+
+    @property
+    def delivery_field(self) -> str:
+        """The delivery line's link to its delivery: "shipment", "receipt"."""
+        return self.delivery_model._meta.model_name or ""
 
 
 # --- Guard, lock and trail ------------------------------------------------------------------------------------------
@@ -250,7 +309,7 @@ def order_release(kind: OrderKind, *, order: AnyOrder, user: User) -> AnyOrder:
         order.status = kind.released
         setattr(order, kind.released_at, timezone.now())
         order.save(update_fields=["status", kind.released_at])
-        record(kind, order, kind.released_event, user, detail)
+        record(kind, order, kind.released, user, detail)
     return order
 
 
@@ -371,5 +430,5 @@ def delivery_create(
             order.status = kind.partial
         order.save(update_fields=["status", "closed_at"])
         into = f" into {where.code}" if kind.direction is Direction.IN else ""
-        record(kind, order, kind.delivered_event, user, f"{delivery}: {len(requested)} line(s){into}")
+        record(kind, order, kind.complete, user, f"{delivery}: {len(requested)} line(s){into}")
     return delivery

@@ -16,14 +16,13 @@ from django.utils import timezone
 from erp.validators import MAX_LEAD_TIME_DAYS
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
-from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, Receipt, ReceiptLine
+from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, Receipt
 from orders.services import engine
-from orders.services.engine import Direction, OrderKind, Transition
+from orders.services.engine import Direction, OrderKind
 from orders.services.errors import OrderError, OverReceipt
 from orders.services.parsing import User
 
 ZERO = Decimal(0)
-P = PurchaseOrder.Status
 
 
 def _check_supplier(supplier: Partner) -> Partner:
@@ -58,39 +57,18 @@ def _over_receipt(
     )
 
 
-_OPEN = frozenset(PurchaseOrder.OPEN_STATUSES)
 PURCHASE = OrderKind(
     model=PurchaseOrder,
-    line_model=PurchaseOrderLine,
     delivery_model=Receipt,
-    delivery_line_model=ReceiptLine,
-    label="purchase order",
-    audit_name="purchase_order",
-    partner_field="supplier",
     check_partner=_check_supplier,
-    reference_field="supplier_reference",
-    header=frozenset({"supplier", "supplier_reference", "notes"}),
-    audited=("supplier", "supplier_reference", "notes", "status"),
+    partner_field="supplier",
+    default_date=_lead_time_date,
     price_field="unit_cost",
     date_field="expected_date",
-    released=P.SENT,
-    released_at="sent_at",
-    released_event="sent",
-    partial=P.PARTIALLY_RECEIVED,
-    complete=P.RECEIVED,
-    transitions={
-        "change": Transition(frozenset({P.DRAFT}), "only a draft can be changed"),
-        "release": Transition(frozenset({P.DRAFT}), "only a draft can be sent"),
-        "deliver": Transition(_OPEN, "only a sent or partially received order can be received"),
-        "cancel": Transition(frozenset({P.DRAFT, *_OPEN}), "it cannot be cancelled"),
-    },
-    direction=Direction.IN,
-    delivered_field="received_quantity",
-    delivery_field="receipt",
-    delivered_event="received",
-    over_delivery=_over_receipt,
-    default_date=_lead_time_date,
     tolerance=over_receipt_tolerance,
+    direction=Direction.IN,
+    open_actions={"deliver": "be received"},
+    over_delivery=_over_receipt,
 )
 
 
@@ -150,3 +128,7 @@ def receipt_create(
     if not location.is_active:
         raise OrderError(f"location {location.code} is inactive; receive into another", field="location")
     return engine.delivery_create(PURCHASE, order=order, lines=lines, user=user, location=location, reference=reference)
+
+
+# The state changes an order page or the admin offers, by name (access.ORDER_ACTIONS gives each its capability).
+ACTIONS = {"send": purchase_order_send, "cancel": purchase_order_cancel}

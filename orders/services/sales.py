@@ -14,14 +14,13 @@ from django.db import transaction
 from inventory import services as inventory
 from inventory.models import Location, StockLevel
 from inventory.selectors import default_receiving_location
-from orders.models import Partner, SalesOrder, SalesOrderLine, Shipment, ShipmentLine
+from orders.models import Partner, SalesOrder, SalesOrderLine, Shipment
 from orders.services import engine
-from orders.services.engine import Direction, OrderKind, Transition
+from orders.services.engine import Direction, OrderKind
 from orders.services.errors import OrderError, OverShipment
 from orders.services.parsing import User
 
 ZERO = Decimal(0)
-S = SalesOrder.Status
 
 
 def _check_customer(customer: Partner) -> Partner:
@@ -96,42 +95,21 @@ def _over_shipment(
     )
 
 
-_OPEN = frozenset(SalesOrder.OPEN_STATUSES)
 SALES = OrderKind(
     model=SalesOrder,
-    line_model=SalesOrderLine,
     delivery_model=Shipment,
-    delivery_line_model=ShipmentLine,
-    label="sales order",
-    audit_name="sales_order",
     partner_field="customer",
+    header_extra=("location",),
+    clean_header=_clean_header,
+    lock_related=("location",),
     check_partner=_check_customer,
-    reference_field="customer_reference",
-    header=frozenset({"customer", "location", "customer_reference", "notes"}),
-    audited=("customer", "location", "customer_reference", "notes", "status"),
     price_field="unit_price",
     date_field="promised_date",
-    released=S.CONFIRMED,
-    released_at="confirmed_at",
-    released_event="confirmed",
-    partial=S.PARTIALLY_SHIPPED,
-    complete=S.SHIPPED,
-    transitions={
-        "change": Transition(frozenset({S.DRAFT}), "only a draft can be changed"),
-        "release": Transition(frozenset({S.DRAFT}), "only a draft can be confirmed"),
-        "reserve": Transition(_OPEN, "only a confirmed or partially shipped order can reserve stock"),
-        "deliver": Transition(_OPEN, "only a confirmed or partially shipped order can ship"),
-        "cancel": Transition(frozenset({S.DRAFT, *_OPEN}), "it cannot be cancelled"),
-    },
-    direction=Direction.OUT,
-    delivered_field="shipped_quantity",
-    delivery_field="shipment",
-    delivered_event="shipped",
-    over_delivery=_over_shipment,
-    lock_related=("location",),
-    clean_header=_clean_header,
     on_release=_reserve_on_confirm,
     on_cancel=_release_reservations,
+    direction=Direction.OUT,
+    open_actions={"deliver": "ship", "reserve": "reserve stock"},
+    over_delivery=_over_shipment,
 )
 
 
@@ -202,3 +180,7 @@ def shipment_create(
     open on a line, or more than is there, is refused and nothing is written.
     """
     return engine.delivery_create(SALES, order=order, lines=lines, user=user, reference=reference)
+
+
+# The state changes an order page or the admin offers, by name (access.ORDER_ACTIONS gives each its capability).
+ACTIONS = {"confirm": sales_order_confirm, "reserve": sales_order_reserve, "cancel": sales_order_cancel}
