@@ -35,6 +35,8 @@ from orders.services.parsing import User, actor, line_item, line_quantity, money
 
 ZERO = Decimal(0)
 
+# Order or delivery lines as given: [{item, quantity, ...}] or [{line, quantity}].
+Lines = Iterable[Mapping[str, object]]
 # An order row of any kind (SalesOrder, PurchaseOrder): the kind's description says which fields it has.
 AnyOrder = Any
 
@@ -218,7 +220,7 @@ def locked_lines(order: AnyOrder) -> list[Any]:
 
 
 # --- Drafts ---------------------------------------------------------------------------------------------------------
-def build_lines(kind: OrderKind, partner: Partner | None, lines: Iterable[Mapping[str, object]]) -> list[Any]:
+def build_lines(kind: OrderKind, partner: Partner | None, lines: Lines) -> list[Any]:
     """Unsaved order lines from [{item, quantity, <price field>, <date field>}], each refused with its number."""
     default_date = kind.default_date(partner) if kind.default_date is not None and partner is not None else None
     rows = []
@@ -250,9 +252,7 @@ def _save_lines(kind: OrderKind, order: AnyOrder, rows: list[Any]) -> None:
     kind.line_model._default_manager.bulk_create(rows)
 
 
-def order_create(
-    kind: OrderKind, *, partner: Partner, lines: Iterable[Mapping[str, object]], user: User, **header: Any
-) -> AnyOrder:
+def order_create(kind: OrderKind, *, partner: Partner, lines: Lines, user: User, **header: Any) -> AnyOrder:
     """A draft order of `kind` for the partner, with its lines."""
     kind.check_partner(partner)
     kind.clean_header(header)
@@ -271,7 +271,7 @@ def order_update(
     *,
     order: AnyOrder,
     user: User,
-    lines: Iterable[Mapping[str, object]] | None = None,
+    lines: Lines | None = None,
     **fields: Any,
 ) -> AnyOrder:
     """Change a draft's header fields and, when `lines` is given, replace its lines as a whole."""
@@ -328,9 +328,7 @@ def order_cancel(kind: OrderKind, *, order: AnyOrder, user: User, reason: str = 
 
 
 # --- Deliveries -----------------------------------------------------------------------------------------------------
-def _requested(
-    lines: Iterable[Mapping[str, object]], valid: Mapping[int, Any], order_number: str
-) -> list[tuple[Any, Decimal]]:
+def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> list[tuple[Any, Decimal]]:
     """[(order line, quantity)] from [{line, quantity}]: each line of this order at most once."""
     requested: list[tuple[Any, Decimal]] = []
     seen: set[int] = set()
@@ -378,7 +376,7 @@ def delivery_create(
     kind: OrderKind,
     *,
     order: AnyOrder,
-    lines: Iterable[Mapping[str, object]],
+    lines: Lines,
     user: User,
     location: Location | None = None,
     reference: str = "",

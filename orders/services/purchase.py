@@ -7,7 +7,6 @@ was ordered when ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT allows it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, Receipt
 from orders.services import engine
-from orders.services.engine import Direction, OrderKind
+from orders.services.engine import Direction, Lines, OrderKind
 from orders.services.errors import OrderError, OverReceipt
 from orders.services.parsing import User
 
@@ -73,12 +72,7 @@ PURCHASE = OrderKind(
 
 
 def purchase_order_create(
-    *,
-    supplier: Partner,
-    lines: Iterable[Mapping[str, object]],
-    user: User,
-    supplier_reference: str = "",
-    notes: str = "",
+    *, supplier: Partner, lines: Lines, user: User, supplier_reference: str = "", notes: str = ""
 ) -> PurchaseOrder:
     """A draft purchase order. Each line: item, quantity (> 0), unit_cost (>= 0), expected_date (default: today
     plus the supplier's lead time).
@@ -89,7 +83,7 @@ def purchase_order_create(
 
 
 def purchase_order_update(
-    *, order: PurchaseOrder, user: User, lines: Iterable[Mapping[str, object]] | None = None, **fields: object
+    *, order: PurchaseOrder, user: User, lines: Lines | None = None, **fields: object
 ) -> PurchaseOrder:
     """Change a draft: header fields (supplier, supplier_reference, notes) and, when `lines` is given, its lines
     replaced as a whole. A sent order is not edited: cancel it and send a new one.
@@ -108,12 +102,7 @@ def purchase_order_cancel(*, order: PurchaseOrder, user: User, reason: str = "")
 
 
 def receipt_create(
-    *,
-    order: PurchaseOrder,
-    lines: Iterable[Mapping[str, object]],
-    user: User,
-    location: Location | None = None,
-    reference: str = "",
+    *, order: PurchaseOrder, lines: Lines, user: User, location: Location | None = None, reference: str = ""
 ) -> Receipt:
     """Receive some or all open quantities of a sent order into `location` (default: the receiving location).
 

@@ -6,7 +6,6 @@ then free stock. What cannot be reserved stays open as demand for material requi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.db import transaction
@@ -16,7 +15,7 @@ from inventory.models import Location, StockLevel
 from inventory.selectors import default_receiving_location
 from orders.models import Partner, SalesOrder, SalesOrderLine, Shipment
 from orders.services import engine
-from orders.services.engine import Direction, OrderKind
+from orders.services.engine import Direction, Lines, OrderKind
 from orders.services.errors import OrderError, OverShipment
 from orders.services.parsing import User
 
@@ -116,7 +115,7 @@ SALES = OrderKind(
 def sales_order_create(
     *,
     customer: Partner,
-    lines: Iterable[Mapping[str, object]],
+    lines: Lines,
     user: User,
     location: Location | None = None,
     customer_reference: str = "",
@@ -137,9 +136,7 @@ def sales_order_create(
     )
 
 
-def sales_order_update(
-    *, order: SalesOrder, user: User, lines: Iterable[Mapping[str, object]] | None = None, **fields: object
-) -> SalesOrder:
+def sales_order_update(*, order: SalesOrder, user: User, lines: Lines | None = None, **fields: object) -> SalesOrder:
     """Change a draft: header fields (customer, location, customer_reference, notes) and, when `lines` is given,
     its lines replaced as a whole. A confirmed order is not edited: cancel it and enter a new one.
     """
@@ -171,9 +168,7 @@ def sales_order_cancel(*, order: SalesOrder, user: User, reason: str = "") -> Sa
     return engine.order_cancel(SALES, order=order, user=user, reason=reason)
 
 
-def shipment_create(
-    *, order: SalesOrder, lines: Iterable[Mapping[str, object]], user: User, reference: str = ""
-) -> Shipment:
+def shipment_create(*, order: SalesOrder, lines: Lines, user: User, reference: str = "") -> Shipment:
     """Ship some or all open quantities of a confirmed order: one shipment move per line, all or nothing.
 
     A line ships its own reservation first, then available stock at the order's location. Shipping more than is
