@@ -18,6 +18,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.services.partners import PARTNER_FIELDS
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -25,20 +26,7 @@ QUANTITY = {"max_digits": 18, "decimal_places": 4}
 class PartnerSerializer(PlainModelSerializer):
     class Meta:
         model = Partner
-        fields = [
-            "id",
-            "code",
-            "name",
-            "is_customer",
-            "is_supplier",
-            "contact_name",
-            "email",
-            "phone",
-            "address",
-            "default_lead_time_days",
-            "is_active",
-            "created_at",
-        ]
+        fields = ["id", *PARTNER_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
 

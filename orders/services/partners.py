@@ -9,7 +9,8 @@ from orders.models import Partner
 from orders.services.errors import OrderError
 from orders.services.parsing import User
 
-_PARTNER_FIELDS = {
+# What a partner's services may set, in the order the API answers with them.
+PARTNER_FIELDS = (
     "code",
     "name",
     "is_customer",
@@ -20,7 +21,7 @@ _PARTNER_FIELDS = {
     "address",
     "default_lead_time_days",
     "is_active",
-}
+)
 
 
 def partner_create(*, code: str, name: str, user: User, **fields: object) -> Partner:
@@ -29,7 +30,7 @@ def partner_create(*, code: str, name: str, user: User, **fields: object) -> Par
 
 
 def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner:
-    unknown = set(fields) - _PARTNER_FIELDS
+    unknown = set(fields) - set(PARTNER_FIELDS)
     if unknown:
         raise TypeError(f"cannot set {', '.join(sorted(unknown))} on Partner")
     creating = partner.pk is None
