@@ -7,6 +7,7 @@ CHECKs stand behind the service rules: a line never ships more than it orders, n
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -97,6 +98,7 @@ class Delivery(models.Model):
     """Goods leaving for (shipment) or arriving from (receipt) the partner: one stock move per line, posted together."""
 
     NUMBER_PREFIX = ""  # "SH", "RC"
+    DELIVERED_AT = ""  # "shipped_at", "received_at"
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -107,6 +109,10 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.NUMBER_PREFIX}-{self.pk:05d}" if self.pk else f"{self.NUMBER_PREFIX}-new"
+
+    @property
+    def delivered_at(self) -> datetime.datetime:
+        return getattr(self, self.DELIVERED_AT)
 
 
 class DeliveryLine(models.Model):
@@ -218,6 +224,7 @@ class Shipment(Delivery):
     """Goods leaving for the customer from the order's location."""
 
     NUMBER_PREFIX = "SH"
+    DELIVERED_AT = "shipped_at"
 
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
     reference = models.CharField(max_length=200, blank=True, help_text="e.g. the delivery note or tracking number.")
@@ -273,6 +280,7 @@ class Receipt(Delivery):
     """Goods arriving from the supplier into one location."""
 
     NUMBER_PREFIX = "RC"
+    DELIVERED_AT = "received_at"
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")

@@ -68,12 +68,12 @@ class OrderPages:
         return f"orders/{self.name.replace('-', '_')}_detail.html"
 
     def deliveries(self, order: Any) -> dict[str, object]:
-        """The order's shipments or receipts with their lines, under their related name."""
+        """The order's shipments or receipts with their lines, and their title."""
         related = self.kind.model._meta.get_field(f"{self.kind.delivery_field}s").get_accessor_name()
         deliveries = getattr(order, related).prefetch_related("lines__order_line__item")
         if self.kind.direction is Direction.IN:
             deliveries = deliveries.select_related("location")
-        return {related: deliveries}
+        return {"deliveries": deliveries, "deliveries_title": related.capitalize()}
 
 
 SALES_PAGES = OrderPages(kind=SALES, form_class=ShipForm, actions=sales.ACTIONS)
@@ -138,7 +138,13 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
                 messages.success(request, form.done(moved))
                 return redirect(request.path)
         status = 400
-    context = {"order": order, "form": form, "events": selectors.order_history(order), **pages.deliveries(order)}
+    context = {
+        "order": order,
+        "form": form,
+        "deliver_label": pages.form_class.action.capitalize(),
+        "events": selectors.order_history(order),
+        **pages.deliveries(order),
+    }
     return render(request, pages.template, context, status=status)
 
 
