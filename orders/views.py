@@ -20,7 +20,7 @@ from erp.errors import DomainError
 from erp.tables import table_sort
 from orders import selectors
 from orders.forms import OrderListFilter, ReceiveForm, ShipForm
-from orders.models import Partner, PurchaseOrder, SalesOrder
+from orders.models import Partner
 from orders.permissions import ORDER_ACTIONS
 from orders.services import purchase, sales
 from orders.services.engine import Direction, OrderKind
@@ -36,13 +36,12 @@ _ORDER_SORTS = {"number": "id", "status": "status", "value": "total", "created":
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard()
-    context = {
-        "board": board,
-        "sales_rows": [(label, board.sales_counts[value], value) for value, label in SalesOrder.Status.choices],
-        "purchase_rows": [
-            (label, board.purchase_counts[value], value) for value, label in PurchaseOrder.Status.choices
-        ],
-    }
+    tables = []
+    for pages, counts in ((SALES_PAGES, board.sales_counts), (PURCHASE_PAGES, board.purchase_counts)):
+        model = pages.kind.model
+        rows = [(label, counts[value], value) for value, label in model.Status.choices]
+        tables.append((model._meta.verbose_name_plural.capitalize(), f"orders:{pages.name}-list", rows))
+    context = {"board": board, "state_tables": tables}
     return render(request, "orders/dashboard.html", context)
 
 
