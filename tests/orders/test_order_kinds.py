@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from audit.models import AuditEntry
 from inventory.services import stock_receive
-from orders import services
-from orders.models import PurchaseOrder, SalesOrder
+from orders import selectors, services
+from orders.models import OrderEvent, PurchaseOrder, SalesOrder
 from orders.services import InvalidOrderLine, InvalidTransition
 from tests.orders.support import snapshot
 
@@ -164,3 +165,19 @@ def test_a_draft_can_be_cancelled(kind, order, clerk):
     kind.cancel(order=order, user=clerk)
     order.refresh_from_db()
     assert order.status == "cancelled"
+
+
+def test_the_history_is_read_from_the_audit_log(kind, order, clerk):
+    kind.release(order=order, user=clerk)
+    kind.cancel(order=order, user=clerk, reason="not needed")
+    history = [(event.action, event.detail, event.username) for event in selectors.order_history(order)]
+    released = statuses(kind)[1]
+    assert history[0] == ("cancelled", "not needed", "clerk")
+    assert [action for action, _, _ in history] == ["cancelled", released, "created"]
+    assert AuditEntry.objects.filter(object_type=order._meta.label_lower, object_id=str(order.pk)).count() == 3
+
+
+def test_order_events_are_no_longer_written(kind, order, clerk):
+    kind.release(order=order, user=clerk)
+    kind.cancel(order=order, user=clerk)
+    assert not OrderEvent.objects.exists()
