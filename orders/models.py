@@ -284,8 +284,8 @@ class Receipt(Delivery):
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
-    received_at = models.DateTimeField(default=timezone.now)
     reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
+    received_at = models.DateTimeField(default=timezone.now)
 
     class Meta(Delivery.Meta):
         ordering = ["-received_at", "-id"]

@@ -174,8 +174,8 @@ class PurchaseOrderViewSet(_OrderViewSet):
     """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
 
     kind = PURCHASE
-    filterset_class = PurchaseOrderFilter
     serializer_class = PurchaseOrderSerializer
+    filterset_class = PurchaseOrderFilter
     send = _release_action("send", "Draft -> sent: its open quantities now count as on order.")
 
 
