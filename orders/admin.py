@@ -1,6 +1,6 @@
 """Django admin for orders. Partners are edited through their services; orders, shipments and receipts are
-read-only here (stock changes go through the services), with admin actions for the state transitions. Order events
-are no longer written (the audit log is the trail); the old rows stay readable here until the table is dropped.
+read-only here (stock changes go through the services), with admin actions for the state transitions. An order's
+history is its audit log entries (the audit admin); the retired order events have no page.
 """
 
 from collections.abc import Callable
@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from erp.errors import DomainError
 from erp.service_admin import ServiceAdmin
 from orders import services
-from orders.models import IdempotencyRecord, OrderEvent, Partner
+from orders.models import IdempotencyRecord, Partner
 from orders.services.engine import Direction, OrderKind
 from orders.services.purchase import PURCHASE
 from orders.services.sales import SALES
@@ -152,13 +152,6 @@ _register_kind(
         _transition("cancel", services.purchase_order_cancel, "Cancel the selected orders", "cancelled"),
     ],
 )
-
-
-@admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "sales_order", "purchase_order", "detail", "user"]
-    list_filter = ["action"]
-    list_select_related = ["sales_order", "purchase_order", "user"]
 
 
 @admin.register(IdempotencyRecord)

@@ -301,8 +301,9 @@ class ReceiptLine(DeliveryLine):
 class OrderEvent(models.Model):
     """No longer written: an order's history is its audit entries (`orders.selectors.order_history`).
 
-    Expand-then-contract: the services stopped writing it in this release while the table keeps the rows written
-    before; the next release drops the model and its table (a DeleteModel migration) once no running code writes it.
+    Expand-then-contract: the services stopped writing it (and the admin showing it) in this release while the table
+    keeps the rows written before; the next release drops the model and its table (a DeleteModel migration) once no
+    running code writes it. Every order event written since the audit log came has its audit entry.
     """
 
     sales_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
