@@ -1,5 +1,6 @@
 """Django admin for orders. Partners are edited through their services; orders, shipments and receipts are
-read-only here (stock changes go through the services), with admin actions for the state transitions.
+read-only here (stock changes go through the services), with admin actions for the state transitions. An order's
+history is its audit log entries (the audit admin); the retired order events have no page.
 """
 
 from collections.abc import Callable
@@ -11,19 +12,10 @@ from django.http import HttpRequest
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.errors import DomainError
 from orders import services
-from orders.models import (
-    IdempotencyRecord,
-    OrderEvent,
-    Partner,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Receipt,
-    ReceiptLine,
-    SalesOrder,
-    SalesOrderLine,
-    Shipment,
-    ShipmentLine,
-)
+from orders.models import IdempotencyRecord, Partner
+from orders.services.engine import Direction, OrderKind
+from orders.services.purchase import PURCHASE
+from orders.services.sales import SALES
 
 
 def _run(admin_: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, service: Callable, done: str) -> None:
@@ -52,109 +44,92 @@ class PartnerAdmin(ServiceAdmin):
         return services.partner_update(partner=current, user=request.user, **fields)
 
 
-class SalesOrderLineInline(ReadOnlyInline):
-    model = SalesOrderLine
-    fields = ["item", "quantity", "unit_price", "promised_date", "reserved_quantity", "shipped_quantity"]
+def _transition(name: str, service: Callable, description: str, done: str) -> Callable:
+    """An admin action that runs one transition service on each selected order."""
+
+    def run(admin_: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(admin_, request, queryset, service, done)
+
+    run.__name__ = name
+    return admin.action(description=description)(run)
 
 
-@admin.register(SalesOrder)
-class SalesOrderAdmin(ReadOnlyAdmin):
-    list_display = ["number", "customer", "status", "location", "created_at", "created_by"]
-    list_filter = ["status"]
-    list_select_related = ["customer", "location", "created_by"]
-    search_fields = ["customer__code", "customer__name", "customer_reference"]
-    inlines = [SalesOrderLineInline]
-    actions = ["confirm", "reserve", "cancel"]
-
-    @admin.action(description="Confirm the selected orders (reserve stock)")
-    def confirm(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
-        _run(self, request, queryset, services.sales_order_confirm, "confirmed")
-
-    @admin.action(description="Reserve available stock for the selected orders")
-    def reserve(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
-        _run(self, request, queryset, services.sales_order_reserve, "reserved what was available")
-
-    @admin.action(description="Cancel the selected orders (release reservations)")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
-        _run(self, request, queryset, services.sales_order_cancel, "cancelled")
-
-
-@admin.register(SalesOrderLine)
-class SalesOrderLineAdmin(ReadOnlyAdmin):
-    list_display = ["order", "item", "quantity", "promised_date", "reserved_quantity", "shipped_quantity"]
-    list_select_related = ["order", "item"]
-    search_fields = ["item__sku"]
-
-
-class ShipmentLineInline(ReadOnlyInline):
-    model = ShipmentLine
-    fields = ["order_line", "quantity", "move"]
-
-
-@admin.register(Shipment)
-class ShipmentAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "order", "shipped_at", "reference", "created_by"]
-    list_select_related = ["order", "created_by"]
-    inlines = [ShipmentLineInline]
-
-
-@admin.register(ShipmentLine)
-class ShipmentLineAdmin(ReadOnlyAdmin):
-    list_display = ["shipment", "order_line", "quantity", "move"]
-
-
-class PurchaseOrderLineInline(ReadOnlyInline):
-    model = PurchaseOrderLine
-    fields = ["item", "quantity", "unit_cost", "expected_date", "received_quantity"]
+def _register_kind(kind: OrderKind, *, order_columns: list[str], delivery_columns: list[str], actions: list) -> None:
+    """Read-only admin pages for one kind of order, its lines, its deliveries and their lines, with the kind's
+    transitions as admin actions.
+    """
+    partner, delivery = kind.partner_field, kind.delivery_field
+    delivered = ["reserved_quantity"] if kind.direction is Direction.OUT else []
+    delivered.append(kind.delivered_field)
+    located = ["location"] if kind.direction is Direction.IN else []  # a receipt names where it went
+    line_inline = type(
+        f"{kind.line_model.__name__}Inline",
+        (ReadOnlyInline,),
+        {"model": kind.line_model, "fields": ["item", "quantity", kind.price_field, kind.date_field, *delivered]},
+    )
+    order_admin = {
+        "list_display": order_columns,
+        "list_filter": ["status"],
+        "list_select_related": [partner, *kind.lock_related, "created_by"],
+        "search_fields": [f"{partner}__code", f"{partner}__name", kind.reference_field],
+        "inlines": [line_inline],
+        "actions": actions,
+    }
+    admin.site.register(kind.model, type(f"{kind.model.__name__}Admin", (ReadOnlyAdmin,), order_admin))
+    line_admin = {
+        "list_display": ["order", "item", "quantity", kind.date_field, *delivered],
+        "list_select_related": ["order", "item"],
+        "search_fields": ["item__sku"],
+    }
+    admin.site.register(kind.line_model, type(f"{kind.line_model.__name__}Admin", (ReadOnlyAdmin,), line_admin))
+    delivery_line_inline = type(
+        f"{kind.delivery_line_model.__name__}Inline",
+        (ReadOnlyInline,),
+        {"model": kind.delivery_line_model, "fields": ["order_line", "quantity", "move"]},
+    )
+    delivery_admin = {
+        "list_display": delivery_columns,
+        "list_select_related": ["order", *located, "created_by"],
+        "inlines": [delivery_line_inline],
+    }
+    admin.site.register(
+        kind.delivery_model, type(f"{kind.delivery_model.__name__}Admin", (ReadOnlyAdmin,), delivery_admin)
+    )
+    delivery_line_admin = {"list_display": [delivery, "order_line", "quantity", "move"]}
+    admin.site.register(
+        kind.delivery_line_model,
+        type(f"{kind.delivery_line_model.__name__}Admin", (ReadOnlyAdmin,), delivery_line_admin),
+    )
 
 
-@admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(ReadOnlyAdmin):
-    list_display = ["number", "supplier", "status", "created_at", "sent_at", "created_by"]
-    list_filter = ["status"]
-    list_select_related = ["supplier", "created_by"]
-    search_fields = ["supplier__code", "supplier__name", "supplier_reference"]
-    inlines = [PurchaseOrderLineInline]
-    actions = ["send", "cancel"]
-
-    @admin.action(description="Mark the selected orders as sent")
-    def send(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(self, request, queryset, services.purchase_order_send, "sent")
-
-    @admin.action(description="Cancel the selected orders")
-    def cancel(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        _run(self, request, queryset, services.purchase_order_cancel, "cancelled")
-
-
-@admin.register(PurchaseOrderLine)
-class PurchaseOrderLineAdmin(ReadOnlyAdmin):
-    list_display = ["order", "item", "quantity", "expected_date", "received_quantity"]
-    list_select_related = ["order", "item"]
-    search_fields = ["item__sku"]
-
-
-class ReceiptLineInline(ReadOnlyInline):
-    model = ReceiptLine
-    fields = ["order_line", "quantity", "move"]
-
-
-@admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "order", "location", "received_at", "reference", "created_by"]
-    list_select_related = ["order", "location", "created_by"]
-    inlines = [ReceiptLineInline]
-
-
-@admin.register(ReceiptLine)
-class ReceiptLineAdmin(ReadOnlyAdmin):
-    list_display = ["receipt", "order_line", "quantity", "move"]
-
-
-@admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "sales_order", "purchase_order", "detail", "user"]
-    list_filter = ["action"]
-    list_select_related = ["sales_order", "purchase_order", "user"]
+_register_kind(
+    SALES,
+    order_columns=["number", "customer", "status", "location", "created_at", "created_by"],
+    delivery_columns=["__str__", "order", "shipped_at", "reference", "created_by"],
+    actions=[
+        _transition(
+            "confirm", services.sales_order_confirm, "Confirm the selected orders (reserve stock)", "confirmed"
+        ),
+        _transition(
+            "reserve",
+            services.sales_order_reserve,
+            "Reserve available stock for the selected orders",
+            "reserved what was available",
+        ),
+        _transition(
+            "cancel", services.sales_order_cancel, "Cancel the selected orders (release reservations)", "cancelled"
+        ),
+    ],
+)
+_register_kind(
+    PURCHASE,
+    order_columns=["number", "supplier", "status", "created_at", "sent_at", "created_by"],
+    delivery_columns=["__str__", "order", "location", "received_at", "reference", "created_by"],
+    actions=[
+        _transition("send", services.purchase_order_send, "Mark the selected orders as sent", "sent"),
+        _transition("cancel", services.purchase_order_cancel, "Cancel the selected orders", "cancelled"),
+    ],
+)
 
 
 @admin.register(IdempotencyRecord)

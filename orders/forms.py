@@ -16,7 +16,13 @@ from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
 
 
 class _DeliveryForm(ServiceForm):
-    """One quantity field per open line of the order (`line_<id>`), plus a reference."""
+    """One quantity field per open line of the order (`line_<id>`), plus a reference.
+
+    `action` names the capability (access.ORDER_ACTIONS) it needs; `refusal` says why a closed order has no form.
+    """
+
+    action = ""
+    refusal = ""
 
     reference = forms.CharField(max_length=200, required=False)
 
@@ -60,6 +66,12 @@ class _DeliveryForm(ServiceForm):
 
 
 class ShipForm(_DeliveryForm):
+    action = "ship"
+    refusal = "it cannot ship"
+
+    def done(self, shipment: Shipment) -> str:
+        return f"Shipped {shipment} with {shipment.lines.count()} line(s)."
+
     def call_service(self, user: AbstractBaseUser) -> Shipment:
         return services.shipment_create(
             order=self.order, lines=self.entries(), user=user, reference=self.cleaned_data["reference"]
@@ -67,6 +79,8 @@ class ShipForm(_DeliveryForm):
 
 
 class ReceiveForm(_DeliveryForm):
+    action = "receive"
+    refusal = "it cannot be received"
     location = PlainModelChoiceField(queryset=Location.objects.none(), label="Receive into")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -74,6 +88,9 @@ class ReceiveForm(_DeliveryForm):
         self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
         self.fields["location"].initial = default_receiving_location()
         self.order_fields(["location", *(name for _, name in self.line_fields), "reference"])
+
+    def done(self, receipt: Receipt) -> str:
+        return f"Received {receipt} into {receipt.location.code}."
 
     def call_service(self, user: AbstractBaseUser) -> Receipt:
         return services.receipt_create(

@@ -7,7 +7,9 @@ CHECKs stand behind the service rules: a line never ships more than it orders, n
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -52,13 +54,128 @@ class Partner(models.Model):
         return f"{self.code} {self.name}"
 
 
-class SalesOrder(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        CONFIRMED = "confirmed", "Confirmed"
-        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-        SHIPPED = "shipped", "Shipped"
-        CANCELLED = "cancelled", "Cancelled"
+# --- The order engine's documents: one abstract base per role, a small concrete model per kind ------------------
+# Sales and purchase orders, shipments and receipts are twins (InvenTree's Order -> SalesOrder/PurchaseOrder): what
+# they share lives on the abstract bases below, so the tables, constraints and field names stay those of each kind.
+class Order(models.Model):
+    """A document with lines that moves stock in one direction when it is delivered (shipped or received)."""
+
+    NUMBER_PREFIX = ""  # "SO", "PO"
+
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.NUMBER_PREFIX}-{self.pk:05d}" if self.pk else f"{self.NUMBER_PREFIX}-new"
+
+
+class OrderLine(models.Model):
+    """An item and quantity on an order; `open_quantity` is what is still to deliver."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        abstract = True
+        ordering = ["order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
+
+
+class Delivery(models.Model):
+    """Goods leaving for (shipment) or arriving from (receipt) the partner: one stock move per line, posted together."""
+
+    NUMBER_PREFIX = ""  # "SH", "RC"
+    DELIVERED_AT = ""  # "shipped_at", "received_at"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.NUMBER_PREFIX}-{self.pk:05d}" if self.pk else f"{self.NUMBER_PREFIX}-new"
+
+    @property
+    def delivered_at(self) -> datetime.datetime:
+        return getattr(self, self.DELIVERED_AT)
+
+
+class DeliveryLine(models.Model):
+    """How much of one order line a delivery moved, and the stock move that moved it."""
+
+    quantity = models.DecimalField(**QUANTITY)
+    move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
+
+
+def order_statuses(released: str, delivered: str) -> Any:
+    """The life of every kind of order, in this order (the order engine relies on it): DRAFT, released (CONFIRMED,
+    SENT), PARTIALLY_<delivered>, delivered (SHIPPED, RECEIVED), CANCELLED; each labelled like "Partially shipped".
+    """
+    values = ["draft", released, f"partially_{delivered}", delivered, "cancelled"]
+    members = [(value.upper(), (value, value.replace("_", " ").capitalize())) for value in values]
+    return models.TextChoices("Status", members, module=__name__)
+
+
+def closed_at_field(delivered: str) -> models.DateTimeField:
+    return models.DateTimeField(null=True, blank=True, help_text=f"When it was fully {delivered} or cancelled.")
+
+
+def order_meta(prefix: str) -> type:
+    """The Meta of an order kind: newest first, indexed by status."""
+
+    class Meta(Order.Meta):
+        indexes = [models.Index(fields=["status"], name=f"orders_{prefix}_status")]
+
+    return Meta
+
+
+def line_constraints(prefix: str, price_field: str) -> list[models.BaseConstraint]:
+    """What every order line's table holds: a positive quantity and a price or cost of zero or more."""
+    return [
+        models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{prefix}_quantity_gt_0"),
+        models.CheckConstraint(condition=Q(**{f"{price_field}__gte": 0}), name=f"orders_{prefix}_{price_field}_gte_0"),
+    ]
+
+
+def delivery_line_meta(delivery: str) -> type:
+    """The Meta of a delivery's line: in delivery order; a positive quantity; each order line once per delivery."""
+
+    class Meta:
+        ordering = [f"{delivery}_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{delivery}line_quantity_gt_0"),
+            models.UniqueConstraint(fields=[delivery, "order_line"], name=f"orders_{delivery}line_once_per_line"),
+        ]
+
+    return Meta
+
+
+# --- Sales ----------------------------------------------------------------------------------------------------------
+class SalesOrder(Order):
+    NUMBER_PREFIX = "SO"
+
+    Status = order_statuses("confirmed", "shipped")
 
     OPEN_STATUSES = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
 
@@ -72,40 +189,22 @@ class SalesOrder(models.Model):
         help_text="Stock is reserved at and shipped from this location.",
     )
     customer_reference = models.CharField(max_length=100, blank=True, help_text="The customer's own order number.")
-    notes = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully shipped or cancelled.")
+    closed_at = closed_at_field("shipped")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status"], name="orders_so_status")]
-
-    def __str__(self) -> str:
-        return self.number
-
-    @property
-    def number(self) -> str:
-        return f"SO-{self.pk:05d}" if self.pk else "SO-new"
+    Meta = order_meta("so")
 
 
-class SalesOrderLine(models.Model):
+class SalesOrderLine(OrderLine):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
     unit_price = models.DecimalField(**MONEY)
     promised_date = models.DateField(validators=[validate_plan_date])
     reserved_quantity = models.DecimalField(**QUANTITY, default=ZERO)
     shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
-    class Meta:
-        ordering = ["order_id", "id"]
+    class Meta(OrderLine.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_soline_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orders_soline_unit_price_gte_0"),
+            *line_constraints("soline", "unit_price"),
             models.CheckConstraint(
                 condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=F("quantity")),
                 name="orders_soline_shipped_within_ordered",
@@ -116,143 +215,96 @@ class SalesOrderLine(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
-
     @property
     def open_quantity(self) -> Decimal:
         return self.quantity - self.shipped_quantity
 
 
-class Shipment(models.Model):
-    """Goods leaving for the customer: one shipment stock move per line, posted together."""
+class Shipment(Delivery):
+    """Goods leaving for the customer from the order's location."""
+
+    NUMBER_PREFIX = "SH"
+    DELIVERED_AT = "shipped_at"
 
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
     reference = models.CharField(max_length=200, blank=True, help_text="e.g. the delivery note or tracking number.")
     shipped_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
-    class Meta:
+    class Meta(Delivery.Meta):
         ordering = ["-shipped_at", "-id"]
 
-    def __str__(self) -> str:
-        return f"SH-{self.pk:05d}" if self.pk else "SH-new"
 
-
-class ShipmentLine(models.Model):
+class ShipmentLine(DeliveryLine):
     shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
-    quantity = models.DecimalField(**QUANTITY)
-    move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="+")
 
-    class Meta:
-        ordering = ["shipment_id", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_shipmentline_quantity_gt_0"),
-            models.UniqueConstraint(fields=["shipment", "order_line"], name="orders_shipmentline_once_per_line"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} of line {self.order_line_id}"
+    Meta = delivery_line_meta("shipment")
 
 
-class PurchaseOrder(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        PARTIALLY_RECEIVED = "partially_received", "Partially received"
-        RECEIVED = "received", "Received"
-        CANCELLED = "cancelled", "Cancelled"
+# --- Purchasing -----------------------------------------------------------------------------------------------------
+class PurchaseOrder(Order):
+    NUMBER_PREFIX = "PO"
+
+    Status = order_statuses("sent", "received")
 
     OPEN_STATUSES = (Status.SENT, Status.PARTIALLY_RECEIVED)
 
     supplier = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="purchase_orders")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     supplier_reference = models.CharField(max_length=100, blank=True, help_text="The supplier's confirmation number.")
-    notes = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was fully received or cancelled.")
+    closed_at = closed_at_field("received")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status"], name="orders_po_status")]
-
-    def __str__(self) -> str:
-        return self.number
-
-    @property
-    def number(self) -> str:
-        return f"PO-{self.pk:05d}" if self.pk else "PO-new"
+    Meta = order_meta("po")
 
 
-class PurchaseOrderLine(models.Model):
+class PurchaseOrderLine(OrderLine):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
     unit_cost = models.DecimalField(**MONEY)
     expected_date = models.DateField(validators=[validate_plan_date])
     # No upper bound in the database: ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT may allow receiving a little more.
     received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
-    class Meta:
-        ordering = ["order_id", "id"]
+    class Meta(OrderLine.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_poline_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="orders_poline_unit_cost_gte_0"),
+            *line_constraints("poline", "unit_cost"),
             models.CheckConstraint(condition=Q(received_quantity__gte=0), name="orders_poline_received_gte_0"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
 
     @property
     def open_quantity(self) -> Decimal:
         return max(self.quantity - self.received_quantity, ZERO)
 
 
-class Receipt(models.Model):
-    """Goods arriving from the supplier into one location: one receipt stock move per line, posted together."""
+class Receipt(Delivery):
+    """Goods arriving from the supplier into one location."""
+
+    NUMBER_PREFIX = "RC"
+    DELIVERED_AT = "received_at"
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
     received_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
-    class Meta:
+    class Meta(Delivery.Meta):
         ordering = ["-received_at", "-id"]
 
-    def __str__(self) -> str:
-        return f"RC-{self.pk:05d}" if self.pk else "RC-new"
 
-
-class ReceiptLine(models.Model):
+class ReceiptLine(DeliveryLine):
     receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="lines")
     order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
-    quantity = models.DecimalField(**QUANTITY)
-    move = models.OneToOneField(StockMove, on_delete=models.PROTECT, related_name="+")
 
-    class Meta:
-        ordering = ["receipt_id", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_receiptline_quantity_gt_0"),
-            models.UniqueConstraint(fields=["receipt", "order_line"], name="orders_receiptline_once_per_line"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} of line {self.order_line_id}"
+    Meta = delivery_line_meta("receipt")
 
 
 class OrderEvent(models.Model):
-    """Audit trail: who did what to which order, and when."""
+    """No longer written: an order's history is its audit entries (`orders.selectors.order_history`).
+
+    Expand-then-contract: the services stopped writing it (and the admin showing it) in this release while the table
+    keeps the rows written before; the next release drops the model and its table (a DeleteModel migration) once no
+    running code writes it. Every order event written since the audit log came has its audit entry.
+    """
 
     sales_order = models.ForeignKey(SalesOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     purchase_order = models.ForeignKey(

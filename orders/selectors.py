@@ -12,7 +12,9 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.selectors import audit_entries
 from orders.models import (
+    Order,
     Partner,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -164,15 +166,13 @@ def late_shipments(*, today: datetime.date | None = None, customer: Partner | No
     return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
 
 
-def late_sales_order_ids(*, today: datetime.date | None = None) -> QuerySet:
-    """Ids of open sales orders with at least one line past its promised date (for list filters)."""
+def late_order_ids(
+    model: type[SalesOrder] | type[PurchaseOrder], date_field: str, *, today: datetime.date | None = None
+) -> QuerySet:
+    """Ids of open orders with at least one line past its promised or expected date (for list filters)."""
     today = today or timezone.localdate()
-    return open_sales_lines().filter(promised_date__lt=today).values("order_id")
-
-
-def late_purchase_order_ids(*, today: datetime.date | None = None) -> QuerySet:
-    today = today or timezone.localdate()
-    return open_purchase_lines().filter(expected_date__lt=today).values("order_id")
+    lines = open_sales_lines() if model is SalesOrder else open_purchase_lines()
+    return lines.filter(**{f"{date_field}__lt": today}).values("order_id")
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,38 @@ def supplier_lateness(*, today: datetime.date | None = None) -> list[SupplierLat
         report.append(SupplierLateness(suppliers[supplier_id], count, late, average, open_late))
     report.sort(key=lambda row: (-row.late_receipt_lines - row.open_overdue_lines, row.supplier.code))
     return report
+
+
+# --- History --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One line of an order's history, read from the audit log: when, what (e.g. "confirmed"), a detail, by whom."""
+
+    created_at: datetime.datetime
+    action: str
+    detail: str
+    username: str
+
+
+# The order events and the verb of their audit actions (orders.sales_order_<verb>, orders.purchase_order_<verb>).
+HISTORY_WORDS = {
+    "create": "created",
+    "update": "changed",
+    "confirm": "confirmed",
+    "reserve": "reserved",
+    "cancel": "cancelled",
+    "ship": "shipped",
+    "send": "sent",
+    "receive": "received",
+}
+
+
+def order_history(order: Order, *, limit: int = 20) -> list[HistoryEvent]:
+    """The order's latest audit entries, newest first, as the history its page shows."""
+    entries = audit_entries(object_type=order._meta.label_lower, object_id=str(order.pk))[:limit]
+    history = []
+    for entry in entries:
+        verb = entry.action.rsplit("_", 1)[-1]
+        detail = (entry.changes.get("detail") or [None, ""])[1]
+        history.append(HistoryEvent(entry.created_at, HISTORY_WORDS.get(verb, verb), detail, entry.username))
+    return history

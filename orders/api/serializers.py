@@ -1,5 +1,6 @@
 """Serializers validate the shape of API input; the services decide what is allowed."""
 
+from django.db.models import Model
 from rest_framework import serializers
 
 from core.api_fields import (
@@ -23,25 +24,13 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.services.partners import PARTNER_FIELDS
 
 
 class PartnerSerializer(PlainModelSerializer):
     class Meta:
         model = Partner
-        fields = [
-            "id",
-            "code",
-            "name",
-            "is_customer",
-            "is_supplier",
-            "contact_name",
-            "email",
-            "phone",
-            "address",
-            "default_lead_time_days",
-            "is_active",
-            "created_at",
-        ]
+        fields = ["id", *PARTNER_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -49,58 +38,6 @@ def _require_lines(value: list) -> list:
     if not value:
         raise serializers.ValidationError("an order needs at least one line")
     return value
-
-
-# --- Sales ---------------------------------------------------------------------------------------------------------
-class SalesOrderLineSerializer(PlainModelSerializer):
-    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
-    item_sku = serializers.CharField(source="item.sku", read_only=True)
-    quantity = PlainDecimalField(**QUANTITY, min_value=0)
-    unit_price = PlainDecimalField(**QUANTITY, min_value=0)
-    open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
-
-    class Meta:
-        model = SalesOrderLine
-        list_serializer_class = DocumentLinesSerializer  # at most DOCUMENT_MAX_LINES; items loaded in one query
-        fields = [
-            "id",
-            "item",
-            "item_sku",
-            "quantity",
-            "unit_price",
-            "promised_date",
-            "reserved_quantity",
-            "shipped_quantity",
-            "open_quantity",
-        ]
-        read_only_fields = ["reserved_quantity", "shipped_quantity"]
-
-
-class SalesOrderSerializer(PlainModelSerializer):
-    customer = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
-    location = PlainPrimaryKeyRelatedField(
-        queryset=Location.objects.all(), required=False, allow_null=True, default=None, help_text="Ship from"
-    )
-    lines = SalesOrderLineSerializer(many=True, validators=[_require_lines])
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-
-    class Meta:
-        model = SalesOrder
-        fields = [
-            "id",
-            "number",
-            "customer",
-            "status",
-            "location",
-            "customer_reference",
-            "notes",
-            "lines",
-            "created_by",
-            "created_at",
-            "confirmed_at",
-            "closed_at",
-        ]
-        read_only_fields = ["number", "status", "created_at", "confirmed_at", "closed_at"]
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -115,22 +52,82 @@ class DeliveryLineInputSerializer(serializers.Serializer):
         list_serializer_class = DocumentLinesSerializer
 
 
-class ShipmentLineSerializer(PlainModelSerializer):
+# --- Orders and deliveries: a base per role, a small serializer per kind -------------------------------------------
+class _OrderLineSerializer(PlainModelSerializer):
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
+
+
+def _line_meta(line_model: type[Model], price: str, date: str, *delivered: str) -> type:
+    """An order line's fields in answer order: what was ordered, at what price and date, then how far it got
+    (read-only: deliveries move it). At most DOCUMENT_MAX_LINES a document, their items loaded in one query.
+    """
+
+    class Meta:
+        model = line_model
+        list_serializer_class = DocumentLinesSerializer
+        fields = ["id", "item", "item_sku", "quantity", price, date, *delivered, "open_quantity"]
+        read_only_fields = list(delivered)
+
+    return Meta
+
+
+def _order_meta(order_model: type[Model], partner: str, *header: str, released_at: str) -> type:
+    class Meta:
+        model = order_model
+        fields = ["id", "number", partner, "status", *header, f"{partner}_reference", "notes", "lines", "created_by",
+                  "created_at", released_at, "closed_at"]  # fmt: skip
+        read_only_fields = ["number", "status", "created_at", released_at, "closed_at"]
+
+    return Meta
+
+
+class _OrderSerializer(PlainModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+
+class _DeliveryLineSerializer(PlainModelSerializer):
     item = PlainIntegerField(source="order_line.item_id", read_only=True)
 
     class Meta:
-        model = ShipmentLine
         fields = ["id", "order_line", "item", "quantity", "move"]
         read_only_fields = fields
 
 
-class ShipmentSerializer(PlainModelSerializer):
+class _DeliverySerializer(PlainModelSerializer):
+    lines = DeliveryLineInputSerializer(many=True, write_only=True, validators=[_require_lines])
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+
+# --- Sales ---------------------------------------------------------------------------------------------------------
+class SalesOrderLineSerializer(_OrderLineSerializer):
+    unit_price = PlainDecimalField(**QUANTITY, min_value=0)
+
+    Meta = _line_meta(SalesOrderLine, "unit_price", "promised_date", "reserved_quantity", "shipped_quantity")
+
+
+class SalesOrderSerializer(_OrderSerializer):
+    customer = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
+    location = PlainPrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True, default=None, help_text="Ship from"
+    )
+    lines = SalesOrderLineSerializer(many=True, validators=[_require_lines])
+
+    Meta = _order_meta(SalesOrder, "customer", "location", released_at="confirmed_at")
+
+
+class ShipmentLineSerializer(_DeliveryLineSerializer):
+    class Meta(_DeliveryLineSerializer.Meta):
+        model = ShipmentLine
+
+
+class ShipmentSerializer(_DeliverySerializer):
     """Create: {order, reference, lines: [{line, quantity}]}; the answer lists each line's stock move."""
 
     order = PlainPrimaryKeyRelatedField(queryset=SalesOrder.objects.all())
-    lines = DeliveryLineInputSerializer(many=True, write_only=True, validators=[_require_lines])
     shipped_lines = ShipmentLineSerializer(source="lines", many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Shipment
@@ -139,74 +136,35 @@ class ShipmentSerializer(PlainModelSerializer):
 
 
 # --- Purchasing ----------------------------------------------------------------------------------------------------
-class PurchaseOrderLineSerializer(PlainModelSerializer):
-    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
-    item_sku = serializers.CharField(source="item.sku", read_only=True)
-    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+class PurchaseOrderLineSerializer(_OrderLineSerializer):
     unit_cost = PlainDecimalField(**QUANTITY, min_value=0)
     expected_date = serializers.DateField(
         required=False, validators=[validate_plan_date], help_text="Default: today + the supplier's lead time"
     )
-    open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
 
-    class Meta:
-        model = PurchaseOrderLine
-        list_serializer_class = DocumentLinesSerializer
-        fields = [
-            "id",
-            "item",
-            "item_sku",
-            "quantity",
-            "unit_cost",
-            "expected_date",
-            "received_quantity",
-            "open_quantity",
-        ]
-        read_only_fields = ["received_quantity"]
+    Meta = _line_meta(PurchaseOrderLine, "unit_cost", "expected_date", "received_quantity")
 
 
-class PurchaseOrderSerializer(PlainModelSerializer):
+class PurchaseOrderSerializer(_OrderSerializer):
     supplier = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
     lines = PurchaseOrderLineSerializer(many=True, validators=[_require_lines])
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
-    class Meta:
-        model = PurchaseOrder
-        fields = [
-            "id",
-            "number",
-            "supplier",
-            "status",
-            "supplier_reference",
-            "notes",
-            "lines",
-            "created_by",
-            "created_at",
-            "sent_at",
-            "closed_at",
-        ]
-        read_only_fields = ["number", "status", "created_at", "sent_at", "closed_at"]
+    Meta = _order_meta(PurchaseOrder, "supplier", released_at="sent_at")
 
 
-class ReceiptLineSerializer(PlainModelSerializer):
-    item = PlainIntegerField(source="order_line.item_id", read_only=True)
-
-    class Meta:
+class ReceiptLineSerializer(_DeliveryLineSerializer):
+    class Meta(_DeliveryLineSerializer.Meta):
         model = ReceiptLine
-        fields = ["id", "order_line", "item", "quantity", "move"]
-        read_only_fields = fields
 
 
-class ReceiptSerializer(PlainModelSerializer):
+class ReceiptSerializer(_DeliverySerializer):
     """Create: {order, location (default: the receiving location), reference, lines: [{line, quantity}]}."""
 
     order = PlainPrimaryKeyRelatedField(queryset=PurchaseOrder.objects.all())
     location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None
     )
-    lines = DeliveryLineInputSerializer(many=True, write_only=True, validators=[_require_lines])
     received_lines = ReceiptLineSerializer(source="lines", many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Receipt

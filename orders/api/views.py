@@ -3,12 +3,16 @@
 POST creates honour an `Idempotency-Key` header (see core.idempotency); state changes are POST actions.
 """
 
-from django.db.models import Prefetch
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model, Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from access.roles import Capability
@@ -28,14 +32,14 @@ from orders.api.serializers import (
 from orders.filters import PartnerFilter, PurchaseOrderFilter, SalesOrderFilter
 from orders.models import (
     Partner,
-    PurchaseOrder,
-    PurchaseOrderLine,
     Receipt,
-    SalesOrder,
-    SalesOrderLine,
     Shipment,
 )
 from orders.permissions import ORDER_ACTIONS
+from orders.services import engine
+from orders.services.engine import OrderKind
+from orders.services.purchase import PURCHASE
+from orders.services.sales import SALES
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -75,57 +79,78 @@ class PartnerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         services.partner_update(partner=serializer.instance, user=self.request.user, **serializer.validated_data)
 
 
+class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
+    """Orders of one kind (`kind`, the order engine's description) with their lines: create makes a draft, PUT/PATCH
+    change it while it is one, and each state change is a POST action answering with the order.
+    """
+
+    kind: OrderKind
+    action_capabilities = ORDER_ACTIONS
+    ordering = ["-created_at", "-id"]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        partner, lines = cls.kind.partner_field, cls.kind.line_model.objects.select_related("item")
+        cls.queryset = cls.kind.model._default_manager.select_related(partner, "created_by").prefetch_related(
+            Prefetch("lines", queryset=lines)
+        )
+        cls.search_fields = [f"{partner}__code", f"{partner}__name", cls.kind.reference_field]
+        cls.ordering_fields = ["created_at", "status", f"{partner}__code"]
+
+    def perform_create(self, serializer: Serializer) -> None:
+        data = dict(serializer.validated_data)
+        order = engine.order_create(
+            self.kind, partner=data.pop(self.kind.partner_field), user=self.request.user, **data
+        )
+        serializer.instance = self.get_queryset().get(pk=order.pk)  # lines and items in two queries, not one a line
+
+    def perform_update(self, serializer: Serializer) -> None:
+        """A draft only; `lines`, when sent, replace the order's lines."""
+        order = engine.order_update(
+            self.kind, order=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = self.get_queryset().get(pk=order.pk)
+
+    def _answer(self, order: Model) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(request=ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        order = engine.order_cancel(self.kind, order=self.get_object(), user=request.user, **body.validated_data)
+        return self._answer(order)
+
+
+def _release_action(name: str, description: str) -> Callable[..., Response]:
+    """The POST action that releases a draft (a sales order's confirm, a purchase order's send)."""
+
+    def release(self: _OrderViewSet, request: Request, pk: str) -> Response:
+        return self._answer(engine.order_release(self.kind, order=self.get_object(), user=request.user))
+
+    release.__name__ = release.__qualname__ = name
+    release.__doc__ = description
+    return extend_schema(request=None)(action(detail=True, methods=["post"])(release))
+
+
 @idempotent_create
-class SalesOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
+@extend_schema_view(cancel=extend_schema(description="Cancel the order and release its reservations."))
+class SalesOrderViewSet(_OrderViewSet):
     """Sales orders with their lines. Create makes a draft (PUT/PATCH change it while it is one); confirm reserves
     stock; ship with POST /shipments/.
     """
 
-    action_capabilities = ORDER_ACTIONS
-
-    queryset = SalesOrder.objects.select_related("customer", "created_by").prefetch_related(
-        Prefetch("lines", queryset=SalesOrderLine.objects.select_related("item"))
-    )
+    kind = SALES
     serializer_class = SalesOrderSerializer
     filterset_class = SalesOrderFilter
-    search_fields = ["customer__code", "customer__name", "customer_reference"]
-    ordering_fields = ["created_at", "status", "customer__code"]
-    ordering = ["-created_at", "-id"]
-
-    def perform_create(self, serializer: SalesOrderSerializer) -> None:
-        order = services.sales_order_create(user=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=order.pk)  # lines and items in two queries, not one a line
-
-    def perform_update(self, serializer: SalesOrderSerializer) -> None:
-        """A draft only; `lines`, when sent, replace the order's lines."""
-        order = services.sales_order_update(
-            order=serializer.instance, user=self.request.user, **serializer.validated_data
-        )
-        serializer.instance = self.get_queryset().get(pk=order.pk)
-
-    def _answer(self, order: SalesOrder) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
-
-    @extend_schema(request=None, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def confirm(self, request: Request, pk: str) -> Response:
-        """Draft -> confirmed: reserve available stock at the ship-from location."""
-        return self._answer(services.sales_order_confirm(order=self.get_object(), user=request.user))
+    confirm = _release_action("confirm", "Draft -> confirmed: reserve available stock at the ship-from location.")
 
     @extend_schema(request=None, responses=SalesOrderSerializer)
     @action(detail=True, methods=["post"])
     def reserve(self, request: Request, pk: str) -> Response:
         """Reserve what has become available for the order's unreserved open quantities."""
         return self._answer(services.sales_order_reserve(order=self.get_object(), user=request.user))
-
-    @extend_schema(request=ReasonSerializer, responses=SalesOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
-        """Cancel the order and release its reservations."""
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        order = services.sales_order_cancel(order=self.get_object(), user=request.user, **body.validated_data)
-        return self._answer(order)
 
 
 @idempotent_create
@@ -144,48 +169,14 @@ class ShipmentViewSet(CreateListRetrieveViewSet):
 
 
 @idempotent_create
-class PurchaseOrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
+@extend_schema_view(cancel=extend_schema(description="Cancel the order: nothing more is expected from it."))
+class PurchaseOrderViewSet(_OrderViewSet):
     """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
 
-    action_capabilities = ORDER_ACTIONS
-
-    queryset = PurchaseOrder.objects.select_related("supplier", "created_by").prefetch_related(
-        Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("item"))
-    )
+    kind = PURCHASE
     serializer_class = PurchaseOrderSerializer
     filterset_class = PurchaseOrderFilter
-    search_fields = ["supplier__code", "supplier__name", "supplier_reference"]
-    ordering_fields = ["created_at", "status", "supplier__code"]
-    ordering = ["-created_at", "-id"]
-
-    def perform_create(self, serializer: PurchaseOrderSerializer) -> None:
-        order = services.purchase_order_create(user=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=order.pk)  # lines and items in two queries, not one a line
-
-    def perform_update(self, serializer: PurchaseOrderSerializer) -> None:
-        """A draft only; `lines`, when sent, replace the order's lines."""
-        order = services.purchase_order_update(
-            order=serializer.instance, user=self.request.user, **serializer.validated_data
-        )
-        serializer.instance = self.get_queryset().get(pk=order.pk)
-
-    def _answer(self, order: PurchaseOrder) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data)
-
-    @extend_schema(request=None, responses=PurchaseOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def send(self, request: Request, pk: str) -> Response:
-        """Draft -> sent: its open quantities now count as on order."""
-        return self._answer(services.purchase_order_send(order=self.get_object(), user=request.user))
-
-    @extend_schema(request=ReasonSerializer, responses=PurchaseOrderSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
-        """Cancel the order: nothing more is expected from it."""
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        order = services.purchase_order_cancel(order=self.get_object(), user=request.user, **body.validated_data)
-        return self._answer(order)
+    send = _release_action("send", "Draft -> sent: its open quantities now count as on order.")
 
 
 @idempotent_create

@@ -6,15 +6,13 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from orders.models import Partner, PurchaseOrder, PurchaseOrderLine, SalesOrder, SalesOrderLine
+from orders.models import Partner, SalesOrder, SalesOrderLine
 from tests.inventory.factories import ItemFactory, LocationFactory, UserFactory
 
 __all__ = [
     "CustomerFactory",
     "ItemFactory",
     "LocationFactory",
-    "PurchaseOrderFactory",
-    "PurchaseOrderLineFactory",
     "SalesOrderFactory",
     "SalesOrderLineFactory",
     "SupplierFactory",
@@ -58,21 +56,3 @@ class SalesOrderLineFactory(factory.django.DjangoModelFactory):
     quantity = Decimal(10)
     unit_price = Decimal("2.50")
     promised_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=14))
-
-
-class PurchaseOrderFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PurchaseOrder
-
-    supplier = factory.SubFactory(SupplierFactory)
-
-
-class PurchaseOrderLineFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PurchaseOrderLine
-
-    order = factory.SubFactory(PurchaseOrderFactory)
-    item = factory.SubFactory(ItemFactory)
-    quantity = Decimal(10)
-    unit_cost = Decimal("1.25")
-    expected_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=7))

@@ -1,8 +1,8 @@
 """Helpers shared by the orders tests."""
 
+from audit.models import AuditEntry
 from inventory.models import ReservationEntry, StockLevel, StockMove
 from orders.models import (
-    OrderEvent,
     PurchaseOrder,
     PurchaseOrderLine,
     Receipt,
@@ -24,7 +24,7 @@ def snapshot() -> tuple:
         ShipmentLine.objects.count(),
         Receipt.objects.count(),
         ReceiptLine.objects.count(),
-        OrderEvent.objects.count(),
+        AuditEntry.objects.count(),
         sorted(SalesOrder.objects.values_list("id", "status")),
         sorted(PurchaseOrder.objects.values_list("id", "status")),
         sorted(SalesOrderLine.objects.values_list("id", "reserved_quantity", "shipped_quantity")),

@@ -28,7 +28,6 @@ def admin_client(acme, acme_client):
         "purchaseorderline",
         "receipt",
         "receiptline",
-        "orderevent",
         "idempotencyrecord",
     ],
 )

@@ -9,7 +9,7 @@ from inventory.models import StockMove
 from inventory.selectors import ledger_balance
 from orders import services
 from orders.models import PurchaseOrder
-from orders.services import InvalidOrderLine, InvalidTransition, OrderError, OverReceipt
+from orders.services import OrderError, OverReceipt
 from tests.orders.factories import CustomerFactory
 from tests.orders.support import level, snapshot
 
@@ -69,17 +69,6 @@ def test_full_lifecycle_receives_in_two_receipts_and_matches_the_ledger(sent, bo
     assert ledger_balance(item=bolt) == D(10)
 
 
-@pytest.mark.parametrize(
-    "status", [PurchaseOrder.Status.DRAFT, PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED]
-)
-def test_receiving_is_refused_unless_the_order_is_sent(order, clerk, status):
-    PurchaseOrder.objects.filter(pk=order.pk).update(status=status)
-    before = snapshot()
-    with pytest.raises(InvalidTransition, match="only a sent or partially received order can be received"):
-        services.receipt_create(order=order, user=clerk, lines=[{"line": lines_of(order)[0], "quantity": 1}])
-    assert snapshot() == before
-
-
 def test_over_receipt_is_refused_without_a_tolerance(sent, clerk):
     bolt_line = lines_of(sent)[0]
     services.receipt_create(order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 8}])
@@ -118,64 +107,12 @@ def test_a_bad_line_refuses_the_whole_receipt(sent, bolt, clerk):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    ("entries", "message"),
-    [
-        ([], "at least one line"),
-        ([{"line": 0, "quantity": 1}], "not a line of order"),
-        ([{"line": "first", "quantity": 0}], "greater than zero"),
-        ([{"line": "first", "quantity": "1e3x"}], "not a number"),
-        ([{"line": "first", "quantity": 1}, {"line": "first", "quantity": 2}], "listed twice"),
-    ],
-)
-def test_bad_receipt_input_is_refused_and_nothing_is_written(sent, clerk, entries, message):
-    first = lines_of(sent)[0]
-    entries = [{**entry, "line": first if entry["line"] == "first" else entry["line"]} for entry in entries]
-    before = snapshot()
-    with pytest.raises(InvalidOrderLine, match=message):
-        services.receipt_create(order=sent, user=clerk, lines=entries)
-    assert snapshot() == before
-
-
-def test_only_a_draft_can_be_sent(sent, clerk):
-    before = snapshot()
-    with pytest.raises(InvalidTransition, match="is sent; only a draft can be sent"):
-        services.purchase_order_send(order=sent, user=clerk)
-    assert snapshot() == before
-
-
 def test_cancelling_a_partially_received_order_keeps_its_receipts(sent, bolt, receiving, clerk):
     services.receipt_create(order=sent, user=clerk, lines=[{"line": lines_of(sent)[0], "quantity": 4}])
     services.purchase_order_cancel(order=sent, user=clerk)
     sent.refresh_from_db()
     assert sent.status == PurchaseOrder.Status.CANCELLED
     assert level(bolt, receiving) == (D(4), D(0))
-
-
-@pytest.mark.parametrize("status", [PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED])
-def test_a_closed_purchase_order_cannot_be_cancelled(order, clerk, status):
-    PurchaseOrder.objects.filter(pk=order.pk).update(status=status)
-    before = snapshot()
-    with pytest.raises(InvalidTransition, match="cannot be cancelled"):
-        services.purchase_order_cancel(order=order, user=clerk)
-    assert snapshot() == before
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ({"quantity": "0"}, "greater than zero"),
-        ({"unit_cost": "-1"}, "unit_cost must be zero or more"),
-        ({"unit_cost": "0.00001"}, "decimal places"),
-        ({"expected_date": "2026-13-01"}, "not a date"),
-    ],
-)
-def test_bad_purchase_lines_are_refused_and_nothing_is_written(supplier, bolt, next_week, line, message):
-    good = {"item": bolt, "quantity": 1, "unit_cost": 1, "expected_date": next_week}
-    before = snapshot()
-    with pytest.raises(InvalidOrderLine, match=message):
-        services.purchase_order_create(supplier=supplier, user=None, lines=[{**good, **line}])
-    assert snapshot() == before
 
 
 def test_only_a_supplier_can_be_bought_from(in_acme, bolt):

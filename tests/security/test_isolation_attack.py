@@ -76,7 +76,8 @@ VIEW_MODELS: dict[str, str] = {
 
 def _action_values() -> dict[str, list[str]]:
     from inventory.views import MOVE_FORMS
-    from orders.views import _PURCHASE_ACTIONS, _SALES_ACTIONS
+    from orders.services.purchase import ACTIONS as _PURCHASE_ACTIONS
+    from orders.services.sales import ACTIONS as _SALES_ACTIONS
     from production.views import ACTION_FORMS
 
     return {

@@ -1,0 +1,433 @@
+"""The order engine: one set of transitions for every kind of order, driven by a small description per kind.
+
+An order is a draft until it is released (a sales order confirmed, a purchase order sent); it is then open until
+deliveries (shipments, receipts) have moved all of it, or it is cancelled. Each transition is one service here,
+takes the order's row lock first (SELECT ... FOR UPDATE), so two deliveries of one order run one after the other and
+the second sees what the first did, and asks `transition_refusal` whether it may run: the answer says why not. The
+stock level rows a delivery touches are then locked in primary-key order (inventory's rule), so transitions of
+different orders never deadlock. Every transition leaves one audit entry (the order's history reads them back).
+
+What differs between kinds (partner, line fields, stock direction, hooks for reservations) is an `OrderKind`;
+`orders.services.sales` and `orders.services.purchase` describe theirs and name the public services.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record, changes_since, snapshot
+from core.errors import DomainError
+from core.limits import capped_lines
+from core.users import acting_user as actor
+from inventory import services as inventory
+from inventory.models import Location, StockLevel, StockMove
+from orders.models import Delivery, Order, Partner
+from orders.selectors import HISTORY_WORDS
+from orders.services.errors import InvalidOrderLine, InvalidTransition, OrderError, on_line
+from orders.services.parsing import User, line_item, line_quantity, money, plan_date
+
+ZERO = Decimal(0)
+
+# Order or delivery lines as given: [{item, quantity, ...}] or [{line, quantity}].
+Lines = Iterable[Mapping[str, object]]
+# An order row of any kind (SalesOrder, PurchaseOrder): the kind's description says which fields it has.
+AnyOrder = Any
+
+
+class Direction(enum.Enum):
+    """Which way a delivery moves stock."""
+
+    OUT = "out"  # shipments: what the order reserved is unreserved, then issued from the order's location
+    IN = "in"  # receipts: received into the location the delivery names
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status change of an order: the statuses it may start from, and how a refusal ends."""
+
+    allowed_from: frozenset[str]
+    refusal: str  # e.g. "only a draft can be confirmed"
+
+
+# The audit action of each event is `orders.<kind>_<verb>`: the names are part of the audit log's contract, and the
+# order's history (orders.selectors.order_history) reads the event back from the verb.
+AUDIT_VERBS = {event: verb for verb, event in HISTORY_WORDS.items()}
+
+
+@dataclass(frozen=True)
+class OrderKind:
+    """What makes one kind of order different; the rest follows from its models and the engine does the work.
+
+    The order model's `Status` lists draft, released (confirmed, sent), partially delivered, delivered and cancelled,
+    in that order; its lines are `lines`, the delivery's lines `lines`; the partner's own number is
+    `<partner>_reference`, the release time `<released>_at` and what deliveries add to `<delivered>_quantity`.
+    """
+
+    model: type[Order]
+    delivery_model: type[Delivery]
+    partner_field: str  # "customer"
+    check_partner: Callable[[Partner], Partner]  # refuses a partner that is not an active customer/supplier
+    price_field: str  # "unit_price"
+    date_field: str  # "promised_date"
+    direction: Direction
+    # Transitions allowed while the order is open, and how each ends the refusal "only a sent or ... order can ...".
+    open_actions: Mapping[str, str]
+    over_delivery: Callable[[Any, Decimal, Decimal, str, Decimal], DomainError]  # (line, allowed, asked, number, %)
+    header_extra: tuple[str, ...] = ()  # header fields besides partner, reference and notes
+    lock_related: tuple[str, ...] = ()  # rows read with (and locked with) the order
+    default_date: Callable[[Partner], datetime.date] | None = None  # a line without a date is due then
+    clean_header: Callable[[dict[str, object]], None] = lambda fields: None  # checks and defaults header fields
+    on_release: Callable[[AnyOrder, User], str] | None = None  # the release's side effect; returns the detail
+    on_cancel: Callable[[AnyOrder, User], None] | None = None
+    tolerance: Callable[[], Decimal] = field(default=lambda: ZERO)  # % a line may receive over what was ordered
+
+    def __post_init__(self) -> None:
+        model: Any = self.model  # a concrete order model: Status, OPEN_STATUSES, lines
+        delivery: Any = self.delivery_model
+        statuses = [status.value for status in model.Status]
+        draft, released, partial, complete, cancelled = statuses
+        assert (draft, cancelled) == ("draft", "cancelled"), statuses
+        assert tuple(model.OPEN_STATUSES) == (released, partial), statuses
+        open_from = frozenset({released, partial})
+        label = self.label
+        open_words = f"only a {released} or {model.Status(partial).label.lower()} order can"
+        derived = {
+            "released": released,
+            "partial": partial,
+            "complete": complete,
+            "line_model": model._meta.get_field("lines").related_model,
+            "delivery_line_model": delivery._meta.get_field("lines").related_model,
+            "transitions": {
+                "change": Transition(frozenset({draft}), "only a draft can be changed"),
+                "release": Transition(frozenset({draft}), f"only a draft can be {released}"),
+                "cancel": Transition(frozenset({draft}) | open_from, "it cannot be cancelled"),
+                **{name: Transition(open_from, f"{open_words} {words}") for name, words in self.open_actions.items()},
+            },
+            "audit_name": label.replace(" ", "_"),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    # Set by __post_init__ from the models (declared for readers and the type checker).
+    released: str = field(init=False)
+    partial: str = field(init=False)
+    complete: str = field(init=False)
+    line_model: type[Any] = field(init=False)
+    delivery_line_model: type[Any] = field(init=False)
+    transitions: Mapping[str, Transition] = field(init=False)
+    audit_name: str = field(init=False)  # "sales_order": audit actions are orders.<audit_name>_<verb>
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)  # "sales order"
+
+    @property
+    def reference_field(self) -> str:
+        return f"{self.partner_field}_reference"
+
+    @property
+    def header(self) -> frozenset[str]:
+        """The fields a draft's update may set, besides its lines."""
+        return frozenset({self.partner_field, self.reference_field, "notes", *self.header_extra})
+
+    @property
+    def audited(self) -> tuple[str, ...]:
+        """Header fields whose old -> new values the audit log keeps."""
+        return (*sorted(self.header), "status")
+
+    @property
+    def released_at(self) -> str:
+        return f"{self.released}_at"
+
+    @property
+    def delivered_field(self) -> str:
+        return f"{self.complete}_quantity"
+
+    @property
+    def delivery_field(self) -> str:
+        """The delivery line's link to its delivery: "shipment", "receipt"."""
+        return self.delivery_model._meta.model_name or ""
+
+
+# --- Guard, lock and trail ------------------------------------------------------------------------------------------
+def transition_refusal(kind: OrderKind, order: AnyOrder, transition: str) -> str | None:
+    """Why `transition` may not run on the order in its current status, or None when it may."""
+    rule = kind.transitions[transition]
+    if order.status in rule.allowed_from:
+        return None
+    return f"{kind.label} {order.number} is {order.get_status_display().lower()}; {rule.refusal}"
+
+
+def guard(kind: OrderKind, order: AnyOrder, transition: str) -> None:
+    refusal = transition_refusal(kind, order, transition)
+    if refusal is not None:
+        raise InvalidTransition(refusal)
+
+
+_BEFORE = "_audit_before"
+
+
+def lock_order(kind: OrderKind, order: AnyOrder) -> AnyOrder:
+    """The order's row, locked for the rest of the transaction, with its audited fields remembered."""
+    rows = kind.model._default_manager.select_for_update()
+    if kind.lock_related:
+        rows = rows.select_related(*kind.lock_related)
+    locked = rows.filter(pk=order.pk).first()
+    if locked is None:
+        raise OrderError(f"{kind.label} {order.number} does not exist")
+    setattr(locked, _BEFORE, snapshot(locked, kind.audited))
+    return locked
+
+
+def record(
+    kind: OrderKind, order: AnyOrder, event: str, user: User, detail: str = "", *, lines: int | None = None
+) -> None:
+    """The order's audit entry: the event, its changes since the order was locked, the line count and a detail."""
+    before = getattr(order, _BEFORE, None) or dict.fromkeys(kind.audited)
+    changes = changes_since(order, before)
+    if lines is not None:
+        changes["lines"] = [None, lines]
+    if detail:
+        changes["detail"] = [None, detail[:500]]
+    audit_record(user=user, action=f"orders.{kind.audit_name}_{AUDIT_VERBS[event]}", obj=order, changes=changes)
+
+
+def lock_levels(pairs: Iterable[tuple[int, int]]) -> None:
+    """Lock the level rows of (item_id, location_id) pairs in primary-key order, before inventory re-locks them."""
+    pairs = set(pairs)
+    if not pairs:
+        return
+    item_ids = {item_id for item_id, _ in pairs}
+    location_ids = {location_id for _, location_id in pairs}
+    list(
+        StockLevel.objects.select_for_update()
+        .filter(item_id__in=item_ids, location_id__in=location_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def locked_lines(order: AnyOrder) -> list[Any]:
+    """The order's lines with their items, locked in primary-key order."""
+    return list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
+
+
+# --- Drafts ---------------------------------------------------------------------------------------------------------
+def build_lines(kind: OrderKind, partner: Partner | None, lines: Lines) -> list[Any]:
+    """Unsaved order lines from [{item, quantity, <price field>, <date field>}], each refused with its number."""
+    default_date = kind.default_date(partner) if kind.default_date is not None and partner is not None else None
+    rows = []
+    for number, line in enumerate(capped_lines(lines), start=1):
+        where = f"line {number}"
+        day = line.get(kind.date_field)
+        rows.append(
+            kind.line_model(
+                item=line_item(line.get("item"), where=where),
+                quantity=line_quantity(line.get("quantity"), where=where),
+                **{
+                    kind.price_field: money(line.get(kind.price_field), field=f"{where}: {kind.price_field}"),
+                    kind.date_field: (
+                        default_date
+                        if default_date is not None and not day
+                        else plan_date(day, field=f"{where}: {kind.date_field}")
+                    ),
+                },
+            )
+        )
+    if not rows:
+        raise InvalidOrderLine("an order needs at least one line", field="lines")
+    return rows
+
+
+def _save_lines(kind: OrderKind, order: AnyOrder, rows: list[Any]) -> None:
+    for row in rows:
+        row.order = order
+    kind.line_model._default_manager.bulk_create(rows)
+
+
+def order_create(kind: OrderKind, *, partner: Partner, lines: Lines, user: User, **header: Any) -> AnyOrder:
+    """A draft order of `kind` for the partner, with its lines."""
+    kind.check_partner(partner)
+    kind.clean_header(header)
+    rows = build_lines(kind, partner, lines)
+    header[kind.reference_field] = header.get(kind.reference_field, "").strip()
+    header.update({kind.partner_field: partner, "created_by": actor(user)})
+    with transaction.atomic():
+        order = kind.model._default_manager.create(**header)
+        _save_lines(kind, order, rows)
+        record(kind, order, "created", user, f"{len(rows)} line(s)", lines=len(rows))
+    return order
+
+
+def order_update(
+    kind: OrderKind,
+    *,
+    order: AnyOrder,
+    user: User,
+    lines: Lines | None = None,
+    **fields: Any,
+) -> AnyOrder:
+    """Change a draft's header fields and, when `lines` is given, replace its lines as a whole."""
+    unknown = set(fields) - kind.header
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on a {kind.label}")
+    if kind.partner_field in fields:
+        kind.check_partner(fields[kind.partner_field])
+    kind.clean_header(fields)
+    partner = fields.get(kind.partner_field)
+    if lines is not None and partner is None and kind.default_date is not None:
+        partner = getattr(order, kind.partner_field)  # the lines' default date depends on it
+    rows = build_lines(kind, partner, lines) if lines is not None else None
+    with transaction.atomic():
+        order = lock_order(kind, order)
+        guard(kind, order, "change")
+        for name, value in fields.items():
+            setattr(order, name, value.strip() if name == kind.reference_field else value)
+        order.save()
+        if rows is not None:
+            order.lines.all().delete()
+            _save_lines(kind, order, rows)
+        changed = sorted([*fields, *(["lines"] if rows is not None else [])])
+        record(kind, order, "changed", user, ", ".join(changed), lines=len(rows) if rows is not None else None)
+    return order
+
+
+# --- Release and cancel ---------------------------------------------------------------------------------------------
+def order_release(kind: OrderKind, *, order: AnyOrder, user: User) -> AnyOrder:
+    """Draft -> released (confirmed, sent), with the kind's side effect (a sales order reserves stock)."""
+    with transaction.atomic():
+        order = lock_order(kind, order)
+        guard(kind, order, "release")
+        detail = kind.on_release(order, user) if kind.on_release is not None else ""
+        order.status = kind.released
+        setattr(order, kind.released_at, timezone.now())
+        order.save(update_fields=["status", kind.released_at])
+        record(kind, order, kind.released, user, detail)
+    return order
+
+
+def order_cancel(kind: OrderKind, *, order: AnyOrder, user: User, reason: str = "") -> AnyOrder:
+    """Cancel an order that is not delivered in full: nothing more moves for it; its deliveries stay."""
+    with transaction.atomic():
+        order = lock_order(kind, order)
+        guard(kind, order, "cancel")
+        if kind.on_cancel is not None:
+            kind.on_cancel(order, user)
+        order.status = order.Status.CANCELLED
+        order.closed_at = timezone.now()
+        order.save(update_fields=["status", "closed_at"])
+        record(kind, order, "cancelled", user, reason)
+    return order
+
+
+# --- Deliveries -----------------------------------------------------------------------------------------------------
+def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> list[tuple[Any, Decimal]]:
+    """[(order line, quantity)] from [{line, quantity}]: each line of this order at most once."""
+    requested: list[tuple[Any, Decimal]] = []
+    seen: set[int] = set()
+    for number, entry in enumerate(lines, start=1):
+        line = entry.get("line")
+        line_id: Any = getattr(line, "pk", line)
+        where = f"line {number}"
+        if line_id not in valid:
+            raise InvalidOrderLine(f"{where}: not a line of order {order_number}", field="lines")
+        if line_id in seen:
+            raise InvalidOrderLine(f"{where}: order line #{line_id} is listed twice", field="lines")
+        seen.add(line_id)
+        requested.append((valid[line_id], line_quantity(entry.get("quantity"), where=where)))
+    if not requested:
+        raise InvalidOrderLine("list at least one line and its quantity", field="lines")
+    return requested
+
+
+def _post_line(
+    kind: OrderKind, line: Any, quantity: Decimal, *, location: Location, delivery: Delivery, user: User, ref: str
+) -> StockMove:
+    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives."""
+    if kind.direction is Direction.IN:
+        return inventory.stock_receive(
+            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery
+        )
+    from_reservation = min(quantity, line.reserved_quantity)
+    if from_reservation > 0:
+        inventory.stock_unreserve(
+            item=line.item, location=location, quantity=from_reservation, user=user, reference=ref
+        )
+        line.reserved_quantity -= from_reservation
+    return inventory.stock_issue(
+        item=line.item,
+        location=location,
+        quantity=quantity,
+        user=user,
+        reason=StockMove.Reason.SHIPMENT,
+        reference=ref,
+        source=delivery,
+    )
+
+
+def delivery_create(
+    kind: OrderKind,
+    *,
+    order: AnyOrder,
+    lines: Lines,
+    user: User,
+    location: Location | None = None,
+    reference: str = "",
+) -> Any:
+    """Deliver some or all open quantities of an open order: one stock move per line, all or nothing.
+
+    OUT moves stock from the order's location, IN into `location`. A line delivers at most what is open on it (plus
+    the kind's tolerance); the order is complete when no line has anything open.
+    """
+    lines = capped_lines(lines)
+    tolerance = kind.tolerance()
+    with transaction.atomic():
+        order = lock_order(kind, order)
+        guard(kind, order, "deliver")
+        where = location if kind.direction is Direction.IN else order.location
+        assert where is not None  # receipts resolve their location before calling
+        order_lines = {line.pk: line for line in locked_lines(order)}
+        requested = _requested(lines, order_lines, order.number)
+        for line, quantity in requested:
+            allowed = line.quantity * (1 + tolerance / 100) - getattr(line, kind.delivered_field)
+            if quantity > allowed:
+                raise on_line(kind.over_delivery(line, allowed, quantity, order.number, tolerance), line)
+        # Existing level rows are locked in primary-key order, missing ones created in item order (by the
+        # receive service), so two deliveries of the same items never wait on each other in a cycle.
+        lock_levels((line.item_id, where.pk) for line, _ in requested)
+        document: dict[str, Any] = {"order": order, "reference": reference.strip(), "created_by": actor(user)}
+        if kind.direction is Direction.IN:
+            document["location"] = where
+        delivery = kind.delivery_model._default_manager.create(**document)
+        ref = f"{order.number} {delivery}"
+        if kind.direction is Direction.IN:
+            requested = sorted(requested, key=lambda entry: (entry[0].item_id, entry[0].pk))
+        for line, quantity in requested:
+            try:
+                move = _post_line(kind, line, quantity, location=where, delivery=delivery, user=user, ref=ref)
+            except DomainError as exc:  # e.g. not enough on hand: the whole delivery rolls back
+                on_line(exc, line)
+                raise
+            kind.delivery_line_model.objects.create(
+                **{kind.delivery_field: delivery}, order_line=line, quantity=quantity, move=move
+            )
+            setattr(line, kind.delivered_field, getattr(line, kind.delivered_field) + quantity)
+            fields = [kind.delivered_field, *(["reserved_quantity"] if kind.direction is Direction.OUT else [])]
+            line.save(update_fields=fields)
+        if all(line.open_quantity == 0 for line in order_lines.values()):
+            order.status = kind.complete
+            order.closed_at = timezone.now()
+        else:
+            order.status = kind.partial
+        order.save(update_fields=["status", "closed_at"])
+        into = f" into {where.code}" if kind.direction is Direction.IN else ""
+        record(kind, order, kind.complete, user, f"{delivery}: {len(requested)} line(s){into}")
+    return delivery

@@ -1,0 +1,49 @@
+"""Customers and suppliers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from audit.services import audit_record, changes_since, snapshot
+from orders.models import Partner
+from orders.services.errors import OrderError
+from orders.services.parsing import User
+
+# What a partner's services may set, in the order the API answers with them.
+PARTNER_FIELDS = (
+    "code",
+    "name",
+    "is_customer",
+    "is_supplier",
+    "contact_name",
+    "email",
+    "phone",
+    "address",
+    "default_lead_time_days",
+    "is_active",
+)
+
+
+def partner_create(*, code: str, name: str, user: User, **fields: object) -> Partner:
+    """A new customer and/or supplier; the code is unique within the tenant."""
+    return partner_update(partner=Partner(), user=user, code=code, name=name, **fields)
+
+
+def partner_update(*, partner: Partner, user: User, **fields: object) -> Partner:
+    unknown = set(fields) - set(PARTNER_FIELDS)
+    if unknown:
+        raise TypeError(f"cannot set {', '.join(sorted(unknown))} on Partner")
+    creating = partner.pk is None
+    before = dict.fromkeys(fields) if creating else snapshot(partner, fields)
+    for name, value in fields.items():
+        setattr(partner, name, value.strip() if isinstance(value, str) and name in {"code", "name"} else value)
+    if not partner.is_customer and not partner.is_supplier:
+        raise OrderError("a partner is a customer, a supplier or both: tick at least one", field="is_customer")
+    with transaction.atomic():
+        partner.full_clean()
+        partner.save()
+        changes = changes_since(partner, before)
+        if creating or changes:
+            action = "orders.partner_create" if creating else "orders.partner_update"
+            audit_record(user=user, action=action, obj=partner, changes=changes)
+    return partner
