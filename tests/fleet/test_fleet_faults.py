@@ -27,9 +27,9 @@ from tests.fleet.fleet_support import (
     committed_tenants,
     race_at_the_domain_lock,
     schema_shape,
-    subprocess_env,
     unapply,
 )
+from tests.support import subprocess_env
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")
