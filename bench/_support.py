@@ -9,8 +9,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -120,3 +121,75 @@ def start_gunicorn(port: int, env: dict[str, str], args: list[str] = ()) -> subp
         return process
     process.kill()
     raise RuntimeError(f"gunicorn did not start on port {port}: {log_path.read_text(errors='replace')[-2000:]}")
+
+
+def bench_api_key(tenant) -> str:
+    """A read-only API key of a `bench` user in `tenant`, whose item list holds 20 items (Django set up)."""
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import tenant_context
+
+    from access.services import api_key_create
+    from inventory.models import UnitOfMeasure
+    from inventory.services import item_create
+
+    with tenant_context(tenant):
+        user = get_user_model().objects.create_user(username="bench", password=None)
+        unit = UnitOfMeasure.objects.get_or_create(code="pcs", defaults={"name": "Pieces"})[0]
+        for n in range(20):
+            item_create(sku=f"B-{n:03d}", name=f"Bench item {n}", uom=unit, user=user)
+        return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], gunicorn_args: list[str], *, edge: bool, name: str) -> Iterator[tuple[int, int, bool]]:
+    """gunicorn on loopback (start_gunicorn), behind the nginx edge as `make run` serves when `edge` and nginx is on
+    the machine; yields (the port clients use, gunicorn's pid, whether the edge is in front), stops both after.
+    The edge logs to bench/results/<name>-nginx.log and keeps its files in bench/results/<name>-edge."""
+    from erp.localservices import nginx_binary
+    from tenants.edge import write_config
+
+    server = proxy = None
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    edge_log = open(LOG_DIR / f"{name}-nginx.log", "wb")  # noqa: SIM115 (closed in the finally below)
+    try:
+        port = free_port()
+        server = start_gunicorn(port, env, gunicorn_args)
+        nginx = nginx_binary() if edge else None
+        if nginx:
+            edge_port = free_port()
+            edge_config = write_config(
+                listen=f"127.0.0.1:{edge_port}", upstream=f"127.0.0.1:{port}", run_dir=LOG_DIR / f"{name}-edge"
+            )
+            proxy = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=edge_log)
+            wait_for_port(edge_port)
+            port = edge_port
+        yield port, server.pid, bool(nginx)
+    finally:
+        for process in (proxy, server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=20)
+        edge_log.close()
+
+
+def pace(rate: float, seconds: float, threads: int, call: Callable[[int], None]) -> None:
+    """Call `call(n)` for n in 0 .. rate * seconds, the n-th at `n / rate` s from now, from `threads` threads; calls
+    not begun 2 s past the end are dropped (the server could not keep up)."""
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.05
+    stop_at = start + seconds + 2
+
+    def worker(index: int) -> None:
+        for n in range(index, total, threads):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if time.monotonic() > stop_at:
+                return
+            call(n)
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()

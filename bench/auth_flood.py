@@ -26,26 +26,18 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import multiprocessing
 import os
 import secrets
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections import Counter
 
-from _support import (
-    LOG_DIR,
-    drop_database,
-    free_port,
-    setup_django,
-    start_gunicorn,
-    use_private_database,
-    wait_for_port,
-)
+from _support import bench_api_key, drop_database, pace, served, setup_django, use_private_database
 from noisy_neighbour import MS, CpuMeter, Phase, p95, paced
 
 DB_NAME = "erp_bench_auth_flood"
@@ -79,37 +71,24 @@ def junk_request(kind: str, host: str) -> bytes:
 
 def flood(port: int, host: str, kinds: tuple[str, ...], rate: float, seconds: float, threads: int) -> dict:
     """Send `rate` junk requests/s for `seconds`, the kinds in turn; {(kind, status): count}."""
-    total = int(rate * seconds)
     counts: Counter = Counter()
     lock = threading.Lock()
-    start = time.monotonic() + 0.05
-    stop_at = start + seconds + 2
 
-    def worker(index: int) -> None:
-        for n in range(index, total, threads):
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if time.monotonic() > stop_at:
-                return
-            kind = kinds[n % len(kinds)]
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-                    sock.sendall(junk_request(kind, host))
-                    answer = sock.recv(65536)
-                    while chunk := sock.recv(65536):
-                        answer += chunk
-                status = int(answer.split(b" ", 2)[1])
-            except (OSError, IndexError, ValueError):
-                status = 0  # timed out or cut off: the server could not keep up
-            with lock:
-                counts[(kind, status)] += 1
+    def one(n: int) -> None:
+        kind = kinds[n % len(kinds)]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(junk_request(kind, host))
+                answer = sock.recv(65536)
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            status = int(answer.split(b" ", 2)[1])
+        except (OSError, IndexError, ValueError):
+            status = 0  # timed out or cut off: the server could not keep up
+        with lock:
+            counts[(kind, status)] += 1
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    pace(rate, seconds, threads, one)
     return dict(counts)
 
 
@@ -138,54 +117,28 @@ def main() -> None:
     os.environ["TENANT_API_RATE_STANDARD"] = "1000/s"  # B's own budget never limits it; the server reads the same
     setup_django()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django_tenants.utils import tenant_context
 
-    from access.services import api_key_create
-    from erp.localservices import nginx_binary
-    from inventory.models import UnitOfMeasure
-    from inventory.services import item_create
-    from tenants.edge import write_config
     from tenants.services import tenant_create
 
-    def key_for(tenant) -> str:
-        with tenant_context(tenant):
-            user = get_user_model().objects.create_user(username="bench", password=None)
-            unit = UnitOfMeasure.objects.get_or_create(code="pcs", defaults={"name": "Pieces"})[0]
-            for n in range(20):
-                item_create(sku=f"B-{n:03d}", name=f"Bench item {n}", uom=unit, user=user)
-            return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
-
-    server = edge = None
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    edge_log = open(LOG_DIR / "auth-flood-nginx.log", "wb")  # noqa: SIM115 (closed in the finally below)
+    stack = contextlib.ExitStack()  # the server and its edge, stopped before the database is dropped
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         noisy = tenant_create(slug="flooded-a", name="Flooded A", admin_email="a@flood.test", plan="free").tenant
         quiet = tenant_create(slug="quiet-b", name="Quiet B", admin_email="b@quiet.test", plan="standard").tenant
-        quiet_key = key_for(quiet)
-        key_for(noisy)
+        quiet_key = bench_api_key(quiet)
+        bench_api_key(noisy)
         connection.close()
 
-        port = free_port()
         env = {
             **os.environ,
             "DATABASE_URL": url,
             "LOG_LEVEL": "ERROR",  # a 401/403 per junk request would be a log line each
             "CACHE_KEY_PREFIX": f"bench-auth-flood-{os.getpid()}",
         }
-        server = start_gunicorn(port, env, ["--workers", str(args.workers)] if args.workers else [])
-        nginx = None if args.no_edge else nginx_binary()
-        if nginx:  # as `make run` serves when nginx is on the machine: the edge faces the clients
-            edge_port = free_port()
-            edge_config = write_config(
-                listen=f"127.0.0.1:{edge_port}", upstream=f"127.0.0.1:{port}", run_dir=LOG_DIR / "auth-flood-edge"
-            )
-            edge = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=edge_log)
-            wait_for_port(edge_port)
-            port = edge_port
+        workers = ["--workers", str(args.workers)] if args.workers else []
+        port, server_pid, nginx = stack.enter_context(served(env, workers, edge=not args.no_edge, name="auth-flood"))
         noisy_host, quiet_host = (f"{slug}.{settings.BASE_DOMAIN}" for slug in ("flooded-a", "quiet-b"))
         paced(port, quiet_host, quiet_key, 20, 1.5, 1)  # warm-up: imports, connections, routing cache
         flood(port, noisy_host, kinds, 20, 0.5, 1)
@@ -193,7 +146,7 @@ def main() -> None:
         def phase(rate: float, label: str) -> Phase:
             """B's latencies while A's host receives `rate` junk requests/s (none: B alone), and the CPU it took."""
             with multiprocessing.get_context("fork").Pool(1) as pool:
-                meter = CpuMeter(server.pid)
+                meter = CpuMeter(server_pid)
                 junk = pool.apply_async(flood, (port, noisy_host, kinds, rate, args.seconds, 8)) if rate else None
                 time.sleep(0.3)
                 latencies, statuses = paced(port, quiet_host, quiet_key, 20, args.seconds - 0.6, 1)
@@ -232,13 +185,7 @@ def main() -> None:
         )
         print(f"p95 ratio flood / alone (median of rounds): {ratio:.2f}  (goal <= 1.2)")
     finally:
-        if edge is not None:
-            edge.terminate()
-            edge.wait(timeout=20)
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        edge_log.close()
+        stack.close()
         drop_database(args.database)
 
 

@@ -18,25 +18,17 @@ requests), flood / at-limit what the refused excess costs on top.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import multiprocessing
 import os
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
 
-from _support import (
-    LOG_DIR,
-    drop_database,
-    free_port,
-    setup_django,
-    start_gunicorn,
-    use_private_database,
-    wait_for_port,
-)
+from _support import bench_api_key, drop_database, pace, served, setup_django, use_private_database
 
 DB_NAME = "erp_bench_noisy"
 PATH = "/api/v1/items/"
@@ -71,30 +63,17 @@ def paced(
 ) -> tuple[list[float], dict]:
     """Send `rate` requests/s for `seconds` from `threads` threads (at most rate * seconds) with `send`; latencies
     and statuses."""
-    total = int(rate * seconds)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    start = time.monotonic() + 0.05
-    stop_at = start + seconds + 2
 
-    def worker(index: int) -> None:
-        for n in range(index, total, threads):
-            delay = start + n / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            if time.monotonic() > stop_at:
-                return
-            status, latency = send(port, host, key)
-            with lock:
-                latencies.append(latency)
-                statuses[status] = statuses.get(status, 0) + 1
+    def one(n: int) -> None:
+        status, latency = send(port, host, key)
+        with lock:
+            latencies.append(latency)
+            statuses[status] = statuses.get(status, 0) + 1
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    pace(rate, seconds, threads, one)
     return latencies, statuses
 
 
@@ -193,40 +172,20 @@ def main() -> None:
         os.environ["TENANT_API_RATE_FREE"] = f"{args.limit}/s"
     setup_django()
     from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django_tenants.utils import tenant_context
-
-    from access.services import api_key_create
-    from inventory.models import UnitOfMeasure
-    from inventory.services import item_create
-    from tenants.services import tenant_create
-
-    def key_for(tenant) -> str:
-        with tenant_context(tenant):
-            user = get_user_model().objects.create_user(username="bench", password=None)
-            unit = UnitOfMeasure.objects.get_or_create(code="pcs", defaults={"name": "Pieces"})[0]
-            for n in range(20):
-                item_create(sku=f"B-{n:03d}", name=f"Bench item {n}", uom=unit, user=user)
-            return api_key_create(name="bench", scope="read_only", user=user, created_by=None).key
-
     from throttled.rate_limiter import quota_parser
 
-    from erp.localservices import nginx_binary
-    from tenants.edge import write_config
+    from tenants.services import tenant_create
 
-    server = edge = None
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    edge_log = open(LOG_DIR / "noisy-neighbour-nginx.log", "wb")  # noqa: SIM115 (closed in the finally below)
+    stack = contextlib.ExitStack()  # the server and its edge, stopped before the database is dropped
     try:
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         noisy = tenant_create(slug="noisy-a", name="Noisy A", admin_email="a@noisy.test", plan="free").tenant
         quiet = tenant_create(slug="quiet-b", name="Quiet B", admin_email="b@quiet.test", plan="standard").tenant
-        noisy_key, quiet_key = key_for(noisy), key_for(quiet)
+        noisy_key, quiet_key = bench_api_key(noisy), bench_api_key(quiet)
         connection.close()
 
-        port = free_port()
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -238,16 +197,8 @@ def main() -> None:
             *(("--threads", str(args.threads)) if args.threads else ()),
             *(("--worker-class", args.worker_class) if args.worker_class else ()),
         ]
-        server = start_gunicorn(port, env, overrides)
-        nginx = None if args.no_edge else nginx_binary()
-        if nginx:  # as `make run` serves when nginx is on the machine: the edge faces the clients
-            edge_port = free_port()
-            edge_config = write_config(
-                listen=f"127.0.0.1:{edge_port}", upstream=f"127.0.0.1:{port}", run_dir=LOG_DIR / "noisy-edge"
-            )
-            edge = subprocess.Popen([nginx, "-c", str(edge_config), "-g", "daemon off;"], stderr=edge_log)
-            wait_for_port(edge_port)
-            port = edge_port
+        serving = served(env, overrides, edge=not args.no_edge, name="noisy-neighbour")
+        port, server_pid, nginx = stack.enter_context(serving)
         noisy_host, quiet_host = (f"{slug}.{settings.BASE_DOMAIN}" for slug in ("noisy-a", "quiet-b"))
         paced(port, quiet_host, quiet_key, 20, 1.5, 1)  # warm-up: imports, connections, routing cache
         paced(port, noisy_host, noisy_key, 20, 1.0, 1)
@@ -258,7 +209,7 @@ def main() -> None:
             A's client is a process of its own: in B's process its threads would hold B's interpreter lock while B's
             answer waits to be read, and B's latency would measure the bench client, not the server."""
             with multiprocessing.get_context("fork").Pool(1) as pool:
-                meter = CpuMeter(server.pid)
+                meter = CpuMeter(server_pid)
                 noisy = (
                     pool.apply_async(paced, (port, noisy_host, noisy_key, rate, args.seconds, 8, raw_request))
                     if rate
@@ -315,13 +266,7 @@ def main() -> None:
         )
         print(f"p95 ratio flood / alone (median of rounds): {ratio(2, 0):.2f}  (goal <= 1.2)")
     finally:
-        if edge is not None:
-            edge.terminate()
-            edge.wait(timeout=20)
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        edge_log.close()
+        stack.close()
         drop_database(args.database)
 
 

@@ -1,7 +1,6 @@
 """Helpers for tests: committed data other connections (threads, a Celery worker) must see; the test database."""
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -17,6 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import tenant_context
+
+from erp.localservices.common import file_lock
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,7 +87,7 @@ def create_test_database() -> str:
     name = creation._get_test_db_name()
     root = re.sub(r"_gw\d+$", "", name)
     base = f"{root}_tpl{_base_fingerprint()}"
-    with _file_lock(Path(tempfile.gettempdir()) / f"{base}.lock"):
+    with file_lock(Path(tempfile.gettempdir()) / f"{base}.lock"):
         with creation._nodb_cursor() as cursor:
             cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [base])
             row = cursor.fetchone()
@@ -114,16 +115,6 @@ def create_test_database() -> str:
     settings.DATABASES[connection.alias]["NAME"] = name
     settings_dict["NAME"] = name
     return name
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- Celery workers --------------------------------------------------------------------------------------------------

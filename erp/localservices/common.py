@@ -103,7 +103,7 @@ def _last_line(path: Path, containing: Sequence[str] = ("FATAL", "ERROR", "error
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     with open(path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -21,9 +21,9 @@ from erp.localservices.common import (
     ROOT_BASE,
     START_TIMEOUT,
     ServiceError,
-    _file_lock,
     _last_line,
     _pid_alive,
+    file_lock,
     free_port,
     port_is_free,
     root_data_dir,
@@ -302,7 +302,7 @@ class EmbeddedPostgres:
         """Start the server (or join the one already running from this data dir); returns its DATABASE_URL."""
         self._bin()
         self._prepare_data_dir()
-        with _file_lock(self.base_dir / "lock"):
+        with file_lock(self.base_dir / "lock"):
             self._initdb()
             self._check_version()
             self.port = self.running_port()
@@ -322,7 +322,7 @@ class EmbeddedPostgres:
         if not self._registered:
             return
         self._registered = False
-        with _file_lock(self.base_dir / "lock"):
+        with file_lock(self.base_dir / "lock"):
             others = [pid for pid in self._read_clients() if pid != os.getpid() and _pid_alive(pid)]
             if others:
                 self._write_clients(others)
@@ -339,7 +339,7 @@ class EmbeddedPostgres:
         """Stop a server running from this data dir whoever uses it; False when none runs."""
         if not (self.data_dir / "PG_VERSION").exists():
             return False
-        with _file_lock(self.base_dir / "lock"):
+        with file_lock(self.base_dir / "lock"):
             if self.running_port() is None:
                 self._write_clients(None)
                 return False

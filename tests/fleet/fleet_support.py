@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import re
+import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
-from django.core.management import call_command
-from django.db import connection
+from django.core.management import CommandError, call_command
+from django.db import connection, connections
 
 from fleet.models import FleetMigrationRun, TenantAuditEvent
+from tenants import schema_template
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_delete
 
@@ -96,3 +101,50 @@ def applied(schema_name: str) -> set[tuple[str, str]]:
 
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def race_at_the_domain_lock(*commands: list[str], deadline: float = 120) -> list[str]:
+    """Run the management `commands` at once, each in a thread of its own, while another session holds tenants_domain
+    locked; let them go once both wait on a lock (the lock, or the first one's registry row). Each one's outcome, in
+    the order they end: "done", "CommandError: <its message>", or the name and message of any other exception."""
+    outcomes: list[str] = []
+
+    def run(args: list[str]) -> None:
+        try:
+            call_command(*args, stdout=io.StringIO())
+            outcomes.append("done")
+        except CommandError as exc:
+            outcomes.append(f"CommandError: {exc}")
+        except Exception as exc:  # what a loser got before: an IntegrityError or duplicate-schema traceback
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    schema_template.ensure_fresh_template()
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    blocker = psycopg.connect(**params, autocommit=True)
+    try:
+        blocker.execute("BEGIN")
+        blocker.execute("LOCK TABLE tenants_domain IN EXCLUSIVE MODE")
+        threads = [threading.Thread(target=run, args=(command,)) for command in commands]
+        for thread in threads:
+            thread.start()
+        ends = time.monotonic() + deadline
+        while True:  # one waits on the domain lock, the other on the first one's tenant row
+            blocker.execute("SELECT pg_stat_clear_snapshot()")  # else the view is read once per transaction
+            waiting = blocker.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            if waiting >= len(commands):
+                break
+            assert all(thread.is_alive() for thread in threads), outcomes
+            assert time.monotonic() < ends, "the two never met"
+            time.sleep(0.05)
+        blocker.execute("COMMIT")
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        blocker.close()
+    return outcomes

@@ -6,14 +6,12 @@ Child processes work on this test database (fleet_support.subprocess_env); every
 import io
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 
-import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from fleet.migrator import close_abandoned_runs, run_fleet_migration
@@ -27,10 +25,11 @@ from tests.fleet.fleet_support import (
     applied,
     committed_db,
     committed_tenants,
+    race_at_the_domain_lock,
     schema_shape,
-    subprocess_env,
     unapply,
 )
+from tests.support import subprocess_env
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")
@@ -207,49 +206,14 @@ def test_template_and_migrations_provisioning_build_a_history_that_alters_a_tabl
 
 def test_two_create_tenant_of_one_slug_at_once_the_loser_gets_one_line(django_db_blocker):
     """Both pass the 'slug free' checks; the domain table is held locked until both are inside their transaction."""
-    outcomes: list[str] = []
-
-    def create() -> None:
-        try:
-            call_command("create_tenant", "race-1", "--name", "Race", "--admin-email", "boss@race.test",
-                         "--admin-password", "correct-horse-battery", stdout=io.StringIO())  # fmt: skip
-            outcomes.append("created")
-        except CommandError as exc:
-            outcomes.append(f"CommandError: {exc}")
-        except Exception as exc:  # what the loser got before: an IntegrityError traceback
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
+    command = ["create_tenant", "race-1", "--name", "Race", "--admin-email", "boss@race.test",
+               "--admin-password", "correct-horse-battery"]  # fmt: skip
     with django_db_blocker.unblock():
-        schema_template.ensure_fresh_template()
-        params = connection.get_connection_params()
-        params.pop("cursor_factory", None)
-        blocker = psycopg.connect(**params, autocommit=True)
         try:
-            blocker.execute("BEGIN")
-            blocker.execute("LOCK TABLE tenants_domain IN EXCLUSIVE MODE")
-            threads = [threading.Thread(target=create) for _ in range(2)]
-            for thread in threads:
-                thread.start()
-            deadline = time.monotonic() + 60
-            while True:  # one waits on the domain lock, the other on the first one's tenant row
-                blocker.execute("SELECT pg_stat_clear_snapshot()")  # else the view is read once per transaction
-                waiting = blocker.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                ).fetchone()[0]
-                if waiting >= 2:
-                    break
-                assert time.monotonic() < deadline, "the two provisionings never met"
-                time.sleep(0.05)
-            blocker.execute("COMMIT")
-            for thread in threads:
-                thread.join(timeout=120)
-            assert sorted(outcomes) == ["CommandError: slug 'race-1' is already taken", "created"], outcomes
+            outcomes = race_at_the_domain_lock(command, command, deadline=60)
+            assert sorted(outcomes) == ["CommandError: slug 'race-1' is already taken", "done"], outcomes
             assert Tenant.objects.filter(slug="race-1").count() == 1
         finally:
-            blocker.close()
             connection.set_schema_to_public()
             for tenant in Tenant.objects.filter(slug="race-1"):
                 tenant_delete(tenant=tenant)

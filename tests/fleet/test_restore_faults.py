@@ -5,13 +5,10 @@ provisioning) of one slug at once leave the loser one line. Everything here is c
 import io
 import subprocess
 import sys
-import threading
-import time
 
-import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 from django_tenants.utils import schema_exists
 
 from fleet.backup import read_backup
@@ -19,7 +16,7 @@ from fleet.models import TenantArchive, TenantAuditEvent
 from tenants import db_roles, schema_template
 from tenants.models import Tenant
 from tenants.services import tenant_delete
-from tests.fleet.fleet_support import REPO, applied, committed_db, committed_tenants, unapply
+from tests.fleet.fleet_support import REPO, applied, committed_db, committed_tenants, race_at_the_domain_lock, unapply
 from tests.support import subprocess_env
 
 db = committed_db
@@ -71,50 +68,13 @@ def test_two_restores_as_one_slug_at_once_the_loser_gets_one_line(backup_file, d
         "create_tenant": ["create_tenant", slug, "--name", "Race", "--admin-email", "boss@race.test",
                           "--admin-password", "correct-horse-battery"],
     }  # fmt: skip
-    outcomes: list[str] = []
-
-    def run(args: list[str]) -> None:
-        try:
-            call_command(*args, stdout=io.StringIO())
-            outcomes.append("done")
-        except CommandError as exc:
-            outcomes.append(f"CommandError: {exc}")
-        except Exception as exc:  # what the loser got before: an IntegrityError or duplicate-schema traceback
-            outcomes.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            connections.close_all()
-
-    schema_template.ensure_fresh_template()
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    blocker = psycopg.connect(**params, autocommit=True)
     try:
-        blocker.execute("BEGIN")
-        blocker.execute("LOCK TABLE tenants_domain IN EXCLUSIVE MODE")
-        threads = [threading.Thread(target=run, args=(commands[name],)) for name in ("tenant_restore", rival)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 120
-        while True:  # one waits on the domain lock, the other on the first one's tenant row
-            blocker.execute("SELECT pg_stat_clear_snapshot()")  # else the view is read once per transaction
-            waiting = blocker.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            ).fetchone()[0]
-            if waiting >= 2:
-                break
-            assert all(thread.is_alive() for thread in threads), outcomes
-            assert time.monotonic() < deadline, "the two never met"
-            time.sleep(0.05)
-        blocker.execute("COMMIT")
-        for thread in threads:
-            thread.join(timeout=120)
+        outcomes = race_at_the_domain_lock(commands["tenant_restore"], commands[rival])
         assert sorted(outcomes) == [f"CommandError: slug '{slug}' is already taken", "done"], outcomes
         assert Tenant.objects.filter(slug=slug).count() == 1
         assert schema_exists("race_r")
         assert _scratch_schemas() == []
     finally:
-        blocker.close()
         _delete(slug)
 
 

@@ -3,7 +3,6 @@ answered before they cost a worker or reach PostgreSQL; anonymous requests inclu
 
 import json
 import logging
-import threading
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,6 +14,7 @@ from erp.http_limits import JSON_MAX_DEPTH, RETRY_AFTER_SECONDS
 from orders.models import SalesOrder
 from tests.conftest import host_of
 from tests.orders.factories import CustomerFactory
+from tests.support import committed
 
 DEEP = "[" * 100_000
 
@@ -151,26 +151,6 @@ def test_body_within_the_limits_goes_through(api, settings):
 
 
 # --- Statement timeout -------------------------------------------------------------------------------------------
-def in_a_thread(fn):
-    """Run fn on a connection of its own, in autocommit like a server's (outside the test's transaction)."""
-    results, errors = [], []
-
-    def run() -> None:
-        try:
-            results.append(fn())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
-
-
 @pytest.mark.parametrize("pool_mode", ["session", "transaction"])
 def test_a_statement_past_the_timeout_is_a_503_and_the_connection_serves_the_next_request(
     pool_mode, acme, django_db_setup, caplog
@@ -192,7 +172,7 @@ def test_a_statement_past_the_timeout_is_a_503_and_the_connection_serves_the_nex
         ),
         caplog.at_level(logging.ERROR, logger="erp.http_limits"),
     ):
-        api, page, after, left = in_a_thread(requests)
+        api, page, after, left = committed(requests)
 
     assert api.status_code == 503
     assert api["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -219,7 +199,7 @@ def test_requests_get_the_configured_timeout_and_commands_none(acme, django_db_s
             return state, cursor.fetchone()[0]
 
     with override_settings(ROOT_URLCONF="tests.security.slow_urls", DB_STATEMENT_TIMEOUT_MS=30000):
-        state, outside = in_a_thread(requests)
+        state, outside = committed(requests)
     assert state["statement_timeout"] == "30s"
     assert outside == "0"
 
