@@ -17,3 +17,8 @@ from erp.settings import *  # noqa: F403
 # and every tenant it provisions (Django's advice for tests: a fast hasher). PBKDF2 stays listed, so a production
 # hash still verifies; tests of hashing cost (tests/security/test_auth_lockout.py) set their own list.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+# A process re-reads the registry version on the first request after each recheck interval: one extra query that would
+# land at random in the tests that pin a request's query count. Tests of the bound set the production interval
+# themselves (tests/tenants/test_registry_version.py).
+TENANT_ROUTING_RECHECK_SECONDS = float(os.environ.get("TENANT_ROUTING_RECHECK_SECONDS", 3600))

@@ -24,6 +24,12 @@ from tests.fleet.fleet_support import committed_db, committed_tenants
 
 db = committed_db
 pytestmark = pytest.mark.usefixtures("db")
+
+
+@pytest.fixture(autouse=True)
+def production_recheck_interval(settings):
+    """The suite's settings recheck rarely (query-count tests); these tests are about the production bound."""
+    settings.TENANT_ROUTING_RECHECK_SECONDS = 1.0
 REPO = Path(__file__).resolve().parents[2]
 
 
