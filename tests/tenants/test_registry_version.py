@@ -30,6 +30,8 @@ pytestmark = pytest.mark.usefixtures("db")
 def production_recheck_interval(settings):
     """The suite's settings recheck rarely (query-count tests); these tests are about the production bound."""
     settings.TENANT_ROUTING_RECHECK_SECONDS = 1.0
+
+
 REPO = Path(__file__).resolve().parents[2]
 
 
