@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -61,8 +61,8 @@ _USER_FIELDS = {"username", "first_name", "last_name", "email", "is_active"}
 
 
 def user_create(
-    *, username: str, role: str, by: AbstractBaseUser | None, password: str | None = None, **fields: object
-) -> AbstractBaseUser:
+    *, username: str, role: str, by: User | None, password: str | None = None, **fields: object
+) -> User:
     """A new user of the tenant with one role. Without a password they cannot sign in until one is set."""
     unknown = set(fields) - _USER_FIELDS
     if unknown:
@@ -83,7 +83,7 @@ def user_create(
     return user
 
 
-def user_update(*, user: AbstractBaseUser, by: AbstractBaseUser | None, **fields: object) -> AbstractBaseUser:
+def user_update(*, user: User, by: User | None, **fields: object) -> User:
     """Change a user's name, email or whether they may sign in. An admin cannot deactivate themselves."""
     unknown = set(fields) - _USER_FIELDS
     if unknown:
@@ -103,7 +103,7 @@ def user_update(*, user: AbstractBaseUser, by: AbstractBaseUser | None, **fields
     return user
 
 
-def user_set_password(*, user: AbstractBaseUser, password: str | None, by: AbstractBaseUser | None) -> None:
+def user_set_password(*, user: User, password: str | None, by: User | None) -> None:
     """Set a user's password (validated by the caller's form), or with None turn password sign-in off."""
     with transaction.atomic():
         if password:
@@ -115,7 +115,7 @@ def user_set_password(*, user: AbstractBaseUser, password: str | None, by: Abstr
         audit_record(user=by, action="access.user_password_set", obj=user, changes={"password": [None, change]})
 
 
-def user_delete(*, user: AbstractBaseUser, by: AbstractBaseUser | None) -> None:
+def user_delete(*, user: User, by: User | None) -> None:
     """Delete a user who has recorded nothing that must keep naming them; an admin cannot delete themselves."""
     if by is not None and by.pk == user.pk:
         raise AccessError("you cannot delete yourself; ask another admin")

@@ -139,7 +139,7 @@ def registry_version() -> int:
 
     Read as the login role on the public schema (the request has not switched to its tenant yet); free of any extra
     round trip for the tenant switch that follows, which the next statement carries (erp.db_backend)."""
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM public.tenants_registry_version WHERE id = 1")
         row = cursor.fetchone()

@@ -139,7 +139,7 @@ def build_schema_by_migrations(*, prefix: str = "_build_") -> str:
     Returns its name: the caller renames it into place (in its own transaction) or drops it."""
     if connection.in_atomic_block:
         raise TemplateError("a schema is built by migrations one transaction per migration, not inside a transaction")
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     scratch = f"{prefix}{uuid.uuid4().hex[:16]}"
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {quote(scratch)}")
@@ -152,7 +152,7 @@ def build_schema_by_migrations(*, prefix: str = "_build_") -> str:
 
 
 def drop_schema(schema_name: str) -> None:
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {quote(schema_name)} CASCADE")
 

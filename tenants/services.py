@@ -135,7 +135,7 @@ def tenant_create(
             tenant.status = Tenant.Status.ACTIVE
             tenant.save(update_fields=["status", "updated_at"])
     except (IntegrityError, ProgrammingError):
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
         if scratch is not None:
             schema_template.drop_schema(scratch)
         refuse_if_slug_was_taken(slug, schema_name)
@@ -162,7 +162,7 @@ def refuse_if_slug_was_taken(slug: str, schema_name: str) -> None:
 
 
 def _taken(slug: str, schema_name: str) -> bool:
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     return (
         Tenant.objects.filter(slug=slug).exists()
         or Tenant.objects.filter(schema_name=schema_name).exists()
