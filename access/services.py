@@ -60,9 +60,7 @@ def user_set_role(*, user: User, role: str, by: User | None) -> User:
 _USER_FIELDS = {"username", "first_name", "last_name", "email", "is_active"}
 
 
-def user_create(
-    *, username: str, role: str, by: User | None, password: str | None = None, **fields: object
-) -> User:
+def user_create(*, username: str, role: str, by: User | None, password: str | None = None, **fields: object) -> User:
     """A new user of the tenant with one role. Without a password they cannot sign in until one is set."""
     unknown = set(fields) - _USER_FIELDS
     if unknown:
