@@ -354,6 +354,10 @@ IDEMPOTENCY_RECORD_MODEL = "orders.IdempotencyRecord"
 # API requests per tenant (all its users and keys together) by plan, "<n>/<s|min|hour|day> [burst <n>]": a sustained
 # rate and how many may come back to back (access.ratelimit); 429 + Retry-After past it. Without a burst the whole
 # period's count may come at once; about a second's worth of the rate keeps one tenant's bursts short.
+# Sign-in POSTs (login form, admin logins, token endpoint) per tenant host and client address at the nginx edge
+# (tenants.edge): nginx's rate ("2r/s") and how many may come at once (a shift signing in behind one office address).
+EDGE_SIGNIN_RATE = env("EDGE_SIGNIN_RATE", default="2r/s")
+EDGE_SIGNIN_BURST = env.int("EDGE_SIGNIN_BURST", default=20)
 TENANT_API_RATES = {
     "free": env("TENANT_API_RATE_FREE", default="1000/min burst 20"),
     "standard": env("TENANT_API_RATE_STANDARD", default="5000/min burst 100"),

@@ -10,6 +10,13 @@ credential, because the edge cannot tell a real credential from a made-up one: k
 spend a tenant's edge budget with junk headers. The tenant-wide budget shared by all its users and keys stays with
 the application (`access.ratelimit`), which also covers hosts the edge does not know yet.
 
+Two more limits per tenant host and *client address*, so that made-up credentials (a new key each request) cannot
+walk past the per-credential limit: API requests from one address at twice the plan's quota (a tenant's own traffic,
+all its users behind one office address included, never exceeds its quota: the application's tenant-wide budget), and
+sign-in POSTs (login form, tenant and operations admin, token endpoint) at `EDGE_SIGNIN_RATE` with a burst of
+`EDGE_SIGNIN_BURST` per host and address, enough for a shift signing in at once, refused for microseconds past it
+before a password is hashed or a worker is taken (bench/auth_flood.py).
+
 The host -> plan map is written from the tenant registry (active tenants only) when the edge starts; `manage.py
 edge_config` rewrites it and `nginx -s reload` applies it after tenants or plans change.
 """
@@ -46,6 +53,16 @@ def edge_rate(quota: str) -> EdgeRate:
     return EdgeRate(rate=rate, burst=parsed.burst, interval=period / limit)
 
 
+# Per client address a tenant's API may take this many times its plan's quota (see the module's docstring).
+ADDRESS_FACTOR = 2
+
+
+def _scaled(rate: str, factor: int) -> str:
+    """nginx's "20r/s" or "1000r/m" times `factor`."""
+    count, unit = rate.split("r/")
+    return f"{int(count) * factor}r/{unit}"
+
+
 def hosts_by_plan() -> dict[str, list[str]]:
     """Every domain of every active tenant, by the tenant's plan."""
     hosts: dict[str, list[str]] = {plan: [] for plan in settings.TENANT_API_RATES}
@@ -65,14 +82,18 @@ def nginx_config(*, listen: str, upstream: str, run_dir: Path, hosts: dict[str, 
     )
     key_maps = "\n".join(
         f'    map $edge_plan $edge_key_{plan} {{ {plan} "$host $edge_who"; default ""; }}\n'
-        f"    limit_req_zone $edge_key_{plan} zone=edge_{plan}:10m rate={rate.rate};"
+        f"    limit_req_zone $edge_key_{plan} zone=edge_{plan}:10m rate={rate.rate};\n"
+        f'    map $edge_plan $edge_addr_{plan} {{ {plan} "$host $binary_remote_addr"; default ""; }}\n'
+        f"    limit_req_zone $edge_addr_{plan} zone=edge_addr_{plan}:10m rate={_scaled(rate.rate, ADDRESS_FACTOR)};"
         for plan, rate in rates.items()
     )
     # nginx lets one request through at the rate and `burst` more on top; the quota's burst counts them all.
     limits = "\n".join(
-        f"            limit_req zone=edge_{plan} burst={max(rate.burst - 1, 0)} nodelay;"
+        f"            limit_req zone=edge_{plan} burst={max(rate.burst - 1, 0)} nodelay;\n"
+        f"            limit_req zone=edge_addr_{plan} burst={max(rate.burst * ADDRESS_FACTOR - 1, 0)} nodelay;"
         for plan, rate in rates.items()
     )
+    signin_limit = f"limit_req zone=edge_signin burst={settings.EDGE_SIGNIN_BURST} nodelay;"
     detail = f"Request was throttled. Expected available in {retry_after} second{'' if retry_after == 1 else 's'}."
     return f"""# Written by tenants.edge (manage.py edge_config); rewritten when the edge starts.
 worker_processes 1;
@@ -100,6 +121,9 @@ http {{
 {host_lines}
     }}
 {key_maps}
+    # Sign-in POSTs per host and client address, on every host (the operations admin's too).
+    map $request_method $edge_signin_key {{ POST "$host $binary_remote_addr"; default ""; }}
+    limit_req_zone $edge_signin_key zone=edge_signin:10m rate={settings.EDGE_SIGNIN_RATE};
     limit_req_status 429;
     limit_req_log_level info;  # below error_log's level: no log line per refused request
 
@@ -115,7 +139,23 @@ http {{
             error_page 429 = @throttled;
             proxy_pass http://erp_app;
         }}
+        location = /api/v1/auth/token/ {{
+{limits}
+            {signin_limit}
+            error_page 429 = @throttled;
+            proxy_pass http://erp_app;
+        }}
+        location ~ ^/(accounts|admin)/login/$ {{
+            {signin_limit}
+            error_page 429 = @signin_throttled;
+            proxy_pass http://erp_app;
+        }}
         location / {{ proxy_pass http://erp_app; }}
+        location @signin_throttled {{
+            default_type text/plain;
+            add_header Retry-After {retry_after} always;
+            return 429 'Too many sign-in attempts from your network. Wait a few seconds and try again.';
+        }}
         location @throttled {{
             default_type application/json;
             add_header Retry-After {retry_after} always;

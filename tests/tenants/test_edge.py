@@ -155,3 +155,36 @@ def test_the_same_credential_on_another_tenant_host_has_that_tenant_plan_budget(
 def test_pages_and_unknown_hosts_are_not_limited_at_the_edge(edge_port, acme):
     assert [_get(edge_port, host_of(acme), path="/inventory/")[0].status for _ in range(4)] == [200] * 4
     assert [_get(edge_port, "nobody.example.test")[0].status for _ in range(4)] == [200] * 4
+
+
+def _post(port: int, host: str, path: str):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("POST", path, body="username=x&password=y", headers={"Host": host})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def test_made_up_credentials_from_one_address_are_refused_at_the_edge_past_twice_the_plan(edge_port, acme):
+    """A new junk credential every request walks past the per-credential limit, not past the per-address one."""
+    statuses = [_get(edge_port, host_of(acme), credential=f"Api-Key junk-{i}")[0].status for i in range(6)]
+    assert statuses == [200] * 4 + [429] * 2  # free: 2 a minute here, twice that per address
+
+
+@pytest.fixture
+def tight_signin(settings):
+    settings.EDGE_SIGNIN_RATE = "1r/m"
+    settings.EDGE_SIGNIN_BURST = 2
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/", "/api/v1/auth/token/"])
+def test_sign_in_posts_from_one_address_are_refused_at_the_edge_past_their_burst(tight_signin, edge_port, acme, path):
+    statuses = [_post(edge_port, host_of(acme), path)[0].status for _ in range(4)]
+    assert statuses[-1] == 429
+    response, _body = _post(edge_port, host_of(acme), path)
+    assert response.status == 429 and int(response.getheader("Retry-After")) >= 1
+
+
+def test_sign_in_pages_are_not_limited_at_the_edge(tight_signin, edge_port, acme):
+    assert [_get(edge_port, host_of(acme), path="/accounts/login/")[0].status for _ in range(5)] == [200] * 5
