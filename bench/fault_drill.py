@@ -135,7 +135,7 @@ def main() -> int:
     args = parser.parse_args()
     n = max(2, args.tenants)
 
-    from fleet import ADD_FIELD, INITIAL  # bench/fleet.py: the throwaway app's migrations
+    from fleet_migrate import ADD_FIELD, INITIAL  # the throwaway app's migrations
 
     tmp = Path(tempfile.mkdtemp(prefix="faultdrill-"))
     package = tmp / "benchfleet_migrations"

@@ -1,6 +1,6 @@
 """A trivial new migration (one AddField) across many tenants: the fleet runner vs django-tenants' migrate_schemas.
 
-    .venv/bin/python bench/fleet.py [--tenants 1000] [--rounds 3] [--concurrency 2] [--requests 300]
+    .venv/bin/python bench/fleet_migrate.py [--tenants 1000] [--rounds 3] [--concurrency 2] [--requests 300]
         [--skip-standard] [--skip-multiprocessing]
 
 Uses its own database (erp_bench_fleet) on the server DATABASE_URL points to, and drops it afterwards. A throwaway
