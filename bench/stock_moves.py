@@ -143,7 +143,7 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
     """The service's own statement on a bare connection: the database's share of a move, without Django."""
     from django.utils import timezone
 
-    from inventory.services import _POST_MOVE
+    from inventory.services.moves import _POST_MOVE
 
     rng = random.Random(seed)
     posted = 0

@@ -1,1 +1,1 @@
-"""A throwaway tenant app for bench/fleet_migrate.py: one model, and the new migration the benchmark times (one AddField)."""
+"""A throwaway tenant app for bench/fleet_migrate.py: one model, and the new migration it times (one AddField)."""
