@@ -85,8 +85,9 @@ def service_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadli
         out.put(posted)
 
 
-def _raw_connection(tenant_pk: int):
-    """A bare psycopg connection in the tenant's schema under the tenant's role, as the product's backend sets them."""
+def _raw_connection(tenant_pk: int, *, as_tenant: bool = True):
+    """A bare psycopg connection in the tenant's schema under the tenant's role, as the product's backend sets them
+    (`as_tenant=False`: as the owner, for the plain statements the tenant role may no longer run on the ledger)."""
     import psycopg
     from django.conf import settings
     from django.db import connection
@@ -109,7 +110,7 @@ def _raw_connection(tenant_pk: int):
         autocommit=True,
     )
     raw.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(schema)))
-    if db_roles.enabled():
+    if as_tenant and db_roles.enabled():
         raw.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(db_roles.role_name(schema, db["NAME"]))))
     return raw, schema, skus
 
@@ -148,7 +149,8 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
     rng = random.Random(seed)
     posted = 0
     try:
-        raw, schema, skus = _raw_connection(tenant_pk)
+        # As the owner: the tenant role posts moves only through inventory_post_move() (inventory 0005).
+        raw, schema, skus = _raw_connection(tenant_pk, as_tenant=False)
         with raw:
             while time.monotonic() < deadline:
                 item_id = item_ids[rng.randrange(len(item_ids))]
@@ -177,7 +179,8 @@ def statements_writer(tenant_pk: int, item_ids: list[int], location_id: int, dea
     rng = random.Random(seed)
     posted = 0
     try:
-        raw, schema, skus = _raw_connection(tenant_pk)
+        # As the owner: the tenant role posts moves only through inventory_post_move() (inventory 0005).
+        raw, schema, skus = _raw_connection(tenant_pk, as_tenant=False)
         with raw:
             while time.monotonic() < deadline:
                 item_id = item_ids[rng.randrange(len(item_ids))]
