@@ -149,8 +149,7 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
     rng = random.Random(seed)
     posted = 0
     try:
-        # As the owner: the tenant role posts moves only through inventory_post_move() (inventory 0005).
-        raw, schema, skus = _raw_connection(tenant_pk, as_tenant=False)
+        raw, schema, skus = _raw_connection(tenant_pk)
         with raw:
             while time.monotonic() < deadline:
                 item_id = item_ids[rng.randrange(len(item_ids))]
