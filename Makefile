@@ -36,7 +36,9 @@ run: install
 # `make test` runs every test (as CI does); `make test-quick` leaves out the slow kinds (browser, fleet, PgBouncer,
 # edge, Celery workers, embedded servers, the attack and fuzz runs: markers in pyproject.toml). Each file runs on one
 # worker (--dist loadfile), so a module's expensive fixture (a Celery worker, a test server) starts once.
-PYTEST := $(PY) -m erp.localservices exec -- $(PY) -m pytest -n $${TEST_WORKERS:-2} --dist loadfile
+# --ds: the launcher imports erp (its Celery app sets DJANGO_SETTINGS_MODULE=erp.settings), which would win over
+# pyproject's test settings in the environment it hands pytest.
+PYTEST := $(PY) -m erp.localservices exec -- $(PY) -m pytest --ds=erp.settings_test -n $${TEST_WORKERS:-2} --dist loadfile
 
 test: install
 	$(PYTEST) $(PYTEST_ARGS)
