@@ -1,9 +1,15 @@
-"""Refuse API requests of a tenant whose budget is spent before they cost a full Django request.
+"""Refuse, before they cost a full Django request, API requests of a tenant whose budget is spent and requests from
+an address whose failed credentials locked it.
 
 Placed right after tenant routing: a flood of over-limit requests then costs one Redis read each (none while this
 process remembers the budget spent), not a session, an authentication (API key hash, JWT, user row) and DRF. It only
 peeks at the budget `TenantRateThrottle` takes from (`access.ratelimit`); requests within the budget go on and are
 counted there, once.
+
+Failed credentials on the API (a 401, or a 403 for lack of a valid credential, to a request that carried one) count
+as failed sign-ins of the client address (`access.signin`); once the address is locked, its API requests and
+sign-in POSTs on this tenant are refused here with a 429 for as long as the lock lasts, read from what this process
+knows (no Redis read). Everyone behind that address shares the lock, as they share the edge's per-address limit.
 """
 
 from collections.abc import Callable
@@ -12,9 +18,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.throttling import BaseThrottle
 
-from access import ratelimit
+from access import ratelimit, signin
 
 API_PREFIX = "/api/"
+SIGN_IN_PATHS = frozenset({"/accounts/login/", "/admin/login/"})
+# DRF's codes for a request without a valid credential (as opposed to a signed-in user's missing permission).
+CREDENTIAL_FAILURES = frozenset({"not_authenticated", "authentication_failed"})
 
 
 class EarlyThrottleMiddleware:
@@ -24,11 +33,24 @@ class EarlyThrottleMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
-        if tenant is None or tenant.schema_name == "public" or not request.path.startswith(API_PREFIX):
+        if tenant is None or tenant.schema_name == "public":
+            return self.get_response(request)
+        api = request.path.startswith(API_PREFIX)
+        if api or (request.method == "POST" and request.path in SIGN_IN_PATHS):
+            refusal = signin.address_locked(request)
+            if refusal is not None:
+                return _locked(refusal, api=api)
+        if not api:
             return self.get_response(request)
         verdict = ratelimit.peek(ratelimit.budget_of(tenant, self._who(request)))
         if verdict.allowed:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code in (401, 403) and "HTTP_AUTHORIZATION" in request.META:
+                data = getattr(response, "data", None)
+                detail = data.get("detail") if isinstance(data, dict) else None
+                if getattr(detail, "code", None) in CREDENTIAL_FAILURES:
+                    signin.record_failure(request, None)
+            return response
         response = JsonResponse({"detail": verdict.detail}, status=429)
         response["Retry-After"] = verdict.retry_after_header
         # access.ratelimit logs a spent budget once a minute; a line per refused request would flood the log as well.
@@ -44,3 +66,13 @@ class EarlyThrottleMiddleware:
         if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return ratelimit.TENANT
         return ratelimit.anon_who(self.ident.get_ident(request))
+
+
+def _locked(refusal: signin.Refusal, *, api: bool) -> HttpResponse:
+    if api:
+        response: HttpResponse = JsonResponse({"detail": refusal.message}, status=429)
+    else:
+        response = HttpResponse(refusal.message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = refusal.retry_after_header
+    response._has_been_logged = True  # type: ignore[attr-defined]  # access.signin audits refusals once a minute
+    return response

@@ -161,6 +161,18 @@ def record_failure(request, username: str | None) -> None:
         _audit(request, username, "access.signin_locked", scope=scope, failures=failures, seconds=seconds)
 
 
+def address_locked(request) -> Refusal | None:
+    """The lock on this request's address that this process already knows of, read without Redis: lets a flood of
+    failed credentials from one address be refused before sessions, authentication and DRF (access.middleware)."""
+    key = _keys(request, None)[ADDRESS]
+    remaining = _locked_until.get(key, 0.0) - time.time()
+    if remaining <= 0:
+        return None
+    refusal = Refusal(scope=ADDRESS, retry_after=remaining)
+    _record_refusal(request, None, refusal, key)  # audited once a minute per lock and process
+    return refusal
+
+
 def record_success(request, username: str) -> None:
     """A successful sign-in clears the username's failures and lock on this tenant."""
     key = _keys(request, username)[USERNAME]

@@ -314,3 +314,46 @@ def test_refusals_and_locks_are_audited_in_their_tenant_only(limits, acme, globe
     assert refused[0].changes["scope"] == [None, "username"] and refused[0].changes["entry"] == [None, LOGIN]
     assert refused[0].tenant == acme.schema_name and refused[0].object_repr == "clerk"
     assert entries(globex, "access.signin_refused") == [] and entries(globex, "access.signin_locked") == []
+
+
+# --- Failed API credentials count against the address; a locked address is refused before authentication -----------
+
+
+def test_junk_api_credentials_lock_the_address_and_its_requests_are_refused_before_authentication(limits, acme):
+    from access.services import api_key_create
+
+    user = make_user(acme)
+    with tenant_context(acme):
+        key = api_key_create(name="sync", scope="read_only", user=user, created_by=None).key
+    connection.set_schema_to_public()
+    attacker = Client(HTTP_HOST=host_of(acme), REMOTE_ADDR="203.0.113.20")
+    statuses = [attacker.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Bearer junk-{n}").status_code for n in range(6)]
+    assert statuses == [401] * 6
+    assert refused_api(attacker.get("/api/v1/items/", HTTP_AUTHORIZATION="Api-Key also-junk"))
+    # Refused before authentication: even a valid key from the locked address (everyone behind it shares the lock).
+    assert refused_api(attacker.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}"))
+    colleague = Client(HTTP_HOST=host_of(acme), REMOTE_ADDR="203.0.113.21")
+    assert colleague.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+
+
+def test_a_signed_in_users_missing_permission_is_not_a_credential_failure(limits, acme):
+    from access.services import api_key_create
+
+    user = make_user(acme)
+    with tenant_context(acme):
+        key = api_key_create(name="reader", scope="read_only", user=user, created_by=None).key
+    connection.set_schema_to_public()
+    reader = Client(HTTP_HOST=host_of(acme), REMOTE_ADDR="203.0.113.22")
+    for _ in range(8):
+        assert reader.post("/api/v1/units/", {}, HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 403
+    assert reader.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+
+
+def test_sign_in_posts_from_a_locked_address_are_refused_before_the_form(limits, hashes, acme):
+    attacker = Client(HTTP_HOST=host_of(acme), REMOTE_ADDR="203.0.113.23")
+    for n in range(6):
+        attacker.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Bearer junk-{n}")
+    response = login_form(attacker, "clerk", "anything")
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert b"Too many failed sign-ins for your address" in response.content
+    assert hashes == []
