@@ -51,11 +51,8 @@ class EarlyThrottleMiddleware:
                 if getattr(detail, "code", None) in CREDENTIAL_FAILURES:
                     signin.record_failure(request, None)
             return response
-        response = JsonResponse({"detail": verdict.detail}, status=429)
-        response["Retry-After"] = verdict.retry_after_header
         # access.ratelimit logs a spent budget once a minute; a line per refused request would flood the log as well.
-        response._has_been_logged = True
-        return response
+        return _too_many(verdict.detail, verdict.retry_after_header, api=True)
 
     def _who(self, request: HttpRequest) -> str:
         """Whose budget the throttle will take this request from, guessed without authenticating it.
@@ -69,10 +66,16 @@ class EarlyThrottleMiddleware:
 
 
 def _locked(refusal: signin.Refusal, *, api: bool) -> HttpResponse:
+    # access.signin audits refusals once a minute per lock and process.
+    return _too_many(refusal.message, refusal.retry_after_header, api=api)
+
+
+def _too_many(detail: str, retry_after: str, *, api: bool) -> HttpResponse:
+    """A 429 with Retry-After (JSON on the API, plain text on a page), not logged once more by Django."""
     if api:
-        response: HttpResponse = JsonResponse({"detail": refusal.message}, status=429)
+        response: HttpResponse = JsonResponse({"detail": detail}, status=429)
     else:
-        response = HttpResponse(refusal.message, status=429, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = refusal.retry_after_header
-    response._has_been_logged = True  # type: ignore[attr-defined]  # access.signin audits refusals once a minute
+        response = HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = retry_after
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
