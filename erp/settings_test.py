@@ -22,3 +22,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.con
 # land at random in the tests that pin a request's query count. Tests of the bound set the production interval
 # themselves (tests/tenants/test_registry_version.py).
 TENANT_ROUTING_RECHECK_SECONDS = float(os.environ.get("TENANT_ROUTING_RECHECK_SECONDS", 3600))
+
+# Each xdist worker has a test database of its own, so its registry changes concern it alone: another worker's tenant
+# provisioning must not drop this worker's routing cache mid-test (an extra lookup broke query-count pins at random).
+# Servers and workers a test starts inherit PYTEST_XDIST_WORKER, so they listen on the same channel.
+TENANT_ROUTING_CHANNEL = f"{TENANT_ROUTING_CHANNEL}:{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # noqa: F405
