@@ -3,10 +3,9 @@ gunicorn, which only the compose network reaches, with the config `manage.py edg
 
 Docker is not needed: the edge's config is rendered by the command with the arguments the compose files give it and
 checked by Debian's nginx (`nginx -t`); the services are read with PyYAML (skipped without it). Without nginx the
-`nginx -t` tests skip, except under CI (CI set), where they fail: `.ci/run` installs it.
+`nginx -t` tests skip, except under CI (tests/conftest.py's `nginx` fixture).
 """
 
-import os
 import re
 import shlex
 import shutil
@@ -16,8 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-
-from erp.localservices import nginx_binary
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
@@ -38,17 +35,6 @@ def option(args: list[str], name: str) -> str:
 def compose_services(path: Path) -> dict:
     yaml = pytest.importorskip("yaml")
     return yaml.safe_load(path.read_text())["services"]
-
-
-@pytest.fixture
-def nginx() -> str:
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian package nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return binary
 
 
 @pytest.fixture

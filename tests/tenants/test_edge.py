@@ -7,7 +7,6 @@ installs it.
 
 import http.client
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from erp.localservices import free_port, nginx_binary
+from erp.localservices import free_port
 from tenants import edge
 from tenants.models import Tenant
 from tests.conftest import host_of
@@ -63,8 +62,11 @@ def test_edge_config_refuses_an_address_without_a_port_in_one_line(tmp_path):
 
 
 class _Always200(BaseHTTPRequestHandler):
+    def answer(self) -> dict:
+        return {"upstream": True}
+
     def do_GET(self) -> None:
-        body = b'{"upstream": true}'
+        body = json.dumps(self.answer()).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -87,14 +89,8 @@ def _wait_for(port: int) -> None:
 
 
 @pytest.fixture
-def edge_port(db, settings, acme, globex):
+def edge_port(nginx, db, settings, acme, globex):
     """nginx with the edge config (acme free, globex premium, 2 and 4 a minute) in front of an always-200 upstream."""
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian package nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
     settings.TENANT_API_RATES = TIGHT_RATES
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Always200)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
@@ -109,13 +105,13 @@ def edge_port(db, settings, acme, globex):
     )
     # A file, not a pipe nobody reads; nginx's own errors go to error.log beside it.
     with open(run_dir / "stderr.log", "wb") as stderr:
-        nginx = subprocess.Popen([binary, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
+        server = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
     try:
         _wait_for(port)
         yield port
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
         upstream.shutdown()
         upstream.server_close()
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -194,30 +190,16 @@ def test_sign_in_pages_are_not_limited_at_the_edge(tight_signin, edge_port, acme
 # --- the scheme and client gunicorn is told, with and without a TLS proxy in front (EDGE_TRUSTED_PROXIES) -----------
 
 
-class _EchoForwarded(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({name: self.headers.get(name) for name in ("X-Forwarded-Proto", "X-Forwarded-For")}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+class _EchoForwarded(_Always200):
+    def answer(self) -> dict:
+        return {name: self.headers.get(name) for name in ("X-Forwarded-Proto", "X-Forwarded-For")}
 
 
 @pytest.fixture
-def forwarded_through_edge(settings):
+def forwarded_through_edge(nginx, settings):
     """The X-Forwarded-* headers an upstream receives for a GET sent through the edge with `headers`, the edge written
     with `trusted_proxies` as EDGE_TRUSTED_PROXIES.
     """
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian package nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _EchoForwarded)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     run_dir = Path(tempfile.mkdtemp(prefix="erp-edge-"))
@@ -228,7 +210,7 @@ def forwarded_through_edge(settings):
         upstream_address = f"127.0.0.1:{upstream.server_address[1]}"
         config = edge.write_config(listen=f"127.0.0.1:{port}", upstream=upstream_address, run_dir=run_dir, hosts={})
         with open(run_dir / "stderr.log", "wb") as stderr:
-            nginx = subprocess.Popen([binary, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
+            server = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
         try:
             _wait_for(port)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -236,8 +218,8 @@ def forwarded_through_edge(settings):
             body = connection.getresponse().read()
             connection.close()
         finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+            server.terminate()
+            server.wait(timeout=10)
         return json.loads(body)
 
     try:
