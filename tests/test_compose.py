@@ -115,3 +115,8 @@ def test_gunicorn_trusts_the_compose_network_the_edge_is_on():
     compose = COMPOSE.read_text()
     (subnet,) = set(re.findall(r"subnet: (\$\{ERP_SUBNET:-[^}]+\})", compose))
     assert compose_services(COMPOSE)["web"]["environment"]["TRUSTED_PROXIES"] == subnet
+
+
+def test_the_dev_overlay_seeds_the_demo_tenants_before_it_writes_the_edge_config():
+    command = compose_services(COMPOSE_DEV)["setup"]["command"]
+    assert command.index("seed_demo --force") < command.index("edge_config")  # their hosts get their plans' limits
