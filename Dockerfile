@@ -1,4 +1,5 @@
-# The web image; the Celery worker runs the same image with another command (see docker-compose.yml).
+# The web image; the Celery worker and docker-compose's setup run the same image with another command (see
+# docker-compose.yml); the nginx edge in front runs the official nginx image with the config setup writes.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,9 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# A home directory, because gunicorn keeps its control socket under ~/.gunicorn.
+# A home directory, because gunicorn keeps its control socket under ~/.gunicorn. /data/edge: where docker-compose's
+# setup writes the nginx edge's config (a volume takes this owner when first mounted).
 RUN useradd --create-home --uid 10001 --user-group erp \
-    && mkdir -p /data/media && chown erp:erp /data/media
+    && mkdir -p /data/media /data/edge && chown erp:erp /data/media /data/edge
 
 # Requirements before the code, so a code change does not reinstall them. Only the runtime set: tests and tooling
 # (requirements-dev.txt) stay out of the image.

@@ -358,6 +358,9 @@ IDEMPOTENCY_RECORD_MODEL = "orders.IdempotencyRecord"
 # (tenants.edge): nginx's rate ("2r/s") and how many may come at once (a shift signing in behind one office address).
 EDGE_SIGNIN_RATE = env("EDGE_SIGNIN_RATE", default="2r/s")
 EDGE_SIGNIN_BURST = env.int("EDGE_SIGNIN_BURST", default=20)
+# Proxies in front of the edge that end TLS (addresses or networks): the edge believes their X-Forwarded-For and
+# X-Forwarded-Proto and no one else's (tenants.edge). None by default: the edge faces the clients.
+EDGE_TRUSTED_PROXIES = env.list("EDGE_TRUSTED_PROXIES", default=[])
 TENANT_API_RATES = {
     "free": env("TENANT_API_RATE_FREE", default="1000/min burst 20"),
     "standard": env("TENANT_API_RATE_STANDARD", default="5000/min burst 100"),

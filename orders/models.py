@@ -137,50 +137,121 @@ def order_statuses(released: str, delivered: str) -> Any:
     return models.TextChoices("Status", members, module=__name__)
 
 
-def closed_at_field(delivered: str) -> models.DateTimeField:
-    return models.DateTimeField(null=True, blank=True, help_text=f"When it was fully {delivered} or cancelled.")
+def order_kind(
+    *, prefix: str, partner: str, related_name: str, released: str, delivered: str, reference_help: str
+) -> type[Order]:
+    """The abstract base of an order kind ("so": sales): its partner (customer, supplier), status, the partner's
+    reference, when it was released (confirmed_at, sent_at) and closed; newest first, indexed by status.
 
-
-def order_meta(prefix: str) -> type:
-    """The Meta of an order kind: newest first, indexed by status."""
+    One declaration for sales and purchase orders; the field names, help texts, related names and the index are each
+    kind's own, so its table and columns stay as they are.
+    """
+    status = order_statuses(released, delivered)
 
     class Meta(Order.Meta):
+        abstract = True
         indexes = [models.Index(fields=["status"], name=f"orders_{prefix}_status")]
 
-    return Meta
+    fields = {
+        partner: models.ForeignKey(Partner, on_delete=models.PROTECT, related_name=related_name),
+        "status": models.CharField(max_length=20, choices=status.choices, default=status.DRAFT),
+        f"{partner}_reference": models.CharField(max_length=100, blank=True, help_text=reference_help),
+        f"{released}_at": models.DateTimeField(null=True, blank=True),
+        "closed_at": models.DateTimeField(
+            null=True, blank=True, help_text=f"When it was fully {delivered} or cancelled."
+        ),
+    }
+    attrs = {
+        "__module__": __name__,
+        "NUMBER_PREFIX": prefix.upper(),
+        "Status": status,
+        "OPEN_STATUSES": (status[released.upper()], status[f"PARTIALLY_{delivered.upper()}"]),
+        "Meta": Meta,
+        **fields,
+    }
+    return type(f"{prefix.upper()}Order", (Order,), attrs)
 
 
-def line_constraints(prefix: str, price_field: str) -> list[models.BaseConstraint]:
-    """What every order line's table holds: a positive quantity and a price or cost of zero or more."""
-    return [
-        models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{prefix}_quantity_gt_0"),
-        models.CheckConstraint(condition=Q(**{f"{price_field}__gte": 0}), name=f"orders_{prefix}_{price_field}_gte_0"),
-    ]
+def order_line_kind(
+    *, order: type[Order], price: str, date: str, delivered_quantity: str, own_constraints: list[models.BaseConstraint]
+) -> type[OrderLine]:
+    """The abstract base of an order kind's line: its order, a price or cost (zero or more), the date it is due, how
+    much was delivered; a positive quantity, and the kind's `own_constraints`. Constraint names start with the
+    order's prefix ("orders_soline_").
+    """
+    prefix = f"{order.NUMBER_PREFIX.lower()}line"
 
-
-def delivery_line_meta(delivery: str) -> type:
-    """The Meta of a delivery's line: in delivery order; a positive quantity; each order line once per delivery."""
-
-    class Meta:
-        ordering = [f"{delivery}_id", "id"]
+    class Meta(OrderLine.Meta):
+        abstract = True
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{delivery}line_quantity_gt_0"),
-            models.UniqueConstraint(fields=[delivery, "order_line"], name=f"orders_{delivery}line_once_per_line"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{prefix}_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(**{f"{price}__gte": 0}), name=f"orders_{prefix}_{price}_gte_0"),
+            *own_constraints,
         ]
 
-    return Meta
+    fields = {
+        "order": models.ForeignKey(order, on_delete=models.CASCADE, related_name="lines"),
+        price: models.DecimalField(**MONEY),
+        date: models.DateField(validators=[validate_plan_date]),
+        delivered_quantity: models.DecimalField(**QUANTITY, default=ZERO),
+    }
+    return type(f"{order.__name__}LineBase", (OrderLine,), {"__module__": __name__, "Meta": Meta, **fields})
+
+
+def delivery_kind(*, order: type[Order], related_name: str, delivered_at: str, reference_help: str) -> type[Delivery]:
+    """The abstract base of a delivery kind: its order, a reference, when it was delivered (newest first).
+
+    One declaration for shipments and receipts; the field names (`delivered_at` is "shipped_at" or "received_at"),
+    help texts and related names are each kind's own, so its table and columns stay as they are.
+    """
+
+    class Meta(Delivery.Meta):
+        abstract = True
+        ordering = [f"-{delivered_at}", "-id"]
+
+    fields = {
+        "order": models.ForeignKey(order, on_delete=models.PROTECT, related_name=related_name),
+        "reference": models.CharField(max_length=200, blank=True, help_text=reference_help),
+        delivered_at: models.DateTimeField(default=timezone.now),
+    }
+    attrs = {"__module__": __name__, "DELIVERED_AT": delivered_at, "Meta": Meta, **fields}
+    return type(f"{order.__name__}Delivery", (Delivery,), attrs)
+
+
+def delivery_line_kind(*, delivery: type[Delivery], order_line: type[OrderLine]) -> type[DeliveryLine]:
+    """The abstract base of a delivery's line, named for the delivery ("shipment"): its delivery and order line, in
+    delivery order; a positive quantity; each order line once per delivery.
+    """
+    name = delivery._meta.model_name
+
+    class Meta:
+        abstract = True
+        ordering = [f"{name}_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{name}line_quantity_gt_0"),
+            models.UniqueConstraint(fields=[name, "order_line"], name=f"orders_{name}line_once_per_line"),
+        ]
+
+    fields = {
+        name: models.ForeignKey(delivery, on_delete=models.PROTECT, related_name="lines"),
+        "order_line": models.ForeignKey(order_line, on_delete=models.PROTECT, related_name=f"{name}_lines"),
+    }
+    return type(f"{delivery.__name__}LineBase", (DeliveryLine,), {"__module__": __name__, "Meta": Meta, **fields})
 
 
 # --- Sales ----------------------------------------------------------------------------------------------------------
-class SalesOrder(Order):
-    NUMBER_PREFIX = "SO"
+class SalesOrder(
+    order_kind(
+        prefix="so",
+        partner="customer",
+        related_name="sales_orders",
+        released="confirmed",
+        delivered="shipped",
+        reference_help="The customer's own order number.",
+    )
+):
+    """Goods sold to a customer, reserved at and shipped from one location."""
 
-    Status = order_statuses("confirmed", "shipped")
-
-    OPEN_STATUSES = (Status.CONFIRMED, Status.PARTIALLY_SHIPPED)
-
-    customer = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="sales_orders")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     location = models.ForeignKey(
         Location,
         on_delete=models.PROTECT,
@@ -188,23 +259,15 @@ class SalesOrder(Order):
         verbose_name="ship from",
         help_text="Stock is reserved at and shipped from this location.",
     )
-    customer_reference = models.CharField(max_length=100, blank=True, help_text="The customer's own order number.")
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = closed_at_field("shipped")
-
-    Meta = order_meta("so")
 
 
-class SalesOrderLine(OrderLine):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    unit_price = models.DecimalField(**MONEY)
-    promised_date = models.DateField(validators=[validate_plan_date])
-    reserved_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-
-    class Meta(OrderLine.Meta):
-        constraints = [
-            *line_constraints("soline", "unit_price"),
+class SalesOrderLine(
+    order_line_kind(
+        order=SalesOrder,
+        price="unit_price",
+        date="promised_date",
+        delivered_quantity="shipped_quantity",
+        own_constraints=[
             models.CheckConstraint(
                 condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=F("quantity")),
                 name="orders_soline_shipped_within_ordered",
@@ -213,89 +276,81 @@ class SalesOrderLine(OrderLine):
                 condition=Q(reserved_quantity__gte=0, reserved_quantity__lte=F("quantity") - F("shipped_quantity")),
                 name="orders_soline_reserved_within_open",
             ),
-        ]
+        ],
+    )
+):
+    reserved_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
     @property
     def open_quantity(self) -> Decimal:
         return self.quantity - self.shipped_quantity
 
 
-class Shipment(Delivery):
+class Shipment(
+    delivery_kind(
+        order=SalesOrder,
+        related_name="shipments",
+        delivered_at="shipped_at",
+        reference_help="e.g. the delivery note or tracking number.",
+    )
+):
     """Goods leaving for the customer from the order's location."""
 
     NUMBER_PREFIX = "SH"
-    DELIVERED_AT = "shipped_at"
-
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
-    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the delivery note or tracking number.")
-    shipped_at = models.DateTimeField(default=timezone.now)
-
-    class Meta(Delivery.Meta):
-        ordering = ["-shipped_at", "-id"]
 
 
-class ShipmentLine(DeliveryLine):
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
-
-    Meta = delivery_line_meta("shipment")
+class ShipmentLine(delivery_line_kind(delivery=Shipment, order_line=SalesOrderLine)):
+    pass
 
 
 # --- Purchasing -----------------------------------------------------------------------------------------------------
-class PurchaseOrder(Order):
-    NUMBER_PREFIX = "PO"
-
-    Status = order_statuses("sent", "received")
-
-    OPEN_STATUSES = (Status.SENT, Status.PARTIALLY_RECEIVED)
-
-    supplier = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="purchase_orders")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    supplier_reference = models.CharField(max_length=100, blank=True, help_text="The supplier's confirmation number.")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    closed_at = closed_at_field("received")
-
-    Meta = order_meta("po")
+class PurchaseOrder(
+    order_kind(
+        prefix="po",
+        partner="supplier",
+        related_name="purchase_orders",
+        released="sent",
+        delivered="received",
+        reference_help="The supplier's confirmation number.",
+    )
+):
+    """Goods bought from a supplier, received into stock."""
 
 
-class PurchaseOrderLine(OrderLine):
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    unit_cost = models.DecimalField(**MONEY)
-    expected_date = models.DateField(validators=[validate_plan_date])
-    # No upper bound in the database: ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT may allow receiving a little more.
-    received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-
-    class Meta(OrderLine.Meta):
-        constraints = [
-            *line_constraints("poline", "unit_cost"),
-            models.CheckConstraint(condition=Q(received_quantity__gte=0), name="orders_poline_received_gte_0"),
-        ]
-
+class PurchaseOrderLine(
+    order_line_kind(
+        order=PurchaseOrder,
+        price="unit_cost",
+        date="expected_date",
+        delivered_quantity="received_quantity",
+        # No upper bound in the database: ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT may allow receiving a little more.
+        own_constraints=[
+            models.CheckConstraint(condition=Q(received_quantity__gte=0), name="orders_poline_received_gte_0")
+        ],
+    )
+):
     @property
     def open_quantity(self) -> Decimal:
         return max(self.quantity - self.received_quantity, ZERO)
 
 
-class Receipt(Delivery):
+class Receipt(
+    delivery_kind(
+        order=PurchaseOrder,
+        related_name="receipts",
+        delivered_at="received_at",
+        reference_help="e.g. the supplier's delivery note number.",
+    )
+):
     """Goods arriving from the supplier into one location."""
 
     NUMBER_PREFIX = "RC"
-    DELIVERED_AT = "received_at"
 
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
-    reference = models.CharField(max_length=200, blank=True, help_text="e.g. the supplier's delivery note number.")
-    received_at = models.DateTimeField(default=timezone.now)
-
-    class Meta(Delivery.Meta):
-        ordering = ["-received_at", "-id"]
 
 
-class ReceiptLine(DeliveryLine):
-    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, related_name="lines")
-    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
-
-    Meta = delivery_line_meta("receipt")
+class ReceiptLine(delivery_line_kind(delivery=Receipt, order_line=PurchaseOrderLine)):
+    pass
 
 
 class OrderEvent(models.Model):

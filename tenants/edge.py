@@ -19,10 +19,16 @@ before a password is hashed or a worker is taken (bench/auth_flood.py).
 
 The host -> plan map is written from the tenant registry (active tenants only) when the edge starts; `manage.py
 edge_config` rewrites it and `nginx -s reload` applies it after tenants or plans change.
+
+Behind a proxy that ends TLS (`EDGE_TRUSTED_PROXIES`: its addresses or networks), the edge takes the client address
+from that proxy's X-Forwarded-For (nginx's realip: the per-address limits then count clients, not the proxy) and the
+scheme from its X-Forwarded-Proto; from anyone else those headers are not believed. Without it (`make run`, the
+tests), the edge faces the clients and the scheme is its own connection's.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +100,8 @@ def nginx_config(*, listen: str, upstream: str, run_dir: Path, hosts: dict[str, 
         for plan, rate in rates.items()
     )
     signin_limit = f"limit_req zone=edge_signin burst={settings.EDGE_SIGNIN_BURST} nodelay;"
+    client = _client_lines(settings.EDGE_TRUSTED_PROXIES)
+    proto = "$edge_proto" if client else "$scheme"
     detail = f"Request was throttled. Expected available in {retry_after} second{'' if retry_after == 1 else 's'}."
     return f"""# Written by tenants.edge (manage.py edge_config); rewritten when the edge starts.
 worker_processes 1;
@@ -108,7 +116,7 @@ http {{
     uwsgi_temp_path {run_dir}/uwsgi;
     scgi_temp_path {run_dir}/scgi;
     client_max_body_size 50m;
-
+{client}
     # Whose requests: the credential they carry, else the client address (see tenants/edge.py).
     map $http_authorization $edge_credential {{
         "" $cookie_{settings.SESSION_COOKIE_NAME};
@@ -133,7 +141,7 @@ http {{
         proxy_http_version 1.1;
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Proto {proto};
         location /api/ {{
 {limits}
             error_page 429 = @throttled;
@@ -177,6 +185,21 @@ def write_config(*, listen: str, upstream: str, run_dir: Path, hosts: dict[str, 
     path = run_dir / "nginx.conf"
     path.write_text(nginx_config(listen=listen, upstream=upstream, run_dir=run_dir, hosts=hosts))
     return path
+
+
+def _client_lines(proxies: list[str]) -> str:
+    """nginx lines for the client address and scheme a trusted proxy names ($edge_proto); none without one."""
+    networks = [str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies]  # ValueError on a typo
+    if not networks:
+        return ""
+    trusted = "".join(f"    set_real_ip_from {network};\n" for network in networks)
+    geo = "".join(f"        {network} 1;\n" for network in networks)
+    return (
+        f"    # Behind the proxies that end TLS (EDGE_TRUSTED_PROXIES): the client and scheme they name.\n{trusted}"
+        "    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n"
+        f"    geo $realip_remote_addr $edge_from_proxy {{\n        default 0;\n{geo}    }}\n"
+        '    map "$edge_from_proxy $http_x_forwarded_proto" $edge_proto { "1 https" https; default $scheme; }\n'
+    )
 
 
 def _safe_host(host: str) -> bool:

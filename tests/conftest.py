@@ -87,6 +87,21 @@ def _test_fleet_jobs():
 
 
 @pytest.fixture
+def nginx() -> str:
+    """Debian's nginx (the edge, tenants/edge.py). Without it the test skips, except under CI (CI set), where it
+    fails: `.ci/run` installs it."""
+    from erp.localservices import nginx_binary
+
+    binary = nginx_binary()
+    if binary is None:
+        reason = "nginx is not installed (Debian package nginx-light)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture
 def celery_workers(tmp_path):
     """Start real Celery workers on demand, `celery_workers(queues, env=..., concurrency=...)` (tests.support.
     start_celery_worker), each logging to a file of its own; whatever is left of them is killed at the end."""

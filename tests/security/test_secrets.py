@@ -275,7 +275,7 @@ def test_production_compose_never_seeds_and_requires_a_secret_key():
         assert "seed_demo" not in str(service.get("command", "")), name
     assert compose["x-app"]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
     dev = yaml.safe_load((REPO / "docker-compose.dev.yml").read_text())
-    assert "seed_demo --force" in dev["services"]["web"]["command"]
+    assert "seed_demo --force" in dev["services"]["setup"]["command"]  # setup seeds before it writes the edge config
 
 
 def test_the_local_key_is_generated_once_and_private(tmp_path):

@@ -6,7 +6,7 @@ installs it.
 """
 
 import http.client
-import os
+import json
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from erp.localservices import free_port, nginx_binary
+from erp.localservices import free_port
 from tenants import edge
 from tenants.models import Tenant
 from tests.conftest import host_of
@@ -62,8 +62,11 @@ def test_edge_config_refuses_an_address_without_a_port_in_one_line(tmp_path):
 
 
 class _Always200(BaseHTTPRequestHandler):
+    def answer(self) -> dict:
+        return {"upstream": True}
+
     def do_GET(self) -> None:
-        body = b'{"upstream": true}'
+        body = json.dumps(self.answer()).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -86,14 +89,8 @@ def _wait_for(port: int) -> None:
 
 
 @pytest.fixture
-def edge_port(db, settings, acme, globex):
+def edge_port(nginx, db, settings, acme, globex):
     """nginx with the edge config (acme free, globex premium, 2 and 4 a minute) in front of an always-200 upstream."""
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian package nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
     settings.TENANT_API_RATES = TIGHT_RATES
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Always200)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
@@ -108,13 +105,13 @@ def edge_port(db, settings, acme, globex):
     )
     # A file, not a pipe nobody reads; nginx's own errors go to error.log beside it.
     with open(run_dir / "stderr.log", "wb") as stderr:
-        nginx = subprocess.Popen([binary, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
+        server = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
     try:
         _wait_for(port)
         yield port
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
         upstream.shutdown()
         upstream.server_close()
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -188,3 +185,67 @@ def test_sign_in_posts_from_one_address_are_refused_at_the_edge_past_their_burst
 
 def test_sign_in_pages_are_not_limited_at_the_edge(tight_signin, edge_port, acme):
     assert [_get(edge_port, host_of(acme), path="/accounts/login/")[0].status for _ in range(5)] == [200] * 5
+
+
+# --- the scheme and client gunicorn is told, with and without a TLS proxy in front (EDGE_TRUSTED_PROXIES) -----------
+
+
+class _EchoForwarded(_Always200):
+    def answer(self) -> dict:
+        return {name: self.headers.get(name) for name in ("X-Forwarded-Proto", "X-Forwarded-For")}
+
+
+@pytest.fixture
+def forwarded_through_edge(nginx, settings):
+    """The X-Forwarded-* headers an upstream receives for a GET sent through the edge with `headers`, the edge written
+    with `trusted_proxies` as EDGE_TRUSTED_PROXIES.
+    """
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _EchoForwarded)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    run_dir = Path(tempfile.mkdtemp(prefix="erp-edge-"))
+
+    def forwarded(headers: dict[str, str], *, trusted_proxies: list[str]) -> dict[str, str]:
+        settings.EDGE_TRUSTED_PROXIES = trusted_proxies
+        port = free_port()
+        upstream_address = f"127.0.0.1:{upstream.server_address[1]}"
+        config = edge.write_config(listen=f"127.0.0.1:{port}", upstream=upstream_address, run_dir=run_dir, hosts={})
+        with open(run_dir / "stderr.log", "wb") as stderr:
+            server = subprocess.Popen([nginx, "-c", str(config), "-g", "daemon off;"], stderr=stderr)
+        try:
+            _wait_for(port)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/", headers={"Host": "acme.example.test", **headers})
+            body = connection.getresponse().read()
+            connection.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        return json.loads(body)
+
+    try:
+        yield forwarded
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+CLIENT_SAYS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+
+
+def test_without_a_trusted_proxy_the_edge_tells_gunicorn_its_own_scheme_not_the_client_header(forwarded_through_edge):
+    seen = forwarded_through_edge(CLIENT_SAYS, trusted_proxies=[])
+    assert seen["X-Forwarded-Proto"] == "http"
+    assert seen["X-Forwarded-For"].endswith("127.0.0.1")  # the address it saw, last
+
+
+def test_behind_a_trusted_proxy_the_edge_passes_on_its_scheme_and_client(forwarded_through_edge):
+    seen = forwarded_through_edge(CLIENT_SAYS, trusted_proxies=["127.0.0.1"])
+    assert seen["X-Forwarded-Proto"] == "https"
+    assert seen["X-Forwarded-For"].endswith("203.0.113.9")  # the client the proxy named, not the proxy
+
+
+def test_a_malformed_trusted_proxy_address_is_refused_when_the_config_is_written(settings, tmp_path):
+    settings.EDGE_TRUSTED_PROXIES = ["10.0.0.300"]
+    with pytest.raises(ValueError, match=r"10\.0\.0\.300"):
+        edge.nginx_config(listen="127.0.0.1:1", upstream="127.0.0.1:2", run_dir=tmp_path, hosts={})
