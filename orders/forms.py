@@ -124,9 +124,8 @@ class _ReturnForm(ServiceForm):
             if left <= 0:
                 continue
             name = f"line_{line.pk}"
-            self.fields[name] = PlainDecimalField(
-                **QUANTITY, required=False, min_value=0, label=f"{line.order_line.item.sku} (returnable {left:f})"
-            )
+            label = f"{line.order_line.item.sku} (returnable {left.normalize():f})"
+            self.fields[name] = PlainDecimalField(**QUANTITY, required=False, min_value=0, label=label)
             self.line_fields.append((line, name))
         self.fields["confirm"].label = self.confirmation
         self.order_fields([*(name for _, name in self.line_fields), "reference", "confirm"])

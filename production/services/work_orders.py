@@ -145,6 +145,8 @@ _PAST = {
 def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
     """Why `action` (release, start, complete, cancel, edit, delete) is not allowed now; None when it is."""
     allowed = _ALLOWED_FROM[action]
+    if action == "uncomplete" and work_order.state == State.IN_PROGRESS and not work_order.completed_quantity:
+        return f"cannot uncomplete {work_order.number}: nothing has been completed"
     if work_order.state in allowed:
         return None
     state = State(work_order.state).label.lower()
@@ -392,8 +394,6 @@ def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "uncomplete")
-        if fresh.completed_quantity == 0:
-            raise TransitionNotAllowed(f"cannot uncomplete {fresh.number}: nothing has been completed", field="state")
         before = snapshot(fresh, _WO_AUDITED)
         location = _released_location(fresh)
         components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
