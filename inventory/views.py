@@ -13,7 +13,7 @@ from access.permissions import capability_required
 from access.roles import Capability
 from core.tables import table_sort
 from erp.celery import job_lacks_worker
-from inventory import selectors
+from inventory import selectors, services
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
 from inventory.models import Item, ItemImport, StockMove
 
@@ -48,6 +48,11 @@ def scan(request: HttpRequest) -> HttpResponse:
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
     moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
+    # row links there instead of offering a bare reversal.
+    documents = services.move_documents(moves.object_list)
+    for move in moves.object_list:
+        move.document = documents.get(move.pk)
     context = {"item": item, "levels": selectors.item_levels(item=item), "moves": moves}
     return render(request, "inventory/item_detail.html", context)
 

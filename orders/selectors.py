@@ -246,6 +246,7 @@ HISTORY_WORDS = {
     "ship": "shipped",
     "send": "sent",
     "receive": "received",
+    "return": "returned",
 }
 
 

@@ -183,6 +183,7 @@ class ProductionEvent(models.Model):
         WO_STARTED = "wo_started", "Work order started"
         WO_COMPLETED = "wo_completed", "Work order completed (part or all)"
         WO_CANCELLED = "wo_cancelled", "Work order cancelled"
+        WO_UNCOMPLETED = "wo_uncompleted", "Work order un-completed"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     bom_id = models.BigIntegerField(null=True, blank=True, help_text="Kept after the BOM is deleted.")

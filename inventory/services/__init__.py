@@ -20,6 +20,7 @@ from inventory.services.errors import (
     InvalidQuantity,
     InventoryError,
     MoveAlreadyReversed,
+    MoveBelongsToDocument,
     UnknownLocation,
 )
 from inventory.services.imports import (
@@ -41,6 +42,10 @@ from inventory.services.master_data import (
     unit_update,
 )
 from inventory.services.moves import (
+    MoveDocument,
+    move_document,
+    move_documents,
+    register_document_undo,
     stock_adjust,
     stock_issue,
     stock_move_post,
@@ -67,6 +72,8 @@ __all__ = [
     "InvalidQuantity",
     "InventoryError",
     "MoveAlreadyReversed",
+    "MoveBelongsToDocument",
+    "MoveDocument",
     "UnknownLocation",
     "item_create",
     "item_delete",
@@ -76,7 +83,10 @@ __all__ = [
     "location_create",
     "location_delete",
     "location_update",
+    "move_document",
+    "move_documents",
     "parse_quantity",
+    "register_document_undo",
     "stock_adjust",
     "stock_issue",
     "stock_move_post",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -18,6 +21,7 @@ from inventory.services.errors import (
     InvalidMove,
     InvalidQuantity,
     MoveAlreadyReversed,
+    MoveBelongsToDocument,
 )
 from inventory.services.levels import (
     check_item,
@@ -86,10 +90,14 @@ def _check_shape(reason: str, from_location: Location | None, to_location: Locat
 
 # One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
 # primary-key order, checks the rules, inserts the move and updates the levels, or refuses having written nothing.
-# The audit entry is written by the same statement, only for a move that was posted.
+# The audit entry is written by the same statement, only for a move that was posted; so is, for a move that
+# consumes a reservation, the reservation's negative entry (Σ entries == reserved for every level).
 _POST_MOVE = (
     "WITH posted AS (SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)),"
-    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok')"
+    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok'),"
+    " consumed AS (INSERT INTO inventory_reservationentry (item_id, location_id, quantity, reference, created_by_id,"
+    " created_at) SELECT %s::bigint, %s::bigint, -(%s::numeric), %s::varchar, %s::bigint, %s::timestamptz"
+    " FROM posted WHERE outcome = 'ok' AND %s::boolean)"
     " SELECT * FROM posted"
 )
 
@@ -156,6 +164,13 @@ def _post_move(
                         **({"reverses": [None, reverses.pk]} if reverses is not None else {}),
                     },
                 ),
+                item.pk,
+                from_location.pk if from_location is not None else None,
+                quantity,
+                reference,
+                created_by.pk if created_by is not None else None,
+                created_at,
+                from_reservation and from_location is not None,
             ],
         )
         outcome, field, move_id, amount, code = cursor.fetchone()
@@ -341,12 +356,86 @@ def stock_adjust(
         )
 
 
-def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> StockMove:
+@dataclass(frozen=True)
+class DocumentUndo:
+    """How a document's moves are undone: in words ("a customer return against it") and the page that does it."""
+
+    undo: str
+    url: Callable[[Model], str] | None = None
+
+
+# "app_label.model" of a document that posts moves -> its undo. The documents' apps register theirs in
+# `AppConfig.ready` (inventory imports no business app).
+_DOCUMENT_UNDO: dict[str, DocumentUndo] = {}
+
+
+def register_document_undo(model: type[Model], *, undo: str, url: Callable[[Model], str] | None = None) -> None:
+    """Say how moves posted by documents of `model` are undone (the ledger points there instead of reversing)."""
+    _DOCUMENT_UNDO[model._meta.label_lower] = DocumentUndo(undo=undo, url=url)
+
+
+@dataclass(frozen=True)
+class MoveDocument:
+    """The document that posted a move: its kind ("shipment"), its name ("shipment SH-00003") and its undo."""
+
+    kind: str
+    label: str
+    undo: str
+    url: str | None
+
+
+def move_documents(moves: Iterable[StockMove]) -> dict[int, MoveDocument]:
+    """{move id: the document that posted it and how it is undone} for the moves a document posted (bare moves are
+    left out); one query per kind of document, so a ledger page costs a few queries, not one per move."""
+    wanted: dict[int, list[StockMove]] = defaultdict(list)
+    for move in moves:
+        if move.source_type_id is not None:
+            wanted[move.source_type_id].append(move)
+    found: dict[int, MoveDocument] = {}
+    for type_id, typed in wanted.items():
+        source_type = ContentType.objects.get_for_id(type_id)
+        model = source_type.model_class()
+        documents = model._default_manager.in_bulk({m.source_id for m in typed}) if model is not None else {}
+        kind = str(source_type.name)
+        undo = _DOCUMENT_UNDO.get(f"{source_type.app_label}.{source_type.model}", DocumentUndo(f"the {kind}'s undo"))
+        for move in typed:
+            document = documents.get(move.source_id)
+            found[move.pk] = MoveDocument(
+                kind=kind,
+                label=f"{kind} {document}" if document is not None else f"{kind} #{move.source_id}",
+                undo=undo.undo,
+                url=undo.url(document) if undo.url is not None and document is not None else None,
+            )
+    return found
+
+
+def move_document(move: StockMove) -> MoveDocument | None:
+    """The document that posted `move` and how it is undone; None for a bare move."""
+    return move_documents([move]).get(move.pk)
+
+
+def _same_document(move: StockMove, document: Model) -> bool:
+    return move.source_type_id == ContentType.objects.get_for_model(document).pk and move.source_id == document.pk
+
+
+def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo_of: Model | None = None) -> StockMove:
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
 
     A move is reversed at most once, and a reversal is not itself reversed (post a new move instead). Reversing
-    needs the stock to be there: a receipt whose goods were already issued cannot be reversed.
+    needs the stock to be there: a receipt whose goods were already issued cannot be reversed. A move a document
+    posted (a shipment, a receipt, a work order) is not reversed bare, which would leave the document saying it
+    happened: the document's own undo (a customer return, a return to supplier, un-complete) reverses it, passing
+    itself as `undo_of`, and the reversal is recorded against it.
     """
+    if move.source_type_id is not None and (undo_of is None or not _same_document(move, undo_of)):
+        document = move_document(move)
+        assert document is not None
+        raise MoveBelongsToDocument(
+            f"move #{move.pk} was posted by {document.label}: undo it with {document.undo}, which moves the stock "
+            f"back and updates the {document.kind} together (a bare reversal would leave the {document.kind} "
+            "saying it happened)",
+            document=document,
+        )
     if move.reverses_id is not None:
         raise MoveAlreadyReversed(
             f"move #{move.pk} is itself the reversal of move #{move.reverses_id}; post a new move instead"
@@ -364,6 +453,7 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> S
                 to_location=move.from_location,
                 user=user,
                 reference=reference or f"reversal of move #{move.pk}",
+                source=undo_of,
                 reverses=move,
                 check_active=False,
             )

@@ -19,6 +19,7 @@ from access.roles import Capability
 from core.idempotency import HEADER, IdempotentCreateMixin
 from orders import selectors, services
 from orders.api.serializers import (
+    CustomerReturnSerializer,
     DashboardSerializer,
     LateShipmentSerializer,
     PartnerSerializer,
@@ -28,6 +29,7 @@ from orders.api.serializers import (
     SalesOrderSerializer,
     ShipmentSerializer,
     SupplierLatenessSerializer,
+    SupplierReturnSerializer,
 )
 from orders.filters import PartnerFilter, PurchaseOrderFilter, SalesOrderFilter
 from orders.models import (
@@ -164,8 +166,19 @@ class ShipmentViewSet(CreateListRetrieveViewSet):
     filterset_fields = ["order"]
     ordering = ["-shipped_at", "-id"]
 
+    action_capabilities = {"return_goods": ORDER_ACTIONS["return"]}
+
     def perform_create(self, serializer: ShipmentSerializer) -> None:
         serializer.instance = services.shipment_create(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=CustomerReturnSerializer, responses={201: CustomerReturnSerializer})
+    @action(detail=True, methods=["post"], url_path="return", serializer_class=CustomerReturnSerializer)
+    def return_goods(self, request: Request, pk: str) -> Response:
+        """The customer returns goods of this shipment: stock comes back, the order's shipped quantities go down."""
+        body = CustomerReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = services.customer_return_create(shipment=self.get_object(), user=request.user, **body.validated_data)
+        return Response(CustomerReturnSerializer(document).data, status=201)
 
 
 @idempotent_create
@@ -190,8 +203,20 @@ class ReceiptViewSet(CreateListRetrieveViewSet):
     filterset_fields = ["order", "location"]
     ordering = ["-received_at", "-id"]
 
+    action_capabilities = {"return_goods": ORDER_ACTIONS["return"]}
+
     def perform_create(self, serializer: ReceiptSerializer) -> None:
         serializer.instance = services.receipt_create(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=SupplierReturnSerializer, responses={201: SupplierReturnSerializer})
+    @action(detail=True, methods=["post"], url_path="return", serializer_class=SupplierReturnSerializer)
+    def return_goods(self, request: Request, pk: str) -> Response:
+        """Return goods of this receipt to the supplier: stock leaves (it must still be there), the order's received
+        quantities go down."""
+        body = SupplierReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = services.supplier_return_create(receipt=self.get_object(), user=request.user, **body.validated_data)
+        return Response(SupplierReturnSerializer(document).data, status=201)
 
 
 class DashboardView(APIView):

@@ -144,3 +144,10 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel an open work order and release what it still reserves."""
         return self._respond(services.work_order_cancel(work_order=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def uncomplete(self, request: Request, pk: str) -> Response:
+        """Undo every completion: reverse the output and consumption moves, reserve the components again; the work
+        order is back in progress. 400 when the finished goods are no longer there."""
+        return self._respond(services.work_order_uncomplete(work_order=self.get_object(), user=request.user))

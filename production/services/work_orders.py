@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,7 +17,15 @@ from audit.services import changes_since, snapshot
 from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
-from inventory.services import parse_quantity, stock_issue, stock_move_post, stock_reserve, stock_unreserve
+from inventory.services import (
+    InsufficientStock,
+    parse_quantity,
+    stock_issue,
+    stock_move_post,
+    stock_move_reverse,
+    stock_reserve,
+    stock_unreserve,
+)
 from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
 from production.services._shared import _WO_AUDITED, PLACES, User, _acting, _audit, _created, _fmt
 from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
@@ -99,6 +108,7 @@ _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "start": (State.RELEASED,),
     "complete": (State.IN_PROGRESS,),
     "cancel": (State.DRAFT, State.RELEASED, State.IN_PROGRESS),
+    "uncomplete": (State.DONE, State.IN_PROGRESS),
 }
 
 _HINTS: dict[tuple[str, str], str] = {
@@ -115,6 +125,9 @@ _HINTS: dict[tuple[str, str], str] = {
     ("complete", State.CANCELLED): "a cancelled work order makes nothing more",
     ("cancel", State.DONE): "a finished work order stays done",
     ("cancel", State.CANCELLED): "it is already cancelled",
+    ("uncomplete", State.DRAFT): "nothing has been completed",
+    ("uncomplete", State.RELEASED): "nothing has been completed",
+    ("uncomplete", State.CANCELLED): "a cancelled work order stays cancelled",
 }
 
 
@@ -125,12 +138,15 @@ _PAST = {
     "start": "started",
     "complete": "completed",
     "cancel": "cancelled",
+    "uncomplete": "un-completed",
 }
 
 
 def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
     """Why `action` (release, start, complete, cancel, edit, delete) is not allowed now; None when it is."""
     allowed = _ALLOWED_FROM[action]
+    if action == "uncomplete" and work_order.state == State.IN_PROGRESS and not work_order.completed_quantity:
+        return f"cannot uncomplete {work_order.number}: nothing has been completed"
     if work_order.state in allowed:
         return None
     state = State(work_order.state).label.lower()
@@ -371,9 +387,65 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
+def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
+    """Undo every completion of a done (or partly completed) work order: its output moves and its consumption moves
+    are reversed, the consumed components are reserved for it again and it is back in progress with nothing
+    completed, all in one transaction. Refused when the output is no longer there (consumed, shipped, moved)."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "uncomplete")
+        before = snapshot(fresh, _WO_AUDITED)
+        location = _released_location(fresh)
+        components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        moves = list(
+            StockMove.objects.filter(
+                source_type=ContentType.objects.get_for_model(WorkOrder),
+                source_id=fresh.pk,
+                reverses__isnull=True,
+                reversed_by__isnull=True,
+                reason__in=[StockMove.Reason.PRODUCTION_OUTPUT, StockMove.Reason.PRODUCTION_CONSUMPTION],
+            )
+            .select_related("item", "from_location", "to_location")
+            .order_by("item_id", "pk")
+        )
+        _lock_levels(location, {move.item_id for move in moves})
+        for move in moves:
+            try:
+                stock_move_reverse(move=move, user=user, reference=f"{fresh.number} un-completed", undo_of=fresh)
+            except InsufficientStock as exc:
+                raise ProductionError(
+                    f"cannot uncomplete {fresh.number}: its output is no longer all there ({exc.message}); "
+                    "bring it back first",
+                    field="state",
+                ) from None
+        for component in components:
+            if component.consumed_quantity > 0:
+                stock_reserve(
+                    item=component.item, location=location, quantity=component.consumed_quantity, user=user,
+                    reference=f"{fresh.number} un-completed",
+                )  # fmt: skip
+                WorkOrderComponent.objects.filter(pk=component.pk).update(
+                    reserved_quantity=F("reserved_quantity") + F("consumed_quantity"), consumed_quantity=0
+                )
+        made = fresh.completed_quantity
+        fresh.state, fresh.completed_quantity, fresh.finished_at = State.IN_PROGRESS, Decimal(0), None
+        fresh.save(update_fields=["state", "completed_quantity", "finished_at", "updated_at"])
+        _audit(
+            ProductionEvent.Action.WO_UNCOMPLETED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=made,
+            moves_reversed=len(moves),
+        )
+    work_order.refresh_from_db()
+    return fresh
+
+
 TRANSITIONS = {
     "release": work_order_release,
     "start": work_order_start,
     "complete": work_order_complete,
     "cancel": work_order_cancel,
+    "uncomplete": work_order_uncomplete,
 }
