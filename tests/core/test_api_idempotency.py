@@ -5,10 +5,16 @@ test_idempotency.py."""
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
 
+from core import api as core_api
 from core.idempotency import HEADER, REPLAYED_HEADER, fingerprint, record_model, scoped_key
+from inventory.api import views
 from tests.inventory.conftest import logged_in
+from tests.inventory.factories import ItemFactory, LocationFactory
 
 # POSTs that do not keep a response, each with its reason. Nothing else may join this list without one.
 EXEMPT = {
@@ -88,3 +94,58 @@ def test_a_get_declares_no_idempotency_key(api):
         for method in ("get", "put", "patch", "delete"):
             names = [p["name"] for p in item.get(method, {}).get("parameters", [])]
             assert HEADER not in names, (method, path)
+
+
+def test_a_request_that_crashes_keeps_no_record_and_its_key_stays_usable(api, in_acme, monkeypatch):
+    body = {"item": ItemFactory().pk, "quantity": "1", "reason": "receipt", "to_location": LocationFactory().pk}
+    post_move = views.services.stock_move_post
+
+    def crash(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(views.services, "stock_move_post", crash)
+    with pytest.raises(RuntimeError):
+        api.post("/api/v1/moves/", body, content_type="application/json", headers={HEADER: "k"})
+    assert not record_model()._default_manager.exists()
+    monkeypatch.setattr(views.services, "stock_move_post", post_move)
+    retry = api.post("/api/v1/moves/", body, content_type="application/json", headers={HEADER: "k"})
+    assert retry.status_code == 201 and retry.get(REPLAYED_HEADER) is None
+
+
+def test_an_error_a_view_answers_without_raising_is_not_kept(in_acme):
+    calls = []
+
+    class Refusing(core_api.APIView):
+        authentication_classes, permission_classes, throttle_classes = [], [], []
+
+        def post(self, request):
+            calls.append(1)
+            return Response({"detail": "try later"}, status=409)
+
+    def send():
+        request = APIRequestFactory().post("/refusing/", {}, format="json", headers={HEADER: "k"})
+        return Refusing.as_view()(request)
+
+    assert [send().status_code, send().status_code] == [409, 409]
+    assert len(calls) == 2
+    assert not record_model()._default_manager.exists()
+
+
+def test_a_success_is_replayed_with_its_status_and_content_type(in_acme):
+    calls = []
+
+    class Accepting(core_api.APIView):
+        authentication_classes, permission_classes, throttle_classes = [], [], []
+
+        def post(self, request):
+            calls.append(1)
+            return HttpResponse(b"queued\n", status=202, content_type="text/plain; charset=latin-1")
+
+    def send():
+        request = APIRequestFactory().post("/accepting/", {}, format="json", headers={HEADER: "k"})
+        return Accepting.as_view()(request)
+
+    first, retry = send(), send()
+    assert len(calls) == 1
+    assert (retry.status_code, retry["Content-Type"]) == (202, "text/plain; charset=latin-1")
+    assert retry.content == first.content == b"queued\n"
