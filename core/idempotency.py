@@ -112,7 +112,7 @@ def run_once(request: Request, run: Callable[[], HttpResponseBase]) -> HttpRespo
     records = record_model()._default_manager
     with transaction.atomic():
         if not _claim(stored_key, request_print):
-            record = records.get(key=stored_key)
+            record: Any = records.get(key=stored_key)
             if record.fingerprint != request_print:
                 raise IdempotencyKeyReused(
                     f"{HEADER} {key!r} was already used for a different request; "
@@ -120,8 +120,8 @@ def run_once(request: Request, run: Callable[[], HttpResponseBase]) -> HttpRespo
                 )
             return _replay(record)
         response = run()
-        if response.status_code >= 400 or response.streaming:
-            records.filter(key=stored_key).delete()  # an error is not kept: the client may fix it and retry
+        if response.status_code >= 400 or not isinstance(response, HttpResponse):
+            records.filter(key=stored_key).delete()  # an error (or a stream) is not kept: fix it and retry
         else:
             records.filter(key=stored_key).update(
                 response_status=response.status_code,
@@ -158,4 +158,4 @@ class IdempotentPostMixin:
             return response
 
         # APIView.dispatch looks the handler up right after initial(): it finds this one.
-        self.post = lambda request, *args, **kwargs: run_once(request, rendered)  # type: ignore[method-assign]
+        self.post = lambda request, *args, **kwargs: run_once(request, rendered)
