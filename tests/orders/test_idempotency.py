@@ -5,11 +5,16 @@ answers are the same bytes. Creates: tests/orders/test_api.py."""
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
+from access.services import user_set_role
 from core.idempotency import HEADER, REPLAYED_HEADER
 from inventory.models import StockLevel
 from inventory.services import stock_receive
+from orders.models import Partner
+from tests.conftest import host_of
 from tests.inventory.conftest import logged_in
+from tests.inventory.factories import UserFactory
 
 D = Decimal
 
@@ -90,3 +95,16 @@ def test_a_purchase_cancel_with_another_reason_and_the_same_key_is_refused_with_
     assert post(api, url, {"reason": "not needed"}, key="k").status_code == 200
     response = post(api, url, {"reason": "found elsewhere"}, key="k")
     assert response.status_code == 422
+
+
+def test_another_user_reusing_a_key_runs_their_own_create_and_never_sees_the_first_answer(acme, api, in_acme):
+    planner = UserFactory(username="planner")
+    user_set_role(user=planner, role="planner", by=None)
+    planner_api = logged_in(Client(HTTP_HOST=host_of(acme)), acme, "planner")
+    boss_answer = post(api, "/api/v1/partners/", {"code": "P-BOSS", "name": "Boss's", "is_customer": True}, key="k")
+    planner_body = {"code": "P-PLAN", "name": "Planner's", "is_customer": True}
+    planner_answer = post(planner_api, "/api/v1/partners/", planner_body, key="k")
+    assert planner_answer.status_code == 201, planner_answer.json()
+    assert planner_answer.json()["code"] == "P-PLAN" and boss_answer.json()["code"] == "P-BOSS"
+    assert post(planner_api, "/api/v1/partners/", planner_body, key="k").content == planner_answer.content
+    assert Partner.objects.filter(code__in=["P-BOSS", "P-PLAN"]).count() == 2

@@ -98,4 +98,6 @@ def test_a_refused_action_keeps_its_key_usable(acme_api, pump):
     refused = post(acme_api, f"{BASE}/{created['id']}/start/", key="k")
     assert refused.status_code == 400  # a draft is released first
     post(acme_api, f"{BASE}/{created['id']}/release/")
-    assert post(acme_api, f"{BASE}/{created['id']}/start/", key="k").json()["state"] == "in_progress"
+    started = post(acme_api, f"{BASE}/{created['id']}/start/", key="k")
+    assert started.json()["state"] == "in_progress"
+    assert post(acme_api, f"{BASE}/{created['id']}/start/", key="k").content == started.content  # now kept
