@@ -465,14 +465,20 @@ class OrderEvent(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to an API POST sent with an `Idempotency-Key` header, replayed to retries of it.
 
-    Lives in the tenant schema, so a key is unique per tenant. The fingerprint (method, path, user, body) tells a
-    retry from a different request that reuses the key.
+    Lives in the tenant schema, so a key is unique per tenant; `key` is "<user id>:<client's key>", so per user too
+    (core.idempotency.scoped_key). The fingerprint (method, path, body) tells a retry from a different request that
+    reuses the key. The response is kept as the bytes sent and their content type, so a replay is byte-identical.
+
+    Expand-then-contract: `response_body` (the parsed JSON the previous release kept) is no longer written; a record
+    it wrote is still replayed from it. The next release drops it once every such record is purged (a week).
     """
 
-    key = models.CharField(max_length=255, unique=True)
+    key = models.CharField(max_length=300, unique=True)  # a client's key is at most 255 characters, plus the user
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    response_content = models.BinaryField(null=True)
+    response_content_type = models.CharField(max_length=255, default="", db_default="", blank=True)
+    response_body = models.JSONField(null=True)  # the previous release's; no longer written
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

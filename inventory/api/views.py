@@ -2,13 +2,13 @@
 
 from django.db.models import F
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from access.roles import Capability
+from core import api
 from inventory import selectors, services
 from inventory.api.serializers import (
     ItemSerializer,
@@ -24,7 +24,7 @@ from inventory.filters import ItemFilter, LocationFilter, StockLevelFilter, Stoc
 from inventory.models import Item, Location, StockLevel, UnitOfMeasure
 
 
-class UnitViewSet(viewsets.ModelViewSet):
+class UnitViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = UnitOfMeasure.objects.all()
     serializer_class = UnitSerializer
@@ -42,7 +42,7 @@ class UnitViewSet(viewsets.ModelViewSet):
         services.unit_delete(unit=instance, user=self.request.user)
 
 
-class ItemViewSet(viewsets.ModelViewSet):
+class ItemViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Item.objects.select_related("uom")
     serializer_class = ItemSerializer
@@ -61,7 +61,7 @@ class ItemViewSet(viewsets.ModelViewSet):
         services.item_delete(item=instance, user=self.request.user)
 
 
-class LocationViewSet(viewsets.ModelViewSet):
+class LocationViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Location.objects.all()
     serializer_class = LocationSerializer
@@ -80,7 +80,7 @@ class LocationViewSet(viewsets.ModelViewSet):
         services.location_delete(location=instance, user=self.request.user)
 
 
-class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
+class StockLevelViewSet(api.ReadOnlyModelViewSet):
     """On hand, reserved and available per item and location."""
 
     queryset = StockLevel.objects.select_related("item", "location").annotate(
@@ -93,9 +93,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["item__sku", "location__code"]
 
 
-class StockMoveViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class StockMoveViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
     """The ledger: post moves and list them. Moves are never changed; reverse one to correct it."""
 
     write_capability = Capability.STOCK
@@ -131,7 +129,7 @@ class StockMoveViewSet(
         return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
 
 
-class ReorderReportView(APIView):
+class ReorderReportView(api.APIView):
     """Active items whose available + on-order quantity is below their reorder point."""
 
     @extend_schema(responses=ReorderLineSerializer(many=True))

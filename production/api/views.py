@@ -2,13 +2,12 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from access.roles import Capability
+from core import api
 from inventory.models import Item
 from production import selectors, services
 from production.api.serializers import (
@@ -32,7 +31,7 @@ def _same_item(instance, data: dict) -> None:
         )
 
 
-class BomViewSet(viewsets.ModelViewSet):
+class BomViewSet(api.ModelViewSet):
     """Bills of materials with their lines. Writing `lines` replaces them all; a cycle or a bad line is a 400."""
 
     write_capability = Capability.MASTER_DATA
@@ -58,7 +57,7 @@ class BomViewSet(viewsets.ModelViewSet):
         services.bom_delete(bom=instance, user=self.request.user)
 
 
-class ExplosionView(APIView):
+class ExplosionView(api.APIView):
     """The indented tree of N units of an item through active BOMs, and the total per leaf component."""
 
     @extend_schema(
@@ -73,7 +72,7 @@ class ExplosionView(APIView):
         return Response(ExplosionSerializer(explosion).data)
 
 
-class WhereUsedView(APIView):
+class WhereUsedView(api.APIView):
     """Every item whose active BOM uses this item, at any depth."""
 
     @extend_schema(responses=WhereUsedSerializer(many=True))
@@ -82,7 +81,7 @@ class WhereUsedView(APIView):
         return Response(WhereUsedSerializer(selectors.where_used(item=item), many=True).data)
 
 
-class WorkOrderViewSet(viewsets.ModelViewSet):
+class WorkOrderViewSet(api.ModelViewSet):
     """Work orders. Create makes a draft; only drafts are edited or deleted; states change through the actions."""
 
     action_capabilities = WORK_ORDER_ACTIONS
