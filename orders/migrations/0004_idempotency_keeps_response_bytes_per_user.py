@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_planning_bounds"),
+        ("orders", "0003_customer_and_supplier_returns"),
     ]
 
     operations = [
