@@ -25,6 +25,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.retry import retry_on_conflict
+
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
@@ -58,6 +60,7 @@ def _claim(key: str, fingerprint: str) -> bool:
         return cursor.fetchone() is not None
 
 
+@retry_on_conflict  # the claim's transaction is the outermost one: a deadlock in `create` reruns it all
 def run_once(request: Request, create: Callable[[], Response]) -> Response:
     """Run `create` unless this request's Idempotency-Key was seen; then replay the stored response."""
     key = request.headers.get(HEADER)

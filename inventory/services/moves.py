@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
 from core.numbers import parse_quantity
+from core.retry import retry_on_conflict
 from core.users import User, acting_user
 from inventory.models import Item, Location, StockMove
 from inventory.services.errors import (
@@ -194,6 +195,7 @@ def _post_move(
     return move
 
 
+@retry_on_conflict
 def stock_move_post(
     *,
     item: Item,
@@ -246,6 +248,7 @@ def stock_receive(
     )
 
 
+@retry_on_conflict
 def stock_issue(
     *,
     item: Item,
@@ -298,6 +301,7 @@ def stock_transfer(
     )
 
 
+@retry_on_conflict
 def stock_adjust(
     *,
     item: Item,
@@ -341,6 +345,7 @@ def stock_adjust(
         )
 
 
+@retry_on_conflict
 def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> StockMove:
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
 
