@@ -10,6 +10,7 @@ It only retries the outermost transaction: called inside an open `transaction.at
 service, an idempotent API create, a test's transaction) it runs the function once and lets the error travel up to
 the boundary that owns the transaction, because a savepoint cannot be retried on its own once PostgreSQL aborted
 the transaction around it. It opens no transaction of its own: a single-statement service stays one round trip.
+A rerun gets the same arguments again: pass lists, not iterators a first run would have used up.
 
 The lock order that keeps deadlocks away in the first place is written down in `inventory.services.locking`.
 """
