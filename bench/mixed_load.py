@@ -335,6 +335,15 @@ def check_books(tenant) -> list[str]:
         ]
 
 
+def deadlocks() -> int:
+    """Deadlocks PostgreSQL has detected in this database so far (each one cost a transaction a rerun)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients write")
@@ -364,7 +373,13 @@ def measure(args: argparse.Namespace, url: str) -> str:
     tally = Tally()
     with contextlib.ExitStack() as stack:
         port, _, _ = stack.enter_context(served(env, [], edge=False, name="mixed-load"))
-        Client(port, fixture, Tally(), seed=-1).receive()  # warm-up: imports, connections, routing cache
+        warm_up = [threading.Thread(target=Client(port, fixture, Tally(), seed=-n).receive) for n in range(1, 9)]
+        for thread in warm_up:  # every worker's imports, connections, routing cache
+            thread.start()
+        for thread in warm_up:
+            thread.join()
+        deadlocks_before = deadlocks()
+        connections.close_all()
         deadline = time.monotonic() + args.seconds
         clients = [Client(port, fixture, tally, seed=n) for n in range(args.clients)]
         threads = [threading.Thread(target=client.run, args=(deadline,)) for client in clients]
@@ -375,6 +390,7 @@ def measure(args: argparse.Namespace, url: str) -> str:
             thread.join()
         elapsed = time.monotonic() - started
     problems = check_books(tenant)
+    deadlocked = deadlocks() - deadlocks_before
 
     print(
         f"{args.clients} clients, {args.items} hot items at 2 locations, {elapsed:.1f} s over HTTP (gunicorn, "
@@ -391,6 +407,7 @@ def measure(args: argparse.Namespace, url: str) -> str:
     setup_errors = sum(n for status, n in tally.setup.items() if status >= 500)
     print(f"{'all kinds':<21} {total / elapsed:>7.1f} {total:>6}")
     print(f"setup requests (drafts, sends, starts): {sum(tally.setup.values())}, 5xx {setup_errors}")
+    print(f"deadlocks PostgreSQL detected (each retried by core.retry, not answered 5xx): {deadlocked}")
     print(f"levels that disagree with the ledger or the reservations, or are negative: {len(problems)}")
     for line in (*tally.errors[:10], *problems[:20]):
         print(f"  {line}")
