@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions as drf_exceptions
@@ -11,11 +12,19 @@ from rest_framework import views, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, TransientConflict
 from core.idempotency import DESCRIPTION, HEADER, IdempotentPostMixin
+from core.retry import conflict_error, is_transient
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DatabaseError) and is_transient(exc):
+        # Lost a deadlock inside a transaction the retry did not own (core.retry): not a server fault either.
+        exc = conflict_error(exc, attempts=1)
+    if isinstance(exc, TransientConflict):
+        return Response(
+            {"detail": exc.message}, status=exc.status_code, headers={"Retry-After": str(exc.retry_after_seconds)}
+        )
     if isinstance(exc, DomainError):
         detail = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
         return Response(detail, status=400)

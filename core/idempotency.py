@@ -35,6 +35,8 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from core.retry import retry_on_conflict
+
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
@@ -99,6 +101,7 @@ def _replay(record: Any) -> HttpResponse:
     return response
 
 
+@retry_on_conflict  # the claim's transaction is the outermost one: a deadlock in `run` reruns it all
 def run_once(request: Request, run: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     """Run `run` (which answers with a rendered response) unless this request's Idempotency-Key was seen; then
     replay the stored response."""

@@ -5,7 +5,8 @@ destination level row (INSERT ... ON CONFLICT DO NOTHING, before any lock is tak
 with SELECT ... FOR UPDATE in primary-key order, checks the rule under the lock, inserts the move and updates the
 levels, or refuses having written nothing. Two transactions therefore never deadlock on levels and never lose an
 update; the database CHECKs (on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done there.
-Reservations and counts lock their one level row, check in Python and write in one more statement.
+Reservations and counts lock their one level row, check in Python and write in one more statement. The lock
+order every stock writer (here, in orders and in production) keeps is written down in `inventory.services.locking`.
 
 Other apps import from here (`from inventory.services import stock_issue`), not from the modules.
 """
@@ -30,6 +31,7 @@ from inventory.services.imports import (
     item_import_create,
     item_import_run,
 )
+from inventory.services.locking import lock_levels
 from inventory.services.master_data import (
     item_create,
     item_delete,
@@ -83,6 +85,7 @@ __all__ = [
     "location_create",
     "location_delete",
     "location_update",
+    "lock_levels",
     "move_document",
     "move_documents",
     "parse_quantity",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
 from core.numbers import parse_quantity
+from core.retry import retry_on_conflict
 from core.users import User, acting_user
 from inventory.models import Item, Location, StockMove
 from inventory.services.errors import (
@@ -209,6 +210,7 @@ def _post_move(
     return move
 
 
+@retry_on_conflict
 def stock_move_post(
     *,
     item: Item,
@@ -261,6 +263,7 @@ def stock_receive(
     )
 
 
+@retry_on_conflict
 def stock_issue(
     *,
     item: Item,
@@ -313,6 +316,7 @@ def stock_transfer(
     )
 
 
+@retry_on_conflict
 def stock_adjust(
     *,
     item: Item,
@@ -418,6 +422,7 @@ def _same_document(move: StockMove, document: Model) -> bool:
     return move.source_type_id == ContentType.objects.get_for_model(document).pk and move.source_id == document.pk
 
 
+@retry_on_conflict
 def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo_of: Model | None = None) -> StockMove:
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
 

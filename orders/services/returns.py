@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.limits import capped_lines
+from core.retry import retry_on_conflict
 from core.users import acting_user as actor
 from inventory import services as inventory
 from inventory.models import Location
@@ -157,6 +158,7 @@ def _return_create(
     return document
 
 
+@retry_on_conflict
 def customer_return_create(
     *, shipment: Shipment, lines: Lines, user: User, location: Location | None = None, reference: str = ""
 ) -> CustomerReturn:
@@ -182,6 +184,7 @@ def customer_return_create(
     )
 
 
+@retry_on_conflict
 def supplier_return_create(*, receipt: Receipt, lines: Lines, user: User, reference: str = "") -> SupplierReturn:
     """Send goods of a receipt back to the supplier: [{line: receipt line, quantity}], each at most what that line
     received less what was already returned. The goods leave the receipt's location and must still be available

@@ -1,5 +1,9 @@
 """Work orders through their states: release reserves components, completion consumes them and receives the
-finished goods, cancel releases what is still reserved (all through inventory's services)."""
+finished goods, cancel releases what is still reserved (all through inventory's services).
+
+Each of those three locks the work order, then its components, then the level rows in primary-key order, and never
+its item or location (the lock order of `inventory.services.locking`); each retries itself when PostgreSQL still
+aborts it for a deadlock (`core.retry`)."""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import changes_since, snapshot
+from core.retry import retry_on_conflict
 from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
     InsufficientStock,
+    lock_levels,
     parse_quantity,
     stock_issue,
     stock_move_post,
@@ -216,14 +222,10 @@ def _released_location(work_order: WorkOrder) -> Location:
 def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
     """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
     does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
-    list(
-        StockLevel.objects.select_for_update()
-        .filter(location_id=location.pk, item_id__in=list(item_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    lock_levels((item_id, location.pk) for item_id in item_ids)
 
 
+@retry_on_conflict
 def work_order_release(*, work_order: WorkOrder, user: User, location: Location | None = None) -> WorkOrder:
     """Draft -> released: fix the BOM and location, check that every component is available there for the whole
     order (the error lists each short one) and reserve them all. Default location: the default receiving one."""
@@ -298,6 +300,7 @@ def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
+@retry_on_conflict
 def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal | int | str | None = None) -> WorkOrder:
     """Report `quantity` finished (default: all that is left). Components are consumed pro rata from the reservation
     (cumulatively, so the last completion consumes exactly what is left) and the finished quantity is received,
@@ -314,7 +317,7 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             )
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
-        components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
@@ -359,6 +362,7 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
     return fresh
 
 
+@retry_on_conflict
 def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     """Cancel an open work order: release every reservation it still holds. Goods already made stay made."""
     with transaction.atomic():
@@ -366,7 +370,7 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
         _guard(fresh, "cancel")
         before = snapshot(fresh, _WO_AUDITED)
         held = list(
-            fresh.components.select_for_update()
+            fresh.components.select_for_update(of=("self",))
             .select_related("item")
             .filter(reserved_quantity__gt=0)
             .order_by("item_id")
@@ -387,6 +391,7 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
+@retry_on_conflict
 def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
     """Undo every completion of a done (or partly completed) work order: its output moves and its consumption moves
     are reversed, the consumed components are reserved for it again and it is back in progress with nothing
@@ -396,7 +401,7 @@ def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
         _guard(fresh, "uncomplete")
         before = snapshot(fresh, _WO_AUDITED)
         location = _released_location(fresh)
-        components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
         moves = list(
             StockMove.objects.filter(
                 source_type=ContentType.objects.get_for_model(WorkOrder),
