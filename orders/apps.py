@@ -25,6 +25,12 @@ class OrdersConfig(AppConfig):
         sources.register(sources.Kind.DEMAND, "sales_orders", sales_demand)
         sources.register(sources.Kind.PURCHASED, "purchase_orders", purchase_supply)
 
+        from inventory import traceability
+
+        # A lot trace names the shipments (and customers) and receipts (and suppliers) behind the moves it finds.
+        traceability.register_document("orders.shipment", selectors.traced_shipments)
+        traceability.register_document("orders.receipt", selectors.traced_receipts)
+
 
 # The documents behind the lines (pegging); their ids join once OpenLine carries the order id.
 SALES, PURCHASE = "orders.salesorder", "orders.purchaseorder"

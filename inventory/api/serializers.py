@@ -32,6 +32,7 @@ class ItemSerializer(PlainModelSerializer):
             "standard_cost",
             "is_active",
             "attributes",
+            "tracking",
             "created_at",
             "updated_at",
         ]
@@ -67,6 +68,15 @@ class StockLevelSerializer(PlainModelSerializer):
         read_only_fields = fields
 
 
+class LotInputSerializer(serializers.Serializer):
+    """One lot of a move: a lot (batch) with its quantity, or one serial number (quantity empty or 1)."""
+
+    code = serializers.CharField(max_length=64, help_text="The lot or serial number.")
+    quantity = PlainDecimalField(**QUANTITY, required=False, allow_null=True, default=None, min_value=0)
+    supplier_lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
 class StockMoveSerializer(PlainModelSerializer):
     """A move to post: the reason decides which of from_location/to_location are needed."""
 
@@ -81,6 +91,13 @@ class StockMoveSerializer(PlainModelSerializer):
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source = serializers.SerializerMethodField(help_text="The document that caused the move, e.g. a purchase order.")
+    lots = LotInputSerializer(
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Items tracked by lot or serial: the lots (required when stock arrives; first-expiry-first-out "
+        "when it leaves without them).",
+    )
 
     class Meta:
         model = StockMove
@@ -93,6 +110,7 @@ class StockMoveSerializer(PlainModelSerializer):
             "from_location",
             "to_location",
             "reference",
+            "lots",
             "source",
             "reverses",
             "created_by",

@@ -29,6 +29,12 @@ from inventory.services.imports import (
     item_import_create,
     item_import_run,
 )
+from inventory.services.lots import (
+    LotEntry,
+    LotsInput,
+    lot_genealogy_record,
+    parse_lots,
+)
 from inventory.services.master_data import (
     item_create,
     item_delete,
@@ -66,6 +72,8 @@ __all__ = [
     "InvalidMove",
     "InvalidQuantity",
     "InventoryError",
+    "LotEntry",
+    "LotsInput",
     "MoveAlreadyReversed",
     "UnknownLocation",
     "item_create",
@@ -76,6 +84,8 @@ __all__ = [
     "location_create",
     "location_delete",
     "location_update",
+    "lot_genealogy_record",
+    "parse_lots",
     "parse_quantity",
     "stock_adjust",
     "stock_issue",
