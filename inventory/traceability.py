@@ -62,6 +62,8 @@ class TracedLot:
 @dataclass
 class TracedMove:
     lot_id: int
+    lot_code: str
+    item_sku: str
     move_id: int
     reason: str
     quantity: Decimal
@@ -150,7 +152,17 @@ def lot_trace(*, lot_id: int, direction: Direction | str) -> Trace | None:
             raw_moves.append((lot, *move))
     documents = _describe((row[6], row[7]) for row in raw_moves)
     moves = [
-        TracedMove(lot, move_id, reason, quantity, moved_at, reference, documents.get((source_type, source_id)))
+        TracedMove(
+            lot,
+            lots[lot].code,
+            lots[lot].item_sku,
+            move_id,
+            reason,
+            quantity,
+            moved_at,
+            reference,
+            documents.get((source_type, source_id)),
+        )
         for lot, move_id, reason, quantity, moved_at, reference, source_type, source_id in raw_moves
     ]
     moves.sort(key=lambda move: (move.moved_at, move.move_id, move.lot_id))
@@ -192,11 +204,26 @@ RECALL_COLUMNS = [
 ]
 
 
+def _cell(value: object) -> object:
+    """A text cell a spreadsheet will not run as a formula (a partner named "=HYPERLINK(...)" stays text)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([_cell(value) for value in row])
+
+
 def recall_csv(trace: Trace) -> str:
     """The trace as a recall list: one row per shipment (forward) or receipt (backward) of every lot reached, then
     one row for each reached lot that has none (so nothing reached is left off the list)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(RECALL_COLUMNS)
     with_moves = set()
     for move in trace.moves:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from core.numbers import QUANTITY
-from inventory.models import Item, Location, StockLevel, StockMove, UnitOfMeasure
+from inventory.models import Item, Location, Lot, StockLevel, StockMove, UnitOfMeasure
 
 
 class UnitSerializer(PlainModelSerializer):
@@ -150,3 +150,60 @@ class ReorderLineSerializer(serializers.Serializer):
     on_order = PlainDecimalField(**QUANTITY)
     reorder_point = PlainDecimalField(**QUANTITY)
     suggested_quantity = PlainDecimalField(**QUANTITY)
+
+
+class LotSerializer(PlainModelSerializer):
+    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    on_hand = PlainDecimalField(**QUANTITY, read_only=True, source="on_hand_total", help_text="At all locations.")
+
+    class Meta:
+        model = Lot
+        fields = ["id", "item", "item_sku", "code", "is_serial", "supplier_lot", "expiry_date", "on_hand", "created_at"]
+        read_only_fields = fields
+
+
+class TraceQuerySerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=["forward", "backward"],
+        default="forward",
+        help_text="forward: what was made from the lot and who got it; backward: what went into it and from whom.",
+    )
+
+
+class TracedDocumentSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = PlainIntegerField(source="document_id")
+    label = serializers.CharField()
+    order_number = serializers.CharField()
+    partner = serializers.CharField()
+    partner_id = PlainIntegerField(allow_null=True)
+
+
+class TracedLotSerializer(serializers.Serializer):
+    id = PlainIntegerField(source="lot_id")
+    code = serializers.CharField()
+    item = PlainIntegerField(source="item_id")
+    item_sku = serializers.CharField()
+    is_serial = serializers.BooleanField()
+    supplier_lot = serializers.CharField()
+    expiry_date = serializers.DateField(allow_null=True)
+    depth = PlainIntegerField()
+    via = serializers.ListField(child=PlainIntegerField(), help_text="Lots one level nearer the traced lot.")
+
+
+class TracedMoveSerializer(serializers.Serializer):
+    lot = PlainIntegerField(source="lot_id")
+    lot_code = serializers.CharField()
+    item_sku = serializers.CharField()
+    move = PlainIntegerField(source="move_id")
+    reason = serializers.CharField()
+    quantity = PlainDecimalField(**QUANTITY)
+    moved_at = serializers.DateTimeField()
+    reference = serializers.CharField()
+    document = TracedDocumentSerializer(allow_null=True)
+
+
+class TraceSerializer(serializers.Serializer):
+    direction = serializers.CharField()
+    lots = TracedLotSerializer(many=True, help_text="The traced lot first, then by depth.")
+    moves = TracedMoveSerializer(many=True, help_text="Forward: shipments; backward: receipts.")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import LotGenealogy, LotLevel, StockMoveLot
-from inventory.traceability import lot_trace, recall_csv
+from inventory.traceability import Direction, Trace, TracedLot, lot_trace, recall_csv
 from tests.production.lot_scenario import build_plant
 
 D = Decimal
@@ -94,3 +94,9 @@ def test_the_shipment_records_the_serial_it_shipped(plant):
     assert list(StockMoveLot.objects.filter(move=move).values_list("lot__code", "quantity")) == [
         (plant.kit_2.code, D(1))
     ]
+
+
+def test_recall_csv_keeps_a_formula_like_lot_number_as_text():
+    lot = TracedLot(1, "=HYPERLINK(1)", 1, "X", "X", False, "@SUP", None, 0)
+    rows = list(csv.reader(io.StringIO(recall_csv(Trace(Direction.FORWARD, [lot], [])))))
+    assert (rows[1][4], rows[1][6]) == ("'=HYPERLINK(1)", "'@SUP")
