@@ -72,7 +72,8 @@ def test_an_issue_picks_the_lot_named(acme_api, resin, a1, clerk):
         acme_api, item=resin.pk, quantity="2", reason="issue", from_location=a1.pk, lots=[{"code": "B"}]
     )
     assert response.status_code == 201, response.content
-    on_hand = {row["code"]: row["on_hand"] for row in acme_api.get("/api/v1/lots/", {"item": resin.pk}).json()["results"]}
+    rows = acme_api.get("/api/v1/lots/", {"item": resin.pk}).json()["results"]
+    on_hand = {row["code"]: row["on_hand"] for row in rows}
     assert on_hand == {"A": "5.0000", "B": "3.0000"}
 
 
