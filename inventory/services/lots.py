@@ -93,6 +93,8 @@ def parse_lots(*, item: Item, quantity: Decimal, lots: LotsInput, incoming: bool
             raise InvalidMove(f"item {item.sku} is not tracked by lot or serial: leave the lots empty", field="lots")
         return None
     serial = item.tracking == Item.Tracking.SERIAL
+    if serial and quantity != quantity.to_integral_value():
+        raise InvalidMove(f"item {item.sku} is tracked by serial number: move whole units", field="quantity")
     if not lots:
         if not incoming:
             return None

@@ -2,6 +2,7 @@
 CSV, and another tenant's lots out of reach."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
@@ -159,3 +160,39 @@ def test_another_tenants_lot_is_out_of_reach_of_the_pages(acme, acme_client, pla
     page = client.get("/inventory/lots/", {"q": "GX-SECRET"}).content.decode()
     assert f"/inventory/lots/{globex_lot.pk}/" not in page
     assert "No lots match" in page
+
+
+def test_the_admin_lists_lots_and_links_their_trace(acme_api, plant):
+    page = acme_api.get("/admin/inventory/lot/", {"q": "R-A"}).content.decode()
+    assert f"/inventory/lots/{plant.resin_a.pk}/?direction=backward" in page
+    detail = acme_api.get(f"/admin/inventory/lot/{plant.resin_b.pk}/change/")
+    assert detail.status_code == 200 and b'name="code"' not in detail.content
+    assert acme_api.get("/admin/inventory/lot/add/").status_code == 403
+    assert acme_api.get("/admin/inventory/lotgenealogy/").status_code == 200
+
+
+def test_another_tenants_lot_is_out_of_reach_of_the_admin(acme, acme_client, plant, globex_lot):
+    client = logged_in(acme_client, acme)
+    assert client.get(f"/admin/inventory/lot/{globex_lot.pk}/change/").status_code in {302, 404}
+    assert "GX-SECRET" not in client.get("/admin/inventory/lot/").content.decode()
+
+
+def test_the_receive_page_takes_lots_one_a_line(acme_api, resin, a1):
+    response = acme_api.post(
+        "/inventory/stock/receive/",
+        {"item": "RESIN", "location": a1.pk, "quantity": "5", "lots": "W-1, 3, 2027-01-31, SUP-1\nW-2, 2"},
+    )
+    assert response.status_code == 302
+    lots = {lot.code: (lot.expiry_date, lot.supplier_lot) for lot in Lot.objects.filter(item=resin)}
+    assert lots == {"W-1": (datetime.date(2027, 1, 31), "SUP-1"), "W-2": (None, "")}
+
+
+def test_the_receive_page_puts_a_missing_lot_by_its_field_and_keeps_the_input(acme_api, resin, a1):
+    response = acme_api.post(
+        "/inventory/stock/receive/", {"item": "RESIN", "location": a1.pk, "quantity": "5", "reference": "DN-7"}
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "tracked by lot" in " ".join(form.errors["lots"])
+    assert 'value="DN-7"' in response.content.decode()
+    assert not StockMove.objects.exists()

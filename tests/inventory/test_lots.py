@@ -76,6 +76,13 @@ def test_serial_count_must_equal_the_quantity(board, a1, clerk):
     assert not Lot.objects.filter(item=board).exists()
 
 
+def test_a_serial_item_moves_in_whole_units(board, a1, clerk):
+    services.stock_receive(item=board, location=a1, quantity=2, user=clerk, lots=["SN-1", "SN-2"])
+    with pytest.raises(DomainError, match="move whole units") as refused:
+        services.stock_issue(item=board, location=a1, quantity="1.5", user=clerk)
+    assert refused.value.field == "quantity"
+
+
 def test_serials_are_lots_of_one(board, a1, clerk):
     services.stock_receive(item=board, location=a1, quantity=2, user=clerk, lots=["SN-1", "SN-2"])
     assert lot_levels(board, a1) == {"SN-1": D(1), "SN-2": D(1)}
