@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -215,7 +215,7 @@ class _SafeWriter:
     def __init__(self, out: io.StringIO) -> None:
         self._writer = csv.writer(out)
 
-    def writerow(self, row: list[object]) -> None:
+    def writerow(self, row: Sequence[object]) -> None:
         self._writer.writerow([_cell(value) for value in row])
 
 
