@@ -101,7 +101,7 @@ def parse_lots(*, item: Item, quantity: Decimal, lots: LotsInput, incoming: bool
         what = "the serial number of each unit" if serial else "the lot (batch)"
         raise InvalidMove(f"item {item.sku} is tracked by {item.tracking}: give {what} it comes in", field="lots")
     entries = [_entry(raw, number) for number, raw in enumerate(lots, start=1)]
-    codes = [entry.code.casefold() for entry in entries]
+    codes = [entry.code for entry in entries]
     if len(set(codes)) != len(codes):
         raise InvalidMove(f"a lot or serial number is listed twice for item {item.sku}", field="lots")
     if serial:
@@ -125,7 +125,8 @@ def parse_lots(*, item: Item, quantity: Decimal, lots: LotsInput, incoming: bool
 
 
 def _existing(item: Item, codes: Iterable[str]) -> dict[str, Lot]:
-    return {lot.code.casefold(): lot for lot in Lot.objects.filter(item_id=item.pk, code__in=list(codes))}
+    """The item's lots by code; codes are compared exactly, as the supplier wrote them ("a1" and "A1" differ)."""
+    return {lot.code: lot for lot in Lot.objects.filter(item_id=item.pk, code__in=list(codes))}
 
 
 def _bring_in(move: StockMove, item: Item, location: Location, allocation: list[tuple[Lot, Decimal]]) -> None:
@@ -152,7 +153,7 @@ def _receive_lots(move: StockMove, item: Item, entries: list[LotEntry]) -> list[
     allocation: list[tuple[Lot, Decimal]] = []
     serial = item.tracking == Item.Tracking.SERIAL
     for entry in entries:
-        lot = known.get(entry.code.casefold())
+        lot = known.get(entry.code)
         if lot is None:
             lot = Lot.objects.create(
                 item=item,
@@ -189,12 +190,12 @@ def _take_out(
     )
     allocation: list[tuple[Lot, Decimal]] = []
     if entries is not None:
-        by_code = {level.lot.code.casefold(): level for level in levels}
+        by_code = {level.lot.code: level for level in levels}
         for entry in entries:
-            level = by_code.get(entry.code.casefold())
+            level = by_code.get(entry.code)
             have = level.on_hand if level is not None else Decimal(0)
             asked = entry.quantity or Decimal(0)
-            if level is None and not Lot.objects.filter(item_id=item.pk, code__iexact=entry.code).exists():
+            if level is None and not Lot.objects.filter(item_id=item.pk, code=entry.code).exists():
                 raise InvalidMove(f"item {item.sku} has no lot {entry.code}", field="lots")
             if have < asked:
                 raise InsufficientStock(

@@ -196,3 +196,8 @@ def test_the_receive_page_puts_a_missing_lot_by_its_field_and_keeps_the_input(ac
     assert "tracked by lot" in " ".join(form.errors["lots"])
     assert 'value="DN-7"' in response.content.decode()
     assert not StockMove.objects.exists()
+
+
+def test_a_tracked_items_page_links_its_lots(acme_api, resin):
+    page = acme_api.get(f"/inventory/items/{resin.pk}/").content.decode()
+    assert "By lot" in page and "/inventory/lots/?q=RESIN" in page

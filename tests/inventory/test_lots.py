@@ -178,3 +178,11 @@ def test_lot_allocations_are_immutable(resin, a1, clerk):
     row = StockMoveLot.objects.get(move=move)
     with pytest.raises(Exception, match="cannot be changed"):
         row.save()
+
+
+def test_lot_codes_are_compared_exactly(resin, a1, clerk):
+    services.stock_receive(item=resin, location=a1, quantity=2, user=clerk, lots=["ab-1"])
+    services.stock_receive(item=resin, location=a1, quantity=3, user=clerk, lots=["AB-1"])
+    assert lot_levels(resin, a1) == {"ab-1": D(2), "AB-1": D(3)}
+    services.stock_issue(item=resin, location=a1, quantity=3, user=clerk, lots=["AB-1"])
+    assert lot_levels(resin, a1) == {"ab-1": D(2), "AB-1": D(0)}
