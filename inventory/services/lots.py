@@ -7,9 +7,9 @@ are taken as the user picked them or first-expiry-first-out (FEFO: earliest expi
 then oldest lot first), and one `StockMoveLot` row per lot records it. A refusal rolls the move back with them.
 
 Lock order: the move's `StockLevel` rows (primary-key order, inside `inventory_post_move`), then the `LotLevel` rows
-of that item at that location, in primary-key order. Every writer of lot levels holds the item's level row at that
-location first, so lot levels are changed one transaction at a time per (item, location) and never deadlock; the
-CHECK on_hand >= 0 stands behind the arithmetic.
+the move changes at each of its locations, in primary-key order. Every writer of lot levels holds the item's level
+row at that location first, so lot levels are changed one transaction at a time per (item, location) and never
+deadlock; the CHECK on_hand >= 0 stands behind the arithmetic.
 """
 
 from __future__ import annotations
@@ -181,16 +181,19 @@ def _receive_lots(move: StockMove, item: Item, entries: list[LotEntry]) -> list[
 def _take_out(
     item: Item, location: Location, quantity: Decimal, entries: list[LotEntry] | None
 ) -> list[tuple[Lot, Decimal]]:
-    """Take `quantity` of the item's lots out of `location`: the entries named, or FEFO; under lot-level row locks."""
-    levels = list(
-        LotLevel.objects.select_for_update(of=("self",))
-        .select_related("lot")
+    """Take `quantity` of the item's lots out of `location`: the entries named, or FEFO.
+
+    The move already holds the item's level row at `location`, so no other writer changes these lot levels until
+    commit: the candidates are read in FEFO order only as far as the quantity needs (not every lot of the item
+    there), then the chosen rows are locked in primary-key order (the documented order) and taken."""
+    candidates = (
+        LotLevel.objects.select_related("lot")
         .filter(location_id=location.pk, lot__item_id=item.pk, on_hand__gt=0)
-        .order_by("pk")
+        .only("pk", "on_hand", "lot_id", "lot__code", "lot__item_id", "lot__expiry_date", "lot__created_at")
     )
-    allocation: list[tuple[Lot, Decimal]] = []
+    allocation: list[tuple[LotLevel, Decimal]] = []
     if entries is not None:
-        by_code = {level.lot.code: level for level in levels}
+        by_code = {level.lot.code: level for level in candidates.filter(lot__code__in=[e.code for e in entries])}
         for entry in entries:
             level = by_code.get(entry.code)
             have = level.on_hand if level is not None else Decimal(0)
@@ -203,25 +206,25 @@ def _take_out(
                     field="lots",
                 )
             assert level is not None
-            allocation.append((level.lot, asked))
+            allocation.append((level, asked))
     else:
-        far = datetime.date.max
         left = quantity
-        for level in sorted(levels, key=lambda row: (row.lot.expiry_date or far, row.lot.created_at, row.lot_id)):
+        fefo = candidates.order_by(F("lot__expiry_date").asc(nulls_last=True), "lot__created_at", "lot_id")
+        for level in fefo.iterator(chunk_size=100):
+            take = min(level.on_hand, left)
+            allocation.append((level, take))
+            left -= take
             if left <= 0:
                 break
-            take = min(level.on_hand, left)
-            allocation.append((level.lot, take))
-            left -= take
         if left > 0:
-            have = quantity - left
             raise InsufficientStock(
-                f"item {item.sku} at {location.code} has {_fmt(have)} in lots, {_fmt(quantity)} asked",
+                f"item {item.sku} at {location.code} has {_fmt(quantity - left)} in lots, {_fmt(quantity)} asked",
                 field="quantity",
             )
-    for lot, taken in allocation:
-        LotLevel.objects.filter(lot_id=lot.pk, location_id=location.pk).update(on_hand=F("on_hand") - taken)
-    return allocation
+    list(LotLevel.objects.select_for_update().filter(pk__in=[level.pk for level, _ in allocation]).order_by("pk"))
+    for level, taken in allocation:
+        LotLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") - taken)
+    return [(level.lot, taken) for level, taken in allocation]
 
 
 def apply_lots(*, move: StockMove, item: Item, entries: list[LotEntry] | None, reverses: StockMove | None) -> None:
