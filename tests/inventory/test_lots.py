@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.errors import DomainError
 from inventory import services
@@ -186,3 +188,14 @@ def test_lot_codes_are_compared_exactly(resin, a1, clerk):
     assert lot_levels(resin, a1) == {"ab-1": D(2), "AB-1": D(3)}
     services.stock_issue(item=resin, location=a1, quantity=3, user=clerk, lots=["AB-1"])
     assert lot_levels(resin, a1) == {"ab-1": D(2), "AB-1": D(0)}
+
+
+def test_a_fefo_issue_costs_the_same_queries_with_3_or_30_lots_on_hand(resin, a1, clerk):
+    def issue_queries(lots: int) -> int:
+        for n in range(lots):
+            services.stock_receive(item=resin, location=a1, quantity=1, user=clerk, lots=[f"Q{lots}-{n}"])
+        with CaptureQueriesContext(connection) as captured:
+            services.stock_issue(item=resin, location=a1, quantity=1, user=clerk)
+        return len(captured.captured_queries)
+
+    assert issue_queries(3) == issue_queries(30)
