@@ -26,6 +26,12 @@ class OrdersConfig(AppConfig):
         sources.register(sources.Kind.PURCHASED, "purchase_orders", purchase_supply)
         _register_undos()
 
+        from inventory import traceability
+
+        # A lot trace names the shipments (and customers) and receipts (and suppliers) behind the moves it finds.
+        traceability.register_document("orders.shipment", selectors.traced_shipments)
+        traceability.register_document("orders.receipt", selectors.traced_receipts)
+
 
 def _register_undos() -> None:
     """How the ledger's moves of each order document are undone (inventory refuses to reverse them bare)."""

@@ -9,7 +9,8 @@ from core.errors import DomainError
 from core.form_fields import PlainDecimalField, PlainModelChoiceField
 from core.forms import ServiceForm
 from core.numbers import QUANTITY
-from inventory.models import Location
+from inventory.forms import LotsField
+from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
 from orders import services
 from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
@@ -41,19 +42,25 @@ class _DeliveryForm(ServiceForm):
                 label=f"{line.item.sku} (open {line.open_quantity.normalize():f})",
             )
             self.line_fields.append((line, name))
-        self.order_fields([name for _, name in self.line_fields])  # the lines first, then reference and the rest
+            if line.item.tracking != Item.Tracking.NONE:  # lots or serials of this line (inventory.forms.LotsField)
+                self.fields[f"lots_{line.pk}"] = LotsField(label=f"{line.item.sku}: lots or serial numbers")
+        names = [field for _, name in self.line_fields for field in (name, f"lots_{name[5:]}") if field in self.fields]
+        self.order_fields(names)  # the lines first, then reference and the rest
 
     def submit(self, user: AbstractBaseUser) -> object | None:
         try:
             return self.call_service(user)
         except DomainError as exc:
-            line_field = f"line_{getattr(exc, 'line_id', '')}"
+            line_id = getattr(exc, "line_id", "")
+            line_field = f"lots_{line_id}" if exc.field == "lots" else f"line_{line_id}"
+            if line_field not in self.fields:
+                line_field = f"line_{line_id}"
             self.add_error(line_field if line_field in self.fields else None, exc.message)
             return None
 
     def entries(self) -> list[dict]:
         return [
-            {"line": line, "quantity": self.cleaned_data[name]}
+            {"line": line, "quantity": self.cleaned_data[name], "lots": self.cleaned_data.get(f"lots_{line.pk}")}
             for line, name in self.line_fields
             if self.cleaned_data.get(name)
         ]
@@ -87,7 +94,8 @@ class ReceiveForm(_DeliveryForm):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
         self.fields["location"].initial = default_receiving_location()
-        self.order_fields(["location", *(name for _, name in self.line_fields), "reference"])
+        lines = [field for _, name in self.line_fields for field in (name, f"lots_{name[5:]}") if field in self.fields]
+        self.order_fields(["location", *lines, "reference"])
 
     def done(self, receipt: Receipt) -> str:
         return f"Received {receipt} into {receipt.location.code}."

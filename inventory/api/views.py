@@ -1,6 +1,7 @@
 """Inventory API viewsets: each write validates its input with a serializer and calls one service."""
 
-from django.db.models import F
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -9,19 +10,22 @@ from rest_framework.response import Response
 
 from access.roles import Capability
 from core import api
-from inventory import selectors, services
+from inventory import selectors, services, traceability
 from inventory.api.serializers import (
     ItemSerializer,
     LocationSerializer,
+    LotSerializer,
     ReorderLineSerializer,
     StockCountSerializer,
     StockLevelSerializer,
     StockMoveReverseSerializer,
     StockMoveSerializer,
+    TraceQuerySerializer,
+    TraceSerializer,
     UnitSerializer,
 )
-from inventory.filters import ItemFilter, LocationFilter, StockLevelFilter, StockMoveFilter
-from inventory.models import Item, Location, StockLevel, UnitOfMeasure
+from inventory.filters import ItemFilter, LocationFilter, LotFilter, StockLevelFilter, StockMoveFilter
+from inventory.models import ZERO, Item, Location, Lot, StockLevel, UnitOfMeasure
 
 
 class UnitViewSet(api.ModelViewSet):
@@ -127,6 +131,28 @@ class StockMoveViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Re
         serializer.is_valid(raise_exception=True)
         move = services.stock_move_reverse(move=self.get_object(), user=request.user, **serializer.validated_data)
         return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
+
+
+class LotViewSet(api.ReadOnlyModelViewSet):
+    """Lots and serial numbers (made by receipts and work orders), with their trace."""
+
+    queryset = Lot.objects.select_related("item").annotate(on_hand_total=Coalesce(Sum("levels__on_hand"), ZERO))
+    serializer_class = LotSerializer
+    filterset_class = LotFilter
+    search_fields = ["code", "supplier_lot", "item__sku"]
+    ordering_fields = ["code", "expiry_date", "created_at", "item__sku"]
+    ordering = ["item__sku", "code"]
+
+    @extend_schema(parameters=[TraceQuerySerializer], responses=TraceSerializer)
+    @action(detail=True, methods=["get"])
+    def trace(self, request: Request, pk: str) -> Response:
+        """Forward: every lot made from this one, at any depth, and the shipments and customers that got them.
+        Backward: every lot that went into this one and the receipts and suppliers they came from."""
+        query = TraceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lot = self.get_object()
+        trace = traceability.lot_trace(lot_id=lot.pk, direction=query.validated_data["direction"])
+        return Response(TraceSerializer(trace).data)
 
 
 class ReorderReportView(api.APIView):

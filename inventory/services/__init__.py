@@ -32,6 +32,12 @@ from inventory.services.imports import (
     item_import_run,
 )
 from inventory.services.locking import lock_levels
+from inventory.services.lots import (
+    LotEntry,
+    LotsInput,
+    lot_genealogy_record,
+    parse_lots,
+)
 from inventory.services.master_data import (
     item_create,
     item_delete,
@@ -73,6 +79,8 @@ __all__ = [
     "InvalidMove",
     "InvalidQuantity",
     "InventoryError",
+    "LotEntry",
+    "LotsInput",
     "MoveAlreadyReversed",
     "MoveBelongsToDocument",
     "MoveDocument",
@@ -86,8 +94,10 @@ __all__ = [
     "location_delete",
     "location_update",
     "lock_levels",
+    "lot_genealogy_record",
     "move_document",
     "move_documents",
+    "parse_lots",
     "parse_quantity",
     "register_document_undo",
     "stock_adjust",

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
@@ -38,6 +39,7 @@ from inventory.services.levels import (
     reserved_short,
     unknown_location,
 )
+from inventory.services.lots import LotsInput, apply_lots, parse_lots
 
 _SHAPES = {
     # reason: (needs from_location, needs to_location); None = either or both
@@ -103,7 +105,27 @@ _POST_MOVE = (
 )
 
 
-def _post_move(
+def _post_move(*, item: Item, lots: LotsInput = None, **fields: Any) -> StockMove:
+    """Post one move (`_post_move_row`); for an item tracked by lot or serial, apply its lots in the same transaction.
+
+    The lots are checked before anything is written; a refusal while taking them (a picked lot short) rolls the
+    move back with them (a savepoint when nested, so the caller's transaction stays usable)."""
+    if item.tracking == Item.Tracking.NONE and not lots:
+        return _post_move_row(item=item, **fields)
+    reverses = fields.get("reverses")
+    entries = None
+    if reverses is None:
+        entries = parse_lots(
+            item=item, quantity=fields["quantity"], lots=lots, incoming=fields.get("from_location") is None
+        )
+    with transaction.atomic():
+        move = _post_move_row(item=item, **fields)
+        if item.tracking != Item.Tracking.NONE:
+            apply_lots(move=move, item=item, entries=entries, reverses=reverses)
+    return move
+
+
+def _post_move_row(
     *,
     item: Item,
     quantity: Decimal,
@@ -221,11 +243,13 @@ def stock_move_post(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    lots: LotsInput = None,
 ) -> StockMove:
     """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
 
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
-    Shipments and production moves are posted by their documents only (with `source`).
+    Shipments and production moves are posted by their documents only (with `source`). For a tracked item, `lots`
+    names the lots (services.lots): required for stock that arrives, FEFO when stock leaves without them.
     """
     quantity = parse_quantity(quantity)
     _check_shape(reason, from_location, to_location)
@@ -239,6 +263,7 @@ def stock_move_post(
         user=user,
         reference=reference,
         source=source,
+        lots=lots,
     )
 
 
@@ -250,8 +275,9 @@ def stock_receive(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    lots: LotsInput = None,
 ) -> StockMove:
-    """Stock arrives from outside into `location`."""
+    """Stock arrives from outside into `location` (a tracked item's lots or serials named in `lots`)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -260,6 +286,7 @@ def stock_receive(
         user=user,
         reference=reference,
         source=source,
+        lots=lots,
     )
 
 
@@ -274,8 +301,10 @@ def stock_issue(
     reference: str = "",
     source: Model | None = None,
     from_reservation: bool = False,
+    lots: LotsInput = None,
 ) -> StockMove:
-    """Stock leaves `location` to outside (issue, production consumption, shipment).
+    """Stock leaves `location` to outside (issue, production consumption, shipment); a tracked item's lots as picked
+    in `lots`, else first-expiry-first-out.
 
     Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
     earlier by `stock_reserve` (reserved and on hand both go down).
@@ -292,6 +321,7 @@ def stock_issue(
         reference=reference,
         source=source,
         from_reservation=from_reservation,
+        lots=lots,
     )
 
 
@@ -303,8 +333,9 @@ def stock_transfer(
     quantity: Decimal | int | str,
     user: User,
     reference: str = "",
+    lots: LotsInput = None,
 ) -> StockMove:
-    """Available stock moves between two locations of this tenant."""
+    """Available stock moves between two locations of this tenant (a tracked item's lots move with it)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -313,6 +344,7 @@ def stock_transfer(
         to_location=to_location,
         user=user,
         reference=reference,
+        lots=lots,
     )
 
 
@@ -324,6 +356,7 @@ def stock_adjust(
     counted_quantity: Decimal | int | str,
     user: User,
     reference: str = "",
+    lots: LotsInput = None,
 ) -> StockMove | None:
     """Set on hand at `location` to a counted quantity by posting the difference as an adjustment move.
 
@@ -357,6 +390,7 @@ def stock_adjust(
             to_location=location if delta > 0 else None,
             user=user,
             reference=reference or f"count: {counted.normalize():f}",
+            lots=lots,
         )
 
 

@@ -12,6 +12,7 @@ from core.api_fields import (
 )
 from core.numbers import QUANTITY
 from core.validators import validate_plan_date
+from inventory.api.serializers import LotInputSerializer
 from inventory.models import Item, Location
 from orders.models import (
     CustomerReturn,
@@ -51,6 +52,9 @@ class ReasonSerializer(serializers.Serializer):
 class DeliveryLineInputSerializer(serializers.Serializer):
     line = PlainIntegerField(min_value=1, help_text="Id of the order line")
     quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    lots = LotInputSerializer(
+        many=True, required=False, help_text="Tracked items: the lots or serial numbers (required when receiving)."
+    )
 
     class Meta:
         list_serializer_class = DocumentLinesSerializer

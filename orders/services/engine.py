@@ -349,12 +349,21 @@ def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> lis
 
 
 def _post_line(
-    kind: OrderKind, line: Any, quantity: Decimal, *, location: Location, delivery: Delivery, user: User, ref: str
+    kind: OrderKind,
+    line: Any,
+    quantity: Decimal,
+    *,
+    location: Location,
+    delivery: Delivery,
+    user: User,
+    ref: str,
+    lots: Any = None,
 ) -> StockMove:
-    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives."""
+    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives. `lots`: the line's
+    lots or serials for a tracked item (required in, picked out; FEFO out without them)."""
     if kind.direction is Direction.IN:
         return inventory.stock_receive(
-            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery
+            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery, lots=lots
         )
     from_reservation = min(quantity, line.reserved_quantity)
     if from_reservation > 0:
@@ -370,6 +379,7 @@ def _post_line(
         reason=StockMove.Reason.SHIPMENT,
         reference=ref,
         source=delivery,
+        lots=lots,
     )
 
 
@@ -397,6 +407,7 @@ def delivery_create(
         assert where is not None  # receipts resolve their location before calling
         order_lines = {line.pk: line for line in locked_lines(order)}
         requested = _requested(lines, order_lines, order.number)
+        lots = {getattr(entry.get("line"), "pk", entry.get("line")): entry.get("lots") for entry in lines}
         for line, quantity in requested:
             allowed = line.quantity * (1 + tolerance / 100) - getattr(line, kind.delivered_field)
             if quantity > allowed:
@@ -413,7 +424,9 @@ def delivery_create(
             requested = sorted(requested, key=lambda entry: (entry[0].item_id, entry[0].pk))
         for line, quantity in requested:
             try:
-                move = _post_line(kind, line, quantity, location=where, delivery=delivery, user=user, ref=ref)
+                move = _post_line(
+                    kind, line, quantity, location=where, delivery=delivery, user=user, ref=ref, lots=lots.get(line.pk)
+                )
             except DomainError as exc:  # e.g. not enough on hand: the whole delivery rolls back
                 on_line(exc, line)
                 raise

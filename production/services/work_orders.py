@@ -8,7 +8,7 @@ aborts it for a deadlock (`core.retry`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,7 +24,9 @@ from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
     InsufficientStock,
+    LotsInput,
     lock_levels,
+    lot_genealogy_record,
     parse_quantity,
     stock_issue,
     stock_move_post,
@@ -300,11 +302,33 @@ def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
+def _output_lots(work_order: WorkOrder, made: Decimal, lots: LotsInput) -> LotsInput:
+    """The lots the finished goods get: as given, else a lot named after the work order (tracked by lot) or one
+    serial number per unit, <number>-0001 onwards across completions (tracked by serial)."""
+    if lots or work_order.item.tracking == Item.Tracking.NONE:
+        return lots
+    if work_order.item.tracking == Item.Tracking.LOT:
+        return [work_order.number]
+    first = int(work_order.completed_quantity) + 1
+    return [f"{work_order.number}-{number:04d}" for number in range(first, first + int(made))]
+
+
 @retry_on_conflict
-def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal | int | str | None = None) -> WorkOrder:
+def work_order_complete(
+    *,
+    work_order: WorkOrder,
+    user: User,
+    quantity: Decimal | int | str | None = None,
+    lots: LotsInput = None,
+    component_lots: Mapping[int, LotsInput] | None = None,
+) -> WorkOrder:
     """Report `quantity` finished (default: all that is left). Components are consumed pro rata from the reservation
     (cumulatively, so the last completion consumes exactly what is left) and the finished quantity is received,
-    all in one transaction. The order is done when its whole quantity is finished."""
+    all in one transaction. The order is done when its whole quantity is finished.
+
+    Tracked components are taken from the lots picked in `component_lots` (by item id), else first-expiry-first-out;
+    tracked finished goods get `lots` or new ones (`_output_lots`), and the genealogy records which component lots
+    went into them."""
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "complete")
@@ -329,21 +353,29 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             if consume > 0:
                 operations.append((component.item_id, component, consume))
         operations.append((fresh.item_id, None, made))
+        picked = component_lots or {}
+        consumed_moves: list[StockMove] = []
+        output_move: StockMove | None = None
         for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
             if consumed is None:
-                stock_move_post(
+                output_move = stock_move_post(
                     item=fresh.item, quantity=amount, reason=StockMove.Reason.PRODUCTION_OUTPUT,
                     to_location=location, user=user, reference=fresh.number, source=fresh,
+                    lots=_output_lots(fresh, amount, lots),
                 )  # fmt: skip
                 continue
-            stock_issue(
-                item=consumed.item, location=location, quantity=amount, user=user,
-                reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
-                from_reservation=True,
+            consumed_moves.append(
+                stock_issue(
+                    item=consumed.item, location=location, quantity=amount, user=user,
+                    reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
+                    from_reservation=True, lots=picked.get(consumed.item_id),
+                )
             )  # fmt: skip
             WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
             )
+        if output_move is not None and fresh.item.tracking != Item.Tracking.NONE:
+            lot_genealogy_record(consumed=consumed_moves, produced=output_move, source=fresh)
         fresh.completed_quantity = completed
         fields = ["completed_quantity", "updated_at"]
         if final:
