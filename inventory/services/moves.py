@@ -33,6 +33,7 @@ from inventory.services.levels import (
     reserved_short,
     unknown_location,
 )
+from inventory.services.units import check_item_quantity
 
 _SHAPES = {
     # reason: (needs from_location, needs to_location); None = either or both
@@ -210,7 +211,7 @@ def stock_move_post(
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
     Shipments and production moves are posted by their documents only (with `source`).
     """
-    quantity = parse_quantity(quantity)
+    quantity = check_item_quantity(item, parse_quantity(quantity))
     _check_shape(reason, from_location, to_location)
     _check_document(reason, source)
     return _post_move(
@@ -262,7 +263,7 @@ def stock_issue(
     Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
     earlier by `stock_reserve` (reserved and on hand both go down).
     """
-    quantity = parse_quantity(quantity)
+    quantity = check_item_quantity(item, parse_quantity(quantity))
     _check_shape(reason, location, None)
     return _post_move(
         item=item,
@@ -312,6 +313,7 @@ def stock_adjust(
     release the reservation first.
     """
     counted = parse_quantity(counted_quantity, field="counted_quantity", allow_zero=True)
+    check_item_quantity(item, counted, field="counted_quantity")
     require_saved(location, "location")
     if not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")
