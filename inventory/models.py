@@ -116,6 +116,11 @@ class ItemUnitConversion(models.Model):
     def __str__(self) -> str:
         return f"1 {self.uom_id} = {self.factor} of item {self.item_id}"
 
+    @property
+    def factor_text(self) -> str:
+        """The factor as written, without trailing zeros or an exponent: 12, 0.02, 1200."""
+        return f"{self.factor.normalize():f}"
+
 
 class Location(models.Model):
     """A warehouse, or a bin (area, shelf) inside one: a tree through `parent`."""

@@ -48,7 +48,12 @@ def scan(request: HttpRequest) -> HttpResponse:
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
     moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"item": item, "levels": selectors.item_levels(item=item), "moves": moves}
+    context = {
+        "item": item,
+        "levels": selectors.item_levels(item=item),
+        "moves": moves,
+        "conversions": item.conversions.select_related("uom").order_by("uom__code"),
+    }
     return render(request, "inventory/item_detail.html", context)
 
 

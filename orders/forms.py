@@ -16,7 +16,7 @@ from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
 
 
 class _DeliveryForm(ServiceForm):
-    """One quantity field per open line of the order (`line_<id>`), plus a reference.
+    """One quantity field per open line of the order (`line_<id>`), in the item's stock unit, plus a reference.
 
     `action` names the capability (access.ORDER_ACTIONS) it needs; `refusal` says why a closed order has no form.
     """
@@ -38,7 +38,7 @@ class _DeliveryForm(ServiceForm):
                 **QUANTITY,
                 required=False,
                 min_value=0,
-                label=f"{line.item.sku} (open {line.open_quantity.normalize():f})",
+                label=f"{line.item.sku} (open {line.open_quantity.normalize():f} {line.item.uom.code})",
             )
             self.line_fields.append((line, name))
         self.order_fields([name for _, name in self.line_fields])  # the lines first, then reference and the rest

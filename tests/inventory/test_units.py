@@ -218,6 +218,12 @@ def test_another_tenants_conversion_is_not_found(acme, globex, acme_api):
         assert ItemUnitConversion.objects.filter(pk=conversion.pk).exists()
 
 
+def test_the_item_page_shows_its_unit_precision_and_conversions(acme_api, boxed_bolt):
+    page = acme_api.get(f"/inventory/items/{boxed_bolt.pk}/").content.decode()
+    assert "pcs (whole units)" in page
+    assert "1 box = 12 pcs" in page
+
+
 def test_conversions_are_listed_in_the_admin(acme_api, boxed_bolt):
     page = acme_api.get("/admin/inventory/itemunitconversion/")
     assert page.status_code == 200

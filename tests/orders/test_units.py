@@ -237,3 +237,33 @@ def test_the_order_page_shows_a_line_in_its_unit_and_in_stock_units(api, supplie
     )
     page = api.get(f"/orders/purchases/{order.pk}/").content.decode()
     assert "2 box = 24 pcs" in page
+
+
+def test_the_receive_form_takes_pieces_for_a_line_ordered_in_boxes(
+    api, supplier, boxed_bolt, box, receiving, next_week
+):
+    order = services.purchase_order_create(
+        supplier=supplier,
+        user=None,
+        lines=[{"item": boxed_bolt, "quantity": 2, "uom": box, "unit_cost": "6.00", "expected_date": next_week}],
+    )
+    services.purchase_order_send(order=order, user=None)
+    line = order.lines.get()
+    assert "BOLT-10 (open 24 pcs)" in api.get(f"/orders/purchases/{order.pk}/").content.decode()
+    response = api.post(f"/orders/purchases/{order.pk}/", {f"line_{line.pk}": "24", "location": receiving.pk})
+    assert response.status_code == 302
+    assert StockMove.objects.get().quantity == D(24)
+
+
+def test_half_a_piece_on_the_receive_form_is_an_error_next_to_its_line(api, supplier, bolt, receiving, next_week):
+    order = services.purchase_order_create(
+        supplier=supplier,
+        user=None,
+        lines=[{"item": bolt, "quantity": 5, "unit_cost": "1", "expected_date": next_week}],
+    )
+    services.purchase_order_send(order=order, user=None)
+    line = order.lines.get()
+    response = api.post(f"/orders/purchases/{order.pk}/", {f"line_{line.pk}": "0.5", "location": receiving.pk})
+    assert response.status_code == 400
+    assert "not a whole number of pcs" in response.context["form"].errors[f"line_{line.pk}"][0]
+    assert not StockMove.objects.exists()
