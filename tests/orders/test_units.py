@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from inventory.models import StockMove, UnitOfMeasure
 from inventory.selectors import ledger_balance
-from inventory.services import conversion_create, stock_receive, unit_create
+from inventory.services import InventoryError, conversion_create, item_update, stock_receive, unit_create
 from orders import selectors, services
 from orders.models import PurchaseOrder, PurchaseOrderLine, SalesOrder
 from orders.services import InvalidOrderLine
@@ -267,3 +267,14 @@ def test_half_a_piece_on_the_receive_form_is_an_error_next_to_its_line(api, supp
     assert response.status_code == 400
     assert "not a whole number of pcs" in response.context["form"].errors[f"line_{line.pk}"][0]
     assert not StockMove.objects.exists()
+
+
+def test_the_stock_unit_of_an_item_on_an_order_line_cannot_change(supplier, bolt, next_week):
+    services.purchase_order_create(
+        supplier=supplier,
+        user=None,
+        lines=[{"item": bolt, "quantity": 3, "unit_cost": "1", "expected_date": next_week}],
+    )
+    with pytest.raises(InventoryError, match="BOLT-10 already has purchase order lines counted in pcs") as refused:
+        item_update(item=bolt, uom=UnitOfMeasure.objects.get(code="kg"), user=None)
+    assert refused.value.field == "uom"

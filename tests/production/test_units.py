@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django_tenants.utils import tenant_context
 
 from inventory.models import StockLevel, UnitOfMeasure
-from inventory.services import InvalidQuantity, stock_receive
+from inventory.services import InvalidQuantity, InventoryError, item_update, stock_receive
 from production.models import Bom, WorkOrder, WorkOrderComponent
 from production.services import (
     InvalidBom,
@@ -96,3 +96,10 @@ def test_half_a_piece_on_the_work_order_form_is_an_error_on_its_field(acme, acme
     assert response.status_code == 400
     assert "not a whole number of pcs" in response.context["form"].errors["quantity"][0]
     assert not WorkOrder.objects.exists()
+
+
+def test_the_stock_unit_of_a_component_on_a_bom_cannot_change(item, make_bom):
+    pump, housing = item("PUMP"), item("HOUSING")
+    make_bom(pump, (housing, 2))
+    with pytest.raises(InventoryError, match="HOUSING already has bom lines counted in pcs"):
+        item_update(item=housing, uom=UnitOfMeasure.objects.get(code="kg"), user=None)
