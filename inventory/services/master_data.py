@@ -17,7 +17,7 @@ from inventory.selectors import item_by_sku
 from inventory.services.errors import (
     InventoryError,
 )
-from inventory.services.units import check_precision
+from inventory.services.units import check_decimals_change, check_precision
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def unit_create(*, code: str, name: str, user: User, decimals: int = QUANTITY_PL
 
 
 def unit_update(*, unit: UnitOfMeasure, user: User, **fields: object) -> UnitOfMeasure:
+    """Change a unit; its precision may grow, and shrink only as far as the stock already counted in it allows."""
+    if "decimals" in fields:
+        check_decimals_change(unit, fields["decimals"])
     return _update(unit, fields, _UNIT_FIELDS, user=user, action="inventory.unit_update")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from audit.services import audit_record, changes_since, snapshot
 from core.errors import DomainError
@@ -105,6 +105,41 @@ def to_stock_quantity(item: Item, quantity: Decimal, unit: UnitOfMeasure | None,
 def from_stock_quantity(item: Item, stock_quantity: Decimal, unit: UnitOfMeasure | None) -> Decimal:
     """A quantity in the item's stock unit expressed in `unit` (exact division; the inverse of to_stock_quantity)."""
     return stock_quantity / conversion_factor(item, unit)
+
+
+# The most decimal places a quantity of the unit's items has in the ledger or the stock levels (min_scale: 2.50 -> 1).
+_USED_DECIMALS = """
+SELECT COALESCE(MAX(s), 0) FROM (
+    SELECT MAX(min_scale(m.quantity)) AS s FROM inventory_stockmove m
+    JOIN inventory_item i ON i.id = m.item_id WHERE i.uom_id = %(unit)s
+    UNION ALL
+    SELECT MAX(GREATEST(min_scale(l.on_hand), min_scale(l.reserved))) FROM inventory_stocklevel l
+    JOIN inventory_item i ON i.id = l.item_id WHERE i.uom_id = %(unit)s
+) used
+"""
+
+
+def used_decimals(unit: UnitOfMeasure) -> int:
+    """How many decimal places the stock already counted in `unit` needs (0 when it is all whole, or none)."""
+    if unit.pk is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(_USED_DECIMALS, {"unit": unit.pk})
+        return int(cursor.fetchone()[0] or 0)
+
+
+def check_decimals_change(unit: UnitOfMeasure, decimals: object) -> None:
+    """A unit cannot count more coarsely than the stock already recorded in it (2.5 pcs on hand: pcs keeps 1 place),
+    or that stock could never be issued in full."""
+    if unit.pk is None or not isinstance(decimals, int) or isinstance(decimals, bool) or decimals >= unit.decimals:
+        return
+    used = used_decimals(unit)
+    if decimals < used:
+        raise InventoryError(
+            f"stock counted in {unit.code} already has quantities with {used} decimal place{'s' if used > 1 else ''}; "
+            f"{unit.code} needs at least {used} (count or adjust that stock first)",
+            field="decimals",
+        )
 
 
 # --- Conversions ------------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Units of measure that mean something: each unit's precision on every surface, item conversions (exact, round
 trip), and a stock unit that cannot change under an item's history."""
 
+import importlib
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -20,6 +22,7 @@ from inventory.services import (
     stock_reserve,
     to_stock_quantity,
     unit_create,
+    unit_update,
 )
 from tests.inventory.factories import ItemFactory, UnitFactory
 from tests.inventory.test_import import run
@@ -282,3 +285,26 @@ def test_changing_the_unit_refuses_reorder_quantities_the_new_unit_cannot_count(
     flour = ItemFactory(sku="FLOUR", uom=kg, reorder_point=D("2.5"))
     with pytest.raises(InvalidQuantity, match=r"reorder_point 2\.5 is not a whole number of pcs"):
         item_update(item=flour, uom=UnitOfMeasure.objects.get(code="pcs"), user=None)
+
+
+def test_a_unit_cannot_count_more_coarsely_than_the_stock_recorded_in_it(oil, a1):
+    stock_receive(item=oil, location=a1, quantity="2.25", user=None)
+    litre = UnitOfMeasure.objects.get(code="l")
+    with pytest.raises(InventoryError, match="already has quantities with 2 decimal places; l needs at least 2"):
+        unit_update(unit=litre, decimals=1, user=None)
+    unit_update(unit=litre, decimals=2, user=None)
+    assert UnitOfMeasure.objects.get(code="l").decimals == 2
+
+
+def test_the_migration_keeps_a_unit_fine_enough_for_the_stock_already_in_it(bolt, a1):
+    from django.apps import apps
+    from django.db import connection
+
+    set_decimals = importlib.import_module("inventory.migrations.0010_unit_decimals_defaults").set_decimals
+    UnitOfMeasure.objects.filter(code="pcs").update(decimals=4)  # as before the migration
+    bolt.uom.refresh_from_db()
+    stock_receive(item=bolt, location=a1, quantity="2.5", user=None)
+    UnitOfMeasure.objects.filter(code__in=["kg", "m"]).update(decimals=4)
+    set_decimals(apps, SimpleNamespace(connection=connection))
+    decimals = dict(UnitOfMeasure.objects.values_list("code", "decimals"))
+    assert (decimals["pcs"], decimals["kg"], decimals["m"]) == (1, 3, 3)
