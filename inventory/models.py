@@ -34,7 +34,7 @@ class UnitOfMeasure(models.Model):
         "decimal places",
         default=QUANTITY_PLACES,
         validators=[MaxValueValidator(QUANTITY_PLACES)],
-        help_text="Decimal places a quantity in this unit may have: 0 for pieces (0.5 pcs is refused), 3 for kg.",
+        help_text="Decimal places a quantity in this unit may have: 0 for pieces (0.5 pcs is refused).",
     )
 
     class Meta:

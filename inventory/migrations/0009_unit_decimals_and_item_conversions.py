@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             name="decimals",
             field=models.PositiveSmallIntegerField(
                 default=4,
-                help_text="Decimal places a quantity in this unit may have: 0 for pieces (0.5 pcs is refused), 3 for kg.",
+                help_text="Decimal places a quantity in this unit may have: 0 for pieces (0.5 pcs is refused).",
                 validators=[django.core.validators.MaxValueValidator(4)],
                 verbose_name="decimal places",
             ),

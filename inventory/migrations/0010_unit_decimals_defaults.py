@@ -4,7 +4,7 @@ Pieces-like units (pcs, ea, each, ...) count whole units, measures (kg, m, l, ..
 the four decimal places every quantity had until now. A unit is never made coarser than a quantity already in the
 ledger or the stock levels of its items (min_scale: 2.5 pcs on hand keeps pcs at 1 decimal place), so nothing
 recorded becomes uncountable (the same rule as `inventory.services.units.check_decimals_change`, copied here since a
-migration does not import the code it predates). Reversing leaves the column to be dropped by the schema migration before it.
+migration does not import the code it predates). Reversing leaves the column to the schema migration before it.
 """
 
 from django.db import migrations
