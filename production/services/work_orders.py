@@ -25,6 +25,7 @@ from inventory.selectors import default_receiving_location
 from inventory.services import (
     InsufficientStock,
     LotsInput,
+    check_item_quantity,
     lock_levels,
     lot_genealogy_record,
     parse_quantity,
@@ -35,7 +36,7 @@ from inventory.services import (
     stock_unreserve,
 )
 from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
-from production.services._shared import _WO_AUDITED, PLACES, User, _acting, _audit, _created, _fmt
+from production.services._shared import _WO_AUDITED, User, _acting, _audit, _created, _fmt
 from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
 
 State = WorkOrder.State
@@ -64,7 +65,9 @@ def work_order_create(
 
     Without a number it gets WO-<id>, zero-padded to 6 digits."""
     quantity = parse_quantity(quantity)
-    item = Item.objects.filter(pk=item.pk).first() or item
+    item = Item.objects.select_related("uom").filter(pk=item.pk).first() or item
+    if item.pk is not None:
+        check_item_quantity(item, quantity)
     if item.pk is None or not item.is_active:
         raise ProductionError(f"item {item.sku} is inactive; activate it before making it", field="item")
     if _active_bom(item) is None:
@@ -183,7 +186,7 @@ def work_order_update(
         _guard(fresh, "edit")
         before = snapshot(fresh, _WO_AUDITED)
         if quantity is not None:
-            fresh.quantity = parse_quantity(quantity)
+            fresh.quantity = check_item_quantity(fresh.item, parse_quantity(quantity))
         if due_date is not None:
             _check_due_date(due_date)
             fresh.due_date = due_date
@@ -243,7 +246,7 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
         bom = _active_bom(fresh.item)
         if bom is None:
             raise ProductionError(f"item {fresh.item.sku} has no active BOM; give it one first", field="item")
-        lines = list(bom.lines.select_related("component").order_by("component_id"))
+        lines = list(bom.lines.select_related("component", "component__uom").order_by("component_id"))
         needed = {line.component_id: line.required_for(fresh.quantity) for line in lines}
         _lock_levels(location, needed)
         available = {
@@ -334,21 +337,24 @@ def work_order_complete(
         _guard(fresh, "complete")
         before = snapshot(fresh, _WO_AUDITED)
         remaining = fresh.remaining_quantity
-        made = remaining if quantity is None else parse_quantity(quantity)
+        made = remaining if quantity is None else check_item_quantity(fresh.item, parse_quantity(quantity))
         if made > remaining:
             raise ProductionError(
                 f"{fresh.number} has {_fmt(remaining)} left to make; {_fmt(made)} reported", field="quantity"
             )
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
-        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
+        components = list(
+            fresh.components.select_for_update(of=("self",)).select_related("item", "item__uom").order_by("item_id")
+        )
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
         for component in components:
             target = component.required_quantity
             if not final:
-                target = (component.required_quantity * completed / fresh.quantity).quantize(PLACES, ROUND_HALF_UP)
+                places = Decimal(1).scaleb(-component.item.uom.decimals)
+                target = (component.required_quantity * completed / fresh.quantity).quantize(places, ROUND_HALF_UP)
             consume = min(target - component.consumed_quantity, component.reserved_quantity)
             if consume > 0:
                 operations.append((component.item_id, component, consume))

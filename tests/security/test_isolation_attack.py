@@ -169,6 +169,8 @@ def create_acme_objects(boss) -> None:
         sku=f"{MARKER}-GEAR", name=f"{MARKER} gear", uom=unit, kind=Item.Kind.FINISHED_GOOD, user=boss
     )
     store = inventory_services.location_create(code=f"{MARKER}-A1", name=f"{MARKER} aisle", user=boss)
+    box = UnitFactory(code=f"b{MARKER}"[:16], name=f"{MARKER} box")
+    inventory_services.conversion_create(item=bolt, uom=box, factor=12, user=boss)
     inventory_services.stock_receive(item=bolt, location=store, quantity=100, reference=f"{MARKER} in", user=boss)
     ItemImport.objects.create(file_name=f"{MARKER}.csv", content=f"sku,name\n{MARKER}-X,x\n", created_by=boss)
     production_services.bom_create(item=gear, lines=[{"component": bolt, "quantity": 2}], version="M1", user=boss)
@@ -198,7 +200,7 @@ def create_acme_objects(boss) -> None:
         supplier=supplier,
         supplier_reference=MARKER,
         user=boss,
-        lines=[{"item": bolt, "quantity": 10, "unit_cost": Decimal("1.25"), "expected_date": today}],
+        lines=[{"item": bolt, "quantity": 10, "uom": box, "unit_cost": Decimal("1.25"), "expected_date": today}],
     )
     purchase = order_services.purchase_order_send(order=purchase, user=boss)
     receipt = order_services.receipt_create(
