@@ -45,6 +45,7 @@ def _item_form(**overrides) -> dict:
         "standard_cost": "0",
         "is_active": "on",
         "attributes": "{}",
+        "tracking": "none",
         **overrides,
     }
 
