@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_UP, Decimal
 
 from django.db.models import DecimalField, F, Sum
 from django.utils import timezone
@@ -40,6 +40,10 @@ def days_before(day: date, days: int) -> date:
 
 def _up(value: Decimal) -> Decimal:
     return value.quantize(PLACES, rounding=ROUND_UP)
+
+
+def _ceiling(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_CEILING)
 
 
 # --- Input ----------------------------------------------------------------------------------------------------------
@@ -230,12 +234,11 @@ def lot_size(item: ItemData, net: Decimal, window: Decimal = ZERO) -> Decimal:
     requirement of the item's periods of supply (periods rule only)."""
     rule = item.lot_sizing
     if rule == Item.LotSizing.FIXED and item.lot_quantity > 0:
-        lots = -(-net // item.lot_quantity)  # whole lots, at least one
-        return _up(max(lots, 1) * item.lot_quantity)
+        return _up(max(_ceiling(net / item.lot_quantity), 1) * item.lot_quantity)  # whole lots, at least one
     if rule == Item.LotSizing.MIN_MULTIPLE:
         quantity = max(net, item.lot_minimum)
         if item.lot_multiple > 0:
-            quantity = -(-quantity // item.lot_multiple) * item.lot_multiple
+            quantity = _ceiling(quantity / item.lot_multiple) * item.lot_multiple
         return _up(quantity)
     if rule == Item.LotSizing.PERIODS:
         return _up(max(net, window))
