@@ -221,3 +221,33 @@ def test_globex_session_on_acmes_host_is_refused(acme_run, acme, globex, globex_
     assert response.status_code in {401, 403}
     with tenant_context(acme):
         assert list(MrpRun.objects.values_list("pk", flat=True)) == [acme_run.pk]
+
+
+# --- The item's planning fields, bounded at the door ----------------------------------------------------------------
+def test_an_items_planning_fields_are_set_through_the_api(api, item):
+    u = item("U")
+    response = api.patch(
+        f"/api/v1/items/{u.pk}/",
+        {"procurement": "make", "lot_sizing": "min_multiple", "lot_minimum": "12", "lot_multiple": "5",
+         "safety_stock": "3", "lot_period_days": 7},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    u.refresh_from_db()
+    assert (u.procurement, u.lot_sizing, u.lot_minimum, u.lot_multiple, u.safety_stock, u.lot_period_days) == (
+        "make", "min_multiple", D(12), D(5), D(3), 7,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("procurement", "steal"), ("lot_sizing", "whatever"), ("safety_stock", "-1"), ("lot_multiple", "-5"),
+     ("lot_period_days", 100000), ("lead_time_days", 1_000_000), ("low_level_code", 3)],
+)  # fmt: skip
+def test_a_bad_planning_field_is_a_400_on_it(api, item, field, value):
+    u = item("U")
+    response = api.patch(f"/api/v1/items/{u.pk}/", {field: value}, content_type="application/json")
+    if field == "low_level_code":  # read only: ignored, never set from outside
+        assert response.status_code == 200 and Item.objects.get(pk=u.pk).low_level_code == 0
+        return
+    assert response.status_code == 400 and field in response.json()
