@@ -23,6 +23,7 @@ from planning import sources
 from production.models import BomLine
 
 PLACES = Decimal("0.0001")
+Day = date  # for fields after one named `date`
 ZERO = Decimal(0)
 SAFETY_STOCK = "safety stock"
 MADE = "production.workorder"
@@ -64,7 +65,7 @@ class ItemData:
     low_level_code: int
 
 
-@dataclass
+@dataclass(slots=True)
 class PlanningData:
     """Everything a plan reads, loaded once."""
 
@@ -102,7 +103,7 @@ def load() -> PlanningData:
 
 
 # --- Output ---------------------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Bucket:
     """One day (or week) of one item. `on_hand` is the projected on hand at the end of the bucket."""
 
@@ -115,7 +116,7 @@ class Bucket:
     planned_releases: Decimal = ZERO
 
 
-@dataclass
+@dataclass(slots=True)
 class PegLine:
     """A demand that a supply covers, with the top-level demands (sales orders, work orders, safety stock) it serves."""
 
@@ -126,7 +127,7 @@ class PegLine:
     top: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedOrder:
     number: int  # unique within the plan; dependent demand pegs to it
     item_id: int
@@ -139,7 +140,7 @@ class PlannedOrder:
     pegs: list[PegLine] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ScheduledReceipt:
     item_id: int
     sku: str
@@ -151,7 +152,7 @@ class ScheduledReceipt:
     pegs: list[PegLine] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class MrpException:
     """A message to the planner: expedite a planned order whose release date is past; reschedule an open order in
     or out to the day it is needed; cancel one nobody needs."""
@@ -162,11 +163,11 @@ class MrpException:
     label: str  # the planned order or the document
     quantity: Decimal
     date: date  # its release (expedite) or due date
-    to_date: date | None  # reschedule: the day it is needed
+    to_date: Day | None  # reschedule: the day it is needed
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemPlan:
     item_id: int
     sku: str
@@ -185,7 +186,7 @@ class ItemPlan:
         return weekly(self.buckets)
 
 
-@dataclass
+@dataclass(slots=True)
 class MrpPlan:
     today: date
     horizon_days: int | None
@@ -213,7 +214,7 @@ def weekly(buckets: list[Bucket]) -> list[Bucket]:
 
 
 # --- The plan -------------------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class _Demand:
     day: date
     quantity: Decimal
@@ -222,7 +223,7 @@ class _Demand:
     top: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Supply:
     day: date
     quantity: Decimal
@@ -234,7 +235,7 @@ def lot_size(item: ItemData, net: Decimal, window: Decimal = ZERO) -> Decimal:
     requirement of the item's periods of supply (periods rule only)."""
     rule = item.lot_sizing
     if rule == Item.LotSizing.FIXED and item.lot_quantity > 0:
-        return _up(max(_ceiling(net / item.lot_quantity), 1) * item.lot_quantity)  # whole lots, at least one
+        return _up(max(_ceiling(net / item.lot_quantity), Decimal(1)) * item.lot_quantity)  # whole lots, at least one
     if rule == Item.LotSizing.MIN_MULTIPLE:
         quantity = max(net, item.lot_minimum)
         if item.lot_multiple > 0:
@@ -400,10 +401,10 @@ def _plan_item(
         bucket.on_hand = on_hand
     for order in orders:
         release_day = max(order.release, today)
-        bucket = buckets.get(release_day)
-        if bucket is None:
-            bucket = buckets[release_day] = Bucket(release_day)
-        bucket.planned_releases += order.quantity
+        released = buckets.get(release_day)
+        if released is None:
+            released = buckets[release_day] = Bucket(release_day)
+        released.planned_releases += order.quantity
     ordered = sorted(buckets.values(), key=lambda bucket: bucket.day)
     carried = free
     for bucket in ordered:  # a release-only day carries the on hand of the day before
@@ -522,7 +523,7 @@ def mrp_plan(*, today: date | None = None, horizon_days: int | None = None) -> M
     return plan(load(), today=today or timezone.localdate(), horizon_days=horizon_days)
 
 
-@dataclass
+@dataclass(slots=True)
 class MrpLine:
     """One item's plan in a line: what it needs in all, and its first planned order."""
 
@@ -549,9 +550,10 @@ def summary(result: MrpPlan) -> list[MrpLine]:
         first.setdefault(order.item_id, order)
     lines = []
     for item in result.items:
-        order = first.get(item.item_id)
-        if order is None:
+        found = first.get(item.item_id)
+        if found is None:
             continue
+        order = found
         lines.append(
             MrpLine(
                 item.item_id, item.sku, item.name, item.uom,
