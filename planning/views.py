@@ -14,7 +14,7 @@ from access.permissions import require_capability
 from access.roles import Capability
 from erp.celery import job_lacks_worker
 from planning.forms import MrpRunForm
-from planning.models import MrpRun
+from planning.models import MrpRun, PlannedOrder
 from planning.runs import BUCKET_FIELDS
 
 PAGE_SIZE = 25
@@ -46,13 +46,20 @@ def grid_page(run: MrpRun, *, view: str, page: str | None) -> tuple[object, list
     """A page of the run's items, each with its columns (the days, or weeks, with activity) and one row per bucket
     type, ready for the template."""
     items = Paginator(run.grid, GRID_ITEMS_PER_PAGE).get_page(page)
+    orders: dict[int, list[PlannedOrder]] = {}
+    for order in PlannedOrder.objects.filter(run=run, item_id__in=[item["item_id"] for item in items.object_list]):
+        orders.setdefault(order.item_id, []).append(order)
     tables = []
     for item in items.object_list:
         buckets = [dict(zip(BUCKET_FIELDS, values, strict=True)) for values in item["buckets"]]
         if view == "week":
             buckets = _weekly(buckets)
         rows = [(label, [bucket[name] for bucket in buckets]) for name, label in ROWS]
-        tables.append({**item, "columns": [bucket["day"] for bucket in buckets], "rows": rows})
+        planned = [
+            {"order": order, "for": sorted({top for peg in order.pegs for top in peg["top"]})}
+            for order in orders.get(item["item_id"], [])
+        ]
+        tables.append({**item, "columns": [bucket["day"] for bucket in buckets], "rows": rows, "planned": planned})
     return items, tables
 
 

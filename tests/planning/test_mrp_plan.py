@@ -132,6 +132,7 @@ def test_the_run_page_shows_the_messages_and_the_grid_by_day_or_week(in_acme, ap
     assert "Reschedule in" in page and "PO-1: U due" in page
     assert "Projected on hand" in page and "Planned order releases" in page
     assert f'<time datetime="{day(60).isoformat()}">' in page
+    assert "Planned order 1: buy 10 pcs, order by" in page and "; for SO-1</li>" in page
     weeks = api.get(f"/production/mrp/runs/{run.pk}/", {"view": "week"}).content.decode()
     monday = day(60) - datetime.timedelta(days=day(60).weekday())
     assert "Week of" in weeks and f'<time datetime="{monday.isoformat()}">' in weeks
