@@ -223,13 +223,6 @@ class _Demand:
     top: list[str]
 
 
-@dataclass(slots=True)
-class _Supply:
-    day: date
-    quantity: Decimal
-    pegs: list[PegLine] | None  # None: stock on hand (not reported)
-
-
 def lot_size(item: ItemData, net: Decimal, window: Decimal = ZERO) -> Decimal:
     """The order quantity for a net requirement `net` under the item's lot-sizing rule. `window` is the net
     requirement of the item's periods of supply (periods rule only)."""
@@ -337,7 +330,7 @@ def plan(data: PlanningData, *, today: date, horizon_days: int | None = None) ->
         if item.procurement != Item.Procurement.MAKE:
             continue
         for order in orders:
-            top = sorted({top for peg in order.pegs for top in peg.top})
+            top = order.pegs[0].top if len(order.pegs) == 1 else sorted({t for peg in order.pegs for t in peg.top})
             day, label = max(order.release, today), f"{item.sku} planned order {order.number}"
             for child, factor in data.children.get(pk, ()):
                 if child in data.items:
@@ -433,31 +426,35 @@ def _peg(
     """Each demand, by date (safety stock first), takes the earliest supply: stock, then receipts and planned orders
     by due date. Netting made sure the supply due by a demand's date covers it, so first-in first-out never pegs a
     demand to supply that comes after it."""
-    supplies = [_Supply(today, max(free, ZERO), None)]
-    supplies += [_Supply(max(r.due, today), r.quantity, r.pegs) for r in receipts if r.in_horizon]
-    supplies += [_Supply(order.due, order.quantity, order.pegs) for order in orders]
-    supplies.sort(key=lambda supply: supply.day)  # stable: stock first on today
+    supplies: list[tuple[date, Decimal, list[PegLine] | None]] = [(today, max(free, ZERO), None)]
+    supplies += [(max(r.due, today), r.quantity, r.pegs) for r in receipts if r.in_horizon]
+    supplies += [(order.due, order.quantity, order.pegs) for order in orders]
+    supplies.sort(key=_first)  # stable: stock first on today
     queue = []
     if free < 0:
         queue.append(_Demand(today, -free, "stock below zero", None, ["stock below zero"]))
     if item.safety_stock > 0:
         queue.append(_Demand(today, item.safety_stock, SAFETY_STOCK, None, [SAFETY_STOCK]))
     queue += needs
-    position, left = 0, supplies[0].quantity
-    for need in queue:
-        wanted = need.quantity
-        while wanted > 0 and position < len(supplies):
-            if left <= 0:
-                position += 1
-                if position < len(supplies):
-                    left = supplies[position].quantity
-                continue
-            taken = min(left, wanted)
-            pegs = supplies[position].pegs
-            if pegs is not None:
-                pegs.append(PegLine(taken, need.day, need.label, need.planned_order, need.top))
-            left -= taken
-            wanted -= taken
+    supply = iter(supplies)
+    _, left, pegs = next(supply)
+    try:
+        for need in queue:
+            wanted = need.quantity
+            while wanted > 0:
+                while left <= 0:
+                    _, left, pegs = next(supply)
+                taken = left if left < wanted else wanted
+                if pegs is not None:
+                    pegs.append(PegLine(taken, need.day, need.label, need.planned_order, need.top))
+                left -= taken
+                wanted -= taken
+    except StopIteration:  # more demand than supply: only past the horizon's end, where nothing is planned
+        pass
+
+
+def _first(row: tuple[date, Decimal, list[PegLine] | None]) -> date:
+    return row[0]
 
 
 def _reschedule(
