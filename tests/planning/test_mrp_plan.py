@@ -252,3 +252,9 @@ def test_a_bad_planning_field_is_a_400_on_it(api, item, field, value):
         assert response.status_code == 200 and Item.objects.get(pk=u.pk).low_level_code == 0
         return
     assert response.status_code == 400 and field in response.json()
+
+
+def test_the_item_page_shows_its_planning_fields(api, item):
+    u = item("U", procurement="make", lot_sizing="fixed", lot_quantity=D(25), safety_stock=D(5))
+    page = api.get(f"/inventory/items/{u.pk}/").content.decode()
+    assert "Make, fixed quantity of 25, safety stock 5, BOM level 0" in page
