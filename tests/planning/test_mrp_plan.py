@@ -258,3 +258,20 @@ def test_the_item_page_shows_its_planning_fields(api, item):
     u = item("U", procurement="make", lot_sizing="fixed", lot_quantity=D(25), safety_stock=D(5))
     page = api.get(f"/inventory/items/{u.pk}/").content.decode()
     assert "Make, fixed quantity of 25, safety stock 5, BOM level 0" in page
+
+
+def test_the_data_migration_makes_items_with_an_active_bom_and_computes_every_code(item, make_bom):
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("production.migrations.0005_item_procurement_and_low_level_codes")
+    a, b, c, loose = item("A"), item("B"), item("C"), item("LOOSE")
+    make_bom(a, (b, 1), (c, 1))
+    make_bom(b, (c, 2))
+    Item.objects.update(procurement="buy", low_level_code=0)  # as the fields were added
+    with connection.cursor() as cursor:
+        cursor.execute(migration.PROCUREMENT)
+        cursor.execute(migration.LOW_LEVEL_CODES)
+    found = {i.sku: (i.procurement, i.low_level_code) for i in Item.objects.filter(pk__in=[a.pk, b.pk, c.pk, loose.pk])}
+    assert found == {"A": ("make", 0), "B": ("make", 1), "C": ("buy", 2), "LOOSE": ("buy", 0)}
