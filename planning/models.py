@@ -24,6 +24,9 @@ class MrpRun(BackgroundJob):
         default=list, blank=True, help_text="Per item, its daily buckets (planning.runs.grid_of: the time-phased plan)."
     )
     exceptions = models.JSONField(default=list, blank=True, help_text="Messages: expedite, reschedule, cancel.")
+    receipts = models.JSONField(
+        default=list, blank=True, help_text="Open purchase and work orders, each with the demands it is pegged to."
+    )
     exception_count = models.PositiveIntegerField(default=0)
 
     class Meta(BackgroundJob.Meta):

@@ -55,6 +55,14 @@ def pegs_of(pegs: list[engine.PegLine]) -> list[dict]:
     ]
 
 
+def receipts_of(plan: engine.MrpPlan) -> list[dict]:
+    return [
+        {"item_id": receipt.item_id, "sku": receipt.sku, "label": receipt.label, "quantity": _number(receipt.quantity),
+         "due": receipt.due.isoformat(), "in_horizon": receipt.in_horizon, "pegs": pegs_of(receipt.pegs)}
+        for receipt in plan.receipts
+    ]  # fmt: skip
+
+
 def exceptions_of(plan: engine.MrpPlan) -> list[dict]:
     return [json.loads(json.dumps(asdict(exception), cls=DjangoJSONEncoder)) for exception in plan.exceptions]
 
@@ -79,7 +87,7 @@ def mrp_run_execute(*, run_id: int) -> MrpRun:
         run.lines = [json.loads(json.dumps(asdict(line), cls=DjangoJSONEncoder)) for line in lines]
         run.line_count, run.late_count = len(lines), sum(1 for line in lines if line.late)
         run.planned_for, run.grid = today, grid_of(plan)
-        run.exceptions = exceptions_of(plan)
+        run.exceptions, run.receipts = exceptions_of(plan), receipts_of(plan)
         run.exception_count = len(run.exceptions)
         run.status, run.finished_at = MrpRun.Status.DONE, timezone.now()
         PlannedOrder.objects.filter(run=run).delete()  # a worker that died mid-way may have left some

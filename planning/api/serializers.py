@@ -123,5 +123,5 @@ class MrpRunSerializer(serializers.ModelSerializer):
         model = MrpRun
         fields = [
             "id", "status", "horizon_days", "planned_for", "created_at", "started_at", "finished_at", "failure",
-            "line_count", "late_count", "exception_count", "exceptions", "grid",
+            "line_count", "late_count", "exception_count", "exceptions", "receipts", "grid",
         ]  # fmt: skip

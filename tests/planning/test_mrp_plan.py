@@ -124,6 +124,23 @@ def test_a_run_keeps_its_planned_orders_pegs_grid_and_messages(in_acme, late_sup
         day(n).isoformat() for n in (0, 5, 7, 60)
     ]
     assert (run.planned_for, run.exception_count, run.line_count) == (TODAY, 1, 1)
+    # PO-1 arrives on day 60, after the only demand (covered by the planned order): pegged to nothing
+    assert [(r["label"], r["due"], r["in_horizon"], r["pegs"]) for r in run.receipts] == [
+        ("PO-1", day(60).isoformat(), True, [])
+    ]
+
+
+def test_a_runs_open_orders_keep_the_demands_they_cover(in_acme, item, feed):
+    v = item("V")
+    feed[0].append(DemandLine(v.pk, D(4), day(9), Peg("orders.salesorder", None, "SO-7")))
+    feed[1].append(SupplyLine(v.pk, D(10), day(3), Peg("orders.purchaseorder", None, "PO-7")))
+    run = mrp_run_execute(run_id=mrp_run_create(user=None, horizon_days=30).pk)
+    [receipt] = run.receipts
+    assert receipt["pegs"] == [
+        {"quantity": "4", "date": day(9).isoformat(), "demand": "SO-7", "planned_order": None, "top": ["SO-7"]}
+    ]
+    # due day 3, first needed day 9: reschedule out
+    assert [(e["kind"], e["to_date"]) for e in run.exceptions] == [("reschedule_out", day(9).isoformat())]
 
 
 def test_the_run_page_shows_the_messages_and_the_grid_by_day_or_week(in_acme, api, late_supply):
