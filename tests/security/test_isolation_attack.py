@@ -68,6 +68,8 @@ VIEW_MODELS: dict[str, str] = {
     "production:work-order-action": "production.WorkOrder",
     "production:bom-detail": "production.Bom",
     "planning:mrp-run-detail": "planning.MrpRun",
+    "planning-api:mrp-run-detail": "planning.MrpRun",
+    "planning-api:mrp-planned-orders": "planning.MrpRun",
     "orders:sales-order-detail": "orders.SalesOrder",
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
