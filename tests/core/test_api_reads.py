@@ -1,0 +1,89 @@
+"""The cheap read path of the API (core.api_reads, core.api_schema) answers exactly what DRF's own classes did."""
+
+import pytest
+from rest_framework import pagination
+
+from core import api_schema
+from core.api_reads import PageNumberPagination
+from tests.inventory.conftest import logged_in
+from tests.inventory.factories import ItemFactory
+
+
+@pytest.fixture
+def api(acme, acme_client):
+    return logged_in(acme_client, acme)
+
+
+@pytest.fixture
+def five_items(in_acme):
+    return [ItemFactory(sku=f"READ-{n}") for n in range(5)]
+
+
+def both_paginations(api, monkeypatch, url: str, page_size: int) -> tuple[bytes, bytes]:
+    """The same request answered with this project's pagination, then with DRF's."""
+    monkeypatch.setattr(PageNumberPagination, "page_size", page_size)
+    ours = api.get(url).content
+    monkeypatch.setattr("rest_framework.generics.GenericAPIView.pagination_class", pagination.PageNumberPagination)
+    monkeypatch.setattr(pagination.PageNumberPagination, "page_size", page_size)
+    return ours, api.get(url).content
+
+
+@pytest.mark.parametrize("page_size", [2, 5, 50])
+def test_the_first_page_is_the_same_as_drfs_whatever_the_list_length(api, five_items, monkeypatch, page_size):
+    ours, drfs = both_paginations(api, monkeypatch, "/api/v1/items/?search=READ", page_size)
+    assert ours == drfs
+
+
+@pytest.mark.parametrize("url", ["/api/v1/items/?search=READ&page=2", "/api/v1/items/?search=READ&page=last"])
+def test_later_pages_are_the_same_as_drfs(api, five_items, monkeypatch, url):
+    ours, drfs = both_paginations(api, monkeypatch, url, 2)
+    assert ours == drfs
+
+
+def test_an_empty_list_answers_a_count_of_zero(api, in_acme):
+    body = api.get("/api/v1/items/?search=NOTHING-LIKE-THIS").json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_a_page_past_the_end_is_a_404(api, five_items):
+    assert api.get("/api/v1/items/?search=READ&page=9").status_code == 404
+
+
+def test_a_filter_named_in_the_query_still_filters(api, five_items):
+    ItemFactory(sku="READ-RAW", kind="raw_material")
+    body = api.get("/api/v1/items/?kind=raw_material&search=READ").json()
+    assert [row["sku"] for row in body["results"]] == ["READ-RAW"]
+
+
+def test_a_range_filter_is_recognised_by_its_suffixed_names(api, in_acme):
+    response = api.get("/api/v1/moves/?created_at_after=not-a-date")
+    assert response.status_code == 400
+    assert "created_at" in response.json()
+
+
+def test_an_invalid_filter_value_is_still_a_400(api, in_acme):
+    assert api.get("/api/v1/stock-levels/?item=abc").status_code == 400
+
+
+def test_the_schema_is_generated_once_per_process(api, monkeypatch):
+    generated = []
+    original = api_schema.SchemaView.generator_class.get_schema
+
+    def counting(self, *args, **kwargs):
+        generated.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(api_schema, "_schemas", {})
+    monkeypatch.setattr(api_schema.SchemaView.generator_class, "get_schema", counting)
+    first, second = api.get("/api/schema/"), api.get("/api/schema/")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.content == second.content
+    assert len(generated) == 1
+
+
+def test_the_schema_generated_on_another_tenants_host_is_the_same(api, globex_client, monkeypatch):
+    """One copy serves every tenant: what each host would generate for itself is the same."""
+    monkeypatch.setattr(api_schema, "_schemas", {})
+    on_acme = api.get("/api/schema/").content
+    api_schema._schemas.clear()
+    assert globex_client.get("/api/schema/").content == on_acme
