@@ -87,3 +87,61 @@ def test_the_schema_generated_on_another_tenants_host_is_the_same(api, globex_cl
     on_acme = api.get("/api/schema/").content
     api_schema._schemas.clear()
     assert globex_client.get("/api/schema/").content == on_acme
+
+
+@pytest.fixture
+def documents(in_acme):
+    """A stocked item, its moves and a sales order of two lines (every column kind the list endpoints answer)."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+
+    from inventory.services import stock_receive
+    from orders.services import sales_order_create
+    from tests.inventory.factories import LocationFactory
+    from tests.orders.factories import CustomerFactory
+
+    boss = get_user_model().objects.get(username="boss")
+    location = LocationFactory()
+    bolt, nut = ItemFactory(attributes={"colour": "red"}), ItemFactory(description="")
+    for item in (bolt, nut):
+        stock_receive(item=item, location=location, quantity="2.5", user=boss)
+    promised = datetime.date.today()
+    lines = [{"item": item, "quantity": 1, "unit_price": "0.10", "promised_date": promised} for item in (bolt, nut)]
+    return sales_order_create(customer=CustomerFactory(), location=location, user=boss, lines=lines)
+
+
+def serializers_and_rows():
+    from inventory.api.serializers import ItemSerializer, StockLevelSerializer, StockMoveSerializer
+    from inventory.models import Item, StockLevel
+    from inventory.selectors import move_list
+    from orders.api.serializers import SalesOrderSerializer
+    from orders.models import SalesOrder
+
+    available = StockLevel.objects.select_related("item", "location")
+    return [
+        (ItemSerializer, Item.objects.select_related("uom")),
+        (StockLevelSerializer, available),
+        (StockMoveSerializer, move_list()),
+        (SalesOrderSerializer, SalesOrder.objects.all()),
+    ]
+
+
+def test_the_read_path_represents_every_row_as_drfs_serializer_does(documents):
+    from rest_framework import serializers
+
+    for serializer_class, rows in serializers_and_rows():
+        for row in rows:
+            ours = serializer_class(row).data
+            drfs = serializers.Serializer.to_representation(serializer_class(row), row)
+            assert ours == drfs, serializer_class.__name__
+
+
+def test_fields_built_once_are_the_fields_drf_builds(documents):
+    from rest_framework import serializers
+
+    for serializer_class, _ in serializers_and_rows():
+        serializer_class().fields  # noqa: B018 - the first build is kept
+        ours = serializer_class().get_fields()
+        drfs = serializers.ModelSerializer.get_fields(serializer_class())
+        assert repr(ours) == repr(drfs), serializer_class.__name__
