@@ -74,6 +74,7 @@ def test_the_schema_is_generated_once_per_process(api, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(api_schema, "_schemas", {})
+    monkeypatch.setattr(api_schema, "_rendered", {})
     monkeypatch.setattr(api_schema.SchemaView.generator_class, "get_schema", counting)
     first, second = api.get("/api/schema/"), api.get("/api/schema/")
     assert (first.status_code, second.status_code) == (200, 200)
@@ -84,8 +85,10 @@ def test_the_schema_is_generated_once_per_process(api, monkeypatch):
 def test_the_schema_generated_on_another_tenants_host_is_the_same(api, globex_client, monkeypatch):
     """One copy serves every tenant: what each host would generate for itself is the same."""
     monkeypatch.setattr(api_schema, "_schemas", {})
+    monkeypatch.setattr(api_schema, "_rendered", {})
     on_acme = api.get("/api/schema/").content
     api_schema._schemas.clear()
+    api_schema._rendered.clear()
     assert globex_client.get("/api/schema/").content == on_acme
 
 
@@ -145,3 +148,14 @@ def test_fields_built_once_are_the_fields_drf_builds(documents):
         ours = serializer_class().get_fields()
         drfs = serializers.ModelSerializer.get_fields(serializer_class())
         assert repr(ours) == repr(drfs), serializer_class.__name__
+
+
+@pytest.mark.parametrize("accept", ["application/vnd.oai.openapi", "application/vnd.oai.openapi+json"])
+def test_a_kept_schema_answers_the_same_bytes_and_headers_in_each_format(api, monkeypatch, accept):
+    monkeypatch.setattr(api_schema, "_schemas", {})
+    monkeypatch.setattr(api_schema, "_rendered", {})
+    first, kept = (api.get("/api/schema/", HTTP_ACCEPT=accept) for _ in range(2))
+    assert kept.content == first.content
+    for header in ("Content-Type", "Content-Disposition", "Vary", "Allow"):
+        assert kept.get(header) == first.get(header), header
+    assert first["Content-Type"].startswith(accept)
