@@ -340,11 +340,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api_reads.DjangoFilterBackend",  # django-filter, only when a filter is named
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_reads.PageNumberPagination",  # no COUNT(*) for a short first page
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["access.throttling.TenantRateThrottle"],
