@@ -11,11 +11,13 @@ from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required
 from access.roles import Capability
+from core.pages import service_form_page
+from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
 from erp.celery import job_lacks_worker
 from inventory import selectors, services
-from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm
-from inventory.models import Item, ItemImport, StockMove
+from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm
+from inventory.models import Item, ItemImport, Location, StockMove
 
 PAGE_SIZE = 25
 
@@ -127,3 +129,52 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not job.is_finished:
         response["Refresh"] = "2"  # the browser reloads the page until the job is done
     return response
+
+
+# --- Authoring: items and locations (master data) -------------------------------------------------------------------
+@login_required
+def item_picker(request: HttpRequest) -> HttpResponse:
+    """The item search picker's matches: active items whose SKU starts with (any letter case) or name contains it."""
+    query = picker_query(request)
+    items = selectors.item_picks(query=query, limit=PICKS) if query else []
+    return picker_response(request, ((item.sku, item.name) for item in items))
+
+
+def _item_done(item: object) -> tuple[str, str]:
+    assert isinstance(item, Item)
+    return f"Saved item {item.sku}.", reverse("inventory:item-detail", args=[item.pk])
+
+
+@capability_required(Capability.MASTER_DATA)
+def item_new(request: HttpRequest) -> HttpResponse:
+    form = ItemForm(request.POST or None)
+    context = {"cancel_url": reverse("inventory:item-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_item_done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
+    form = ItemForm(request.POST or None, instance=item)
+    context = {"cancel_url": reverse("inventory:item-detail", args=[item.pk])}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_item_done, context=context)
+
+
+def _location_done(location: object) -> tuple[str, str]:
+    assert isinstance(location, Location)
+    return f"Saved location {location.code}.", reverse("inventory:location-list")
+
+
+@capability_required(Capability.MASTER_DATA)
+def location_new(request: HttpRequest) -> HttpResponse:
+    form = LocationForm(request.POST or None, initial={"parent": request.GET.get("parent", "")})
+    context = {"cancel_url": reverse("inventory:location-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_location_done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_object_or_404(Location.objects.select_related("parent"), pk=pk)
+    form = LocationForm(request.POST or None, instance=location)
+    context = {"cancel_url": reverse("inventory:location-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_location_done, context=context)
