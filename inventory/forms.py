@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
-from core.forms import ServiceForm
+from core.forms import RecordForm, ServiceForm
 from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
 from inventory import services
@@ -117,33 +117,7 @@ class ImportForm(ServiceForm):
         return services.item_import_create(file_name=upload.name, data=upload.read(), user=user)
 
 
-class _MasterDataForm(ServiceForm):
-    """Create a record, or edit `instance`: its current values are the form's initial values.
-
-    The fields are listed explicitly (`service_fields`, the keyword arguments the service takes besides the user);
-    a field added to the model is offered here by adding it to the form and to that list.
-    """
-
-    service_fields: tuple[str, ...] = ()
-
-    def __init__(self, *args, instance=None, **kwargs) -> None:
-        if instance is not None and "initial" not in kwargs:
-            kwargs["initial"] = {name: self.initial_value(instance, name) for name in self.service_fields}
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-
-    @staticmethod
-    def initial_value(instance, name: str) -> object:
-        value = getattr(instance, name)
-        if hasattr(value, "normalize"):
-            return f"{value.normalize():f}"  # 12.5, not 12.5000
-        return value
-
-    def values(self) -> dict[str, object]:
-        return {name: self.cleaned_data[name] for name in self.service_fields if name in self.cleaned_data}
-
-
-class ItemForm(_MasterDataForm):
+class ItemForm(RecordForm):
     service_fields = (
         "sku",
         "name",
@@ -194,7 +168,7 @@ class ItemForm(_MasterDataForm):
         return services.item_update(item=self.instance, user=user, **self.values())
 
 
-class LocationForm(_MasterDataForm):
+class LocationForm(RecordForm):
     service_fields = ("code", "name", "kind", "parent", "is_active", "is_default_receiving")
 
     code = forms.CharField(max_length=32)

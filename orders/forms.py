@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.errors import DomainError
-from core.form_fields import PlainDecimalField, PlainModelChoiceField
-from core.forms import ServiceForm
-from core.numbers import QUANTITY
+from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from core.forms import RecordForm, ServiceForm
+from core.limits import DEFAULT_DOCUMENT_MAX_LINES as MAX_LINES
+from core.numbers import MONEY, QUANTITY, parse_money, parse_quantity
+from core.pickers import PickerInput
+from core.validators import validate_plan_date
+from inventory.forms import ItemSkuField
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from orders import services
 from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
+from orders.services.partners import PARTNER_FIELDS
 
 
 class _DeliveryForm(ServiceForm):
@@ -214,3 +222,229 @@ class OrderListFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "Any state"), *statuses]
         self.fields["partner"].queryset = partners
+
+
+# --- Authoring: partners and draft orders -------------------------------------------------------------------------
+class PartnerCodeField(forms.CharField):
+    """A customer or supplier entered by its code (any letter case), with the partner picker offering matches.
+
+    Whether the partner may be used (an active customer for a sales order) is the order service's rule; its refusal
+    lands on this field.
+    """
+
+    def __init__(self, *, role: str, **kwargs) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", PickerInput("orders:partner-picker", query={"role": role}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        return value.code if isinstance(value, Partner) else value
+
+    def clean(self, value: str) -> Partner:
+        code = super().clean(value).strip()
+        matches = list(Partner.objects.filter(code__iexact=code)[:2])
+        exact = [partner for partner in matches if partner.code == code]
+        if exact:
+            return exact[0]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise forms.ValidationError(f"more than one partner has code {code!r} in some letter case; type it exactly")
+        raise forms.ValidationError(f"no customer or supplier has code {code!r}")
+
+
+class PartnerForm(RecordForm):
+    service_fields = PARTNER_FIELDS
+
+    code = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=200)
+    is_customer = forms.BooleanField(required=False, label="Customer")
+    is_supplier = forms.BooleanField(required=False, label="Supplier")
+    contact_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=64, required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    default_lead_time_days = PlainIntegerField(
+        min_value=0,
+        initial=0,
+        label="Supplier lead time (days)",
+        help_text="A purchase line without an expected date is due this many days out.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    @property
+    def title(self) -> str:
+        return f"Edit partner {self.instance.code}" if self.instance is not None else "New customer or supplier"
+
+    def call_service(self, user: AbstractBaseUser) -> Partner:
+        if self.instance is None:
+            return services.partner_create(user=user, **self.values())  # type: ignore[arg-type]
+        return services.partner_update(partner=self.instance, user=user, **self.values())
+
+
+_LINE_NUMBER = re.compile(r"^line (\d+)\b")
+
+
+class OrderLineForm(forms.Form):
+    """One line of a draft order. `LINE_FIELDS` of the kind's subclass are what the service reads for a line."""
+
+    LINE_FIELDS: tuple[str, ...] = ("item", "quantity")
+
+    item = ItemSkuField(label="Item SKU")
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+
+    def values(self) -> dict[str, object]:
+        return {name: self.cleaned_data.get(name) for name in self.LINE_FIELDS}
+
+    def amount(self) -> Decimal | None:
+        """Quantity x price as typed, when both read as numbers (for the totals shown while editing)."""
+        try:
+            quantity = parse_quantity(self["quantity"].value() or "")
+            return quantity * parse_money(self[self.PRICE].value() or "", field="")
+        except (DomainError, TypeError):
+            return None
+
+    PRICE = ""
+
+
+class SalesOrderLineForm(OrderLineForm):
+    LINE_FIELDS = ("item", "quantity", "unit_price", "promised_date")
+    PRICE = "unit_price"
+
+    unit_price = PlainDecimalField(**MONEY, min_value=0)
+    promised_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plan_date])
+
+
+class PurchaseOrderLineForm(OrderLineForm):
+    LINE_FIELDS = ("item", "quantity", "unit_cost", "expected_date")
+    PRICE = "unit_cost"
+
+    unit_cost = PlainDecimalField(**MONEY, min_value=0)
+    expected_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plan_date],
+        required=False,
+        help_text="Empty: today plus the supplier's lead time.",
+    )
+
+
+class _LineFormSet(forms.BaseFormSet):
+    """Lines of a draft: any blank row is skipped (so a line is removed by clearing it or ticking Remove)."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "empty_permitted": True, "use_required_attribute": False}
+
+    def kept(self) -> list[OrderLineForm]:
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() and not (self.can_delete and self._should_delete_form(form))
+        ]
+
+
+def line_formset(line_form: type[OrderLineForm], *, extra: int = 1) -> type[forms.BaseFormSet]:
+    return forms.formset_factory(
+        line_form, formset=_LineFormSet, extra=extra, can_delete=True, max_num=MAX_LINES, validate_max=True
+    )
+
+
+class OrderForm(ServiceForm):
+    """A draft sales or purchase order's header; `lines` (a formset) are sent with it to the kind's service.
+
+    A domain error about "line N" lands on the N-th line kept; other errors by the header field they name.
+    """
+
+    kind_label = ""
+    header_fields: tuple[str, ...] = ()
+    partner_field = ""
+
+    reference = forms.CharField(max_length=100, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, lines: forms.BaseFormSet, instance=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        self.instance = instance
+        self.order_fields([self.partner_field, *self.header_fields])
+
+    @property
+    def title(self) -> str:
+        return f"Edit {self.instance.number}" if self.instance is not None else f"New {self.kind_label}"
+
+    def is_valid(self) -> bool:
+        header_ok, lines_ok = super().is_valid(), self.lines.is_valid()
+        if lines_ok and not self.lines.kept():
+            self.add_error(None, "an order needs at least one line: enter an item and a quantity")
+            return False
+        return header_ok and lines_ok
+
+    def header(self) -> dict[str, object]:
+        return {self.reference_field: self.cleaned_data["reference"], "notes": self.cleaned_data["notes"]}
+
+    @property
+    def reference_field(self) -> str:
+        return f"{self.partner_field}_reference"
+
+    def line_values(self) -> list[dict[str, object]]:
+        return [form.values() for form in self.lines.kept()]
+
+    def submit(self, user: AbstractBaseUser) -> object | None:
+        try:
+            return self.call_service(user)
+        except DomainError as exc:
+            kept = self.lines.kept()
+            number = _LINE_NUMBER.match(exc.message)
+            if number and 0 < int(number.group(1)) <= len(kept):
+                kept[int(number.group(1)) - 1].add_error(None, exc.message)
+                self.add_error(None, "a line needs correcting: see the message by it")
+            else:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return None
+
+    def total(self) -> Decimal:
+        return sum((amount for form in self.lines.forms if (amount := form.amount()) is not None), Decimal(0))
+
+
+class SalesOrderForm(OrderForm):
+    kind_label = "sales order"
+    partner_field = "customer"
+    header_fields = ("location", "reference", "notes")
+
+    customer = PartnerCodeField(role="customer", label="Customer code")
+    location = PlainModelChoiceField(
+        queryset=Location.objects.none(), label="Ship from", help_text="Stock is reserved and shipped here."
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
+        self.fields["reference"].label = "Customer reference"
+        if not self.is_bound and self.instance is None:
+            self.fields["location"].initial = default_receiving_location()
+
+    def header(self) -> dict[str, object]:
+        return {**super().header(), "location": self.cleaned_data["location"]}
+
+    def call_service(self, user: AbstractBaseUser) -> SalesOrder:
+        header = {"customer": self.cleaned_data["customer"], **self.header()}
+        if self.instance is None:
+            return services.sales_order_create(lines=self.line_values(), user=user, **header)  # type: ignore[arg-type]
+        return services.sales_order_update(order=self.instance, lines=self.line_values(), user=user, **header)
+
+
+class PurchaseOrderForm(OrderForm):
+    kind_label = "purchase order"
+    partner_field = "supplier"
+    header_fields = ("reference", "notes")
+
+    supplier = PartnerCodeField(role="supplier", label="Supplier code")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].label = "Supplier reference"
+
+    def call_service(self, user: AbstractBaseUser) -> PurchaseOrder:
+        header = {"supplier": self.cleaned_data["supplier"], **self.header()}
+        if self.instance is None:
+            return services.purchase_order_create(lines=self.line_values(), user=user, **header)  # type: ignore[arg-type]
+        return services.purchase_order_update(order=self.instance, lines=self.line_values(), user=user, **header)
