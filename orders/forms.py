@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.errors import DomainError
 from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
 from core.forms import RecordForm, ServiceForm
-from core.limits import DEFAULT_DOCUMENT_MAX_LINES as MAX_LINES
-from core.numbers import MONEY, QUANTITY, parse_money, parse_quantity
+from core.line_editor import LineEditorForm, LineForm
+from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
 from core.validators import validate_plan_date
 from inventory.forms import ItemSkuField
@@ -282,29 +279,13 @@ class PartnerForm(RecordForm):
         return services.partner_update(partner=self.instance, user=user, **self.values())
 
 
-_LINE_NUMBER = re.compile(r"^line (\d+)\b")
-
-
-class OrderLineForm(forms.Form):
-    """One line of a draft order. `LINE_FIELDS` of the kind's subclass are what the service reads for a line."""
+class OrderLineForm(LineForm):
+    """One line of a draft order: the kind's subclass adds its price and date (`LINE_FIELDS`)."""
 
     LINE_FIELDS: tuple[str, ...] = ("item", "quantity")
 
     item = ItemSkuField(label="Item SKU")
     quantity = PlainDecimalField(**QUANTITY, min_value=0)
-
-    def values(self) -> dict[str, object]:
-        return {name: self.cleaned_data.get(name) for name in self.LINE_FIELDS}
-
-    def amount(self) -> Decimal | None:
-        """Quantity x price as typed, when both read as numbers (for the totals shown while editing)."""
-        try:
-            quantity = parse_quantity(self["quantity"].value() or "")
-            return quantity * parse_money(self[self.PRICE].value() or "", field="")
-        except (DomainError, TypeError):
-            return None
-
-    PRICE = ""
 
 
 class SalesOrderLineForm(OrderLineForm):
@@ -328,81 +309,27 @@ class PurchaseOrderLineForm(OrderLineForm):
     )
 
 
-class _LineFormSet(forms.BaseFormSet):
-    """Lines of a draft: any blank row is skipped (so a line is removed by clearing it or ticking Remove)."""
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "empty_permitted": True, "use_required_attribute": False}
-
-    def kept(self) -> list[OrderLineForm]:
-        return [
-            form
-            for form in self.forms
-            if form.has_changed() and not (self.can_delete and self._should_delete_form(form))
-        ]
-
-
-def line_formset(line_form: type[OrderLineForm], *, extra: int = 1) -> type[forms.BaseFormSet]:
-    return forms.formset_factory(
-        line_form, formset=_LineFormSet, extra=extra, can_delete=True, max_num=MAX_LINES, validate_max=True
-    )
-
-
-class OrderForm(ServiceForm):
-    """A draft sales or purchase order's header; `lines` (a formset) are sent with it to the kind's service.
-
-    A domain error about "line N" lands on the N-th line kept; other errors by the header field they name.
-    """
+class OrderForm(LineEditorForm):
+    """A draft sales or purchase order's header; its lines go with it to the kind's service."""
 
     kind_label = ""
     header_fields: tuple[str, ...] = ()
     partner_field = ""
+    no_lines = "an order needs at least one line: enter an item and a quantity"
 
     reference = forms.CharField(max_length=100, required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, lines: forms.BaseFormSet, instance=None, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.lines = lines
-        self.instance = instance
         self.order_fields([self.partner_field, *self.header_fields])
 
     @property
     def title(self) -> str:
         return f"Edit {self.instance.number}" if self.instance is not None else f"New {self.kind_label}"
 
-    def is_valid(self) -> bool:
-        header_ok, lines_ok = super().is_valid(), self.lines.is_valid()
-        if lines_ok and not self.lines.kept():
-            self.add_error(None, "an order needs at least one line: enter an item and a quantity")
-            return False
-        return header_ok and lines_ok
-
     def header(self) -> dict[str, object]:
-        return {self.reference_field: self.cleaned_data["reference"], "notes": self.cleaned_data["notes"]}
-
-    @property
-    def reference_field(self) -> str:
-        return f"{self.partner_field}_reference"
-
-    def line_values(self) -> list[dict[str, object]]:
-        return [form.values() for form in self.lines.kept()]
-
-    def submit(self, user: AbstractBaseUser) -> object | None:
-        try:
-            return self.call_service(user)
-        except DomainError as exc:
-            kept = self.lines.kept()
-            number = _LINE_NUMBER.match(exc.message)
-            if number and 0 < int(number.group(1)) <= len(kept):
-                kept[int(number.group(1)) - 1].add_error(None, exc.message)
-                self.add_error(None, "a line needs correcting: see the message by it")
-            else:
-                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-            return None
-
-    def total(self) -> Decimal:
-        return sum((amount for form in self.lines.forms if (amount := form.amount()) is not None), Decimal(0))
+        return {f"{self.partner_field}_reference": self.cleaned_data["reference"], "notes": self.cleaned_data["notes"]}
 
 
 class SalesOrderForm(OrderForm):

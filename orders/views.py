@@ -18,13 +18,12 @@ from django.views.decorators.http import require_POST
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
 from core.errors import DomainError
+from core.line_editor import line_editor_page, shown
 from core.pages import service_form_page
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
-from inventory.models import Item
 from orders import selectors
 from orders.forms import (
-    MAX_LINES,
     CustomerReturnForm,
     OrderForm,
     OrderLineForm,
@@ -37,7 +36,6 @@ from orders.forms import (
     SalesOrderLineForm,
     ShipForm,
     SupplierReturnForm,
-    line_formset,
 )
 from orders.models import Partner, Receipt, Shipment
 from orders.permissions import ORDER_ACTIONS
@@ -279,73 +277,41 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _EDITORS: dict[str, tuple[type[OrderForm], type[OrderLineForm]]] = {}
-LINES_PREFIX = "lines"
-
-
-def _raw_rows(data, prefix: str, fields: list[str]) -> list[dict[str, str]]:
-    """The line rows as typed (a POST), to show again unvalidated after "Add a line" or "Update totals"."""
-    try:
-        count = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), MAX_LINES)
-    except ValueError:
-        count = 0
-    rows = []
-    for index in range(count):
-        if data.get(f"{prefix}-{index}-DELETE"):
-            continue
-        rows.append({name: data.get(f"{prefix}-{index}-{name}", "") for name in fields})
-    return rows
 
 
 def _order_editor(request: HttpRequest, pages: OrderPages, order: Any = None) -> HttpResponse:
-    """Create a draft, or edit one: a header and a line editor. Without JavaScript "Add a line" and "Update totals"
-    are submit buttons that show the form again (nothing is saved); with htmx they refresh only the lines."""
+    """Create a draft, or edit one: a header and a line editor (core.line_editor)."""
     form_class, line_form = _EDITORS[pages.name]
-    formset_class = line_formset(line_form)
-    fields = list(line_form.base_fields)
-    status = 200
-    if request.method == "POST" and ("add_line" in request.POST or "refresh" in request.POST):
-        rows = _raw_rows(request.POST, LINES_PREFIX, fields)
-        extra = 1 if "add_line" in request.POST or not rows else 0
-        lines = line_formset(line_form, extra=extra)(initial=rows, prefix=LINES_PREFIX)
-        header = {name: request.POST.get(name, "") for name in form_class.base_fields}
-        form = form_class(initial=header, lines=lines, instance=order)
-    elif request.method == "POST":
-        lines = formset_class(request.POST, prefix=LINES_PREFIX)
-        form = form_class(request.POST, lines=lines, instance=order)
-        if form.is_valid():
-            saved = form.submit(request.user)
-            if saved is not None:
-                messages.success(request, f"Saved draft {saved.number}.")
-                return redirect(pages.detail_url, pk=saved.pk)
-        status = 400
-    else:
-        initial_lines = []
-        header: dict[str, object] = {}
-        if order is not None:
-            header = {
-                form_class.partner_field: getattr(order, form_class.partner_field).code,
-                "reference": getattr(order, f"{form_class.partner_field}_reference"),
-                "notes": order.notes,
-                **({"location": order.location_id} if "location" in form_class.base_fields else {}),
-            }
-            initial_lines = [
-                {name: _shown(getattr(line, name)) for name in line_form.LINE_FIELDS} for line in order.lines.all()
-            ]
-        lines = formset_class(initial=initial_lines, prefix=LINES_PREFIX)
-        form = form_class(initial=header, lines=lines, instance=order)
+    initial: dict[str, object] = {}
+    initial_lines: list[dict] = []
+    if order is not None:
+        initial = {
+            form_class.partner_field: getattr(order, form_class.partner_field).code,
+            "reference": getattr(order, f"{form_class.partner_field}_reference"),
+            "notes": order.notes,
+            **({"location": order.location_id} if "location" in form_class.base_fields else {}),
+        }
+        initial_lines = [
+            {name: shown(getattr(line, name)) for name in line_form.LINE_FIELDS} for line in order.lines.all()
+        ]
     cancel_url = reverse(f"orders:{pages.name}-list")
     if order is not None:
         cancel_url = reverse(pages.detail_url, args=[order.pk])
-    context = {"form": form, "lines": form.lines, "cancel_url": cancel_url, "price_label": line_form.PRICE}
-    return render(request, "orders/order_form.html", context, status=status)
 
+    def done(saved: object) -> tuple[str, str]:
+        return f"Saved draft {saved}.", reverse(pages.detail_url, args=[saved.pk])  # type: ignore[attr-defined]
 
-def _shown(value: object) -> object:
-    if isinstance(value, Item):
-        return value.sku
-    if hasattr(value, "normalize"):
-        return f"{value.normalize():f}"
-    return value
+    return line_editor_page(
+        request,
+        form_class=form_class,
+        line_form=line_form,
+        template="orders/order_form.html",
+        done=done,
+        instance=order,
+        initial=initial,
+        initial_lines=initial_lines,
+        context={"cancel_url": cancel_url},
+    )
 
 
 @login_required

@@ -127,7 +127,7 @@ def test_add_a_line_without_javascript_shows_one_more_row_and_saves_nothing(plan
     assert response.status_code == 200
     assert 'name="lines-TOTAL_FORMS" value="2"' in page
     assert 'name="lines-0-item" value="BOLT-10"' in page and 'name="lines-1-item"' in page
-    assert 'id="order-total">6.00<' in page
+    assert 'id="document-total">6.00<' in page
     assert not SalesOrder.objects.exists()
 
 
