@@ -7,12 +7,13 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from core.form_fields import PlainDecimalField, PlainModelChoiceField
 from core.forms import ServiceForm
+from core.line_editor import LineEditorForm, LineForm
 from core.validators import validate_plan_date
 from inventory.forms import ItemSkuField
 from inventory.models import Location
 from inventory.selectors import default_receiving_location
 from production import services
-from production.models import WorkOrder
+from production.models import Bom, WorkOrder
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -82,3 +83,45 @@ ACTION_FORMS: dict[str, type[TransitionForm]] = {
     "cancel": TransitionForm,
     "uncomplete": UncompleteForm,
 }
+
+
+# --- Authoring: BOMs -------------------------------------------------------------------------------------------------
+class BomLineForm(LineForm):
+    LINE_FIELDS = ("component", "quantity", "scrap_percent", "note")
+
+    component = ItemSkuField(label="Component SKU")
+    quantity = PlainDecimalField(**QUANTITY, min_value=0, label="Quantity per unit")
+    scrap_percent = PlainDecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, label="Scrap %"
+    )
+    note = forms.CharField(max_length=200, required=False)
+
+
+class BomForm(LineEditorForm):
+    """A BOM version of an item with its lines. Editing a BOM keeps its item; a copy starts a new version."""
+
+    no_lines = "a BOM needs at least one line: enter a component and a quantity"
+
+    item = ItemSkuField(label="Item made (SKU)")
+    version = forms.CharField(max_length=32, initial="1", help_text="e.g. 1, 2, 2025-A")
+    is_active = forms.BooleanField(
+        required=False, initial=True, label="Active", help_text="Production and planning use the active version."
+    )
+    note = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            del self.fields["item"]
+
+    @property
+    def title(self) -> str:
+        if self.instance is None:
+            return "New bill of materials"
+        return f"Edit BOM of {self.instance.item.sku} v{self.instance.version}"
+
+    def call_service(self, user: AbstractBaseUser) -> Bom:
+        header = {name: self.cleaned_data[name] for name in ("version", "is_active", "note")}
+        if self.instance is None:
+            return services.bom_create(item=self.cleaned_data["item"], lines=self.line_values(), user=user, **header)
+        return services.bom_update(bom=self.instance, lines=self.line_values(), user=user, **header)

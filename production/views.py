@@ -13,14 +13,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
+from core.errors import DomainError
+from core.line_editor import line_editor_page, shown
 from core.tables import table_sort
 from inventory.models import Item
-from production import selectors
-from production.forms import ACTION_FORMS, WorkOrderForm
+from production import selectors, services
+from production.forms import ACTION_FORMS, BomForm, BomLineForm, WorkOrderForm
 from production.models import Bom, ProductionEvent, WorkOrder
 from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
@@ -158,3 +161,76 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
         "boms": Bom.objects.filter(item=item).order_by("-is_active", "version"),
     }
     return render(request, "production/bom_tree.html", context)
+
+
+# --- Authoring: BOMs -------------------------------------------------------------------------------------------------
+def _bom_done(bom: object) -> tuple[str, str]:
+    assert isinstance(bom, Bom)
+    state = "active" if bom.is_active else "inactive"
+    url = reverse("production:bom-detail", args=[bom.pk])
+    return f"Saved BOM of {bom.item.sku} version {bom.version} ({state}).", url
+
+
+def _bom_lines(bom: Bom) -> list[dict]:
+    return [{name: shown(getattr(line, name)) for name in BomLineForm.LINE_FIELDS} for line in bom.lines.all()]
+
+
+@capability_required(Capability.MASTER_DATA)
+def bom_new(request: HttpRequest) -> HttpResponse:
+    """A new BOM; `?copy=<id>` starts from another version's lines (inactive, for the next version label), `?item=<id>`
+    from an item."""
+    initial: dict[str, object] = {}
+    initial_lines: list[dict] = []
+    source_id = request.GET.get("copy", "")
+    item_id = request.GET.get("item", "")
+    if source_id.isdigit():
+        source = get_object_or_404(selectors.bom_list(), pk=int(source_id))
+        versions = Bom.objects.filter(item_id=source.item_id).values_list("version", flat=True)
+        numbers = [int(version) for version in versions if version.isdigit()]
+        next_version = str(max(numbers) + 1) if numbers else ""
+        initial = {"item": source.item.sku, "version": next_version, "is_active": False, "note": source.note}
+        initial_lines = _bom_lines(source)
+    elif item_id.isdigit():
+        item = get_object_or_404(Item.objects.only("sku"), pk=int(item_id))
+        initial = {"item": item.sku, "version": "1", "is_active": True}
+    return line_editor_page(
+        request,
+        form_class=BomForm,
+        line_form=BomLineForm,
+        template="production/bom_form.html",
+        done=_bom_done,
+        initial=initial,
+        initial_lines=initial_lines,
+        context={"cancel_url": reverse("production:bom-list")},
+    )
+
+
+@capability_required(Capability.MASTER_DATA)
+def bom_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    bom = get_object_or_404(selectors.bom_list(), pk=pk)
+    initial = {"version": bom.version, "is_active": bom.is_active, "note": bom.note}
+    return line_editor_page(
+        request,
+        form_class=BomForm,
+        line_form=BomLineForm,
+        template="production/bom_form.html",
+        done=_bom_done,
+        instance=bom,
+        initial=initial,
+        initial_lines=_bom_lines(bom),
+        context={"cancel_url": reverse("production:bom-detail", args=[bom.pk])},
+    )
+
+
+@capability_required(Capability.MASTER_DATA)
+@require_POST
+def bom_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make this version the one production uses (the item's other active version becomes inactive)."""
+    bom = get_object_or_404(Bom.objects.select_related("item"), pk=pk)
+    try:
+        services.bom_update(bom=bom, user=request.user, is_active=True)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Version {bom.version} of {bom.item.sku} is now the active BOM.")
+    return redirect("production:bom-detail", pk=bom.pk)
