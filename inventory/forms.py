@@ -93,14 +93,28 @@ class AdjustForm(ServiceForm):
 
 
 class ReverseForm(ServiceForm):
-    reference = forms.CharField(max_length=200, required=False)
+    """A reversal posts the opposite move; it cannot itself be reversed, so the page asks to confirm it."""
+
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. why it is reversed")
+    confirm = forms.BooleanField(
+        required=True, error_messages={"required": "tick the box to confirm: a reversal cannot be undone"}
+    )
 
     def __init__(self, *args, move: StockMove, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.move = move
+        origin = move.from_location.code if move.from_location else None
+        target = move.to_location.code if move.to_location else None
+        undo = {
+            (True, False): f"{move.quantity.normalize():f} go back into {origin}",
+            (False, True): f"{move.quantity.normalize():f} leave {target}",
+            (True, True): f"{move.quantity.normalize():f} go back from {target} to {origin}",
+        }.get((origin is not None, target is not None), "the opposite move is posted")
+        self.fields["confirm"].label = f"Reverse move #{move.pk}: {undo}. The reversal cannot be undone"
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
-        return services.stock_move_reverse(move=self.move, user=user, **self.cleaned_data)
+        reference = self.cleaned_data["reference"]
+        return services.stock_move_reverse(move=self.move, user=user, reference=reference)
 
 
 class ImportForm(ServiceForm):

@@ -7,7 +7,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required
 from access.roles import Capability
@@ -85,18 +84,17 @@ def move_form(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @capability_required(Capability.STOCK)
-@require_POST
 def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
-    move = get_object_or_404(StockMove.objects.select_related("item"), pk=pk)
-    form = ReverseForm(request.POST, move=move)
-    if form.is_valid():
+    """Reverse a move: the page says what the reversal will move and asks to confirm it."""
+    move = get_object_or_404(StockMove.objects.select_related("item", "from_location", "to_location"), pk=pk)
+    form = ReverseForm(request.POST or None, move=move)
+    if request.method == "POST" and form.is_valid():
         reversal = form.submit(request.user)
         if reversal is not None:
             messages.success(request, f"Move #{move.pk} reversed by move #{reversal.pk}.")
-        else:
-            for error in form.errors.values():
-                messages.error(request, " ".join(error))
-    return redirect("inventory:item-detail", pk=move.item_id)
+            return redirect("inventory:item-detail", pk=move.item_id)
+    status = 400 if form.errors else 200
+    return render(request, "inventory/move_reverse.html", {"form": form, "move": move}, status=status)
 
 
 @login_required

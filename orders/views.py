@@ -179,8 +179,14 @@ def order_action(request: HttpRequest, pk: int, action: str, *, pages: OrderPage
         raise Http404("no such action")
     require_capability(request, ORDER_ACTIONS[action])
     order = get_object_or_404(pages.kind.model, pk=pk)
+    extra = {}
+    if action == "cancel":  # cannot be undone: the page's form says what happens and asks to tick a box
+        if not request.POST.get("confirm"):
+            messages.error(request, f"{order.number} was not cancelled: tick the box to confirm the cancellation.")
+            return redirect(pages.detail_url, pk=pk)
+        extra["reason"] = request.POST.get("reason", "").strip()[:500]
     try:
-        order = service(order=order, user=request.user)
+        order = service(order=order, user=request.user, **extra)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

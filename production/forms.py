@@ -76,11 +76,26 @@ class UncompleteForm(TransitionForm):
         return services.work_order_uncomplete(work_order=self.work_order, user=user)
 
 
+class CancelForm(TransitionForm):
+    """Cancel asks for an explicit confirmation: it cannot be undone."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        label="Cancel this work order",
+        help_text="The components it reserved are released and nothing more is made for it; what was already made "
+        "and consumed stays. A cancelled work order cannot be reopened.",
+        error_messages={"required": "tick the box to confirm: a cancelled work order cannot be reopened"},
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> WorkOrder:
+        return services.work_order_cancel(work_order=self.work_order, user=user)
+
+
 ACTION_FORMS: dict[str, type[TransitionForm]] = {
     "release": ReleaseForm,
     "start": TransitionForm,
     "complete": CompleteForm,
-    "cancel": TransitionForm,
+    "cancel": CancelForm,
     "uncomplete": UncompleteForm,
 }
 

@@ -193,3 +193,20 @@ def test_item_edit_page_query_count_is_pinned(planner, in_acme):
     with CaptureQueriesContext(connection) as queries:
         assert planner.get(f"/inventory/items/{item.pk}/edit/").status_code == 200
     assert len(queries) <= 6, [q["sql"] for q in queries]
+
+
+# --- Confirmations ---------------------------------------------------------------------------------------------------
+def test_reverse_asks_to_confirm_and_says_what_will_move(acme, acme_client, in_acme):
+    from inventory.models import StockLevel
+    from inventory.services import stock_receive
+
+    operator = signed_in_as(acme_client, acme, "operator")
+    item, a1 = ItemFactory(sku="BOLT-10"), LocationFactory(code="A1")
+    move = stock_receive(item=item, location=a1, quantity=3, user=None)
+    page = operator.get(f"/inventory/moves/{move.pk}/reverse/").content.decode()
+    assert "3 leave A1" in page and "cannot be undone" in page
+    response = operator.post(f"/inventory/moves/{move.pk}/reverse/", {"reference": "typo"})
+    assert response.status_code == 400
+    assert "tick the box to confirm" in response.context["form"].errors["confirm"][0]
+    assert 'value="typo"' in response.content.decode()
+    assert StockLevel.objects.get(item=item, location=a1).on_hand == Decimal(3)

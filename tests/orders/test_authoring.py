@@ -263,3 +263,26 @@ def test_another_tenants_host_cannot_open_this_tenants_order_edit_page(acme, glo
     client = signed_in_as(globex_client, globex, "planner")
     assert client.get(f"/orders/sales/{orders[-1].pk}/edit/").status_code == 404
     assert client.get(f"/orders/partners/{customer.pk}/edit/").status_code == 404
+
+
+# --- Confirmations ---------------------------------------------------------------------------------------------------
+def test_cancel_without_the_confirmation_box_cancels_nothing(planner, customer, bolt, store):
+    order = services.sales_order_create(
+        customer=customer, location=store, user=None, lines=[{**sales_line(bolt), "item": bolt}]
+    )
+    page = planner.get(f"/orders/sales/{order.pk}/").content.decode()
+    assert "cannot be undone" in page and 'name="confirm"' in page
+    response = planner.post(f"/orders/sales/{order.pk}/cancel/", follow=True)
+    assert "tick the box to confirm" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "draft"
+
+
+def test_cancel_with_the_confirmation_keeps_the_reason_in_the_history(planner, supplier, bolt):
+    order = services.purchase_order_create(
+        supplier=supplier, user=None, lines=[{"item": bolt, "quantity": 5, "unit_cost": 1}]
+    )
+    planner.post(f"/orders/purchases/{order.pk}/cancel/", {"confirm": "1", "reason": "supplier closed"})
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert AuditEntry.objects.filter(action="orders.purchase_order_cancel").exists()

@@ -1,6 +1,7 @@
 """Creating and editing BOMs in the pages: a line editor with the item picker, copy a version, activate one; through
 the services, errors by the field or line with what was typed kept, 403 below master data, and tenant isolation."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -144,3 +145,26 @@ def test_bom_edit_page_query_count_is_pinned(web, item, make_bom):
     with CaptureQueriesContext(connection) as queries:
         assert web.get(f"/production/boms/{bom.pk}/edit/").status_code == 200
     assert len(queries) <= 7, [q["sql"] for q in queries]
+
+
+# --- Work orders: layout and confirmation ----------------------------------------------------------------------------
+def test_new_work_order_form_puts_each_field_on_its_own_row(web, parts):
+    page = web.get("/production/work-orders/new/").content.decode()
+    assert page.count('<div class="field">') == 5
+
+
+def test_work_order_cancel_needs_the_confirmation_box(web, parts, make_bom):
+    from production.services import work_order_create
+
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
+    page = web.get(f"/production/work-orders/{work_order.pk}/").content.decode()
+    assert "cannot be reopened" in page
+    response = web.post(f"/production/work-orders/{work_order.pk}/cancel/", follow=True)
+    assert "tick the box to confirm" in response.content.decode()
+    work_order.refresh_from_db()
+    assert work_order.state != "cancelled"
+    web.post(f"/production/work-orders/{work_order.pk}/cancel/", {"confirm": "on"})
+    work_order.refresh_from_db()
+    assert work_order.state == "cancelled"
