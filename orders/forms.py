@@ -48,6 +48,23 @@ class _DeliveryForm(ServiceForm):
             self.line_fields.append((line, name))
         self.order_fields([name for _, name in self.line_fields])  # the lines first, then reference and the rest
 
+    @classmethod
+    def filled(cls, data, *, order: SalesOrder | PurchaseOrder) -> _DeliveryForm:
+        """The form again (unbound: nothing is posted) with every open line's open quantity filled in and the other
+        fields as typed: "ship all" / "receive all" fills, the user checks and submits."""
+        form = cls(order=order)
+        form.initial = {name: data.get(name, "") for name in form.fields}
+        form.initial.update({name: f"{line.open_quantity.normalize():f}" for line, name in form.line_fields})
+        return form
+
+    def line_rows(self) -> list[tuple[object, forms.BoundField]]:
+        """(order line, its quantity field) for the table of lines."""
+        return [(line, self[name]) for line, name in self.line_fields]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        names = {name for _, name in self.line_fields}
+        return [field for field in self if field.name not in names]
+
     def submit(self, user: AbstractBaseUser) -> object | None:
         try:
             return self.call_service(user)

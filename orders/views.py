@@ -144,7 +144,9 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
     can_move = order.status in kind.model.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
     form = pages.form_class(request.POST or None, order=order) if can_move else None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and form is not None and "fill_all" in request.POST:
+        form = pages.form_class.filled(request.POST, order=order)  # nothing posted: the user checks, then submits
+    elif request.method == "POST":
         if form is None:
             messages.error(
                 request, f"{order.number} is {order.get_status_display().lower()}; {pages.form_class.refusal}."

@@ -286,3 +286,47 @@ def test_cancel_with_the_confirmation_keeps_the_reason_in_the_history(planner, s
     order.refresh_from_db()
     assert order.status == "cancelled"
     assert AuditEntry.objects.filter(action="orders.purchase_order_cancel").exists()
+
+
+# --- Ship and receive forms ------------------------------------------------------------------------------------------
+def _confirmed_order(customer, bolt, store, quantity=10):
+    from inventory.services import stock_receive
+
+    stock_receive(item=bolt, location=store, quantity=quantity, user=None)
+    order = services.sales_order_create(
+        customer=customer, location=store, user=None, lines=[{**sales_line(bolt, quantity=quantity), "item": bolt}]
+    )
+    return services.sales_order_confirm(order=order, user=None)
+
+
+def test_ship_form_lists_each_line_with_its_quantity_input_in_its_row(acme, acme_client, customer, bolt, store):
+    order = _confirmed_order(customer, bolt, store)
+    operator = signed_in_as(acme_client, acme, "operator")
+    page = operator.get(f"/orders/sales/{order.pk}/").content.decode()
+    row = page[page.index('<th scope="row">BOLT-10') :]
+    row = row[: row.index("</tr>")]
+    assert f'name="line_{order.lines.get().pk}"' in row and "10 pcs" in row
+
+
+def test_fill_in_every_open_quantity_fills_and_ships_nothing(acme, acme_client, customer, bolt, store):
+    from orders.models import Shipment
+
+    order = _confirmed_order(customer, bolt, store)
+    operator = signed_in_as(acme_client, acme, "operator")
+    response = operator.post(f"/orders/sales/{order.pk}/", {"fill_all": "1", "reference": "DN-1"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'name="line_{order.lines.get().pk}" value="10"' in page and 'value="DN-1"' in page
+    assert not Shipment.objects.exists()
+
+
+def test_an_over_shipment_error_sits_by_its_line_with_the_typed_quantity(acme, acme_client, customer, bolt, store):
+    order = _confirmed_order(customer, bolt, store)
+    operator = signed_in_as(acme_client, acme, "operator")
+    line = order.lines.get()
+    response = operator.post(f"/orders/sales/{order.pk}/", {f"line_{line.pk}": "11"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    row = page[page.index('<th scope="row">BOLT-10') :]
+    row = row[: row.index("</tr>")]
+    assert 'value="11"' in row and "still to ship" in row
