@@ -30,6 +30,30 @@ class WorkOrderForm(ServiceForm):
         return services.work_order_create(user=user, **self.cleaned_data)
 
 
+class WorkOrderEditForm(ServiceForm):
+    """A draft's quantity, due date and note (its item is fixed: a different item is a different work order)."""
+
+    quantity = PlainDecimalField(**QUANTITY)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plan_date])
+    note = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, work_order: WorkOrder, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "quantity": f"{work_order.quantity.normalize():f}",
+                "due_date": work_order.due_date,
+                "note": work_order.note,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.work_order = work_order
+        self.title = f"Edit {work_order.number} ({work_order.item.sku})"
+
+    def call_service(self, user: AbstractBaseUser) -> WorkOrder:
+        return services.work_order_update(work_order=self.work_order, user=user, **self.cleaned_data)
+
+
 class TransitionForm(ServiceForm):
     """Start or cancel: nothing to enter."""
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.work_order_list, name="work-order-list"),
     path("work-orders/new/", views.work_order_new, name="work-order-new"),
     path("work-orders/<int:pk>/", views.work_order_detail, name="work-order-detail"),
+    path("work-orders/<int:pk>/edit/", views.work_order_edit, name="work-order-edit"),
     path("work-orders/<int:pk>/<slug:action>/", views.work_order_action, name="work-order-action"),
     path("boms/", views.bom_list, name="bom-list"),
     path("boms/<int:pk>/", views.bom_detail, name="bom-detail"),

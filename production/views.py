@@ -20,10 +20,11 @@ from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
 from core.errors import DomainError
 from core.line_editor import line_editor_page, shown
+from core.pages import service_form_page
 from core.tables import table_sort
 from inventory.models import Item
 from production import selectors, services
-from production.forms import ACTION_FORMS, BomForm, BomLineForm, WorkOrderForm
+from production.forms import ACTION_FORMS, BomForm, BomLineForm, WorkOrderEditForm, WorkOrderForm
 from production.models import Bom, ProductionEvent, WorkOrder
 from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
@@ -69,6 +70,23 @@ def work_order_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def work_order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft's quantity, due date and note; a released one is cancelled and made again instead."""
+    require_capability(request, WORK_ORDER_ACTIONS["update"])
+    work_order = get_object_or_404(WorkOrder.objects.select_related("item"), pk=pk)
+    blocker = transition_blocker(work_order, "edit")
+    if blocker is not None:
+        messages.error(request, blocker[:1].upper() + blocker[1:] + ".")
+        return redirect("production:work-order-detail", pk=work_order.pk)
+    form = WorkOrderEditForm(request.POST or None, work_order=work_order)
+
+    def done(saved: object) -> tuple[str, str]:
+        return f"{work_order.number} saved.", reverse("production:work-order-detail", args=[work_order.pk])
+
+    return service_form_page(request, form, template="production/form.html", done=done)
+
+
+@login_required
 def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     work_order = get_object_or_404(selectors.work_order_list(), pk=pk)
     actions = [
@@ -85,6 +103,8 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "work_order": work_order,
         "components": selectors.work_order_components(work_order=work_order),
         "actions": actions,
+        "can_edit": work_order.state == WorkOrder.State.DRAFT
+        and has_capability(request.user, WORK_ORDER_ACTIONS["update"]),
         "events": ProductionEvent.objects.filter(work_order_id=work_order.pk).select_related("created_by")[:20],
     }
     return render(request, "production/work_order_detail.html", context)

@@ -168,3 +168,46 @@ def test_work_order_cancel_needs_the_confirmation_box(web, parts, make_bom):
     web.post(f"/production/work-orders/{work_order.pk}/cancel/", {"confirm": "on"})
     work_order.refresh_from_db()
     assert work_order.state == "cancelled"
+
+
+def test_planner_edits_a_draft_work_orders_quantity_and_due_date(web, parts, make_bom):
+    from production.services import work_order_create
+
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
+    assert (
+        f"/production/work-orders/{work_order.pk}/edit/"
+        in web.get(f"/production/work-orders/{work_order.pk}/").content.decode()
+    )
+    due = datetime.date.today() + datetime.timedelta(days=3)
+    response = web.post(f"/production/work-orders/{work_order.pk}/edit/", {"quantity": "2,5", "due_date": due})
+    assert response.status_code == 400 and "use a dot" in response.context["form"].errors["quantity"][0]
+    response = web.post(f"/production/work-orders/{work_order.pk}/edit/", {"quantity": "5", "due_date": due})
+    assert response.status_code == 302
+    work_order.refresh_from_db()
+    assert (work_order.quantity, work_order.due_date) == (D(5), due)
+
+
+def test_a_released_work_order_is_not_edited(web, parts, make_bom, receiving):
+    from inventory.services import stock_receive
+    from production.services import work_order_create, work_order_release
+
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    stock_receive(item=housing, location=receiving, quantity=5, user=None)
+    work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
+    work_order_release(work_order=work_order, user=None)
+    response = web.post(f"/production/work-orders/{work_order.pk}/edit/", {"quantity": "9", "due_date": "2030-01-01"})
+    assert response.status_code == 302
+    work_order.refresh_from_db()
+    assert work_order.quantity == D(2)
+
+
+def test_read_only_user_gets_403_on_the_work_order_edit_page(viewer, parts, make_bom):
+    from production.services import work_order_create
+
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
+    assert viewer.get(f"/production/work-orders/{work_order.pk}/edit/").status_code == 403
