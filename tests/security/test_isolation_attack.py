@@ -71,6 +71,17 @@ VIEW_MODELS: dict[str, str] = {
     "orders:purchase-order-detail": "orders.PurchaseOrder",
     "orders:purchase-order-action": "orders.PurchaseOrder",
     "access:user-role": "auth.User",
+    "orders:shipment-return": "orders.Shipment",
+    "orders:receipt-return": "orders.Receipt",
+    # Authoring pages (create/edit)
+    "inventory:item-edit": "inventory.Item",
+    "inventory:location-edit": "inventory.Location",
+    "orders:partner-edit": "orders.Partner",
+    "orders:sales-order-edit": "orders.SalesOrder",
+    "orders:purchase-order-edit": "orders.PurchaseOrder",
+    "production:bom-edit": "production.Bom",
+    "production:bom-activate": "production.Bom",
+    "production:work-order-edit": "production.WorkOrder",
 }
 
 
@@ -184,8 +195,11 @@ def create_acme_objects(boss) -> None:
         lines=[{"item": bolt, "quantity": 5, "unit_price": Decimal("2.5"), "promised_date": today}],
     )
     sale = order_services.sales_order_confirm(order=sale, user=boss)
-    order_services.shipment_create(
+    shipment = order_services.shipment_create(
         order=sale, reference=f"{MARKER} ship", user=boss, lines=[{"line": sale.lines.get(), "quantity": 1}]
+    )
+    order_services.customer_return_create(
+        shipment=shipment, reference=f"{MARKER} rma", user=boss, lines=[{"line": shipment.lines.get(), "quantity": 1}]
     )
     purchase = order_services.purchase_order_create(
         supplier=supplier,
@@ -194,12 +208,15 @@ def create_acme_objects(boss) -> None:
         lines=[{"item": bolt, "quantity": 10, "unit_cost": Decimal("1.25"), "expected_date": today}],
     )
     purchase = order_services.purchase_order_send(order=purchase, user=boss)
-    order_services.receipt_create(
+    receipt = order_services.receipt_create(
         order=purchase,
         location=store,
         reference=f"{MARKER} rcv",
         user=boss,
         lines=[{"line": purchase.lines.get(), "quantity": 2}],
+    )
+    order_services.supplier_return_create(
+        receipt=receipt, reference=f"{MARKER} rts", user=boss, lines=[{"line": receipt.lines.get(), "quantity": 1}]
     )
     Group.objects.create(name=f"{MARKER} planners")
     api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
