@@ -24,7 +24,14 @@ from core.pages import service_form_page
 from core.tables import table_sort
 from inventory.models import Item
 from production import selectors, services
-from production.forms import ACTION_FORMS, BomForm, BomLineForm, WorkOrderEditForm, WorkOrderForm
+from production.forms import (
+    ACTION_FORMS,
+    BomForm,
+    BomLineForm,
+    TransitionForm,
+    WorkOrderEditForm,
+    WorkOrderForm,
+)
 from production.models import Bom, ProductionEvent, WorkOrder
 from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
@@ -86,15 +93,17 @@ def work_order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return service_form_page(request, form, template="production/form.html", done=done)
 
 
-@login_required
-def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    work_order = get_object_or_404(selectors.work_order_list(), pk=pk)
+def _work_order_page(request: HttpRequest, work_order: WorkOrder, bound: TransitionForm | None = None) -> HttpResponse:
+    """The work order's page; `bound` is an action's form that was refused, shown with its errors by its fields and
+    what was typed (status 400), in place of that action's empty form."""
     actions = [
         {
             "name": name,
             "label": name.title(),
             "blocker": transition_blocker(work_order, name),
-            "form": form_class(work_order=work_order, action=name),
+            "form": bound
+            if bound is not None and bound.action == name
+            else form_class(work_order=work_order, action=name),
         }
         for name, form_class in ACTION_FORMS.items()
         if has_capability(request.user, WORK_ORDER_ACTIONS[name])
@@ -107,7 +116,12 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and has_capability(request.user, WORK_ORDER_ACTIONS["update"]),
         "events": ProductionEvent.objects.filter(work_order_id=work_order.pk).select_related("created_by")[:20],
     }
-    return render(request, "production/work_order_detail.html", context)
+    return render(request, "production/work_order_detail.html", context, status=200 if bound is None else 400)
+
+
+@login_required
+def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _work_order_page(request, get_object_or_404(selectors.work_order_list(), pk=pk))
 
 
 @login_required
@@ -121,10 +135,9 @@ def work_order_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     form = form_class(request.POST, work_order=work_order, action=action)
     if form.is_valid() and form.submit(request.user) is not None:
         messages.success(request, f"{work_order.number}: {action} done; it is now {work_order.get_state_display()}.")
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-    return redirect("production:work-order-detail", pk=work_order.pk)
+        return redirect("production:work-order-detail", pk=work_order.pk)
+    # Refused: the page again with the message by the field and the typed value kept (not a banner and a reset).
+    return _work_order_page(request, get_object_or_404(selectors.work_order_list(), pk=pk), bound=form)
 
 
 @login_required

@@ -211,3 +211,25 @@ def test_read_only_user_gets_403_on_the_work_order_edit_page(viewer, parts, make
     make_bom(pump, (housing, 1))
     work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
     assert viewer.get(f"/production/work-orders/{work_order.pk}/edit/").status_code == 403
+
+
+def test_a_refused_completion_shows_the_message_by_the_quantity_with_the_typed_value(
+    acme, acme_client, parts, make_bom, receiving
+):
+    from inventory.services import stock_receive
+    from production.services import work_order_create, work_order_release, work_order_start
+
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    stock_receive(item=housing, location=receiving, quantity=5, user=None)
+    work_order = work_order_create(item=pump, quantity=2, due_date=datetime.date.today(), user=None)
+    work_order_start(work_order=work_order_release(work_order=work_order, user=None), user=None)
+    operator = signed_in_as(acme_client, acme, "operator")
+    response = operator.post(f"/production/work-orders/{work_order.pk}/complete/", {"quantity": "1,5"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = page[page.index('class="action-complete"') :]
+    form = form[: form.index("</form>")]
+    assert 'value="1,5"' in form and "use a dot for decimals" in form
+    work_order.refresh_from_db()
+    assert work_order.completed_quantity == 0
