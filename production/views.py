@@ -5,7 +5,7 @@ Views read through selectors and write through forms that call services."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +20,7 @@ from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
 from core.errors import DomainError
 from core.line_editor import line_editor_page, shown
+from core.numbers import parse_quantity
 from core.pages import service_form_page
 from core.tables import table_sort
 from inventory.models import Item
@@ -178,16 +179,18 @@ def _nest(rows: list[ExplosionRow]) -> list[TreeNode]:
 @login_required
 def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("uom"), pk=item_id)
+    typed = request.GET.get("quantity", "1").strip() or "1"
+    quantity_error = ""
     try:
-        quantity = Decimal(request.GET.get("quantity", "1"))
-    except InvalidOperation:
-        quantity = Decimal(1)
-    if not quantity.is_finite() or quantity <= 0:
-        quantity = Decimal(1)
+        quantity = parse_quantity(typed)
+    except DomainError as exc:  # "2,5", letters, 0: say so by the box and explode 1
+        quantity, quantity_error = Decimal(1), exc.message.removeprefix("quantity ")
     explosion = selectors.bom_explosion(item=item, quantity=quantity)
     context = {
         "item": item,
         "quantity": quantity,
+        "typed_quantity": typed if quantity_error else None,
+        "quantity_error": quantity_error,
         "explosion": explosion,
         "nodes": _nest(explosion.rows),
         "where_used": selectors.where_used(item=item),

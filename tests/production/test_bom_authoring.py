@@ -233,3 +233,10 @@ def test_a_refused_completion_shows_the_message_by_the_quantity_with_the_typed_v
     assert 'value="1,5"' in form and "use a dot for decimals" in form
     work_order.refresh_from_db()
     assert work_order.completed_quantity == 0
+
+
+def test_the_tree_says_why_it_did_not_explode_2_comma_5(web, parts, make_bom):
+    pump, housing, _ = parts
+    make_bom(pump, (housing, 1))
+    page = web.get(f"/production/items/{pump.pk}/tree/", {"quantity": "2,5"}).content.decode()
+    assert 'value="2,5"' in page and "use a dot for decimals" in page and 'type="number"' not in page
