@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.contrib import messages
@@ -59,14 +60,15 @@ class LineFormSet(forms.BaseFormSet):
         return [
             form
             for form in self.forms
-            if form.has_changed() and not (self.can_delete and self._should_delete_form(form))
+            if form.has_changed() and not (self.can_delete and getattr(form, "cleaned_data", {}).get("DELETE"))
         ]
 
 
 def line_formset(line_form: type[LineForm], *, extra: int = 1) -> type[LineFormSet]:
-    return forms.formset_factory(
+    formset = forms.formset_factory(
         line_form, formset=LineFormSet, extra=extra, can_delete=True, max_num=MAX_LINES, validate_max=True
     )
+    return cast(type[LineFormSet], formset)
 
 
 class LineEditorForm(ServiceForm):
@@ -142,7 +144,7 @@ def line_editor_page(
         lines = line_formset(line_form)(request.POST, prefix=PREFIX)
         form = form_class(request.POST, lines=lines, instance=instance)
         if form.is_valid():
-            saved = form.submit(request.user)
+            saved = form.submit(cast(AbstractBaseUser, request.user))  # the views require a signed-in user
             if saved is not None:
                 message, url = done(saved)
                 messages.success(request, message)

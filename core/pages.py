@@ -4,8 +4,10 @@ redirect to the record, or show the form again (status 400) with each message by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -23,7 +25,7 @@ def service_form_page(
     """`done(record)` gives the success message and the URL to go to."""
     if request.method == "POST":
         if form.is_valid():
-            record = form.submit(request.user)
+            record = form.submit(cast(AbstractBaseUser, request.user))  # the views require a signed-in user
             if record is not None and not form.errors:
                 message, url = done(record)
                 messages.success(request, message)

@@ -330,3 +330,9 @@ def test_an_over_shipment_error_sits_by_its_line_with_the_typed_quantity(acme, a
     row = page[page.index('<th scope="row">BOLT-10') :]
     row = row[: row.index("</tr>")]
     assert 'value="11"' in row and "still to ship" in row
+
+
+def test_a_ticked_remove_box_drops_the_line(planner, customer, bolt, nut, store):
+    data = sales_data(customer, store, [sales_line(bolt), {**sales_line(nut), "DELETE": "on"}])
+    assert planner.post("/orders/sales/new/", data).status_code == 302
+    assert [line.item.sku for line in SalesOrder.objects.get().lines.all()] == ["BOLT-10"]
