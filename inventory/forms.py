@@ -11,7 +11,7 @@ from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
 from inventory import services
 from inventory.models import Item, Location, StockMove, UnitOfMeasure
-from inventory.selectors import default_receiving_location, item_by_sku
+from inventory.selectors import default_receiving_location, item_by_sku, location_tree
 
 
 def _locations() -> forms.ModelChoiceField:
@@ -182,13 +182,29 @@ class ItemForm(RecordForm):
         return services.item_update(item=self.instance, user=user, **self.values())
 
 
+class _TreeOrder(forms.models.ModelChoiceIterator):
+    """The queryset's locations in tree order (each parent followed by its children), indented by depth."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        allowed = set(self.queryset.values_list("pk", flat=True))
+        for location, depth in location_tree():
+            if location.pk in allowed:
+                yield (forms.models.ModelChoiceIteratorValue(location.pk, location), "\u2003" * depth + location.code)
+
+
+class LocationTreeField(PlainModelChoiceField):
+    iterator = _TreeOrder
+
+
 class LocationForm(RecordForm):
     service_fields = ("code", "name", "kind", "parent", "is_active", "is_default_receiving")
 
     code = forms.CharField(max_length=32)
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=Location.Kind.choices, initial=Location.Kind.BIN)
-    parent = PlainModelChoiceField(
+    parent = LocationTreeField(
         queryset=Location.objects.order_by("code"), required=False, help_text="The warehouse or area it is in."
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -210,3 +210,15 @@ def test_reverse_asks_to_confirm_and_says_what_will_move(acme, acme_client, in_a
     assert "tick the box to confirm" in response.context["form"].errors["confirm"][0]
     assert 'value="typo"' in response.content.decode()
     assert StockLevel.objects.get(item=item, location=a1).on_hand == Decimal(3)
+
+
+def test_the_parent_choice_lists_locations_as_a_tree_without_the_location_itself(planner, in_acme):
+    hall = LocationFactory(code="HALL", kind="warehouse")
+    shelf = LocationFactory(code="HALL-S1", parent=hall)
+    LocationFactory(code="AAA")
+    page = planner.get(f"/inventory/locations/{hall.pk}/edit/").content.decode()
+    options = page[page.index('name="parent"') : page.index("</select>", page.index('name="parent"'))]
+    assert f'<option value="{shelf.pk}">\u2003HALL-S1</option>' in options
+    assert f'value="{hall.pk}"' not in options
+    new_page = planner.get("/inventory/locations/new/").content.decode()
+    assert new_page.index(">HALL<") < new_page.index("\u2003HALL-S1<")
