@@ -138,6 +138,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_htmx",  # request.htmx and the vendored htmx script ({% htmx_script %}): pickers and line editors
     "core",  # shared helpers, abstract models and templates only: no tables, no migrations
 ]
 TENANT_APPS = [
@@ -205,6 +206,7 @@ MIDDLEWARE = [
     # A support session (support app) reads as a read-only support user; every write is refused and recorded.
     "support.middleware.SupportSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a picker or line editor asking for a fragment
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -77,6 +77,15 @@ VIEW_MODELS: dict[str, str] = {
     "orders:shipment-return": "orders.Shipment",
     "orders:receipt-return": "orders.Receipt",
     "access:user-role": "auth.User",
+    # Authoring pages (create/edit)
+    "inventory:item-edit": "inventory.Item",
+    "inventory:location-edit": "inventory.Location",
+    "orders:partner-edit": "orders.Partner",
+    "orders:sales-order-edit": "orders.SalesOrder",
+    "orders:purchase-order-edit": "orders.PurchaseOrder",
+    "production:bom-edit": "production.Bom",
+    "production:bom-activate": "production.Bom",
+    "production:work-order-edit": "production.WorkOrder",
 }
 
 
