@@ -398,6 +398,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set where two models (or a model and a query parameter) share a field name or a set.
+    "ENUM_NAME_OVERRIDES": {
+        "ProcurementEnum": "inventory.models.Item.Procurement",
+        "ItemKindEnum": "inventory.models.Item.Kind",
+        "LocationKindEnum": "inventory.models.Location.Kind",
+        "PlanExceptionKindEnum": ["expedite", "reschedule_in", "reschedule_out", "cancel"],
+    },
 }
 
 # --- Orders ------------------------------------------------------------------------------------------------------

@@ -95,9 +95,11 @@ def test_the_dashboard_costs_eleven_queries(acme, acme_client, stocked):
     assert own_queries(logged_in(acme_client, acme), "GET", "/", 200) == 11
 
 
-def test_the_item_page_costs_six_queries(acme, acme_client, stocked):
+def test_the_item_page_costs_seven_queries(acme, acme_client, stocked):
     url = f"/inventory/items/{stocked['item'].pk}/"
-    assert own_queries(logged_in(acme_client, acme), "GET", url, 200) == 6
+    assert (
+        own_queries(logged_in(acme_client, acme), "GET", url, 200) == 7
+    )  # session, user, item, levels, conversions, moves page + count
 
 
 def test_a_scan_costs_the_session_the_user_and_the_lookup(acme, acme_client, stocked):

@@ -116,7 +116,7 @@ class LotInputSerializer(serializers.Serializer):
 class StockMoveSerializer(PlainModelSerializer):
     """A move to post: the reason decides which of from_location/to_location are needed."""
 
-    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.select_related("uom"))
     quantity = PlainDecimalField(**QUANTITY)
     from_location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), allow_null=True, required=False, default=None
@@ -168,7 +168,7 @@ class StockMoveSerializer(PlainModelSerializer):
 
 
 class StockCountSerializer(serializers.Serializer):
-    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.select_related("uom"))
     location = PlainPrimaryKeyRelatedField(queryset=Location.objects.all())
     counted_quantity = PlainDecimalField(**QUANTITY, min_value=0)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -108,7 +108,7 @@ def documents(in_acme):
     location = LocationFactory()
     bolt, nut = ItemFactory(attributes={"colour": "red"}), ItemFactory(description="")
     for item in (bolt, nut):
-        stock_receive(item=item, location=location, quantity="2.5", user=boss)
+        stock_receive(item=item, location=location, quantity="3", user=boss)
     promised = datetime.date.today()
     lines = [{"item": item, "quantity": 1, "unit_price": "0.10", "promised_date": promised} for item in (bolt, nut)]
     return sales_order_create(customer=CustomerFactory(), location=location, user=boss, lines=lines)
