@@ -52,6 +52,7 @@ from inventory.services.reservations import (
     stock_reserve,
     stock_unreserve,
 )
+from inventory.services.valuation import item_standard_costs_set, valuation_lock
 
 __all__ = [
     "ATTRIBUTE_PREFIX",
@@ -72,6 +73,7 @@ __all__ = [
     "item_delete",
     "item_import_create",
     "item_import_run",
+    "item_standard_costs_set",
     "item_update",
     "location_create",
     "location_delete",
@@ -88,4 +90,5 @@ __all__ = [
     "unit_create",
     "unit_delete",
     "unit_update",
+    "valuation_lock",
 ]

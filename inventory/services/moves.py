@@ -10,9 +10,9 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
-from core.numbers import parse_quantity
+from core.numbers import parse_money, parse_quantity
 from core.users import User, acting_user
-from inventory.models import Item, Location, StockMove
+from inventory.models import Item, Location, StockMove, ValuationEntry
 from inventory.services.errors import (
     InactiveItem,
     InvalidMove,
@@ -90,8 +90,45 @@ def _check_shape(reason: str, from_location: Location | None, to_location: Locat
 _POST_MOVE = (
     "WITH posted AS (SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)),"
     f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok')"
-    " SELECT * FROM posted"
 )
+
+# A move into or out of the plant also changes the item's stock value, in the same statement (so in the same
+# transaction, with no round trip more): after the function has locked the move's level rows, the upsert locks the
+# item's valuation row (lock order: document, levels in pk order, valuation rows in item order) and applies the move
+# at `cost` (the purchase price, a work order's actual cost) or, without one, at the moving average (the standard
+# cost while the item has none). Reaching zero on hand takes the whole remaining value out, so no rounding residue
+# stays behind. The ledger entry records the unit cost and the value change.
+_COST = "COALESCE(%s::numeric, NULLIF(v.average_cost, 0), EXCLUDED.average_cost)"
+_VALUE_MOVE = (
+    ", valued AS ("
+    " INSERT INTO inventory_itemvaluation AS v"
+    " (item_id, quantity, value, average_cost, last_unit_cost, last_value_change)"
+    " SELECT i.id, d.delta, round(d.delta * c.cost, 4), c.cost, c.cost, round(d.delta * c.cost, 4)"
+    " FROM posted, (SELECT %s::numeric AS delta) d, inventory_item i,"
+    " LATERAL (SELECT COALESCE(%s::numeric, i.standard_cost) AS cost) c"
+    " WHERE posted.outcome = 'ok' AND i.id = %s"
+    " ON CONFLICT (item_id) DO UPDATE SET"
+    " quantity = v.quantity + EXCLUDED.quantity,"
+    " value = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN 0"
+    f" ELSE v.value + round(EXCLUDED.quantity * {_COST}, 4) END,"
+    " average_cost = CASE WHEN %s::numeric IS NOT NULL AND v.quantity + EXCLUDED.quantity > 0"
+    f" THEN round((v.value + EXCLUDED.quantity * {_COST}) / (v.quantity + EXCLUDED.quantity), 4)"
+    f" ELSE {_COST} END,"
+    f" last_unit_cost = {_COST},"
+    " last_value_change = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN -v.value"
+    f" ELSE round(EXCLUDED.quantity * {_COST}, 4) END"
+    " RETURNING item_id, last_unit_cost, last_value_change),"
+    " entry AS (INSERT INTO inventory_valuationentry (item_id, move_id, quantity, unit_cost, value, created_at)"
+    " SELECT valued.item_id, posted.move_id, %s, valued.last_unit_cost, valued.last_value_change, %s"
+    " FROM valued, posted)"
+    " SELECT posted.*, valued.last_unit_cost FROM posted LEFT JOIN valued ON true"
+)
+_UNVALUED = " SELECT posted.*, NULL::numeric FROM posted"
+
+
+def _value_params(item: Item, delta: Decimal, cost: Decimal | None, created_at) -> list[object]:
+    """The parameters of _VALUE_MOVE, in order."""
+    return [delta, cost, item.pk, *[cost] * 6, delta, created_at]
 
 
 def _post_move(
@@ -107,8 +144,12 @@ def _post_move(
     reverses: StockMove | None = None,
     from_reservation: bool = False,
     check_active: bool = True,
+    unit_cost: Decimal | None = None,
 ) -> StockMove:
-    """Post one move, update its levels and write its audit entry, all or nothing.
+    """Post one move, update its levels, its item's stock value and write its audit entry, all or nothing.
+
+    A move into the plant is valued at `unit_cost` when given (else at the moving average), one out of it at the
+    moving average unless `unit_cost` is given (a reversal at the original cost); a transfer changes no value.
 
     One statement, so it is a transaction of its own, or part of the caller's (orders, production) when one is
     open: no BEGIN/COMMIT or savepoint round trips. A refusal writes nothing, so the caller's transaction stays
@@ -125,9 +166,11 @@ def _post_move(
     source_type = ContentType.objects.get_for_model(source) if source is not None else None
     reference = reference.strip()[:200]
     created_at = timezone.now()
+    delta = quantity if from_location is None else -quantity if to_location is None else Decimal(0)
+    valued = delta != 0
     with overflow_refused(item, quantity), connection.cursor() as cursor:
         cursor.execute(
-            _POST_MOVE,
+            _POST_MOVE + (_VALUE_MOVE if valued else _UNVALUED),
             [
                 item.pk,
                 quantity,
@@ -156,9 +199,10 @@ def _post_move(
                         **({"reverses": [None, reverses.pk]} if reverses is not None else {}),
                     },
                 ),
+                *(_value_params(item, delta, unit_cost, created_at) if valued else []),
             ],
         )
-        outcome, field, move_id, amount, code = cursor.fetchone()
+        outcome, field, move_id, amount, code, moved_at = cursor.fetchone()
     if outcome != "ok":
         location = from_location if field == "from_location" or field == "quantity" else to_location
         if outcome == "insufficient":
@@ -190,6 +234,7 @@ def _post_move(
     )
     if source is not None:
         move.source = source
+    move.unit_cost = moved_at
     move._state.adding, move._state.db = False, connection.alias
     return move
 
@@ -204,11 +249,13 @@ def stock_move_post(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
     """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
 
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
-    Shipments and production moves are posted by their documents only (with `source`).
+    Shipments and production moves are posted by their documents only (with `source`). `unit_cost` values stock
+    coming in (a purchase price); without it, it comes in at the item's moving-average cost.
     """
     quantity = parse_quantity(quantity)
     _check_shape(reason, from_location, to_location)
@@ -222,6 +269,7 @@ def stock_move_post(
         user=user,
         reference=reference,
         source=source,
+        unit_cost=parse_money(unit_cost, field="unit_cost") if unit_cost is not None else None,
     )
 
 
@@ -233,8 +281,9 @@ def stock_receive(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
-    """Stock arrives from outside into `location`."""
+    """Stock arrives from outside into `location`, at `unit_cost` (else at the item's moving-average cost)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -243,6 +292,7 @@ def stock_receive(
         user=user,
         reference=reference,
         source=source,
+        unit_cost=unit_cost,
     )
 
 
@@ -345,7 +395,8 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> S
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
 
     A move is reversed at most once, and a reversal is not itself reversed (post a new move instead). Reversing
-    needs the stock to be there: a receipt whose goods were already issued cannot be reversed.
+    needs the stock to be there: a receipt whose goods were already issued cannot be reversed. The reversal is
+    valued at the cost the move was (a receipt goes back out at its purchase price).
     """
     if move.reverses_id is not None:
         raise MoveAlreadyReversed(
@@ -366,6 +417,7 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> S
                 reference=reference or f"reversal of move #{move.pk}",
                 reverses=move,
                 check_active=False,
+                unit_cost=ValuationEntry.objects.filter(move_id=move.pk).values_list("unit_cost", flat=True).first(),
             )
     except IntegrityError:
         if StockMove.objects.filter(reverses_id=move.pk).exists():

@@ -351,11 +351,13 @@ def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> lis
 def _post_line(
     kind: OrderKind, line: Any, quantity: Decimal, *, location: Location, delivery: Delivery, user: User, ref: str
 ) -> StockMove:
-    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives."""
+    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives at the line's
+    price (the item's moving-average cost follows it)."""
     if kind.direction is Direction.IN:
         return inventory.stock_receive(
-            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery
-        )
+            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery,
+            unit_cost=getattr(line, kind.price_field),
+        )  # fmt: skip
     from_reservation = min(quantity, line.reserved_quantity)
     if from_reservation > 0:
         inventory.stock_unreserve(
@@ -403,6 +405,7 @@ def delivery_create(
         # Existing level rows are locked in primary-key order, missing ones created in item order (by the
         # receive service), so two deliveries of the same items never wait on each other in a cycle.
         lock_levels((line.item_id, where.pk) for line, _ in requested)
+        inventory.valuation_lock(line.item_id for line, _ in requested)  # then the items' values, in item order
         document: dict[str, Any] = {"order": order, "reference": reference.strip(), "created_by": actor(user)}
         if kind.direction is Direction.IN:
             document["location"] = where

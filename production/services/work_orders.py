@@ -16,7 +16,14 @@ from audit.services import changes_since, snapshot
 from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
-from inventory.services import parse_quantity, stock_issue, stock_move_post, stock_reserve, stock_unreserve
+from inventory.services import (
+    parse_quantity,
+    stock_issue,
+    stock_move_post,
+    stock_reserve,
+    stock_unreserve,
+    valuation_lock,
+)
 from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
 from production.services._shared import _WO_AUDITED, PLACES, User, _acting, _audit, _created, _fmt
 from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
@@ -89,7 +96,11 @@ def work_order_create(
 
 
 def _lock(work_order: WorkOrder) -> WorkOrder:
-    return WorkOrder.objects.select_for_update(of=("self",)).select_related("item", "location").get(pk=work_order.pk)
+    return (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("item", "location", "bom")
+        .get(pk=work_order.pk)
+    )
 
 
 _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -285,7 +296,11 @@ def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
 def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal | int | str | None = None) -> WorkOrder:
     """Report `quantity` finished (default: all that is left). Components are consumed pro rata from the reservation
     (cumulatively, so the last completion consumes exactly what is left) and the finished quantity is received,
-    all in one transaction. The order is done when its whole quantity is finished."""
+    all in one transaction. The order is done when its whole quantity is finished.
+
+    Costing: the components are consumed at their moving-average cost, labour and overhead come from the BOM, and
+    the order keeps these actual costs with the standard cost of what it completed (the variance is the difference);
+    the finished goods are received at this completion's actual unit cost."""
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "complete")
@@ -301,6 +316,7 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
         components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
+        valuation_lock([fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
         for component in components:
             target = component.required_quantity
@@ -309,24 +325,30 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             consume = min(target - component.consumed_quantity, component.reserved_quantity)
             if consume > 0:
                 operations.append((component.item_id, component, consume))
-        operations.append((fresh.item_id, None, made))
+        material = Decimal(0)
         for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
-            if consumed is None:
-                stock_move_post(
-                    item=fresh.item, quantity=amount, reason=StockMove.Reason.PRODUCTION_OUTPUT,
-                    to_location=location, user=user, reference=fresh.number, source=fresh,
-                )  # fmt: skip
-                continue
-            stock_issue(
+            move = stock_issue(
                 item=consumed.item, location=location, quantity=amount, user=user,
                 reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
                 from_reservation=True,
             )  # fmt: skip
+            material += (amount * (move.unit_cost or 0)).quantize(PLACES, ROUND_HALF_UP)
             WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
             )
+        labour, overhead = _conversion_share(fresh, completed, final)
+        fresh.material_cost += material
+        fresh.labour_cost += labour
+        fresh.overhead_cost += overhead
+        fresh.standard_cost += (made * fresh.item.standard_cost).quantize(PLACES, ROUND_HALF_UP)
+        # The finished goods come in at what this completion cost, so their moving average follows actual cost.
+        stock_move_post(
+            item=fresh.item, quantity=made, reason=StockMove.Reason.PRODUCTION_OUTPUT, to_location=location,
+            user=user, reference=fresh.number, source=fresh,
+            unit_cost=((material + labour + overhead) / made).quantize(PLACES, ROUND_HALF_UP),
+        )  # fmt: skip
         fresh.completed_quantity = completed
-        fields = ["completed_quantity", "updated_at"]
+        fields = ["completed_quantity", "updated_at", "material_cost", "labour_cost", "overhead_cost", "standard_cost"]
         if final:
             fresh.state, fresh.finished_at = State.DONE, timezone.now()
             fields += ["state", "finished_at"]
@@ -338,9 +360,26 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             changes=changes_since(fresh, before),
             quantity=made,
             done=final,
+            material_cost=material,
+            labour_cost=labour,
+            overhead_cost=overhead,
         )
     work_order.refresh_from_db()
     return fresh
+
+
+def _conversion_share(work_order: WorkOrder, completed: Decimal, final: bool) -> tuple[Decimal, Decimal]:
+    """The labour and overhead this completion adds: the order's whole conversion cost (per unit, or per started
+    batch of its BOM) pro rata to what is completed so far, less what earlier completions took; the last one takes
+    exactly what is left."""
+    bom = work_order.bom
+    if bom is None:
+        return Decimal(0), Decimal(0)
+    labour, overhead = bom.conversion_for(work_order.quantity)
+    if not final:
+        labour = (labour * completed / work_order.quantity).quantize(PLACES, ROUND_HALF_UP)
+        overhead = (overhead * completed / work_order.quantity).quantize(PLACES, ROUND_HALF_UP)
+    return labour - work_order.labour_cost, overhead - work_order.overhead_cost
 
 
 def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
