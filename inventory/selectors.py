@@ -202,3 +202,8 @@ def stock_valuation(*, at: datetime.datetime | None = None) -> Valuation:
         .values_list("item_id", "item__sku", "item__name", "item__uom__code", "quantity", "value")
     )
     return Valuation(at=at, lines=[ValuationLine(*row) for row in rows])
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The last moment of `day` in the current time zone: a valuation "at a date" includes that whole day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))

@@ -81,6 +81,10 @@ class StockMoveSerializer(PlainModelSerializer):
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source = serializers.SerializerMethodField(help_text="The document that caused the move, e.g. a purchase order.")
+    unit_cost = PlainDecimalField(
+        max_digits=18, decimal_places=4, write_only=True, required=False, allow_null=True, default=None,
+        help_text="What each unit coming in cost (a receipt's price); default: the item's moving-average cost.",
+    )  # fmt: skip
 
     class Meta:
         model = StockMove
@@ -93,6 +97,7 @@ class StockMoveSerializer(PlainModelSerializer):
             "from_location",
             "to_location",
             "reference",
+            "unit_cost",
             "source",
             "reverses",
             "created_by",
@@ -132,3 +137,25 @@ class ReorderLineSerializer(serializers.Serializer):
     on_order = PlainDecimalField(**QUANTITY)
     reorder_point = PlainDecimalField(**QUANTITY)
     suggested_quantity = PlainDecimalField(**QUANTITY)
+
+
+class ValuationQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Value at the end of this day; default: now."
+    )
+
+
+class ValuationLineSerializer(serializers.Serializer):
+    item_id = PlainIntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    uom = serializers.CharField()
+    quantity = PlainDecimalField(**QUANTITY)
+    unit_cost = PlainDecimalField(max_digits=18, decimal_places=4)
+    value = PlainDecimalField(max_digits=22, decimal_places=4)
+
+
+class ValuationSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(allow_null=True)
+    total = PlainDecimalField(max_digits=22, decimal_places=4)
+    lines = ValuationLineSerializer(many=True)

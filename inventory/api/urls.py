@@ -13,5 +13,6 @@ router.register("moves", views.StockMoveViewSet, basename="stock-move")
 app_name = "inventory-api"
 urlpatterns = [
     path("reorder-report/", views.ReorderReportView.as_view(), name="reorder-report"),
+    path("valuation/", views.ValuationView.as_view(), name="valuation"),
     *router.urls,
 ]
