@@ -11,6 +11,7 @@ urlpatterns = [
     path("moves/<int:pk>/reverse/", views.move_reverse, name="move-reverse"),
     path("locations/", views.location_list, name="location-list"),
     path("reorder/", views.reorder_report, name="reorder-report"),
+    path("valuation/", views.valuation_report, name="valuation"),
     path("imports/new/", views.import_new, name="import-new"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
 ]

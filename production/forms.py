@@ -9,10 +9,10 @@ from core.form_fields import PlainDecimalField, PlainModelChoiceField
 from core.forms import ServiceForm
 from core.validators import validate_plan_date
 from inventory.forms import ItemSkuField
-from inventory.models import Location
+from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
 from production import services
-from production.models import WorkOrder
+from production.models import CostRollup, WorkOrder
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -58,6 +58,22 @@ class CompleteForm(TransitionForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["quantity"].initial = f"{self.work_order.remaining_quantity.normalize():f}"
+
+
+class _OptionalItemSkuField(ItemSkuField):
+    def clean(self, value: str) -> Item | None:  # type: ignore[override]
+        if not (value or "").strip():
+            return None
+        return super().clean(value)
+
+
+class CostRollupForm(ServiceForm):
+    item = _OptionalItemSkuField(
+        label="Only this item's tree (SKU)", required=False, help_text="Empty: every active BOM."
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> CostRollup:
+        return services.cost_rollup_run(user=user, item=self.cleaned_data.get("item"))
 
 
 ACTION_FORMS: dict[str, type[TransitionForm]] = {

@@ -11,4 +11,6 @@ urlpatterns = [
     path("boms/", views.bom_list, name="bom-list"),
     path("boms/<int:pk>/", views.bom_detail, name="bom-detail"),
     path("items/<int:item_id>/tree/", views.bom_tree, name="bom-tree"),
+    path("costing/", views.cost_rollup_list, name="cost-rollup-list"),
+    path("costing/<int:pk>/", views.cost_rollup_detail, name="cost-rollup-detail"),
 ]

@@ -20,7 +20,7 @@ from access.roles import Capability, has_capability
 from core.tables import table_sort
 from inventory.models import Item
 from production import selectors
-from production.forms import ACTION_FORMS, WorkOrderForm
+from production.forms import ACTION_FORMS, CostRollupForm, WorkOrderForm
 from production.models import Bom, ProductionEvent, WorkOrder
 from production.permissions import WORK_ORDER_ACTIONS
 from production.selectors import ExplosionRow
@@ -158,3 +158,29 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
         "boms": Bom.objects.filter(item=item).order_by("-is_active", "version"),
     }
     return render(request, "production/bom_tree.html", context)
+
+
+@login_required
+def cost_rollup_list(request: HttpRequest) -> HttpResponse:
+    """The roll-up runs, newest first, and (with master-data rights) the form that runs one."""
+    can_run = has_capability(request.user, Capability.MASTER_DATA)
+    form = CostRollupForm(request.POST or None) if can_run else None
+    if request.method == "POST":
+        require_capability(request, Capability.MASTER_DATA)
+        if form is not None and form.is_valid():
+            rollup = form.submit(request.user)
+            if rollup is not None:
+                changed = f"{rollup.changed_count} of {rollup.item_count} standard costs changed"
+                messages.success(request, f"Roll-up #{rollup.pk}: {changed}.")
+                return redirect("production:cost-rollup-detail", pk=rollup.pk)
+    page = Paginator(selectors.cost_rollup_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "production/cost_rollup_list.html", {"page": page, "form": form}, status=status)
+
+
+@login_required
+def cost_rollup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run: each item's cost per unit by level (bottom first), its material, labour and overhead, old and new."""
+    rollup = get_object_or_404(selectors.cost_rollup_list(), pk=pk)
+    lines = list(selectors.cost_rollup_lines(rollup=rollup))
+    return render(request, "production/cost_rollup_detail.html", {"rollup": rollup, "lines": lines})
