@@ -17,3 +17,12 @@ class DomainError(Exception):
 
 class InvalidQuantity(DomainError):
     """A quantity or amount that is not a plain number in range (`core.numbers.parse_quantity`)."""
+
+
+class TransientConflict(DomainError):
+    """The database kept aborting the operation for concurrent writers (deadlock, serialization failure) past the
+    retry bound (`core.retry`); nothing was written and the same request may simply be sent again. The API answers
+    503 with Retry-After, not 400: the request itself was fine."""
+
+    status_code = 503
+    retry_after_seconds = 1

@@ -335,7 +335,7 @@ REST_FRAMEWORK = {
     ],
     # Signed in; reads for every role, writes by the capability each view declares (access.permissions, access.roles).
     "DEFAULT_PERMISSION_CLASSES": ["access.permissions.RolePermission"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",  # declares Idempotency-Key on every POST (core.idempotency)
     # JSON nested too deep or holding NUL characters is a 400 (erp.http_limits).
     "DEFAULT_PARSER_CLASSES": [
         "erp.http_limits.BoundedJSONParser",

@@ -4,11 +4,25 @@ stock moves and levels are read-only here: stock changes go through the services
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdmin, ServiceAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.errors import DomainError
 from inventory import services
-from inventory.models import Item, ItemImport, Location, ReservationEntry, StockLevel, StockMove, UnitOfMeasure
+from inventory.models import (
+    Item,
+    ItemImport,
+    Location,
+    Lot,
+    LotGenealogy,
+    LotLevel,
+    ReservationEntry,
+    StockLevel,
+    StockMove,
+    StockMoveLot,
+    UnitOfMeasure,
+)
 
 
 @admin.register(UnitOfMeasure)
@@ -27,8 +41,8 @@ class UnitOfMeasureAdmin(ServiceAdmin):
 
 @admin.register(Item)
 class ItemAdmin(ServiceAdmin):
-    list_display = ["sku", "name", "kind", "uom", "reorder_point", "standard_cost", "is_active"]
-    list_filter = ["kind", "is_active", "uom"]
+    list_display = ["sku", "name", "kind", "uom", "tracking", "reorder_point", "standard_cost", "is_active"]
+    list_filter = ["kind", "tracking", "is_active", "uom"]
     search_fields = ["sku", "name"]
     list_select_related = ["uom"]
     readonly_fields = ["created_at", "updated_at"]
@@ -97,3 +111,46 @@ class ItemImportAdmin(ReadOnlyAdmin):
     list_display = ["id", "file_name", "status", "processed_rows", "total_rows", "created_count", "updated_count"]
     list_filter = ["status"]
     exclude = ["content"]
+
+
+class LotLevelInline(ReadOnlyInline):
+    model = LotLevel
+    fields = ["location", "on_hand"]
+
+
+class LotMoveInline(ReadOnlyInline):
+    model = StockMoveLot
+    fields = ["move", "quantity"]
+    verbose_name_plural = "moves of this lot"
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdmin):
+    """Lots and serials are made by receipts and work orders; here they are read, and traced on their page."""
+
+    list_display = ["code", "item", "is_serial", "supplier_lot", "expiry_date", "created_at", "trace"]
+    list_select_related = ["item"]
+    list_filter = ["is_serial"]
+    search_fields = ["code", "supplier_lot", "item__sku"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["trace"]
+    inlines = [LotLevelInline, LotMoveInline]
+
+    @admin.display(description="trace")
+    def trace(self, lot: Lot) -> str:
+        page = reverse("inventory:lot-detail", args=[lot.pk])
+        csv = reverse("inventory:lot-recall-csv", args=[lot.pk])
+        return format_html(
+            '<a href="{}?direction=forward">forward</a> · <a href="{}?direction=backward">backward</a>'
+            ' · <a href="{}?direction=forward">recall CSV</a>',
+            page,
+            page,
+            csv,
+        )
+
+
+@admin.register(LotGenealogy)
+class LotGenealogyAdmin(ReadOnlyAdmin):
+    list_display = ["id", "consumed_lot", "produced_lot", "quantity", "source_type", "source_id", "created_at"]
+    list_select_related = ["consumed_lot__item", "produced_lot__item", "source_type"]
+    search_fields = ["consumed_lot__code", "produced_lot__code"]

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from inventory.models import Item, Location, StockLevel, StockMove
+from inventory.models import Item, Location, Lot, StockLevel, StockMove
 from inventory.selectors import below_reorder_item_ids
 
 
@@ -51,3 +51,12 @@ class StockMoveFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(Q(from_location=value) | Q(to_location=value))
+
+
+class LotFilter(django_filters.FilterSet):
+    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact", label="Lot or serial number")
+    expires_before = django_filters.DateFilter(field_name="expiry_date", lookup_expr="lt", label="Expires before")
+
+    class Meta:
+        model = Lot
+        fields = ["item", "code", "is_serial", "expires_before"]

@@ -36,12 +36,44 @@ class ItemSkuField(forms.CharField):
         return item
 
 
+class LotsField(forms.CharField):
+    """Lots of a tracked item, one a line: `lot, quantity, expiry date (YYYY-MM-DD), supplier lot` (all but the lot
+    optional; one lot without a quantity takes all), or one serial number a line. Empty: none (FEFO when stock
+    leaves). The service checks them against the item; its messages land on this field."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 20000)
+        kwargs.setdefault("label", "Lots or serial numbers")
+        super().__init__(**kwargs)
+
+    def clean(self, value: str) -> list[dict[str, str]] | None:
+        text = super().clean(value)
+        entries = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            parts = [part.strip() for part in line.replace("\t", ",").split(",")]
+            if not any(parts):
+                continue
+            if len(parts) > 4:
+                raise forms.ValidationError(f"line {number}: at most lot, quantity, expiry date, supplier lot")
+            code, quantity, expiry, supplier_lot = [*parts, "", "", ""][:4]
+            entries.append({"code": code, "quantity": quantity, "expiry_date": expiry, "supplier_lot": supplier_lot})
+        return entries or None
+
+
+_LOTS_IN = "Tracked items: one lot a line as “lot, quantity, expiry date, supplier lot”, or one serial number a line."
+_LOTS_OUT = "Tracked items: the lots to take (“lot, quantity”) or serial numbers; empty: first expiry first out."
+
+
 class ReceiveForm(ServiceForm):
     title = "Receive stock"
     item = ItemSkuField()
     location = _locations()
     quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
+    lots = LotsField(help_text=_LOTS_IN)
     unit_cost = PlainDecimalField(
         max_digits=18, decimal_places=4, required=False, label="Unit cost",
         help_text="What each unit cost; empty: the item's current average cost.",
@@ -61,6 +93,7 @@ class IssueForm(ServiceForm):
     location = _locations()
     quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the job or cost centre")
+    lots = LotsField(help_text=_LOTS_OUT)
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
         return services.stock_issue(user=user, **self.cleaned_data)
@@ -73,6 +106,7 @@ class TransferForm(ServiceForm):
     to_location = _locations()
     quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False)
+    lots = LotsField(help_text=_LOTS_OUT)
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
         return services.stock_transfer(user=user, **self.cleaned_data)
@@ -84,6 +118,7 @@ class AdjustForm(ServiceForm):
     location = _locations()
     counted_quantity = PlainDecimalField(**QUANTITY, help_text="The quantity you counted at this location.")
     reference = forms.CharField(max_length=200, required=False)
+    lots = LotsField(help_text="Tracked items: a count above on hand needs the lot it is found in; below, FEFO.")
 
     def call_service(self, user: AbstractBaseUser) -> StockMove | None:
         return services.stock_adjust(user=user, **self.cleaned_data)

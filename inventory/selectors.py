@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
@@ -207,3 +208,32 @@ def stock_valuation(*, at: datetime.datetime | None = None) -> Valuation:
 def end_of_day(day: datetime.date) -> datetime.datetime:
     """The last moment of `day` in the current time zone: a valuation "at a date" includes that whole day."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+
+
+@dataclass(frozen=True)
+class ReservationMismatch:
+    """A level whose reserved quantity is not the sum of its reservation entries (the history does not add up)."""
+
+    item_id: int
+    location_id: int
+    reserved: Decimal
+    entries: Decimal
+
+
+_RESERVATION_MISMATCHES = """
+    SELECT COALESCE(l.item_id, e.item_id), COALESCE(l.location_id, e.location_id),
+           COALESCE(l.reserved, 0), COALESCE(e.total, 0)
+    FROM inventory_stocklevel l
+    FULL JOIN (SELECT item_id, location_id, SUM(quantity) AS total FROM inventory_reservationentry
+               GROUP BY item_id, location_id) e ON e.item_id = l.item_id AND e.location_id = l.location_id
+    WHERE COALESCE(l.reserved, 0) <> COALESCE(e.total, 0)
+    ORDER BY 1, 2
+"""
+
+
+def reservation_mismatches() -> list[ReservationMismatch]:
+    """Every (item, location) of this tenant where Σ reservation entries != reserved; empty when the reservation
+    history adds up (every reserve, release and consumption from a reservation wrote its entry). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVATION_MISMATCHES)
+        return [ReservationMismatch(*row) for row in cursor.fetchall()]

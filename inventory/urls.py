@@ -12,6 +12,9 @@ urlpatterns = [
     path("locations/", views.location_list, name="location-list"),
     path("reorder/", views.reorder_report, name="reorder-report"),
     path("valuation/", views.valuation_report, name="valuation"),
+    path("lots/", views.lot_list, name="lot-list"),
+    path("lots/<int:pk>/", views.lot_detail, name="lot-detail"),
+    path("lots/<int:pk>/recall.csv", views.lot_recall_csv, name="lot-recall-csv"),
     path("imports/new/", views.import_new, name="import-new"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
 ]

@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,9 +15,9 @@ from access.permissions import capability_required
 from access.roles import Capability
 from core.tables import table_sort
 from erp.celery import job_lacks_worker
-from inventory import selectors
+from inventory import selectors, services, traceability
 from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm, ValuationForm
-from inventory.models import Item, ItemImport, StockMove
+from inventory.models import ZERO, Item, ItemImport, Lot, StockMove
 
 PAGE_SIZE = 25
 
@@ -48,6 +50,11 @@ def scan(request: HttpRequest) -> HttpResponse:
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("uom", "valuation"), pk=pk)
     moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
+    # row links there instead of offering a bare reversal.
+    documents = services.move_documents(moves.object_list)
+    for move in moves.object_list:
+        move.document = documents.get(move.pk)
     context = {"item": item, "levels": selectors.item_levels(item=item), "moves": moves}
     return render(request, "inventory/item_detail.html", context)
 
@@ -132,3 +139,45 @@ def valuation_report(request: HttpRequest) -> HttpResponse:
     valuation = selectors.stock_valuation(at=selectors.end_of_day(day) if day is not None else None)
     context = {"form": form, "valuation": valuation, "day": day}
     return render(request, "inventory/valuation.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def lot_list(request: HttpRequest) -> HttpResponse:
+    """Lots and serial numbers, searched by their code, their supplier's lot or their item's SKU."""
+    query = request.GET.get("q", "").strip()
+    lots = Lot.objects.select_related("item").annotate(on_hand=Coalesce(Sum("levels__on_hand"), ZERO))
+    if query:
+        lots = lots.filter(Q(code__icontains=query) | Q(supplier_lot__icontains=query) | Q(item__sku__iexact=query))
+    page = Paginator(lots.order_by("item__sku", "code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inventory/lot_list.html", {"page": page, "query": query})
+
+
+def _trace_of(request: HttpRequest, pk: int) -> tuple[Lot, traceability.Trace]:
+    lot = get_object_or_404(Lot.objects.select_related("item"), pk=pk)
+    direction = request.GET.get("direction", traceability.Direction.FORWARD)
+    if direction not in traceability.Direction:
+        direction = traceability.Direction.FORWARD
+    trace = traceability.lot_trace(lot_id=lot.pk, direction=direction)
+    if trace is None:  # removed meanwhile
+        raise Http404("no such lot")
+    return lot, trace
+
+
+@login_required
+def lot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lot with its levels and its trace, forward (made from it, shipped to) or backward (went into it, bought
+    from)."""
+    lot, trace = _trace_of(request, pk)
+    levels = lot.levels.select_related("location").filter(on_hand__gt=0).order_by("location__code")
+    context = {"lot": lot, "trace": trace, "levels": levels, "directions": list(traceability.Direction)}
+    return render(request, "inventory/lot_detail.html", context)
+
+
+@login_required
+def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The trace as a CSV recall list (traceability.recall_csv)."""
+    lot, trace = _trace_of(request, pk)
+    response = HttpResponse(traceability.recall_csv(trace), content_type="text/csv; charset=utf-8")
+    safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in f"{lot.item.sku}-{lot.code}")
+    response["Content-Disposition"] = f'attachment; filename="recall-{trace.direction}-{safe}.csv"'
+    return response

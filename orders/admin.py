@@ -12,7 +12,14 @@ from django.http import HttpRequest
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.errors import DomainError
 from orders import services
-from orders.models import IdempotencyRecord, Partner
+from orders.models import (
+    CustomerReturn,
+    CustomerReturnLine,
+    IdempotencyRecord,
+    Partner,
+    SupplierReturn,
+    SupplierReturnLine,
+)
 from orders.services.engine import Direction, OrderKind
 from orders.services.purchase import PURCHASE
 from orders.services.sales import SALES
@@ -130,6 +137,33 @@ _register_kind(
         _transition("cancel", services.purchase_order_cancel, "Cancel the selected orders", "cancelled"),
     ],
 )
+
+
+# Returns are written by their services only (the order pages and the API: they move stock and reopen the order).
+class CustomerReturnLineInline(ReadOnlyInline):
+    model = CustomerReturnLine
+    fields = ["shipment_line", "quantity", "move"]
+
+
+@admin.register(CustomerReturn)
+class CustomerReturnAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "shipment", "location", "reference", "created_at", "created_by"]
+    list_select_related = ["shipment", "location", "created_by"]
+    search_fields = ["reference"]
+    inlines = [CustomerReturnLineInline]
+
+
+class SupplierReturnLineInline(ReadOnlyInline):
+    model = SupplierReturnLine
+    fields = ["receipt_line", "quantity", "move"]
+
+
+@admin.register(SupplierReturn)
+class SupplierReturnAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "receipt", "reference", "created_at", "created_by"]
+    list_select_related = ["receipt", "created_by"]
+    search_fields = ["reference"]
+    inlines = [SupplierReturnLineInline]
 
 
 @admin.register(IdempotencyRecord)

@@ -24,6 +24,48 @@ class OrdersConfig(AppConfig):
         # and what inventory's reorder report counts as on order).
         sources.register(sources.Kind.DEMAND, "sales_orders", sales_demand)
         sources.register(sources.Kind.PURCHASED, "purchase_orders", purchase_supply)
+        _register_undos()
+
+        from inventory import traceability
+
+        # A lot trace names the shipments (and customers) and receipts (and suppliers) behind the moves it finds.
+        traceability.register_document("orders.shipment", selectors.traced_shipments)
+        traceability.register_document("orders.receipt", selectors.traced_receipts)
+
+
+def _register_undos() -> None:
+    """How the ledger's moves of each order document are undone (inventory refuses to reverse them bare)."""
+    from django.urls import reverse
+
+    from inventory.services import register_document_undo
+    from orders.models import CustomerReturn, Receipt, Shipment, SupplierReturn
+
+    def sales(order_id: int, anchor: str) -> str:
+        return f"{reverse('orders:sales-order-detail', args=[order_id])}#{anchor}"
+
+    def purchase(order_id: int, anchor: str) -> str:
+        return f"{reverse('orders:purchase-order-detail', args=[order_id])}#{anchor}"
+
+    register_document_undo(
+        Shipment,
+        undo="a customer return against the shipment",
+        url=lambda shipment: sales(shipment.order_id, f"shipment-{shipment.pk}"),
+    )
+    register_document_undo(
+        Receipt,
+        undo="a return to supplier against the receipt",
+        url=lambda receipt: purchase(receipt.order_id, f"receipt-{receipt.pk}"),
+    )
+    register_document_undo(
+        CustomerReturn,
+        undo="a new shipment of the sales order (a return is not taken back)",
+        url=lambda document: sales(document.shipment.order_id, "shipments"),
+    )
+    register_document_undo(
+        SupplierReturn,
+        undo="a new receipt on the purchase order (a return is not taken back)",
+        url=lambda document: purchase(document.receipt.order_id, "receipts"),
+    )
 
 
 # The documents behind the lines (pegging); their ids join once OpenLine carries the order id.

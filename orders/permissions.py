@@ -14,4 +14,5 @@ ORDER_ACTIONS = {
     "cancel": Capability.PLANNING,
     "ship": Capability.FLOOR,
     "receive": Capability.FLOOR,
+    "return": Capability.FLOOR,  # a customer return of a shipment, a return to supplier of a receipt
 }

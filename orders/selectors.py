@@ -13,14 +13,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.selectors import audit_entries
+from inventory.traceability import TracedDocument
 from orders.models import (
     Order,
     Partner,
     PurchaseOrder,
     PurchaseOrderLine,
+    Receipt,
     ReceiptLine,
     SalesOrder,
     SalesOrderLine,
+    Shipment,
 )
 
 if TYPE_CHECKING:  # django-stubs (a development requirement): the type of a model instance with annotations
@@ -246,6 +249,7 @@ HISTORY_WORDS = {
     "ship": "shipped",
     "send": "sent",
     "receive": "received",
+    "return": "returned",
 }
 
 
@@ -258,3 +262,35 @@ def order_history(order: Order, *, limit: int = 20) -> list[HistoryEvent]:
         detail = (entry.changes.get("detail") or [None, ""])[1]
         history.append(HistoryEvent(entry.created_at, HISTORY_WORDS.get(verb, verb), detail, entry.username))
     return history
+
+
+def traced_shipments(ids: Collection[int]) -> dict[int, TracedDocument]:
+    """Shipments as a lot trace names them (inventory.traceability): number, sales order and customer; one query."""
+    rows = Shipment.objects.filter(pk__in=ids).select_related("order__customer")
+    return {
+        shipment.pk: TracedDocument(
+            kind="shipment",
+            document_id=shipment.pk,
+            label=str(shipment),
+            order_number=shipment.order.number,
+            partner=str(shipment.order.customer),
+            partner_id=shipment.order.customer_id,
+        )
+        for shipment in rows
+    }
+
+
+def traced_receipts(ids: Collection[int]) -> dict[int, TracedDocument]:
+    """Receipts as a lot trace names them: number, purchase order and supplier; one query."""
+    rows = Receipt.objects.filter(pk__in=ids).select_related("order__supplier")
+    return {
+        receipt.pk: TracedDocument(
+            kind="receipt",
+            document_id=receipt.pk,
+            label=str(receipt),
+            order_number=receipt.order.number,
+            partner=str(receipt.order.supplier),
+            partner_id=receipt.order.supplier_id,
+        )
+        for receipt in rows
+    }

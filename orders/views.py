@@ -19,8 +19,8 @@ from access.roles import Capability, has_capability
 from core.errors import DomainError
 from core.tables import table_sort
 from orders import selectors
-from orders.forms import OrderListFilter, ReceiveForm, ShipForm
-from orders.models import Partner
+from orders.forms import CustomerReturnForm, OrderListFilter, ReceiveForm, ShipForm, SupplierReturnForm
+from orders.models import Partner, Receipt, Shipment
 from orders.permissions import ORDER_ACTIONS
 from orders.services import purchase, sales
 from orders.services.engine import Direction, OrderKind
@@ -142,6 +142,9 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
         "form": form,
         "deliver_label": pages.form_class.action.capitalize(),
         "events": selectors.order_history(order),
+        "can_return": has_capability(request.user, ORDER_ACTIONS["return"]),
+        "return_url": f"orders:{pages.kind.delivery_field}-return",
+        "delivery_anchor": pages.kind.delivery_field,
         **pages.deliveries(order),
     }
     return render(request, pages.template, context, status=status)
@@ -165,6 +168,29 @@ def order_action(request: HttpRequest, pk: int, action: str, *, pages: OrderPage
     return redirect(pages.detail_url, pk=pk)
 
 
+_RETURNS: dict[str, tuple[type[Shipment] | type[Receipt], Any, OrderPages]] = {}
+
+
+@login_required
+def delivery_return(request: HttpRequest, pk: int, *, delivery: str) -> HttpResponse:
+    """Return goods of a shipment (customer return) or of a receipt (return to supplier): the form lists each line
+    with what may still be returned and says what the return will do before it is confirmed."""
+    model, form_class, pages = _RETURNS[delivery]
+    require_capability(request, ORDER_ACTIONS["return"])
+    document = get_object_or_404(model.objects.select_related("order"), pk=pk)
+    form = form_class(request.POST or None, delivery=document)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            done = form.submit(request.user)
+            if done is not None:
+                messages.success(request, form.done(done))
+                return redirect(pages.detail_url, pk=document.order_id)
+        status = 400
+    context = {"delivery": document, "order": document.order, "form": form, "detail_url": pages.detail_url}
+    return render(request, "orders/return_form.html", context, status=status)
+
+
 @login_required
 def late_shipments(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/late_shipments.html", {"rows": selectors.late_shipments()})
@@ -173,3 +199,11 @@ def late_shipments(request: HttpRequest) -> HttpResponse:
 @login_required
 def supplier_lateness(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/supplier_lateness.html", {"rows": selectors.supplier_lateness()})
+
+
+_RETURNS.update(
+    {
+        "shipment": (Shipment, CustomerReturnForm, SALES_PAGES),
+        "receipt": (Receipt, SupplierReturnForm, PURCHASE_PAGES),
+    }
+)

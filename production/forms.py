@@ -60,6 +60,21 @@ class CompleteForm(TransitionForm):
         self.fields["quantity"].initial = f"{self.work_order.remaining_quantity.normalize():f}"
 
 
+class UncompleteForm(TransitionForm):
+    """Un-complete asks for an explicit confirmation: it moves stock back."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        label="Reverse every completion",
+        help_text="The finished goods leave stock, the consumed components come back and are reserved again, and "
+        "the work order is in progress with nothing completed. Refused if the finished goods are no longer there.",
+        error_messages={"required": "tick the box to confirm: un-complete moves stock back"},
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> WorkOrder:
+        return services.work_order_uncomplete(work_order=self.work_order, user=user)
+
+
 class _OptionalItemSkuField(ItemSkuField):
     def clean(self, value: str) -> Item | None:  # type: ignore[override]
         if not (value or "").strip():
@@ -81,4 +96,5 @@ ACTION_FORMS: dict[str, type[TransitionForm]] = {
     "start": TransitionForm,
     "complete": CompleteForm,
     "cancel": TransitionForm,
+    "uncomplete": UncompleteForm,
 }

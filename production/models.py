@@ -278,6 +278,7 @@ class ProductionEvent(models.Model):
         WO_STARTED = "wo_started", "Work order started"
         WO_COMPLETED = "wo_completed", "Work order completed (part or all)"
         WO_CANCELLED = "wo_cancelled", "Work order cancelled"
+        WO_UNCOMPLETED = "wo_uncompleted", "Work order un-completed"
         COST_ROLLUP = "cost_rollup", "Cost roll-up run"
 
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -11,4 +11,5 @@ WORK_ORDER_ACTIONS = {
     "cancel": Capability.PLANNING,
     "start": Capability.FLOOR,
     "complete": Capability.FLOOR,
+    "uncomplete": Capability.FLOOR,
 }

@@ -1,7 +1,7 @@
 """API keys of this tenant, managed by its admins (signed in, or with a JWT; never with another API key)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -11,6 +11,7 @@ from access import services
 from access.api.serializers import ApiKeySerializer, NewApiKeySerializer
 from access.models import ApiKey
 from access.permissions import IsTenantAdmin
+from core import api
 
 
 class NotWithAnApiKey(BasePermission):
@@ -20,7 +21,7 @@ class NotWithAnApiKey(BasePermission):
         return not isinstance(request.auth, ApiKey)
 
 
-class ApiKeyViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApiKeyViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
     """Create (the key is in the response, once), list, and revoke keys. Only admins of the tenant."""
 
     queryset = ApiKey.objects.select_related("user", "created_by", "revoked_by")
@@ -29,6 +30,10 @@ class ApiKeyViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     filterset_fields = ["scope"]
     ordering_fields = ["created_at", "name"]
     ordering = ["-created_at", "-id"]
+
+    def honours_idempotency_key(self) -> bool:
+        """Not for create: its response holds the new key, which is kept nowhere in clear (revoke holds no secret)."""
+        return self.action != "create"
 
     @extend_schema(request=ApiKeySerializer, responses={201: NewApiKeySerializer})
     def create(self, request: Request) -> Response:

@@ -1,9 +1,10 @@
 """The audit log over the API: tenant admins only, read only."""
 
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 
 from access.permissions import IsTenantAdmin
 from audit.models import AuditEntry
+from core import api
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -22,7 +23,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditEntryViewSet(api.ReadOnlyModelViewSet):
     """Who changed what in this tenant, newest first. Filter by username, action, object_type, object_id."""
 
     queryset = AuditEntry.objects.all()

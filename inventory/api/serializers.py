@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from core.numbers import QUANTITY
-from inventory.models import Item, Location, StockLevel, StockMove, UnitOfMeasure
+from inventory.models import Item, Location, Lot, StockLevel, StockMove, UnitOfMeasure
 
 
 class UnitSerializer(PlainModelSerializer):
@@ -32,6 +32,7 @@ class ItemSerializer(PlainModelSerializer):
             "standard_cost",
             "is_active",
             "attributes",
+            "tracking",
             "created_at",
             "updated_at",
         ]
@@ -67,6 +68,15 @@ class StockLevelSerializer(PlainModelSerializer):
         read_only_fields = fields
 
 
+class LotInputSerializer(serializers.Serializer):
+    """One lot of a move: a lot (batch) with its quantity, or one serial number (quantity empty or 1)."""
+
+    code = serializers.CharField(max_length=64, help_text="The lot or serial number.")
+    quantity = PlainDecimalField(**QUANTITY, required=False, allow_null=True, default=None, min_value=0)
+    supplier_lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
 class StockMoveSerializer(PlainModelSerializer):
     """A move to post: the reason decides which of from_location/to_location are needed."""
 
@@ -81,6 +91,13 @@ class StockMoveSerializer(PlainModelSerializer):
     item_sku = serializers.CharField(source="item.sku", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source = serializers.SerializerMethodField(help_text="The document that caused the move, e.g. a purchase order.")
+    lots = LotInputSerializer(
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Items tracked by lot or serial: the lots (required when stock arrives; first-expiry-first-out "
+        "when it leaves without them).",
+    )
     unit_cost = PlainDecimalField(
         max_digits=18, decimal_places=4, write_only=True, required=False, allow_null=True, default=None,
         help_text="What each unit coming in cost (a receipt's price); default: the item's moving-average cost.",
@@ -97,6 +114,7 @@ class StockMoveSerializer(PlainModelSerializer):
             "from_location",
             "to_location",
             "reference",
+            "lots",
             "unit_cost",
             "source",
             "reverses",
@@ -137,6 +155,63 @@ class ReorderLineSerializer(serializers.Serializer):
     on_order = PlainDecimalField(**QUANTITY)
     reorder_point = PlainDecimalField(**QUANTITY)
     suggested_quantity = PlainDecimalField(**QUANTITY)
+
+
+class LotSerializer(PlainModelSerializer):
+    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    on_hand = PlainDecimalField(**QUANTITY, read_only=True, source="on_hand_total", help_text="At all locations.")
+
+    class Meta:
+        model = Lot
+        fields = ["id", "item", "item_sku", "code", "is_serial", "supplier_lot", "expiry_date", "on_hand", "created_at"]
+        read_only_fields = fields
+
+
+class TraceQuerySerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=["forward", "backward"],
+        default="forward",
+        help_text="forward: what was made from the lot and who got it; backward: what went into it and from whom.",
+    )
+
+
+class TracedDocumentSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = PlainIntegerField(source="document_id")
+    label = serializers.CharField()
+    order_number = serializers.CharField()
+    partner = serializers.CharField()
+    partner_id = PlainIntegerField(allow_null=True)
+
+
+class TracedLotSerializer(serializers.Serializer):
+    id = PlainIntegerField(source="lot_id")
+    code = serializers.CharField()
+    item = PlainIntegerField(source="item_id")
+    item_sku = serializers.CharField()
+    is_serial = serializers.BooleanField()
+    supplier_lot = serializers.CharField()
+    expiry_date = serializers.DateField(allow_null=True)
+    depth = PlainIntegerField()
+    via = serializers.ListField(child=PlainIntegerField(), help_text="Lots one level nearer the traced lot.")
+
+
+class TracedMoveSerializer(serializers.Serializer):
+    lot = PlainIntegerField(source="lot_id")
+    lot_code = serializers.CharField()
+    item_sku = serializers.CharField()
+    move = PlainIntegerField(source="move_id")
+    reason = serializers.CharField()
+    quantity = PlainDecimalField(**QUANTITY)
+    moved_at = serializers.DateTimeField()
+    reference = serializers.CharField()
+    document = TracedDocumentSerializer(allow_null=True)
+
+
+class TraceSerializer(serializers.Serializer):
+    direction = serializers.CharField()
+    lots = TracedLotSerializer(many=True, help_text="The traced lot first, then by depth.")
+    moves = TracedMoveSerializer(many=True, help_text="Forward: shipments; backward: receipts.")
 
 
 class ValuationQuerySerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ router.register("items", views.ItemViewSet, basename="item")
 router.register("locations", views.LocationViewSet, basename="location")
 router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
 router.register("moves", views.StockMoveViewSet, basename="stock-move")
+router.register("lots", views.LotViewSet, basename="lot")
 
 app_name = "inventory-api"
 urlpatterns = [

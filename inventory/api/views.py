@@ -1,33 +1,37 @@
 """Inventory API viewsets: each write validates its input with a serializer and calls one service."""
 
-from django.db.models import F
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from access.roles import Capability
-from inventory import selectors, services
+from core import api
+from inventory import selectors, services, traceability
 from inventory.api.serializers import (
     ItemSerializer,
     LocationSerializer,
+    LotSerializer,
     ReorderLineSerializer,
     StockCountSerializer,
     StockLevelSerializer,
     StockMoveReverseSerializer,
     StockMoveSerializer,
+    TraceQuerySerializer,
+    TraceSerializer,
     UnitSerializer,
     ValuationQuerySerializer,
     ValuationSerializer,
 )
-from inventory.filters import ItemFilter, LocationFilter, StockLevelFilter, StockMoveFilter
-from inventory.models import Item, Location, StockLevel, UnitOfMeasure
+from inventory.filters import ItemFilter, LocationFilter, LotFilter, StockLevelFilter, StockMoveFilter
+from inventory.models import ZERO, Item, Location, Lot, StockLevel, UnitOfMeasure
 
 
-class UnitViewSet(viewsets.ModelViewSet):
+class UnitViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = UnitOfMeasure.objects.all()
     serializer_class = UnitSerializer
@@ -45,7 +49,7 @@ class UnitViewSet(viewsets.ModelViewSet):
         services.unit_delete(unit=instance, user=self.request.user)
 
 
-class ItemViewSet(viewsets.ModelViewSet):
+class ItemViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Item.objects.select_related("uom")
     serializer_class = ItemSerializer
@@ -64,7 +68,7 @@ class ItemViewSet(viewsets.ModelViewSet):
         services.item_delete(item=instance, user=self.request.user)
 
 
-class LocationViewSet(viewsets.ModelViewSet):
+class LocationViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Location.objects.all()
     serializer_class = LocationSerializer
@@ -83,7 +87,7 @@ class LocationViewSet(viewsets.ModelViewSet):
         services.location_delete(location=instance, user=self.request.user)
 
 
-class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
+class StockLevelViewSet(api.ReadOnlyModelViewSet):
     """On hand, reserved and available per item and location."""
 
     queryset = StockLevel.objects.select_related("item", "location").annotate(
@@ -96,9 +100,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["item__sku", "location__code"]
 
 
-class StockMoveViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class StockMoveViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
     """The ledger: post moves and list them. Moves are never changed; reverse one to correct it."""
 
     write_capability = Capability.STOCK
@@ -134,7 +136,29 @@ class StockMoveViewSet(
         return Response(StockMoveSerializer(move).data, status=status.HTTP_201_CREATED)
 
 
-class ReorderReportView(APIView):
+class LotViewSet(api.ReadOnlyModelViewSet):
+    """Lots and serial numbers (made by receipts and work orders), with their trace."""
+
+    queryset = Lot.objects.select_related("item").annotate(on_hand_total=Coalesce(Sum("levels__on_hand"), ZERO))
+    serializer_class = LotSerializer
+    filterset_class = LotFilter
+    search_fields = ["code", "supplier_lot", "item__sku"]
+    ordering_fields = ["code", "expiry_date", "created_at", "item__sku"]
+    ordering = ["item__sku", "code"]
+
+    @extend_schema(parameters=[TraceQuerySerializer], responses=TraceSerializer)
+    @action(detail=True, methods=["get"])
+    def trace(self, request: Request, pk: str) -> Response:
+        """Forward: every lot made from this one, at any depth, and the shipments and customers that got them.
+        Backward: every lot that went into this one and the receipts and suppliers they came from."""
+        query = TraceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lot = self.get_object()
+        trace = traceability.lot_trace(lot_id=lot.pk, direction=query.validated_data["direction"])
+        return Response(TraceSerializer(trace).data)
+
+
+class ReorderReportView(api.APIView):
     """Active items whose available + on-order quantity is below their reorder point."""
 
     @extend_schema(responses=ReorderLineSerializer(many=True))
@@ -142,7 +166,7 @@ class ReorderReportView(APIView):
         return Response(ReorderLineSerializer(selectors.reorder_report(), many=True).data)
 
 
-class ValuationView(APIView):
+class ValuationView(api.APIView):
     """The stock of every item and its value at moving-average cost, now or at the end of a past `date`, summed from
     the value ledger."""
 

@@ -5,7 +5,8 @@ destination level row (INSERT ... ON CONFLICT DO NOTHING, before any lock is tak
 with SELECT ... FOR UPDATE in primary-key order, checks the rule under the lock, inserts the move and updates the
 levels, or refuses having written nothing. Two transactions therefore never deadlock on levels and never lose an
 update; the database CHECKs (on hand >= 0, 0 <= reserved <= on hand) stand behind the checks done there.
-Reservations and counts lock their one level row, check in Python and write in one more statement.
+Reservations and counts lock their one level row, check in Python and write in one more statement. The lock
+order every stock writer (here, in orders and in production) keeps is written down in `inventory.services.locking`.
 
 Other apps import from here (`from inventory.services import stock_issue`), not from the modules.
 """
@@ -20,6 +21,7 @@ from inventory.services.errors import (
     InvalidQuantity,
     InventoryError,
     MoveAlreadyReversed,
+    MoveBelongsToDocument,
     UnknownLocation,
 )
 from inventory.services.imports import (
@@ -28,6 +30,13 @@ from inventory.services.imports import (
     MAX_IMPORT_BYTES,
     item_import_create,
     item_import_run,
+)
+from inventory.services.locking import lock_levels
+from inventory.services.lots import (
+    LotEntry,
+    LotsInput,
+    lot_genealogy_record,
+    parse_lots,
 )
 from inventory.services.master_data import (
     item_create,
@@ -41,6 +50,10 @@ from inventory.services.master_data import (
     unit_update,
 )
 from inventory.services.moves import (
+    MoveDocument,
+    move_document,
+    move_documents,
+    register_document_undo,
     stock_adjust,
     stock_issue,
     stock_move_post,
@@ -67,7 +80,11 @@ __all__ = [
     "InvalidMove",
     "InvalidQuantity",
     "InventoryError",
+    "LotEntry",
+    "LotsInput",
     "MoveAlreadyReversed",
+    "MoveBelongsToDocument",
+    "MoveDocument",
     "UnknownLocation",
     "item_create",
     "item_delete",
@@ -78,7 +95,13 @@ __all__ = [
     "location_create",
     "location_delete",
     "location_update",
+    "lock_levels",
+    "lot_genealogy_record",
+    "move_document",
+    "move_documents",
+    "parse_lots",
     "parse_quantity",
+    "register_document_undo",
     "stock_adjust",
     "stock_issue",
     "stock_move_post",

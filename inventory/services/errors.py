@@ -11,6 +11,7 @@ __all__ = [
     "InvalidQuantity",
     "InventoryError",
     "MoveAlreadyReversed",
+    "MoveBelongsToDocument",
     "UnknownLocation",
 ]
 
@@ -41,6 +42,14 @@ class InvalidMove(InventoryError):
 
 class MoveAlreadyReversed(InventoryError):
     pass
+
+
+class MoveBelongsToDocument(InventoryError):
+    """A document's move reversed bare: the document's own undo must do it, so both change together."""
+
+    def __init__(self, message: str, *, document: object) -> None:
+        super().__init__(message)
+        self.document = document  # inventory.services.moves.MoveDocument: kind, label, undo, url
 
 
 class ImportRefused(InventoryError):

@@ -177,7 +177,8 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: U
     attributes = {k.removeprefix(ATTRIBUTE_PREFIX): v for k, v in row.items() if k.startswith(ATTRIBUTE_PREFIX) and v}
 
     with transaction.atomic():
-        item = item_by_sku(sku).select_for_update().first()
+        # FOR NO KEY UPDATE: stock writers' key-share locks on the item go on (inventory.services.locking).
+        item = item_by_sku(sku).select_for_update(no_key=True).first()
         if item is None:
             missing = [name for name in ("name", "uom") if name not in fields]
             if missing:

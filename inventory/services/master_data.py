@@ -13,6 +13,7 @@ from core.users import User
 from inventory.models import Item, Location, UnitOfMeasure
 from inventory.selectors import item_by_sku
 from inventory.services.errors import (
+    InvalidMove,
     InventoryError,
 )
 
@@ -65,6 +66,7 @@ _ITEM_FIELDS = {
     "standard_cost",
     "is_active",
     "attributes",
+    "tracking",
 }
 
 
@@ -108,6 +110,10 @@ def item_update(*, item: Item, user: User, **fields: object) -> Item:
     """Change an item's master data (deactivate it with is_active=False; its ledger stays)."""
     if "sku" in fields:
         _check_sku_free(fields["sku"], item)
+    if fields.get("tracking", item.tracking) != item.tracking and item.levels.filter(on_hand__gt=0).exists():
+        raise InvalidMove(
+            f"item {item.sku} has stock on hand: its tracking can change only when none is left", field="tracking"
+        )
     return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
@@ -11,6 +15,7 @@ from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
 from core.numbers import parse_money, parse_quantity
+from core.retry import retry_on_conflict
 from core.users import User, acting_user
 from inventory.models import Item, Location, StockMove, ValuationEntry
 from inventory.services.errors import (
@@ -18,6 +23,7 @@ from inventory.services.errors import (
     InvalidMove,
     InvalidQuantity,
     MoveAlreadyReversed,
+    MoveBelongsToDocument,
 )
 from inventory.services.levels import (
     check_item,
@@ -33,6 +39,7 @@ from inventory.services.levels import (
     reserved_short,
     unknown_location,
 )
+from inventory.services.lots import LotsInput, apply_lots, parse_lots
 
 _SHAPES = {
     # reason: (needs from_location, needs to_location); None = either or both
@@ -86,11 +93,16 @@ def _check_shape(reason: str, from_location: Location | None, to_location: Locat
 
 # One round trip: the database function (migration 0004) creates a missing destination level, locks the levels in
 # primary-key order, checks the rules, inserts the move and updates the levels, or refuses having written nothing.
-# The audit entry is written by the same statement, only for a move that was posted.
+# The audit entry is written by the same statement, only for a move that was posted; so is, for a move that
+# consumes a reservation, the reservation's negative entry (Σ entries == reserved for every level).
 _POST_MOVE = (
     "WITH posted AS (SELECT * FROM inventory_post_move(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)),"
-    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok')"
+    f" audit AS ({AUDIT_ROW_SQL.format(object_id='move_id', source='posted')} WHERE outcome = 'ok'),"
+    " consumed AS (INSERT INTO inventory_reservationentry (item_id, location_id, quantity, reference, created_by_id,"
+    " created_at) SELECT %s::bigint, %s::bigint, -(%s::numeric), %s::varchar, %s::bigint, %s::timestamptz"
+    " FROM posted WHERE outcome = 'ok' AND %s::boolean)"
 )
+
 
 # A move into or out of the plant also changes the item's stock value, in the same statement (so in the same
 # transaction, with no round trip more): after the function has locked the move's level rows, the upsert locks the
@@ -131,7 +143,27 @@ def _value_params(item: Item, delta: Decimal, cost: Decimal | None, created_at) 
     return [delta, cost, item.pk, *[cost] * 6, delta, created_at]
 
 
-def _post_move(
+def _post_move(*, item: Item, lots: LotsInput = None, **fields: Any) -> StockMove:
+    """Post one move (`_post_move_row`); for an item tracked by lot or serial, apply its lots in the same transaction.
+
+    The lots are checked before anything is written; a refusal while taking them (a picked lot short) rolls the
+    move back with them (a savepoint when nested, so the caller's transaction stays usable)."""
+    if item.tracking == Item.Tracking.NONE and not lots:
+        return _post_move_row(item=item, **fields)
+    reverses = fields.get("reverses")
+    entries = None
+    if reverses is None:
+        entries = parse_lots(
+            item=item, quantity=fields["quantity"], lots=lots, incoming=fields.get("from_location") is None
+        )
+    with transaction.atomic():
+        move = _post_move_row(item=item, **fields)
+        if item.tracking != Item.Tracking.NONE:
+            apply_lots(move=move, item=item, entries=entries, reverses=reverses)
+    return move
+
+
+def _post_move_row(
     *,
     item: Item,
     quantity: Decimal,
@@ -199,6 +231,13 @@ def _post_move(
                         **({"reverses": [None, reverses.pk]} if reverses is not None else {}),
                     },
                 ),
+                item.pk,
+                from_location.pk if from_location is not None else None,
+                quantity,
+                reference,
+                created_by.pk if created_by is not None else None,
+                created_at,
+                from_reservation and from_location is not None,
                 *(_value_params(item, delta, unit_cost, created_at) if valued else []),
             ],
         )
@@ -239,6 +278,7 @@ def _post_move(
     return move
 
 
+@retry_on_conflict
 def stock_move_post(
     *,
     item: Item,
@@ -249,13 +289,15 @@ def stock_move_post(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    lots: LotsInput = None,
     unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
     """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
 
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
-    Shipments and production moves are posted by their documents only (with `source`). `unit_cost` values stock
-    coming in (a purchase price); without it, it comes in at the item's moving-average cost.
+    Shipments and production moves are posted by their documents only (with `source`). For a tracked item, `lots`
+    names the lots (services.lots): required for stock that arrives, FEFO when stock leaves without them.
+    `unit_cost` values stock coming in (a purchase price); without it, it comes in at the moving-average cost.
     """
     quantity = parse_quantity(quantity)
     _check_shape(reason, from_location, to_location)
@@ -269,6 +311,7 @@ def stock_move_post(
         user=user,
         reference=reference,
         source=source,
+        lots=lots,
         unit_cost=parse_money(unit_cost, field="unit_cost") if unit_cost is not None else None,
     )
 
@@ -281,9 +324,11 @@ def stock_receive(
     user: User,
     reference: str = "",
     source: Model | None = None,
+    lots: LotsInput = None,
     unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
-    """Stock arrives from outside into `location`, at `unit_cost` (else at the item's moving-average cost)."""
+    """Stock arrives from outside into `location` (a tracked item's lots or serials named in `lots`), at
+    `unit_cost` (else at the item's moving-average cost)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -292,10 +337,12 @@ def stock_receive(
         user=user,
         reference=reference,
         source=source,
+        lots=lots,
         unit_cost=unit_cost,
     )
 
 
+@retry_on_conflict
 def stock_issue(
     *,
     item: Item,
@@ -306,8 +353,10 @@ def stock_issue(
     reference: str = "",
     source: Model | None = None,
     from_reservation: bool = False,
+    lots: LotsInput = None,
 ) -> StockMove:
-    """Stock leaves `location` to outside (issue, production consumption, shipment).
+    """Stock leaves `location` to outside (issue, production consumption, shipment); a tracked item's lots as picked
+    in `lots`, else first-expiry-first-out.
 
     Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
     earlier by `stock_reserve` (reserved and on hand both go down).
@@ -324,6 +373,7 @@ def stock_issue(
         reference=reference,
         source=source,
         from_reservation=from_reservation,
+        lots=lots,
     )
 
 
@@ -335,8 +385,9 @@ def stock_transfer(
     quantity: Decimal | int | str,
     user: User,
     reference: str = "",
+    lots: LotsInput = None,
 ) -> StockMove:
-    """Available stock moves between two locations of this tenant."""
+    """Available stock moves between two locations of this tenant (a tracked item's lots move with it)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -345,9 +396,11 @@ def stock_transfer(
         to_location=to_location,
         user=user,
         reference=reference,
+        lots=lots,
     )
 
 
+@retry_on_conflict
 def stock_adjust(
     *,
     item: Item,
@@ -355,6 +408,7 @@ def stock_adjust(
     counted_quantity: Decimal | int | str,
     user: User,
     reference: str = "",
+    lots: LotsInput = None,
 ) -> StockMove | None:
     """Set on hand at `location` to a counted quantity by posting the difference as an adjustment move.
 
@@ -388,16 +442,91 @@ def stock_adjust(
             to_location=location if delta > 0 else None,
             user=user,
             reference=reference or f"count: {counted.normalize():f}",
+            lots=lots,
         )
 
 
-def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> StockMove:
+@dataclass(frozen=True)
+class DocumentUndo:
+    """How a document's moves are undone: in words ("a customer return against it") and the page that does it."""
+
+    undo: str
+    url: Callable[[Model], str] | None = None
+
+
+# "app_label.model" of a document that posts moves -> its undo. The documents' apps register theirs in
+# `AppConfig.ready` (inventory imports no business app).
+_DOCUMENT_UNDO: dict[str, DocumentUndo] = {}
+
+
+def register_document_undo(model: type[Model], *, undo: str, url: Callable[[Model], str] | None = None) -> None:
+    """Say how moves posted by documents of `model` are undone (the ledger points there instead of reversing)."""
+    _DOCUMENT_UNDO[model._meta.label_lower] = DocumentUndo(undo=undo, url=url)
+
+
+@dataclass(frozen=True)
+class MoveDocument:
+    """The document that posted a move: its kind ("shipment"), its name ("shipment SH-00003") and its undo."""
+
+    kind: str
+    label: str
+    undo: str
+    url: str | None
+
+
+def move_documents(moves: Iterable[StockMove]) -> dict[int, MoveDocument]:
+    """{move id: the document that posted it and how it is undone} for the moves a document posted (bare moves are
+    left out); one query per kind of document, so a ledger page costs a few queries, not one per move."""
+    wanted: dict[int, list[StockMove]] = defaultdict(list)
+    for move in moves:
+        if move.source_type_id is not None:
+            wanted[move.source_type_id].append(move)
+    found: dict[int, MoveDocument] = {}
+    for type_id, typed in wanted.items():
+        source_type = ContentType.objects.get_for_id(type_id)
+        model = source_type.model_class()
+        documents = model._default_manager.in_bulk({m.source_id for m in typed}) if model is not None else {}
+        kind = str(source_type.name)
+        undo = _DOCUMENT_UNDO.get(f"{source_type.app_label}.{source_type.model}", DocumentUndo(f"the {kind}'s undo"))
+        for move in typed:
+            document = documents.get(move.source_id)
+            found[move.pk] = MoveDocument(
+                kind=kind,
+                label=f"{kind} {document}" if document is not None else f"{kind} #{move.source_id}",
+                undo=undo.undo,
+                url=undo.url(document) if undo.url is not None and document is not None else None,
+            )
+    return found
+
+
+def move_document(move: StockMove) -> MoveDocument | None:
+    """The document that posted `move` and how it is undone; None for a bare move."""
+    return move_documents([move]).get(move.pk)
+
+
+def _same_document(move: StockMove, document: Model) -> bool:
+    return move.source_type_id == ContentType.objects.get_for_model(document).pk and move.source_id == document.pk
+
+
+@retry_on_conflict
+def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo_of: Model | None = None) -> StockMove:
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
 
     A move is reversed at most once, and a reversal is not itself reversed (post a new move instead). Reversing
-    needs the stock to be there: a receipt whose goods were already issued cannot be reversed. The reversal is
-    valued at the cost the move was (a receipt goes back out at its purchase price).
+    needs the stock to be there: a receipt whose goods were already issued cannot be reversed. A move a document
+    posted (a shipment, a receipt, a work order) is not reversed bare, which would leave the document saying it
+    happened: the document's own undo (a customer return, a return to supplier, un-complete) reverses it, passing
+    itself as `undo_of`, and the reversal is recorded against it.
     """
+    if move.source_type_id is not None and (undo_of is None or not _same_document(move, undo_of)):
+        document = move_document(move)
+        assert document is not None
+        raise MoveBelongsToDocument(
+            f"move #{move.pk} was posted by {document.label}: undo it with {document.undo}, which moves the stock "
+            f"back and updates the {document.kind} together (a bare reversal would leave the {document.kind} "
+            "saying it happened)",
+            document=document,
+        )
     if move.reverses_id is not None:
         raise MoveAlreadyReversed(
             f"move #{move.pk} is itself the reversal of move #{move.reverses_id}; post a new move instead"
@@ -415,6 +544,7 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "") -> S
                 to_location=move.from_location,
                 user=user,
                 reference=reference or f"reversal of move #{move.pk}",
+                source=undo_of,
                 reverses=move,
                 check_active=False,
                 unit_cost=ValuationEntry.objects.filter(move_id=move.pk).values_list("unit_cost", flat=True).first(),

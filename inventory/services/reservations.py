@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
 from core.numbers import parse_quantity
+from core.retry import retry_on_conflict
 from core.users import User, acting_user
 from inventory.models import Item, Location, StockLevel
 from inventory.services.levels import (
@@ -21,6 +22,7 @@ from inventory.services.levels import (
 )
 
 
+@retry_on_conflict
 def stock_reserve(
     *, item: Item, location: Location, quantity: Decimal | int | str, user: User, reference: str = ""
 ) -> StockLevel:
@@ -28,6 +30,7 @@ def stock_reserve(
     return _change_reservation(item=item, location=location, delta=parse_quantity(quantity), user=user, ref=reference)
 
 
+@retry_on_conflict
 def stock_unreserve(
     *, item: Item, location: Location, quantity: Decimal | int | str, user: User, reference: str = ""
 ) -> StockLevel:

@@ -12,8 +12,11 @@ from core.api_fields import (
 )
 from core.numbers import QUANTITY
 from core.validators import validate_plan_date
+from inventory.api.serializers import LotInputSerializer
 from inventory.models import Item, Location
 from orders.models import (
+    CustomerReturn,
+    CustomerReturnLine,
     Partner,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -23,6 +26,8 @@ from orders.models import (
     SalesOrderLine,
     Shipment,
     ShipmentLine,
+    SupplierReturn,
+    SupplierReturnLine,
 )
 from orders.services.partners import PARTNER_FIELDS
 
@@ -47,6 +52,9 @@ class ReasonSerializer(serializers.Serializer):
 class DeliveryLineInputSerializer(serializers.Serializer):
     line = PlainIntegerField(min_value=1, help_text="Id of the order line")
     quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    lots = LotInputSerializer(
+        many=True, required=False, help_text="Tracked items: the lots or serial numbers (required when receiving)."
+    )
 
     class Meta:
         list_serializer_class = DocumentLinesSerializer
@@ -170,6 +178,68 @@ class ReceiptSerializer(_DeliverySerializer):
         model = Receipt
         fields = ["id", "order", "location", "reference", "lines", "received_lines", "received_at", "created_by"]
         read_only_fields = ["received_at"]
+
+
+# --- Returns: a customer's return of a shipment, our return of a receipt to the supplier --------------------------
+class ReturnLineInputSerializer(serializers.Serializer):
+    line = PlainIntegerField(min_value=1, help_text="Id of the shipment's or receipt's line")
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+
+    class Meta:
+        list_serializer_class = DocumentLinesSerializer
+
+
+def _require_return_lines(value: list) -> list:
+    if not value:
+        raise serializers.ValidationError("a return needs at least one line")
+    return value
+
+
+class _ReturnLineSerializer(PlainModelSerializer):
+    item = PlainIntegerField(source="move.item_id", read_only=True)
+
+
+class CustomerReturnLineSerializer(_ReturnLineSerializer):
+    class Meta:
+        model = CustomerReturnLine
+        fields = ["id", "shipment_line", "item", "quantity", "move"]
+        read_only_fields = fields
+
+
+class CustomerReturnSerializer(PlainModelSerializer):
+    """Input: {location (default: the order's ship-from location), reference, lines: [{line, quantity}]}."""
+
+    location = PlainPrimaryKeyRelatedField(
+        queryset=Location.objects.all(), required=False, allow_null=True, default=None
+    )
+    lines = ReturnLineInputSerializer(many=True, write_only=True, validators=[_require_return_lines])
+    returned_lines = CustomerReturnLineSerializer(source="lines", many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CustomerReturn
+        fields = ["id", "shipment", "location", "reference", "lines", "returned_lines", "created_at", "created_by"]
+        read_only_fields = ["shipment", "created_at"]
+
+
+class SupplierReturnLineSerializer(_ReturnLineSerializer):
+    class Meta:
+        model = SupplierReturnLine
+        fields = ["id", "receipt_line", "item", "quantity", "move"]
+        read_only_fields = fields
+
+
+class SupplierReturnSerializer(PlainModelSerializer):
+    """Input: {reference, lines: [{line, quantity}]}; the goods leave the receipt's location."""
+
+    lines = ReturnLineInputSerializer(many=True, write_only=True, validators=[_require_return_lines])
+    returned_lines = SupplierReturnLineSerializer(source="lines", many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = SupplierReturn
+        fields = ["id", "receipt", "reference", "lines", "returned_lines", "created_at", "created_by"]
+        read_only_fields = ["receipt", "created_at"]
 
 
 # --- Reports -------------------------------------------------------------------------------------------------------

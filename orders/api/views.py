@@ -1,24 +1,24 @@
 """Orders API: each write validates its input with a serializer and calls one service.
 
-POST creates honour an `Idempotency-Key` header (see core.idempotency); state changes are POST actions.
+Every POST (creates and state-change actions) honours an `Idempotency-Key` header (core.api, core.idempotency).
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Model, Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.views import APIView
 
 from access.roles import Capability
-from core.idempotency import HEADER, IdempotentCreateMixin
+from core import api
 from orders import selectors, services
 from orders.api.serializers import (
+    CustomerReturnSerializer,
     DashboardSerializer,
     LateShipmentSerializer,
     PartnerSerializer,
@@ -28,6 +28,7 @@ from orders.api.serializers import (
     SalesOrderSerializer,
     ShipmentSerializer,
     SupplierLatenessSerializer,
+    SupplierReturnSerializer,
 )
 from orders.filters import PartnerFilter, PurchaseOrderFilter, SalesOrderFilter
 from orders.models import (
@@ -41,28 +42,14 @@ from orders.services.engine import OrderKind
 from orders.services.purchase import PURCHASE
 from orders.services.sales import SALES
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER,
-    type=str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string; a retry with the same key and body returns the first response, creating nothing.",
-)
-idempotent_create = extend_schema_view(create=extend_schema(parameters=[IDEMPOTENCY_PARAMETER]))
-
 
 class CreateListRetrieveViewSet(
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet
 ):
     pass
 
 
-@idempotent_create
-class PartnerViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class PartnerViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Partner.objects.all()
     serializer_class = PartnerSerializer
@@ -134,7 +121,6 @@ def _release_action(name: str, description: str) -> Callable[..., Response]:
     return extend_schema(request=None)(action(detail=True, methods=["post"])(release))
 
 
-@idempotent_create
 @extend_schema_view(cancel=extend_schema(description="Cancel the order and release its reservations."))
 class SalesOrderViewSet(_OrderViewSet):
     """Sales orders with their lines. Create makes a draft (PUT/PATCH change it while it is one); confirm reserves
@@ -153,7 +139,6 @@ class SalesOrderViewSet(_OrderViewSet):
         return self._answer(services.sales_order_reserve(order=self.get_object(), user=request.user))
 
 
-@idempotent_create
 class ShipmentViewSet(CreateListRetrieveViewSet):
     """Shipments: POST ships open quantities of a confirmed order and posts one shipment stock move per line."""
 
@@ -164,11 +149,21 @@ class ShipmentViewSet(CreateListRetrieveViewSet):
     filterset_fields = ["order"]
     ordering = ["-shipped_at", "-id"]
 
+    action_capabilities = {"return_goods": ORDER_ACTIONS["return"]}
+
     def perform_create(self, serializer: ShipmentSerializer) -> None:
         serializer.instance = services.shipment_create(user=self.request.user, **serializer.validated_data)
 
+    @extend_schema(request=CustomerReturnSerializer, responses={201: CustomerReturnSerializer})
+    @action(detail=True, methods=["post"], url_path="return", serializer_class=CustomerReturnSerializer)
+    def return_goods(self, request: Request, pk: str) -> Response:
+        """The customer returns goods of this shipment: stock comes back, the order's shipped quantities go down."""
+        body = CustomerReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = services.customer_return_create(shipment=self.get_object(), user=request.user, **body.validated_data)
+        return Response(CustomerReturnSerializer(document).data, status=201)
 
-@idempotent_create
+
 @extend_schema_view(cancel=extend_schema(description="Cancel the order: nothing more is expected from it."))
 class PurchaseOrderViewSet(_OrderViewSet):
     """Purchase orders with their lines. Create makes a draft; send; receive with POST /receipts/."""
@@ -179,7 +174,6 @@ class PurchaseOrderViewSet(_OrderViewSet):
     send = _release_action("send", "Draft -> sent: its open quantities now count as on order.")
 
 
-@idempotent_create
 class ReceiptViewSet(CreateListRetrieveViewSet):
     """Receipts: POST receives open quantities of a sent order into a location (one receipt move per line)."""
 
@@ -190,11 +184,23 @@ class ReceiptViewSet(CreateListRetrieveViewSet):
     filterset_fields = ["order", "location"]
     ordering = ["-received_at", "-id"]
 
+    action_capabilities = {"return_goods": ORDER_ACTIONS["return"]}
+
     def perform_create(self, serializer: ReceiptSerializer) -> None:
         serializer.instance = services.receipt_create(user=self.request.user, **serializer.validated_data)
 
+    @extend_schema(request=SupplierReturnSerializer, responses={201: SupplierReturnSerializer})
+    @action(detail=True, methods=["post"], url_path="return", serializer_class=SupplierReturnSerializer)
+    def return_goods(self, request: Request, pk: str) -> Response:
+        """Return goods of this receipt to the supplier: stock leaves (it must still be there), the order's received
+        quantities go down."""
+        body = SupplierReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        document = services.supplier_return_create(receipt=self.get_object(), user=request.user, **body.validated_data)
+        return Response(SupplierReturnSerializer(document).data, status=201)
 
-class DashboardView(APIView):
+
+class DashboardView(api.APIView):
     """Open orders: counts per status, open value, lines due this week and lines late."""
 
     @extend_schema(responses=DashboardSerializer)
@@ -202,7 +208,7 @@ class DashboardView(APIView):
         return Response(DashboardSerializer(selectors.dashboard()).data)
 
 
-class LateShipmentsView(APIView):
+class LateShipmentsView(api.APIView):
     """Open sales lines past their promised date, most late first."""
 
     @extend_schema(responses=LateShipmentSerializer(many=True))
@@ -210,7 +216,7 @@ class LateShipmentsView(APIView):
         return Response(LateShipmentSerializer(selectors.late_shipments(), many=True).data)
 
 
-class SupplierLatenessView(APIView):
+class SupplierLatenessView(api.APIView):
     """Per supplier: late receipts, average days late, open lines overdue."""
 
     @extend_schema(responses=SupplierLatenessSerializer(many=True))

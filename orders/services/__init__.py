@@ -16,6 +16,7 @@ from orders.services.purchase import (
     purchase_order_update,
     receipt_create,
 )
+from orders.services.returns import customer_return_create, returned_quantities, supplier_return_create
 from orders.services.sales import (
     sales_order_cancel,
     sales_order_confirm,
@@ -31,6 +32,7 @@ __all__ = [
     "OrderError",
     "OverReceipt",
     "OverShipment",
+    "customer_return_create",
     "idempotency_records_purge",
     "over_receipt_tolerance",
     "partner_create",
@@ -40,10 +42,12 @@ __all__ = [
     "purchase_order_send",
     "purchase_order_update",
     "receipt_create",
+    "returned_quantities",
     "sales_order_cancel",
     "sales_order_confirm",
     "sales_order_create",
     "sales_order_reserve",
     "sales_order_update",
     "shipment_create",
+    "supplier_return_create",
 ]

@@ -4,8 +4,11 @@ An order is a draft until it is released (a sales order confirmed, a purchase or
 deliveries (shipments, receipts) have moved all of it, or it is cancelled. Each transition is one service here,
 takes the order's row lock first (SELECT ... FOR UPDATE), so two deliveries of one order run one after the other and
 the second sees what the first did, and asks `transition_refusal` whether it may run: the answer says why not. The
-stock level rows a delivery touches are then locked in primary-key order (inventory's rule), so transitions of
-different orders never deadlock. Every transition leaves one audit entry (the order's history reads them back).
+order's lines and the stock level rows a transition touches are then locked in primary-key order, and no master
+data row (item, location) is ever locked: the lock order of `inventory.services.locking`, so transitions of
+different orders and plain stock moves never deadlock. Each transition that moves or reserves stock retries itself
+when PostgreSQL still aborts it for a deadlock (`core.retry`). Every transition leaves one audit entry (the order's
+history reads them back).
 
 What differs between kinds (partner, line fields, stock direction, hooks for reservations) is an `OrderKind`;
 `orders.services.sales` and `orders.services.purchase` describe theirs and name the public services.
@@ -26,9 +29,10 @@ from django.utils import timezone
 from audit.services import audit_record, changes_since, snapshot
 from core.errors import DomainError
 from core.limits import capped_lines
+from core.retry import retry_on_conflict
 from core.users import acting_user as actor
 from inventory import services as inventory
-from inventory.models import Location, StockLevel, StockMove
+from inventory.models import Location, StockMove
 from orders.models import Delivery, Order, Partner
 from orders.selectors import HISTORY_WORDS
 from orders.services.errors import InvalidOrderLine, InvalidTransition, OrderError, on_line
@@ -82,7 +86,7 @@ class OrderKind:
     open_actions: Mapping[str, str]
     over_delivery: Callable[[Any, Decimal, Decimal, str, Decimal], DomainError]  # (line, allowed, asked, number, %)
     header_extra: tuple[str, ...] = ()  # header fields besides partner, reference and notes
-    lock_related: tuple[str, ...] = ()  # rows read with (and locked with) the order
+    lock_related: tuple[str, ...] = ()  # rows read with the order (never locked: inventory.services.locking)
     default_date: Callable[[Partner], datetime.date] | None = None  # a line without a date is due then
     clean_header: Callable[[dict[str, object]], None] = lambda fields: None  # checks and defaults header fields
     on_release: Callable[[AnyOrder, User], str] | None = None  # the release's side effect; returns the detail
@@ -176,8 +180,12 @@ _BEFORE = "_audit_before"
 
 
 def lock_order(kind: OrderKind, order: AnyOrder) -> AnyOrder:
-    """The order's row, locked for the rest of the transaction, with its audited fields remembered."""
-    rows = kind.model._default_manager.select_for_update()
+    """The order's row, locked for the rest of the transaction, with its audited fields remembered.
+
+    Only the order's row: `of=("self",)` keeps the related rows read with it (the ship-from location) unlocked, so
+    other writers' foreign-key checks on them go on (inventory.services.locking).
+    """
+    rows = kind.model._default_manager.select_for_update(of=("self",))
     if kind.lock_related:
         rows = rows.select_related(*kind.lock_related)
     locked = rows.filter(pk=order.pk).first()
@@ -202,17 +210,7 @@ def record(
 
 def lock_levels(pairs: Iterable[tuple[int, int]]) -> None:
     """Lock the level rows of (item_id, location_id) pairs in primary-key order, before inventory re-locks them."""
-    pairs = set(pairs)
-    if not pairs:
-        return
-    item_ids = {item_id for item_id, _ in pairs}
-    location_ids = {location_id for _, location_id in pairs}
-    list(
-        StockLevel.objects.select_for_update()
-        .filter(item_id__in=item_ids, location_id__in=location_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    inventory.lock_levels(pairs)
 
 
 def locked_lines(order: AnyOrder) -> list[Any]:
@@ -301,6 +299,7 @@ def order_update(
 
 
 # --- Release and cancel ---------------------------------------------------------------------------------------------
+@retry_on_conflict
 def order_release(kind: OrderKind, *, order: AnyOrder, user: User) -> AnyOrder:
     """Draft -> released (confirmed, sent), with the kind's side effect (a sales order reserves stock)."""
     with transaction.atomic():
@@ -314,6 +313,7 @@ def order_release(kind: OrderKind, *, order: AnyOrder, user: User) -> AnyOrder:
     return order
 
 
+@retry_on_conflict
 def order_cancel(kind: OrderKind, *, order: AnyOrder, user: User, reason: str = "") -> AnyOrder:
     """Cancel an order that is not delivered in full: nothing more moves for it; its deliveries stay."""
     with transaction.atomic():
@@ -349,14 +349,23 @@ def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> lis
 
 
 def _post_line(
-    kind: OrderKind, line: Any, quantity: Decimal, *, location: Location, delivery: Delivery, user: User, ref: str
+    kind: OrderKind,
+    line: Any,
+    quantity: Decimal,
+    *,
+    location: Location,
+    delivery: Delivery,
+    user: User,
+    ref: str,
+    lots: Any = None,
 ) -> StockMove:
     """The line's stock move: OUT ships its own reservation first, then free stock; IN receives at the line's
-    price (the item's moving-average cost follows it)."""
+    price (the item's moving-average cost follows it). `lots`: the line's lots or serials for a tracked item
+    (required in, picked out; FEFO out without them)."""
     if kind.direction is Direction.IN:
         return inventory.stock_receive(
             item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery,
-            unit_cost=getattr(line, kind.price_field),
+            lots=lots, unit_cost=getattr(line, kind.price_field),
         )  # fmt: skip
     from_reservation = min(quantity, line.reserved_quantity)
     if from_reservation > 0:
@@ -372,9 +381,11 @@ def _post_line(
         reason=StockMove.Reason.SHIPMENT,
         reference=ref,
         source=delivery,
+        lots=lots,
     )
 
 
+@retry_on_conflict
 def delivery_create(
     kind: OrderKind,
     *,
@@ -398,6 +409,7 @@ def delivery_create(
         assert where is not None  # receipts resolve their location before calling
         order_lines = {line.pk: line for line in locked_lines(order)}
         requested = _requested(lines, order_lines, order.number)
+        lots = {getattr(entry.get("line"), "pk", entry.get("line")): entry.get("lots") for entry in lines}
         for line, quantity in requested:
             allowed = line.quantity * (1 + tolerance / 100) - getattr(line, kind.delivered_field)
             if quantity > allowed:
@@ -415,7 +427,9 @@ def delivery_create(
             requested = sorted(requested, key=lambda entry: (entry[0].item_id, entry[0].pk))
         for line, quantity in requested:
             try:
-                move = _post_line(kind, line, quantity, location=where, delivery=delivery, user=user, ref=ref)
+                move = _post_line(
+                    kind, line, quantity, location=where, delivery=delivery, user=user, ref=ref, lots=lots.get(line.pk)
+                )
             except DomainError as exc:  # e.g. not enough on hand: the whole delivery rolls back
                 on_line(exc, line)
                 raise

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.retry import retry_on_conflict
 from inventory import services as inventory
 from inventory.models import Location, StockLevel
 from inventory.selectors import default_receiving_location
@@ -151,6 +152,7 @@ def sales_order_confirm(*, order: SalesOrder, user: User) -> SalesOrder:
     return engine.order_release(SALES, order=order, user=user)
 
 
+@retry_on_conflict
 def sales_order_reserve(*, order: SalesOrder, user: User) -> SalesOrder:
     """Reserve for a confirmed or partially shipped order what has become available since it was confirmed
     (e.g. after a receipt or a production run); what is still missing stays demand.

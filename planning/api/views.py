@@ -3,13 +3,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core import api
 from planning import engine
 from planning.api.serializers import MrpLineSerializer
 
 
-class MrpReportView(APIView):
+class MrpReportView(api.APIView):
     """Shortages per item from every demand source, exploded through BOMs, with make/buy and a date."""
 
     @extend_schema(responses=MrpLineSerializer(many=True))

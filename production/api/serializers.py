@@ -13,6 +13,7 @@ from core.api_fields import (
     PlainPrimaryKeyRelatedField,
 )
 from core.numbers import MONEY, QUANTITY
+from inventory.api.serializers import LotInputSerializer
 from inventory.models import Item, Location
 from production.models import Bom, BomLine, CostRollup, CostRollupLine, WorkOrder, WorkOrderComponent
 
@@ -198,10 +199,27 @@ class ReleaseSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class ComponentLotsSerializer(serializers.Serializer):
+    item = PlainIntegerField(min_value=1, help_text="Id of the component item")
+    lots = LotInputSerializer(many=True)
+
+
 class CompleteSerializer(serializers.Serializer):
     quantity = PlainDecimalField(
         **QUANTITY, required=False, allow_null=True, default=None, help_text="Finished now; default: all that is left."
     )
+    lots = LotInputSerializer(
+        many=True,
+        required=False,
+        help_text="Finished item tracked by lot or serial: its lots; default: a lot named after the work order, or "
+        "serials <number>-0001 onwards.",
+    )
+    component_lots = ComponentLotsSerializer(
+        many=True, required=False, help_text="Tracked components: the lots to consume; default: first expiry first out."
+    )
+
+    def validate_component_lots(self, value: list[dict]) -> dict[int, list]:
+        return {entry["item"]: entry["lots"] for entry in value}
 
 
 class CostRollupLineSerializer(PlainModelSerializer):

@@ -2,13 +2,13 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from access.roles import Capability
+from core import api
 from inventory.models import Item
 from production import selectors, services
 from production.api.serializers import (
@@ -33,7 +33,7 @@ def _same_item(instance, data: dict) -> None:
         )
 
 
-class BomViewSet(viewsets.ModelViewSet):
+class BomViewSet(api.ModelViewSet):
     """Bills of materials with their lines. Writing `lines` replaces them all; a cycle or a bad line is a 400."""
 
     write_capability = Capability.MASTER_DATA
@@ -59,7 +59,7 @@ class BomViewSet(viewsets.ModelViewSet):
         services.bom_delete(bom=instance, user=self.request.user)
 
 
-class ExplosionView(APIView):
+class ExplosionView(api.APIView):
     """The indented tree of N units of an item through active BOMs, and the total per leaf component."""
 
     @extend_schema(
@@ -74,7 +74,7 @@ class ExplosionView(APIView):
         return Response(ExplosionSerializer(explosion).data)
 
 
-class WhereUsedView(APIView):
+class WhereUsedView(api.APIView):
     """Every item whose active BOM uses this item, at any depth."""
 
     @extend_schema(responses=WhereUsedSerializer(many=True))
@@ -83,9 +83,7 @@ class WhereUsedView(APIView):
         return Response(WhereUsedSerializer(selectors.where_used(item=item), many=True).data)
 
 
-class CostRollupViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class CostRollupViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
     """BOM cost roll-up runs. POST runs one (it sets standard costs, so it needs master-data rights); each run keeps
     every item's old and new cost with its material, labour and overhead and its level."""
 
@@ -100,7 +98,7 @@ class CostRollupViewSet(
         serializer.instance = self.get_queryset().get(pk=rollup.pk)
 
 
-class WorkOrderViewSet(viewsets.ModelViewSet):
+class WorkOrderViewSet(api.ModelViewSet):
     """Work orders. Create makes a draft; only drafts are edited or deleted; states change through the actions."""
 
     action_capabilities = WORK_ORDER_ACTIONS
@@ -162,3 +160,10 @@ class WorkOrderViewSet(viewsets.ModelViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         """Cancel an open work order and release what it still reserves."""
         return self._respond(services.work_order_cancel(work_order=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=WorkOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def uncomplete(self, request: Request, pk: str) -> Response:
+        """Undo every completion: reverse the output and consumption moves, reserve the components again; the work
+        order is back in progress. 400 when the finished goods are no longer there."""
+        return self._respond(services.work_order_uncomplete(work_order=self.get_object(), user=request.user))

@@ -25,6 +25,7 @@ from production.services.work_orders import (
     work_order_delete,
     work_order_release,
     work_order_start,
+    work_order_uncomplete,
     work_order_update,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "work_order_delete",
     "work_order_release",
     "work_order_start",
+    "work_order_uncomplete",
     "work_order_update",
 ]

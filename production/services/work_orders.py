@@ -1,25 +1,36 @@
 """Work orders through their states: release reserves components, completion consumes them and receives the
-finished goods, cancel releases what is still reserved (all through inventory's services)."""
+finished goods, cancel releases what is still reserved (all through inventory's services).
+
+Each of those three locks the work order, then its components, then the level rows in primary-key order, and never
+its item or location (the lock order of `inventory.services.locking`); each retries itself when PostgreSQL still
+aborts it for a deadlock (`core.retry`)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.services import changes_since, snapshot
+from core.retry import retry_on_conflict
 from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
+    InsufficientStock,
+    LotsInput,
+    lock_levels,
+    lot_genealogy_record,
     parse_quantity,
     stock_issue,
     stock_move_post,
+    stock_move_reverse,
     stock_reserve,
     stock_unreserve,
     valuation_lock,
@@ -110,6 +121,7 @@ _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "start": (State.RELEASED,),
     "complete": (State.IN_PROGRESS,),
     "cancel": (State.DRAFT, State.RELEASED, State.IN_PROGRESS),
+    "uncomplete": (State.DONE, State.IN_PROGRESS),
 }
 
 _HINTS: dict[tuple[str, str], str] = {
@@ -126,6 +138,9 @@ _HINTS: dict[tuple[str, str], str] = {
     ("complete", State.CANCELLED): "a cancelled work order makes nothing more",
     ("cancel", State.DONE): "a finished work order stays done",
     ("cancel", State.CANCELLED): "it is already cancelled",
+    ("uncomplete", State.DRAFT): "nothing has been completed",
+    ("uncomplete", State.RELEASED): "nothing has been completed",
+    ("uncomplete", State.CANCELLED): "a cancelled work order stays cancelled",
 }
 
 
@@ -136,12 +151,15 @@ _PAST = {
     "start": "started",
     "complete": "completed",
     "cancel": "cancelled",
+    "uncomplete": "un-completed",
 }
 
 
 def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
     """Why `action` (release, start, complete, cancel, edit, delete) is not allowed now; None when it is."""
     allowed = _ALLOWED_FROM[action]
+    if action == "uncomplete" and work_order.state == State.IN_PROGRESS and not work_order.completed_quantity:
+        return f"cannot uncomplete {work_order.number}: nothing has been completed"
     if work_order.state in allowed:
         return None
     state = State(work_order.state).label.lower()
@@ -211,14 +229,10 @@ def _released_location(work_order: WorkOrder) -> Location:
 def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
     """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
     does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
-    list(
-        StockLevel.objects.select_for_update()
-        .filter(location_id=location.pk, item_id__in=list(item_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    lock_levels((item_id, location.pk) for item_id in item_ids)
 
 
+@retry_on_conflict
 def work_order_release(*, work_order: WorkOrder, user: User, location: Location | None = None) -> WorkOrder:
     """Draft -> released: fix the BOM and location, check that every component is available there for the whole
     order (the error lists each short one) and reserve them all. Default location: the default receiving one."""
@@ -293,10 +307,33 @@ def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
-def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal | int | str | None = None) -> WorkOrder:
+def _output_lots(work_order: WorkOrder, made: Decimal, lots: LotsInput) -> LotsInput:
+    """The lots the finished goods get: as given, else a lot named after the work order (tracked by lot) or one
+    serial number per unit, <number>-0001 onwards across completions (tracked by serial)."""
+    if lots or work_order.item.tracking == Item.Tracking.NONE:
+        return lots
+    if work_order.item.tracking == Item.Tracking.LOT:
+        return [work_order.number]
+    first = int(work_order.completed_quantity) + 1
+    return [f"{work_order.number}-{number:04d}" for number in range(first, first + int(made))]
+
+
+@retry_on_conflict
+def work_order_complete(
+    *,
+    work_order: WorkOrder,
+    user: User,
+    quantity: Decimal | int | str | None = None,
+    lots: LotsInput = None,
+    component_lots: Mapping[int, LotsInput] | None = None,
+) -> WorkOrder:
     """Report `quantity` finished (default: all that is left). Components are consumed pro rata from the reservation
     (cumulatively, so the last completion consumes exactly what is left) and the finished quantity is received,
     all in one transaction. The order is done when its whole quantity is finished.
+
+    Tracked components are taken from the lots picked in `component_lots` (by item id), else first-expiry-first-out;
+    tracked finished goods get `lots` or new ones (`_output_lots`), and the genealogy records which component lots
+    went into them.
 
     Costing: the components are consumed at their moving-average cost, labour and overhead come from the BOM, and
     the order keeps these actual costs with the standard cost of what it completed (the variance is the difference);
@@ -313,11 +350,11 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             )
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
-        components = list(fresh.components.select_for_update().select_related("item").order_by("item_id"))
+        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         valuation_lock([fresh.item_id, *(component.item_id for component in components)])
-        operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
+        operations: list[tuple[int, WorkOrderComponent, Decimal]] = []
         for component in components:
             target = component.required_quantity
             if not final:
@@ -325,13 +362,16 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
             consume = min(target - component.consumed_quantity, component.reserved_quantity)
             if consume > 0:
                 operations.append((component.item_id, component, consume))
+        picked = component_lots or {}
+        consumed_moves: list[StockMove] = []
         material = Decimal(0)
-        for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
+        for _, consumed, amount in operations:  # in item order
             move = stock_issue(
                 item=consumed.item, location=location, quantity=amount, user=user,
                 reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
-                from_reservation=True,
+                from_reservation=True, lots=picked.get(consumed.item_id),
             )  # fmt: skip
+            consumed_moves.append(move)
             material += (amount * (move.unit_cost or 0)).quantize(PLACES, ROUND_HALF_UP)
             WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
@@ -342,11 +382,14 @@ def work_order_complete(*, work_order: WorkOrder, user: User, quantity: Decimal 
         fresh.overhead_cost += overhead
         fresh.standard_cost += (made * fresh.item.standard_cost).quantize(PLACES, ROUND_HALF_UP)
         # The finished goods come in at what this completion cost, so their moving average follows actual cost.
-        stock_move_post(
+        # (Posted after the components: every level and valuation row is already locked above, in order.)
+        output_move = stock_move_post(
             item=fresh.item, quantity=made, reason=StockMove.Reason.PRODUCTION_OUTPUT, to_location=location,
-            user=user, reference=fresh.number, source=fresh,
+            user=user, reference=fresh.number, source=fresh, lots=_output_lots(fresh, made, lots),
             unit_cost=((material + labour + overhead) / made).quantize(PLACES, ROUND_HALF_UP),
         )  # fmt: skip
+        if fresh.item.tracking != Item.Tracking.NONE:
+            lot_genealogy_record(consumed=consumed_moves, produced=output_move, source=fresh)
         fresh.completed_quantity = completed
         fields = ["completed_quantity", "updated_at", "material_cost", "labour_cost", "overhead_cost", "standard_cost"]
         if final:
@@ -382,6 +425,7 @@ def _conversion_share(work_order: WorkOrder, completed: Decimal, final: bool) ->
     return labour - work_order.labour_cost, overhead - work_order.overhead_cost
 
 
+@retry_on_conflict
 def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     """Cancel an open work order: release every reservation it still holds. Goods already made stay made."""
     with transaction.atomic():
@@ -389,7 +433,7 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
         _guard(fresh, "cancel")
         before = snapshot(fresh, _WO_AUDITED)
         held = list(
-            fresh.components.select_for_update()
+            fresh.components.select_for_update(of=("self",))
             .select_related("item")
             .filter(reserved_quantity__gt=0)
             .order_by("item_id")
@@ -410,9 +454,74 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     return fresh
 
 
+@retry_on_conflict
+def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
+    """Undo every completion of a done (or partly completed) work order: its output moves and its consumption moves
+    are reversed, the consumed components are reserved for it again and it is back in progress with nothing
+    completed, all in one transaction. Refused when the output is no longer there (consumed, shipped, moved)."""
+    with transaction.atomic():
+        fresh = _lock(work_order)
+        _guard(fresh, "uncomplete")
+        before = snapshot(fresh, _WO_AUDITED)
+        location = _released_location(fresh)
+        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
+        moves = list(
+            StockMove.objects.filter(
+                source_type=ContentType.objects.get_for_model(WorkOrder),
+                source_id=fresh.pk,
+                reverses__isnull=True,
+                reversed_by__isnull=True,
+                reason__in=[StockMove.Reason.PRODUCTION_OUTPUT, StockMove.Reason.PRODUCTION_CONSUMPTION],
+            )
+            .select_related("item", "from_location", "to_location")
+            .order_by("item_id", "pk")
+        )
+        _lock_levels(location, {move.item_id for move in moves})
+        valuation_lock(move.item_id for move in moves)
+        for move in moves:
+            try:
+                stock_move_reverse(move=move, user=user, reference=f"{fresh.number} un-completed", undo_of=fresh)
+            except InsufficientStock as exc:
+                raise ProductionError(
+                    f"cannot uncomplete {fresh.number}: its output is no longer all there ({exc.message}); "
+                    "bring it back first",
+                    field="state",
+                ) from None
+        for component in components:
+            if component.consumed_quantity > 0:
+                stock_reserve(
+                    item=component.item, location=location, quantity=component.consumed_quantity, user=user,
+                    reference=f"{fresh.number} un-completed",
+                )  # fmt: skip
+                WorkOrderComponent.objects.filter(pk=component.pk).update(
+                    reserved_quantity=F("reserved_quantity") + F("consumed_quantity"), consumed_quantity=0
+                )
+        made = fresh.completed_quantity
+        fresh.state, fresh.completed_quantity, fresh.finished_at = State.IN_PROGRESS, Decimal(0), None
+        # Every move was reversed at the cost it was posted at: the order has cost nothing so far.
+        fresh.material_cost = fresh.labour_cost = fresh.overhead_cost = fresh.standard_cost = Decimal(0)
+        fresh.save(
+            update_fields=[
+                "state", "completed_quantity", "finished_at", "updated_at",
+                "material_cost", "labour_cost", "overhead_cost", "standard_cost",
+            ]
+        )  # fmt: skip
+        _audit(
+            ProductionEvent.Action.WO_UNCOMPLETED,
+            user,
+            work_order=fresh,
+            changes=changes_since(fresh, before),
+            quantity=made,
+            moves_reversed=len(moves),
+        )
+    work_order.refresh_from_db()
+    return fresh
+
+
 TRANSITIONS = {
     "release": work_order_release,
     "start": work_order_start,
     "complete": work_order_complete,
     "cancel": work_order_cancel,
+    "uncomplete": work_order_uncomplete,
 }

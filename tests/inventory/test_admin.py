@@ -46,6 +46,7 @@ def test_items_added_in_the_admin_go_through_the_service(acme_api, in_acme):
             "standard_cost": "0",
             "is_active": "on",
             "attributes": "{}",
+            "tracking": "none",
         },
     )
     assert response.status_code == 302, response.content[:2000]

@@ -62,6 +62,8 @@ VIEW_MODELS: dict[str, str] = {
     "inventory:item-detail": "inventory.Item",
     "inventory:move-reverse": "inventory.StockMove",
     "inventory:import-detail": "inventory.ItemImport",
+    "inventory:lot-detail": "inventory.Lot",
+    "inventory:lot-recall-csv": "inventory.Lot",
     "production:work-order-detail": "production.WorkOrder",
     "production:work-order-action": "production.WorkOrder",
     "production:bom-detail": "production.Bom",
@@ -203,6 +205,23 @@ def create_acme_objects(boss) -> None:
         user=boss,
         lines=[{"line": purchase.lines.get(), "quantity": 2}],
     )
+    # Lots: a lot-tracked component received in a lot, made into a lot-tracked panel (a lot, its genealogy).
+    resin = inventory_services.item_create(
+        sku=f"{MARKER}-RESIN", name=f"{MARKER} resin", uom=unit, tracking=Item.Tracking.LOT, user=boss
+    )
+    panel = inventory_services.item_create(
+        sku=f"{MARKER}-PANEL", name=f"{MARKER} panel", uom=unit, tracking=Item.Tracking.LOT, user=boss
+    )
+    inventory_services.stock_receive(
+        item=resin, location=store, quantity=4, user=boss, lots=[{"code": f"{MARKER}-R1", "supplier_lot": MARKER}]
+    )
+    production_services.bom_create(item=panel, lines=[{"component": resin, "quantity": 2}], version="M1", user=boss)
+    panel_order = production_services.work_order_create(
+        item=panel, quantity=1, due_date=datetime.date(2030, 1, 1), number=f"WO-{MARKER}-P", user=boss
+    )
+    production_services.work_order_release(work_order=panel_order, location=store, user=boss)
+    production_services.work_order_start(work_order=panel_order, user=boss)
+    production_services.work_order_complete(work_order=panel_order, user=boss)
     Group.objects.create(name=f"{MARKER} planners")
     api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
 

@@ -42,7 +42,7 @@ def restrict(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0008_itemimport_background_job")]
+    dependencies = [("inventory", "0009_lots_and_serials")]
 
     operations = [
         migrations.CreateModel(
