@@ -39,16 +39,16 @@ def build_explosion_bom(user, fanout: int = 4) -> object:
     from inventory.models import Item, UnitOfMeasure
     from production.services import bom_create
 
-    pcs = UnitOfMeasure.objects.get(code="pcs")
+    pcs, kg = UnitOfMeasure.objects.get(code="pcs"), UnitOfMeasure.objects.get(code="kg")
     counter = iter(range(1, 10**6))
 
-    def new_items(prefix: str, count: int) -> list[Item]:
+    def new_items(prefix: str, count: int, unit: UnitOfMeasure = pcs) -> list[Item]:
         return Item.objects.bulk_create(
-            Item(sku=f"{prefix}-{next(counter):05d}", name=f"{prefix} part", uom=pcs) for _ in range(count)
+            Item(sku=f"{prefix}-{next(counter):05d}", name=f"{prefix} part", uom=unit) for _ in range(count)
         )
 
     rng = random.Random(1)
-    pool = new_items("BUY", 200)
+    pool = new_items("BUY", 200, kg)  # bought by weight: 0.5 kg of two of them per sub-assembly
     root = new_items("TOP", 1)[0]
     level, lines = [root], 0
     for depth, width in [(1, 5), (2, fanout), (3, fanout), (4, fanout)]:

@@ -2,7 +2,7 @@
 stock moves and levels are read-only here: stock changes go through the services."""
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,6 +13,7 @@ from inventory import services
 from inventory.models import (
     Item,
     ItemImport,
+    ItemUnitConversion,
     Location,
     Lot,
     LotGenealogy,
@@ -27,7 +28,7 @@ from inventory.models import (
 
 @admin.register(UnitOfMeasure)
 class UnitOfMeasureAdmin(ServiceAdmin):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "decimals"]
     search_fields = ["code", "name"]
 
     def service_save(self, request: HttpRequest, current: UnitOfMeasure | None, fields: dict) -> UnitOfMeasure:
@@ -54,6 +55,26 @@ class ItemAdmin(ServiceAdmin):
 
     def service_delete(self, request: HttpRequest, obj: Item) -> None:
         services.item_delete(item=obj, user=request.user)
+
+
+@admin.register(ItemUnitConversion)
+class ItemUnitConversionAdmin(ServiceAdmin):
+    list_display = ["item", "uom", "factor"]
+    list_select_related = ["item", "uom"]
+    search_fields = ["item__sku", "uom__code"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ItemUnitConversion | None = None) -> list[str]:
+        return ["item", "uom"] if obj is not None else []  # only the factor changes
+
+    def service_save(self, request: HttpRequest, current: ItemUnitConversion | None, fields: dict) -> Model:
+        if current is None:
+            return services.conversion_create(user=request.user, **fields)
+        if "factor" not in fields:
+            return current
+        return services.conversion_update(conversion=current, user=request.user, factor=fields["factor"])
+
+    def service_delete(self, request: HttpRequest, obj: ItemUnitConversion) -> None:
+        services.conversion_delete(conversion=obj, user=request.user)
 
 
 @admin.register(Location)

@@ -12,26 +12,40 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.models import BackgroundJob
-from core.numbers import MONEY, QUANTITY
+from core.numbers import MONEY, QUANTITY, QUANTITY_PLACES
 from core.validators import validate_lead_time
 
 ZERO = Decimal("0")
 
 
 class UnitOfMeasure(models.Model):
+    """A unit quantities are counted in; `decimals` says how finely (pieces: 0, so 0.5 pcs is refused)."""
+
     code = models.CharField(max_length=16, unique=True, help_text="Short code, e.g. pcs, kg, m.")
     name = models.CharField(max_length=64)
+    decimals = models.PositiveSmallIntegerField(
+        "decimal places",
+        default=QUANTITY_PLACES,
+        validators=[MaxValueValidator(QUANTITY_PLACES)],
+        help_text="Decimal places a quantity in this unit may have: 0 for pieces (0.5 pcs is refused).",
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = "unit of measure"
         verbose_name_plural = "units of measure"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decimals__gte=0, decimals__lte=QUANTITY_PLACES), name="inventory_uom_decimals_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -85,6 +99,39 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+
+CONVERSION_FACTOR = {"max_digits": 24, "decimal_places": 10}
+"""Settings of a conversion factor: exact decimals (1 lb = 0.45359237 kg), up to 14 digits before the point."""
+
+
+class ItemUnitConversion(models.Model):
+    """Another unit an item is bought or sold in: 1 `uom` = `factor` x the item's stock unit (a box of 12: 12 pcs).
+
+    Order lines may use it; the ledger stays in the stock unit (`inventory.services.units`).
+    """
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="conversions")
+    uom = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="conversions", verbose_name="unit")
+    factor = models.DecimalField(
+        **CONVERSION_FACTOR, help_text="How many of the item's stock unit one of this unit is, e.g. 12 (pcs a box)."
+    )
+
+    class Meta:
+        ordering = ["item_id", "uom_id"]
+        verbose_name = "unit conversion"
+        constraints = [
+            models.CheckConstraint(condition=Q(factor__gt=0), name="inventory_itemunitconversion_factor_gt_0"),
+            models.UniqueConstraint(fields=["item", "uom"], name="inventory_itemunitconversion_item_uom_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.uom_id} = {self.factor} of item {self.item_id}"
+
+    @property
+    def factor_text(self) -> str:
+        """The factor as written, without trailing zeros or an exponent: 12, 0.02, 1200."""
+        return f"{self.factor.normalize():f}"
 
 
 class Location(models.Model):

@@ -55,7 +55,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     documents = services.move_documents(moves.object_list)
     for move in moves.object_list:
         move.document = documents.get(move.pk)
-    context = {"item": item, "levels": selectors.item_levels(item=item), "moves": moves}
+    context = {
+        "item": item,
+        "levels": selectors.item_levels(item=item),
+        "moves": moves,
+        "conversions": item.conversions.select_related("uom").order_by("uom__code"),
+    }
     return render(request, "inventory/item_detail.html", context)
 
 

@@ -72,7 +72,10 @@ def _register_kind(kind: OrderKind, *, order_columns: list[str], delivery_column
     line_inline = type(
         f"{kind.line_model.__name__}Inline",
         (ReadOnlyInline,),
-        {"model": kind.line_model, "fields": ["item", "quantity", kind.price_field, kind.date_field, *delivered]},
+        {
+            "model": kind.line_model,
+            "fields": ["item", "quantity", "uom", "uom_quantity", kind.price_field, kind.date_field, *delivered],
+        },
     )
     order_admin = {
         "list_display": order_columns,
@@ -84,8 +87,8 @@ def _register_kind(kind: OrderKind, *, order_columns: list[str], delivery_column
     }
     admin.site.register(kind.model, type(f"{kind.model.__name__}Admin", (ReadOnlyAdmin,), order_admin))
     line_admin = {
-        "list_display": ["order", "item", "quantity", kind.date_field, *delivered],
-        "list_select_related": ["order", "item"],
+        "list_display": ["order", "item", "quantity", "uom", "uom_quantity", kind.date_field, *delivered],
+        "list_select_related": ["order", "item", "uom"],
         "search_fields": ["item__sku"],
     }
     admin.site.register(kind.line_model, type(f"{kind.line_model.__name__}Admin", (ReadOnlyAdmin,), line_admin))

@@ -17,7 +17,7 @@ from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
 
 
 class _DeliveryForm(ServiceForm):
-    """One quantity field per open line of the order (`line_<id>`), plus a reference.
+    """One quantity field per open line of the order (`line_<id>`), in the item's stock unit, plus a reference.
 
     `action` names the capability (access.ORDER_ACTIONS) it needs; `refusal` says why a closed order has no form.
     """
@@ -39,7 +39,7 @@ class _DeliveryForm(ServiceForm):
                 **QUANTITY,
                 required=False,
                 min_value=0,
-                label=f"{line.item.sku} (open {line.open_quantity.normalize():f})",
+                label=f"{line.item.sku} (open {line.open_quantity.normalize():f} {line.item.uom.code})",
             )
             self.line_fields.append((line, name))
             if line.item.tracking != Item.Tracking.NONE:  # lots or serials of this line (inventory.forms.LotsField)

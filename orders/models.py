@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.numbers import MONEY, QUANTITY
 from core.validators import validate_lead_time, validate_plan_date
-from inventory.models import Item, Location, StockMove
+from inventory.models import Item, Location, StockMove, UnitOfMeasure
 
 ZERO = Decimal("0")
 
@@ -81,10 +81,25 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """An item and quantity on an order; `open_quantity` is what is still to deliver."""
+    """An item and quantity on an order; `open_quantity` is what is still to deliver.
+
+    `quantity` and what deliveries and reservations add up are in the item's stock unit (the ledger's). A line
+    ordered in another unit the item converts to (boxes of 12) keeps that unit in `uom` and the quantity as entered
+    in `uom_quantity` (2 boxes; `quantity` is then 24); its price is per that unit.
+    """
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(**QUANTITY, help_text="In the item's stock unit.")
+    uom = models.ForeignKey(
+        UnitOfMeasure,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="unit",
+        help_text="The unit the line was ordered in; empty: the item's stock unit.",
+    )
+    uom_quantity = models.DecimalField(**QUANTITY, null=True, blank=True, help_text="The quantity in that unit.")
 
     class Meta:
         abstract = True
@@ -92,6 +107,11 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.pk}: {self.quantity} of item {self.item_id}"
+
+    @property
+    def line_quantity(self) -> Decimal:
+        """The quantity in the line's own unit (its price is per that unit)."""
+        return self.uom_quantity if self.uom_id is not None and self.uom_quantity is not None else self.quantity
 
 
 class Delivery(models.Model):
@@ -176,7 +196,8 @@ def order_line_kind(
     *, order: type[Order], price: str, date: str, delivered_quantity: str, own_constraints: list[models.BaseConstraint]
 ) -> type[OrderLine]:
     """The abstract base of an order kind's line: its order, a price or cost (zero or more), the date it is due, how
-    much was delivered; a positive quantity, and the kind's `own_constraints`. Constraint names start with the
+    much was delivered; a positive quantity, a quantity in the line's unit exactly when it has one, and the kind's
+    `own_constraints`. Constraint names start with the
     order's prefix ("orders_soline_").
     """
     prefix = f"{order.NUMBER_PREFIX.lower()}line"
@@ -186,6 +207,10 @@ def order_line_kind(
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name=f"orders_{prefix}_quantity_gt_0"),
             models.CheckConstraint(condition=Q(**{f"{price}__gte": 0}), name=f"orders_{prefix}_{price}_gte_0"),
+            models.CheckConstraint(
+                condition=Q(uom__isnull=True, uom_quantity__isnull=True) | Q(uom__isnull=False, uom_quantity__gt=0),
+                name=f"orders_{prefix}_uom_quantity_with_uom",
+            ),
             *own_constraints,
         ]
 

@@ -126,17 +126,26 @@ def _counts(model: type[SalesOrder] | type[PurchaseOrder]) -> dict[str, int]:
     return counts
 
 
+# A line's price is per its own unit; open quantities are in stock units: line quantity / stock quantity converts
+# (1 for a line in the stock unit).
+_PER_STOCK_UNIT = Coalesce(F("uom_quantity"), F("quantity")) / F("quantity")
+
+
 def dashboard(*, today: datetime.date | None = None) -> Dashboard:
     """Open orders at a glance: counts per status, open value, lines due in the coming week and lines late."""
     today = today or timezone.localdate()
     week_end = today + datetime.timedelta(days=6)
     sales = open_sales_lines().aggregate(
-        value=Coalesce(Sum(ExpressionWrapper(F("open_qty") * F("unit_price"), output_field=_DEC)), Value(ZERO)),
+        value=Coalesce(
+            Sum(ExpressionWrapper(F("open_qty") * F("unit_price") * _PER_STOCK_UNIT, output_field=_DEC)), Value(ZERO)
+        ),
         due=Count("pk", filter=Q(promised_date__range=(today, week_end))),
         late=Count("pk", filter=Q(promised_date__lt=today)),
     )
     purchases = open_purchase_lines().aggregate(
-        value=Coalesce(Sum(ExpressionWrapper(F("open_qty") * F("unit_cost"), output_field=_DEC)), Value(ZERO)),
+        value=Coalesce(
+            Sum(ExpressionWrapper(F("open_qty") * F("unit_cost") * _PER_STOCK_UNIT, output_field=_DEC)), Value(ZERO)
+        ),
         due=Count("pk", filter=Q(expected_date__range=(today, week_end))),
         late=Count("pk", filter=Q(expected_date__lt=today)),
     )

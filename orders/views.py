@@ -118,7 +118,7 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
     kind = pages.kind
     if request.method == "POST":
         require_capability(request, ORDER_ACTIONS[pages.form_class.action])
-    lines = kind.line_model.objects.select_related("item", "item__uom")
+    lines = kind.line_model.objects.select_related("item", "item__uom", "uom")
     related = (kind.partner_field, *kind.lock_related)
     orders = kind.model._default_manager.select_related(*related).prefetch_related(Prefetch("lines", queryset=lines))
     order = get_object_or_404(orders, pk=pk)

@@ -25,9 +25,8 @@ def open_work_order_demand() -> list[DemandLine]:
         )
     )
     bom_lines: dict[int, list[BomLine]] = defaultdict(list)
-    for annotated in BomLine.objects.filter(bom__is_active=True, bom__item_id__in={d[2] for d in drafts}).annotate(
-        parent_id=F("bom__item_id")
-    ):
+    draft_lines = BomLine.objects.filter(bom__is_active=True, bom__item_id__in={d[2] for d in drafts})
+    for annotated in draft_lines.select_related("component__uom").annotate(parent_id=F("bom__item_id")):
         bom_lines[annotated.parent_id].append(annotated)
     for pk, number, item_id, quantity, due, lead in drafts:
         start, peg = days_before(due, lead), Peg(WORK_ORDER, pk, number)

@@ -112,8 +112,10 @@ class BomLine(models.Model):
         return self.quantity * (1 + self.scrap_percent / 100)
 
     def required_for(self, work_order_quantity: Decimal) -> Decimal:
-        """Quantity of this component for a work order, scrap included, rounded up to the stock precision."""
-        return (work_order_quantity * self.factor).quantize(Decimal("0.0001"), rounding=ROUND_UP)
+        """Quantity of this component for a work order, scrap included, rounded up to what its unit counts
+        (2.5 screws needed: 3 are taken). Load `component__uom` with the lines."""
+        places = Decimal(1).scaleb(-self.component.uom.decimals)
+        return (work_order_quantity * self.factor).quantize(places, rounding=ROUND_UP)
 
 
 class WorkOrder(models.Model):

@@ -5,13 +5,37 @@ from rest_framework import serializers
 
 from core.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from core.numbers import QUANTITY
-from inventory.models import Item, Location, Lot, StockLevel, StockMove, UnitOfMeasure
+from inventory.models import (
+    CONVERSION_FACTOR,
+    Item,
+    ItemUnitConversion,
+    Location,
+    Lot,
+    StockLevel,
+    StockMove,
+    UnitOfMeasure,
+)
 
 
 class UnitSerializer(PlainModelSerializer):
     class Meta:
         model = UnitOfMeasure
-        fields = ["id", "code", "name"]
+        fields = ["id", "code", "name", "decimals"]
+
+
+class ConversionSerializer(PlainModelSerializer):
+    """1 `uom` of `item` = `factor` x the item's stock unit (a box of 12 pcs: factor 12)."""
+
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    uom = PlainPrimaryKeyRelatedField(queryset=UnitOfMeasure.objects.all(), help_text="The other unit's id")
+    uom_code = serializers.CharField(source="uom.code", read_only=True)
+    stock_uom = serializers.CharField(source="item.uom.code", read_only=True)
+    factor = PlainDecimalField(**CONVERSION_FACTOR, help_text="How many stock units one of this unit is")
+
+    class Meta:
+        model = ItemUnitConversion
+        fields = ["id", "item", "uom", "uom_code", "factor", "stock_uom"]
+        validators: list = []  # one per item and unit: conversion_create says so by the field
 
 
 class ItemSerializer(PlainModelSerializer):

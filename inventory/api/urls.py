@@ -6,6 +6,7 @@ from inventory.api import views
 router = IdRouter()
 router.register("units", views.UnitViewSet, basename="unit")
 router.register("items", views.ItemViewSet, basename="item")
+router.register("conversions", views.ConversionViewSet, basename="conversion")
 router.register("locations", views.LocationViewSet, basename="location")
 router.register("stock-levels", views.StockLevelViewSet, basename="stock-level")
 router.register("moves", views.StockMoveViewSet, basename="stock-move")

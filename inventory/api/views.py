@@ -13,6 +13,7 @@ from access.roles import Capability
 from core import api
 from inventory import selectors, services, traceability
 from inventory.api.serializers import (
+    ConversionSerializer,
     ItemSerializer,
     LocationSerializer,
     LotSerializer,
@@ -28,7 +29,7 @@ from inventory.api.serializers import (
     ValuationSerializer,
 )
 from inventory.filters import ItemFilter, LocationFilter, LotFilter, StockLevelFilter, StockMoveFilter
-from inventory.models import ZERO, Item, Location, Lot, StockLevel, UnitOfMeasure
+from inventory.models import ZERO, Item, ItemUnitConversion, Location, Lot, StockLevel, UnitOfMeasure
 
 
 class UnitViewSet(api.ModelViewSet):
@@ -66,6 +67,34 @@ class ItemViewSet(api.ModelViewSet):
 
     def perform_destroy(self, instance: Item) -> None:
         services.item_delete(item=instance, user=self.request.user)
+
+
+class ConversionViewSet(api.ModelViewSet):
+    """Other units an item is bought or sold in; the item and unit are fixed once created (only the factor changes)."""
+
+    write_capability = Capability.MASTER_DATA
+    queryset = ItemUnitConversion.objects.select_related("item__uom", "uom")
+    serializer_class = ConversionSerializer
+    filterset_fields = ["item", "uom"]
+    ordering_fields = ["item", "uom", "factor"]
+    ordering = ["item", "uom"]
+
+    def perform_create(self, serializer: ConversionSerializer) -> None:
+        serializer.instance = services.conversion_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: ConversionSerializer) -> None:
+        data = dict(serializer.validated_data)
+        conversion = serializer.instance
+        for name in ("item", "uom"):
+            if name in data and data.pop(name).pk != getattr(conversion, f"{name}_id"):
+                raise services.InventoryError(
+                    f"a conversion's {name} does not change; delete it and add another", field=name
+                )
+        if "factor" in data:
+            services.conversion_update(conversion=conversion, user=self.request.user, factor=data["factor"])
+
+    def perform_destroy(self, instance: ItemUnitConversion) -> None:
+        services.conversion_delete(conversion=instance, user=self.request.user)
 
 
 class LocationViewSet(api.ModelViewSet):

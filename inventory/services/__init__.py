@@ -1,4 +1,5 @@
-"""Every write to inventory: items, locations, units, stock moves, reservations, CSV imports; one module per concern.
+"""Every write to inventory: items, locations, units and conversions, stock moves, reservations, CSV imports; one
+module per concern.
 
 A stock move is one statement: the database function `inventory_post_move` (inventory/sql/) creates a missing
 destination level row (INSERT ... ON CONFLICT DO NOTHING, before any lock is taken), locks the level rows it touches
@@ -65,6 +66,17 @@ from inventory.services.reservations import (
     stock_reserve,
     stock_unreserve,
 )
+from inventory.services.units import (
+    check_item_quantity,
+    check_precision,
+    conversion_create,
+    conversion_delete,
+    conversion_factor,
+    conversion_update,
+    from_stock_quantity,
+    precision_error,
+    to_stock_quantity,
+)
 from inventory.services.valuation import item_standard_costs_set, valuation_lock
 
 __all__ = [
@@ -86,6 +98,13 @@ __all__ = [
     "MoveBelongsToDocument",
     "MoveDocument",
     "UnknownLocation",
+    "check_item_quantity",
+    "check_precision",
+    "conversion_create",
+    "conversion_delete",
+    "conversion_factor",
+    "conversion_update",
+    "from_stock_quantity",
     "item_create",
     "item_delete",
     "item_import_create",
@@ -101,6 +120,7 @@ __all__ = [
     "move_documents",
     "parse_lots",
     "parse_quantity",
+    "precision_error",
     "register_document_undo",
     "stock_adjust",
     "stock_issue",
@@ -110,6 +130,7 @@ __all__ = [
     "stock_reserve",
     "stock_transfer",
     "stock_unreserve",
+    "to_stock_quantity",
     "unit_create",
     "unit_delete",
     "unit_update",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Model, ProtectedError
 
 from audit.services import audit_record, changes_since, snapshot
+from core.numbers import QUANTITY_PLACES
 from core.users import User
 from inventory.models import Item, Location, UnitOfMeasure
 from inventory.selectors import item_by_sku
@@ -16,6 +18,7 @@ from inventory.services.errors import (
     InvalidMove,
     InventoryError,
 )
+from inventory.services.units import check_decimals_change, check_precision
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +38,24 @@ def _delete_unused(obj: Model, what: str, hint: str, *, user: User, action: str,
         raise InventoryError(f"{what} is in use ({hint}) and cannot be deleted") from None
 
 
-_UNIT_FIELDS = {"code", "name"}
+_UNIT_FIELDS = {"code", "name", "decimals"}
 
 
-def unit_create(*, code: str, name: str, user: User) -> UnitOfMeasure:
+def unit_create(*, code: str, name: str, user: User, decimals: int = QUANTITY_PLACES) -> UnitOfMeasure:
+    """A new unit; `decimals` is how finely quantities in it are counted (0 for pieces)."""
     return _update(
-        UnitOfMeasure(), {"code": code, "name": name}, _UNIT_FIELDS, user=user, action="inventory.unit_create"
+        UnitOfMeasure(),
+        {"code": code, "name": name, "decimals": decimals},
+        _UNIT_FIELDS,
+        user=user,
+        action="inventory.unit_create",
     )
 
 
 def unit_update(*, unit: UnitOfMeasure, user: User, **fields: object) -> UnitOfMeasure:
+    """Change a unit; its precision may grow, and shrink only as far as the stock already counted in it allows."""
+    if "decimals" in fields:
+        check_decimals_change(unit, fields["decimals"])
     return _update(unit, fields, _UNIT_FIELDS, user=user, action="inventory.unit_update")
 
 
@@ -97,9 +108,52 @@ def _check_sku_free(sku: object, item: Item | None = None) -> None:
         )
 
 
+# Quantities on the item itself, counted in its stock unit like every other quantity of it.
+_ITEM_QUANTITIES = ("reorder_point", "reorder_quantity")
+
+
+def _check_item_quantities(uom: object, fields: dict[str, object], item: Item | None = None) -> None:
+    if not isinstance(uom, UnitOfMeasure):
+        return  # full_clean says what is wrong with it
+    for name in _ITEM_QUANTITIES:
+        value = fields.get(name, getattr(item, name, None) if item is not None and "uom" in fields else None)
+        if isinstance(value, Decimal):
+            check_precision(value, uom, field=name)
+
+
+def _item_history(item: Item) -> str | None:
+    """What already counts this item in its stock unit (stock moves, levels, order lines, BOM lines, conversions...),
+    named for the message, or None when nothing does.
+
+    Every model that points at Item counts (inventory imports no other app, so it asks the relations): a row in any
+    of them holds a quantity, or a factor, in the stock unit.
+    """
+    for relation in Item._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
+            continue
+        related = relation.related_model
+        if related._base_manager.filter(**{relation.field.name: item.pk}).exists():
+            return str(related._meta.verbose_name_plural)
+    return None
+
+
+def _check_uom_change(item: Item, uom: object) -> None:
+    """Changing the stock unit of an item with history would silently reinterpret every quantity recorded in it."""
+    if item.pk is None or not isinstance(uom, UnitOfMeasure) or uom.pk == item.uom_id:
+        return
+    history = _item_history(item)
+    if history is not None:
+        raise InventoryError(
+            f"item {item.sku} already has {history} counted in {item.uom.code}; its stock unit cannot change to "
+            f"{uom.code} (every quantity recorded would be reinterpreted): create a new item in {uom.code} instead",
+            field="uom",
+        )
+
+
 def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
     """A new item; the SKU is unique within the tenant, ignoring letter case. Stock starts at zero everywhere."""
     _check_sku_free(sku)
+    _check_item_quantities(uom, fields)
     item = Item(sku="", name="", uom=uom)
     item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS, user=user, action="inventory.item_create")
     logger.info("item %s created by %s", item.sku, getattr(user, "pk", None))
@@ -107,14 +161,24 @@ def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields
 
 
 def item_update(*, item: Item, user: User, **fields: object) -> Item:
-    """Change an item's master data (deactivate it with is_active=False; its ledger stays)."""
+    """Change an item's master data (deactivate it with is_active=False; its ledger stays).
+
+    The stock unit changes only while nothing counts the item yet (no stock, orders, BOM lines or conversions).
+    """
     if "sku" in fields:
         _check_sku_free(fields["sku"], item)
-    if fields.get("tracking", item.tracking) != item.tracking and item.levels.filter(on_hand__gt=0).exists():
-        raise InvalidMove(
-            f"item {item.sku} has stock on hand: its tracking can change only when none is left", field="tracking"
-        )
-    return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
+    with transaction.atomic():
+        if "uom" in fields:
+            # The row lock makes two changes of the same item wait for each other.
+            locked = Item.objects.select_for_update().select_related("uom").filter(pk=item.pk).first()
+            if locked is not None:
+                _check_uom_change(locked, fields["uom"])
+        if fields.get("tracking", item.tracking) != item.tracking and item.levels.filter(on_hand__gt=0).exists():
+            raise InvalidMove(
+                f"item {item.sku} has stock on hand: its tracking can change only when none is left", field="tracking"
+            )
+        _check_item_quantities(fields.get("uom", item.uom), fields, item)
+        return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
 
 
 def item_delete(*, item: Item, user: User) -> None:

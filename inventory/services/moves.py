@@ -40,6 +40,7 @@ from inventory.services.levels import (
     unknown_location,
 )
 from inventory.services.lots import LotsInput, apply_lots, parse_lots
+from inventory.services.units import check_item_quantity
 
 _SHAPES = {
     # reason: (needs from_location, needs to_location); None = either or both
@@ -299,7 +300,7 @@ def stock_move_post(
     names the lots (services.lots): required for stock that arrives, FEFO when stock leaves without them.
     `unit_cost` values stock coming in (a purchase price); without it, it comes in at the moving-average cost.
     """
-    quantity = parse_quantity(quantity)
+    quantity = check_item_quantity(item, parse_quantity(quantity))
     _check_shape(reason, from_location, to_location)
     _check_document(reason, source)
     return _post_move(
@@ -361,7 +362,7 @@ def stock_issue(
     Without `from_reservation` only available stock may leave; with it the quantity consumes a reservation made
     earlier by `stock_reserve` (reserved and on hand both go down).
     """
-    quantity = parse_quantity(quantity)
+    quantity = check_item_quantity(item, parse_quantity(quantity))
     _check_shape(reason, location, None)
     return _post_move(
         item=item,
@@ -416,6 +417,7 @@ def stock_adjust(
     release the reservation first.
     """
     counted = parse_quantity(counted_quantity, field="counted_quantity", allow_zero=True)
+    check_item_quantity(item, counted, field="counted_quantity")
     require_saved(location, "location")
     if not item.is_active:
         raise InactiveItem(f"item {item.sku} is inactive; activate it before moving its stock", field="item")

@@ -20,6 +20,7 @@ from inventory.services.levels import (
     require_saved,
     reserved_short,
 )
+from inventory.services.units import check_item_quantity
 
 
 @retry_on_conflict
@@ -27,7 +28,8 @@ def stock_reserve(
     *, item: Item, location: Location, quantity: Decimal | int | str, user: User, reference: str = ""
 ) -> StockLevel:
     """Set available stock aside (for an order or a production job); it stays on hand but cannot be issued."""
-    return _change_reservation(item=item, location=location, delta=parse_quantity(quantity), user=user, ref=reference)
+    delta = check_item_quantity(item, parse_quantity(quantity))
+    return _change_reservation(item=item, location=location, delta=delta, user=user, ref=reference)
 
 
 @retry_on_conflict

@@ -13,7 +13,7 @@ from core.api_fields import (
 from core.numbers import QUANTITY
 from core.validators import validate_plan_date
 from inventory.api.serializers import LotInputSerializer
-from inventory.models import Item, Location
+from inventory.models import Item, Location, UnitOfMeasure
 from orders.models import (
     CustomerReturn,
     CustomerReturnLine,
@@ -62,10 +62,27 @@ class DeliveryLineInputSerializer(serializers.Serializer):
 
 # --- Orders and deliveries: a base per role, a small serializer per kind -------------------------------------------
 class _OrderLineSerializer(PlainModelSerializer):
+    """`quantity` and the price are in the line's `uom` (default: the item's stock unit); `stock_quantity` and what
+    deliveries did (reserved, shipped, received, open) are in the item's stock unit, as the ledger is."""
+
     item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
     item_sku = serializers.CharField(source="item.sku", read_only=True)
-    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+    quantity = PlainDecimalField(**QUANTITY, min_value=0, help_text="In the line's unit")
+    uom = PlainPrimaryKeyRelatedField(
+        queryset=UnitOfMeasure.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of the unit the quantity and price are in: the item's stock unit (the default) or a unit it "
+        "converts to",
+    )
+    stock_quantity = PlainDecimalField(**QUANTITY, read_only=True, source="quantity", help_text="In the stock unit")
     open_quantity = PlainDecimalField(**QUANTITY, read_only=True)
+
+    def to_representation(self, line: Model) -> dict:
+        data = super().to_representation(line)
+        data["quantity"] = self.fields["quantity"].to_representation(line.line_quantity)
+        return data
 
 
 def _line_meta(line_model: type[Model], price: str, date: str, *delivered: str) -> type:
@@ -76,7 +93,18 @@ def _line_meta(line_model: type[Model], price: str, date: str, *delivered: str) 
     class Meta:
         model = line_model
         list_serializer_class = DocumentLinesSerializer
-        fields = ["id", "item", "item_sku", "quantity", price, date, *delivered, "open_quantity"]
+        fields = [
+            "id",
+            "item",
+            "item_sku",
+            "quantity",
+            "uom",
+            "stock_quantity",
+            price,
+            date,
+            *delivered,
+            "open_quantity",
+        ]
         read_only_fields = list(delivered)
 
     return Meta

@@ -20,7 +20,7 @@ import datetime
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -32,11 +32,11 @@ from core.limits import capped_lines
 from core.retry import retry_on_conflict
 from core.users import acting_user as actor
 from inventory import services as inventory
-from inventory.models import Location, StockMove
+from inventory.models import Item, Location, StockMove, UnitOfMeasure
 from orders.models import Delivery, Order, Partner
 from orders.selectors import HISTORY_WORDS
 from orders.services.errors import InvalidOrderLine, InvalidTransition, OrderError, on_line
-from orders.services.parsing import User, line_item, line_quantity, money, plan_date
+from orders.services.parsing import User, line_item, line_quantity, line_unit, money, plan_date
 
 ZERO = Decimal(0)
 
@@ -215,21 +215,37 @@ def lock_levels(pairs: Iterable[tuple[int, int]]) -> None:
 
 def locked_lines(order: AnyOrder) -> list[Any]:
     """The order's lines with their items, locked in primary-key order."""
-    return list(order.lines.select_related("item").select_for_update(of=("self",)).order_by("pk"))
+    return list(order.lines.select_related("item", "item__uom").select_for_update(of=("self",)).order_by("pk"))
 
 
 # --- Drafts ---------------------------------------------------------------------------------------------------------
 def build_lines(kind: OrderKind, partner: Partner | None, lines: Lines) -> list[Any]:
-    """Unsaved order lines from [{item, quantity, <price field>, <date field>}], each refused with its number."""
+    """Unsaved order lines from [{item, quantity, uom, <price field>, <date field>}], each refused with its number.
+
+    `uom` (optional, default the item's stock unit) is the unit the quantity and the price are in: the item's stock
+    unit or one it converts to; the line's stock quantity is derived exactly and must be countable in the stock unit.
+    """
     default_date = kind.default_date(partner) if kind.default_date is not None and partner is not None else None
+    entries = capped_lines(lines)
+    _load_stock_units(entries)
     rows = []
-    for number, line in enumerate(capped_lines(lines), start=1):
+    for number, line in enumerate(entries, start=1):
         where = f"line {number}"
         day = line.get(kind.date_field)
+        item = line_item(line.get("item"), where=where)
+        entered = line_quantity(line.get("quantity"), where=where)
+        unit = line_unit(line.get("uom"), where=where)
+        try:
+            stock = inventory.to_stock_quantity(item, entered, unit)
+        except DomainError as exc:
+            raise InvalidOrderLine(f"{where}: {exc.message}", field="lines") from None
+        converted = unit is not None and unit.pk != item.uom_id
         rows.append(
             kind.line_model(
-                item=line_item(line.get("item"), where=where),
-                quantity=line_quantity(line.get("quantity"), where=where),
+                item=item,
+                quantity=stock,
+                uom=unit if converted else None,
+                uom_quantity=entered if converted else None,
                 **{
                     kind.price_field: money(line.get(kind.price_field), field=f"{where}: {kind.price_field}"),
                     kind.date_field: (
@@ -243,6 +259,16 @@ def build_lines(kind: OrderKind, partner: Partner | None, lines: Lines) -> list[
     if not rows:
         raise InvalidOrderLine("an order needs at least one line", field="lines")
     return rows
+
+
+def _load_stock_units(entries: list[Mapping[str, object]]) -> None:
+    """The stock units of the lines' items in one query (their precision is checked line by line)."""
+    items = [entry.get("item") for entry in entries]
+    items = [item for item in items if isinstance(item, Item) and not Item.uom.is_cached(item)]
+    units = UnitOfMeasure.objects.in_bulk({item.uom_id for item in items})
+    for item in items:
+        if item.uom_id in units:
+            item.uom = units[item.uom_id]
 
 
 def _save_lines(kind: OrderKind, order: AnyOrder, rows: list[Any]) -> None:
@@ -330,7 +356,8 @@ def order_cancel(kind: OrderKind, *, order: AnyOrder, user: User, reason: str = 
 
 # --- Deliveries -----------------------------------------------------------------------------------------------------
 def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> list[tuple[Any, Decimal]]:
-    """[(order line, quantity)] from [{line, quantity}]: each line of this order at most once."""
+    """[(order line, quantity)] from [{line, quantity}]: each line of this order at most once, each quantity in the
+    item's stock unit (whatever unit the line was ordered in) and countable in it."""
     requested: list[tuple[Any, Decimal]] = []
     seen: set[int] = set()
     for number, entry in enumerate(lines, start=1):
@@ -342,10 +369,23 @@ def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> lis
         if line_id in seen:
             raise InvalidOrderLine(f"{where}: order line #{line_id} is listed twice", field="lines")
         seen.add(line_id)
-        requested.append((valid[line_id], line_quantity(entry.get("quantity"), where=where)))
+        quantity = line_quantity(entry.get("quantity"), where=where)
+        problem = inventory.precision_error(quantity, valid[line_id].item.uom)
+        if problem is not None:  # deliveries count in the stock unit, as the ledger does
+            raise on_line(InvalidOrderLine(f"{where}: quantity {problem}", field="lines"), valid[line_id])
+        requested.append((valid[line_id], quantity))
     if not requested:
         raise InvalidOrderLine("list at least one line and its quantity", field="lines")
     return requested
+
+
+def stock_unit_price(kind: OrderKind, line: Any) -> Decimal:
+    """The line's price per unit of the item's stock unit: a line ordered in boxes of 12 at 6.00 a box is 0.50 a
+    piece (the price is per the line's own unit)."""
+    price = getattr(line, kind.price_field)
+    if line.line_quantity == line.quantity:
+        return price
+    return (price * line.line_quantity / line.quantity).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
 def _post_line(
@@ -365,7 +405,7 @@ def _post_line(
     if kind.direction is Direction.IN:
         return inventory.stock_receive(
             item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery,
-            lots=lots, unit_cost=getattr(line, kind.price_field),
+            lots=lots, unit_cost=stock_unit_price(kind, line),
         )  # fmt: skip
     from_reservation = min(quantity, line.reserved_quantity)
     if from_reservation > 0:

@@ -11,7 +11,7 @@ from core.errors import DomainError
 from core.numbers import plain_decimal_error
 from core.validators import plan_date_error
 from inventory import services as inventory
-from inventory.models import Item
+from inventory.models import Item, UnitOfMeasure
 from orders.services.errors import InvalidOrderLine
 
 User = AbstractBaseUser | None
@@ -68,3 +68,12 @@ def line_quantity(value: object, *, where: str) -> Decimal:
         return inventory.parse_quantity(value)
     except DomainError as exc:
         raise InvalidOrderLine(f"{where}: {exc.message}", field="lines") from None
+
+
+def line_unit(value: object, *, where: str) -> UnitOfMeasure | None:
+    """The unit a line is entered in; None (the item's stock unit) when not given."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, UnitOfMeasure) or value.pk is None:
+        raise InvalidOrderLine(f"{where}: choose an existing unit", field="lines")
+    return value

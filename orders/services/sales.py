@@ -6,7 +6,7 @@ then free stock. What cannot be reserved stays open as demand for material requi
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
 
@@ -54,6 +54,8 @@ def _reserve_open_lines(order: SalesOrder, user: User) -> Decimal:
             continue
         level = StockLevel.objects.filter(item_id=line.item_id, location_id=order.location_id).first()
         take = min(level.available if level is not None else ZERO, wanted)
+        # What is reserved is countable in the stock unit (stock counted more finely before units had a precision).
+        take = take.quantize(Decimal(1).scaleb(-line.item.uom.decimals), rounding=ROUND_DOWN)
         if take > 0:
             inventory.stock_reserve(
                 item=line.item, location=order.location, quantity=take, user=user, reference=order.number

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0010_stock_valuation'),
+        ('inventory', '0012_stock_valuation'),
         ('production', '0005_workorder_uncompleted_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -12,7 +12,7 @@ from audit.services import changes_since, snapshot
 from core.limits import capped_lines
 from core.numbers import parse_money
 from inventory.models import Item
-from inventory.services import InvalidQuantity, parse_quantity
+from inventory.services import InvalidQuantity, check_item_quantity, parse_quantity
 from production.models import Bom, BomLine, ProductionEvent, WorkOrder
 from production.services._shared import _BOM_AUDITED, User, _acting, _audit, _created, _deleted
 from production.services.errors import BomCycle, InvalidBom
@@ -55,7 +55,8 @@ def _clean_lines(item: Item, lines: Iterable[Mapping[str, object]]) -> list[_Lin
         raise InvalidBom("a BOM needs at least one line", field="lines")
     ids = [getattr(line.get("component"), "pk", None) for line in raw]
     fresh: dict[int | None, Item] = {
-        component.pk: component for component in Item.objects.filter(pk__in=[i for i in ids if i is not None])
+        component.pk: component
+        for component in Item.objects.select_related("uom").filter(pk__in=[i for i in ids if i is not None])
     }
     cleaned: list[_Line] = []
     seen: dict[int, int] = {}
@@ -79,7 +80,7 @@ def _clean_lines(item: Item, lines: Iterable[Mapping[str, object]]) -> list[_Lin
             )
         seen[component.pk] = number
         try:
-            quantity = parse_quantity(line.get("quantity"), field="quantity")
+            quantity = check_item_quantity(component, parse_quantity(line.get("quantity"), field="quantity"))
         except InvalidQuantity as exc:
             raise InvalidBom(f"{where} ({component.sku}): {exc.message}", field="lines") from None
         scrap = _parse_scrap(line.get("scrap_percent"), f"{where} ({component.sku})")

@@ -25,6 +25,7 @@ from inventory.selectors import default_receiving_location
 from inventory.services import (
     InsufficientStock,
     LotsInput,
+    check_item_quantity,
     lock_levels,
     lot_genealogy_record,
     parse_quantity,
@@ -36,7 +37,8 @@ from inventory.services import (
     valuation_lock,
 )
 from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
-from production.services._shared import _WO_AUDITED, PLACES, User, _acting, _audit, _created, _fmt
+from production.services._shared import _WO_AUDITED, User, _acting, _audit, _created, _fmt
+from production.services._shared import PLACES as MONEY_PLACES
 from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
 
 State = WorkOrder.State
@@ -65,7 +67,9 @@ def work_order_create(
 
     Without a number it gets WO-<id>, zero-padded to 6 digits."""
     quantity = parse_quantity(quantity)
-    item = Item.objects.filter(pk=item.pk).first() or item
+    item = Item.objects.select_related("uom").filter(pk=item.pk).first() or item
+    if item.pk is not None:
+        check_item_quantity(item, quantity)
     if item.pk is None or not item.is_active:
         raise ProductionError(f"item {item.sku} is inactive; activate it before making it", field="item")
     if _active_bom(item) is None:
@@ -188,7 +192,7 @@ def work_order_update(
         _guard(fresh, "edit")
         before = snapshot(fresh, _WO_AUDITED)
         if quantity is not None:
-            fresh.quantity = parse_quantity(quantity)
+            fresh.quantity = check_item_quantity(fresh.item, parse_quantity(quantity))
         if due_date is not None:
             _check_due_date(due_date)
             fresh.due_date = due_date
@@ -248,7 +252,7 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
         bom = _active_bom(fresh.item)
         if bom is None:
             raise ProductionError(f"item {fresh.item.sku} has no active BOM; give it one first", field="item")
-        lines = list(bom.lines.select_related("component").order_by("component_id"))
+        lines = list(bom.lines.select_related("component", "component__uom").order_by("component_id"))
         needed = {line.component_id: line.required_for(fresh.quantity) for line in lines}
         _lock_levels(location, needed)
         available = {
@@ -343,14 +347,16 @@ def work_order_complete(
         _guard(fresh, "complete")
         before = snapshot(fresh, _WO_AUDITED)
         remaining = fresh.remaining_quantity
-        made = remaining if quantity is None else parse_quantity(quantity)
+        made = remaining if quantity is None else check_item_quantity(fresh.item, parse_quantity(quantity))
         if made > remaining:
             raise ProductionError(
                 f"{fresh.number} has {_fmt(remaining)} left to make; {_fmt(made)} reported", field="quantity"
             )
         completed = fresh.completed_quantity + made
         final = completed == fresh.quantity
-        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
+        components = list(
+            fresh.components.select_for_update(of=("self",)).select_related("item", "item__uom").order_by("item_id")
+        )
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         valuation_lock([fresh.item_id, *(component.item_id for component in components)])
@@ -358,7 +364,8 @@ def work_order_complete(
         for component in components:
             target = component.required_quantity
             if not final:
-                target = (component.required_quantity * completed / fresh.quantity).quantize(PLACES, ROUND_HALF_UP)
+                places = Decimal(1).scaleb(-component.item.uom.decimals)
+                target = (component.required_quantity * completed / fresh.quantity).quantize(places, ROUND_HALF_UP)
             consume = min(target - component.consumed_quantity, component.reserved_quantity)
             if consume > 0:
                 operations.append((component.item_id, component, consume))
@@ -372,7 +379,7 @@ def work_order_complete(
                 from_reservation=True, lots=picked.get(consumed.item_id),
             )  # fmt: skip
             consumed_moves.append(move)
-            material += (amount * (move.unit_cost or 0)).quantize(PLACES, ROUND_HALF_UP)
+            material += (amount * (move.unit_cost or 0)).quantize(MONEY_PLACES, ROUND_HALF_UP)
             WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
             )
@@ -380,13 +387,13 @@ def work_order_complete(
         fresh.material_cost += material
         fresh.labour_cost += labour
         fresh.overhead_cost += overhead
-        fresh.standard_cost += (made * fresh.item.standard_cost).quantize(PLACES, ROUND_HALF_UP)
+        fresh.standard_cost += (made * fresh.item.standard_cost).quantize(MONEY_PLACES, ROUND_HALF_UP)
         # The finished goods come in at what this completion cost, so their moving average follows actual cost.
         # (Posted after the components: every level and valuation row is already locked above, in order.)
         output_move = stock_move_post(
             item=fresh.item, quantity=made, reason=StockMove.Reason.PRODUCTION_OUTPUT, to_location=location,
             user=user, reference=fresh.number, source=fresh, lots=_output_lots(fresh, made, lots),
-            unit_cost=((material + labour + overhead) / made).quantize(PLACES, ROUND_HALF_UP),
+            unit_cost=((material + labour + overhead) / made).quantize(MONEY_PLACES, ROUND_HALF_UP),
         )  # fmt: skip
         if fresh.item.tracking != Item.Tracking.NONE:
             lot_genealogy_record(consumed=consumed_moves, produced=output_move, source=fresh)
@@ -420,8 +427,8 @@ def _conversion_share(work_order: WorkOrder, completed: Decimal, final: bool) ->
         return Decimal(0), Decimal(0)
     labour, overhead = bom.conversion_for(work_order.quantity)
     if not final:
-        labour = (labour * completed / work_order.quantity).quantize(PLACES, ROUND_HALF_UP)
-        overhead = (overhead * completed / work_order.quantity).quantize(PLACES, ROUND_HALF_UP)
+        labour = (labour * completed / work_order.quantity).quantize(MONEY_PLACES, ROUND_HALF_UP)
+        overhead = (overhead * completed / work_order.quantity).quantize(MONEY_PLACES, ROUND_HALF_UP)
     return labour - work_order.labour_cost, overhead - work_order.overhead_cost
 
 

@@ -51,10 +51,11 @@ def _item_form(**overrides) -> dict:
 
 # --- Inventory master data -----------------------------------------------------------------------------------------
 def test_a_unit_added_changed_and_deleted_in_the_admin_is_audited(admin, boss):
-    assert admin.post("/admin/inventory/unitofmeasure/add/", {"code": "box", "name": "Box"}).status_code == 302
+    form = {"code": "box", "name": "Box", "decimals": "2"}
+    assert admin.post("/admin/inventory/unitofmeasure/add/", form).status_code == 302
     unit = UnitOfMeasure.objects.get(code="box")
     assert_by_boss(latest("inventory.unit_create"), boss)
-    response = admin.post(f"/admin/inventory/unitofmeasure/{unit.pk}/change/", {"code": "box", "name": "Boxes"})
+    response = admin.post(f"/admin/inventory/unitofmeasure/{unit.pk}/change/", {**form, "name": "Boxes"})
     assert response.status_code == 302
     entry = latest("inventory.unit_update")
     assert_by_boss(entry, boss)

@@ -10,7 +10,7 @@ from audit.models import AuditEntry
 from audit.services import audit_record
 from inventory import services as inventory_services
 from inventory.models import Item
-from tests.inventory.factories import ItemFactory
+from tests.inventory.factories import ItemFactory, UnitFactory
 
 MARKER = "ACME-SECRET-AUDIT"
 
@@ -34,7 +34,7 @@ def sign_in(client, tenant, username="boss"):
 
 
 def test_an_api_update_records_one_entry_with_old_and_new_values(acme, acme_client, boss):
-    item = ItemFactory(sku="BOLT", name="Bolt")
+    item = ItemFactory(sku="BOLT", name="Bolt", uom=UnitFactory(code="kg"))  # kg: 12.5 is a quantity of it
     before = AuditEntry.objects.count()
     response = sign_in(acme_client, acme).patch(
         f"/api/v1/items/{item.pk}/", {"name": "Bolt M10", "reorder_point": "12.5"}, content_type="application/json"

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.inventory.factories import ItemFactory, LocationFactory, UserFactory
+from tests.inventory.factories import ItemFactory, LocationFactory, UnitFactory, UserFactory
 
 
 @pytest.fixture
@@ -11,6 +11,12 @@ def clerk(in_acme):
 @pytest.fixture
 def bolt(in_acme):
     return ItemFactory(sku="BOLT-10", name="Bolt M10")
+
+
+@pytest.fixture
+def oil(in_acme):
+    """An item counted in litres, to three decimal places."""
+    return ItemFactory(sku="OIL-1", name="Cutting oil", uom=UnitFactory(code="l"))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from inventory.models import Item, StockLevel, StockMove
 from inventory.services import stock_receive, stock_reserve
 from planning import sources
-from tests.inventory.factories import ItemFactory, LocationFactory
+from tests.inventory.factories import ItemFactory, LocationFactory, UnitFactory
 
 D = Decimal
 
@@ -67,7 +67,7 @@ def test_item_with_stock_history_cannot_be_deleted(acme_api, in_acme):
 
 
 def test_posting_a_receipt_updates_the_level_and_records_the_user(acme_api, in_acme):
-    item, location = ItemFactory(), LocationFactory()
+    item, location = ItemFactory(uom=UnitFactory(code="kg")), LocationFactory()
     response = post_move(
         acme_api, item=item.pk, quantity="12.5", reason="receipt", to_location=location.pk, reference="DN-7"
     )
@@ -145,7 +145,7 @@ def test_reverse_endpoint_posts_the_mirror_move_once(acme_api, in_acme):
 
 
 def test_count_endpoint_posts_the_difference_as_an_adjustment(acme_api, in_acme):
-    item, location = ItemFactory(), LocationFactory()
+    item, location = ItemFactory(uom=UnitFactory(code="kg")), LocationFactory()
     stock_receive(item=item, location=location, quantity=10, user=None)
     response = acme_api.post(
         "/api/v1/moves/count/",

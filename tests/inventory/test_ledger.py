@@ -33,18 +33,18 @@ def on_hand(item, location) -> Decimal:
     return StockLevel.objects.get(item=item, location=location).on_hand
 
 
-def test_receipt_adds_to_on_hand_and_records_who_and_when(bolt, a1, clerk):
-    move = stock_receive(item=bolt, location=a1, quantity="10.5", user=clerk, reference="DN-1")
-    assert on_hand(bolt, a1) == D("10.5")
+def test_receipt_adds_to_on_hand_and_records_who_and_when(oil, a1, clerk):
+    move = stock_receive(item=oil, location=a1, quantity="10.5", user=clerk, reference="DN-1")
+    assert on_hand(oil, a1) == D("10.5")
     assert move.created_by == clerk
     assert move.created_at.tzinfo is not None
     assert (move.reason, move.from_location, move.to_location) == ("receipt", None, a1)
 
 
-def test_issue_subtracts_from_on_hand(bolt, a1, clerk):
-    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
-    stock_issue(item=bolt, location=a1, quantity=D("3.25"), user=clerk)
-    assert on_hand(bolt, a1) == D("6.75")
+def test_issue_subtracts_from_on_hand(oil, a1, clerk):
+    stock_receive(item=oil, location=a1, quantity=10, user=clerk)
+    stock_issue(item=oil, location=a1, quantity=D("3.25"), user=clerk)
+    assert on_hand(oil, a1) == D("6.75")
 
 
 def test_transfer_moves_stock_between_locations_and_keeps_the_total(bolt, a1, b2, clerk):
@@ -358,8 +358,8 @@ def test_a_reservation_costs_a_lock_and_one_write(bolt, a1, clerk, django_assert
     assert statements == ["SAVEPOINT", "SELECT", "WITH", "RELEASE"]
 
 
-def test_the_returned_move_is_the_stored_one(bolt, a1, clerk):
-    move = stock_receive(item=bolt, location=a1, quantity="2.5", user=clerk, reference="  DN-7  ")
+def test_the_returned_move_is_the_stored_one(oil, a1, clerk):
+    move = stock_receive(item=oil, location=a1, quantity="2.5", user=clerk, reference="  DN-7  ")
     stored = StockMove.objects.get(pk=move.pk)
     fields = ("item_id", "quantity", "reason", "from_location_id", "to_location_id", "reference", "created_by_id")
     assert [getattr(move, f) for f in fields] == [getattr(stored, f) for f in fields]

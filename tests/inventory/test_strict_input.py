@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import Item, StockLevel, StockMove
 from inventory.services import InvalidMove, InvalidQuantity, item_create, parse_quantity, stock_move_post, stock_receive
-from tests.inventory.factories import ItemFactory
+from tests.inventory.factories import ItemFactory, UnitFactory
 
 D = Decimal
 BIGGEST = "99999999999999.9999"  # fits numeric(18, 4) on its own
@@ -19,25 +19,31 @@ def post_move(client, **payload):
 
 
 # --- Quantities the stock level cannot hold ------------------------------------------------------------------------
-def test_a_receipt_that_would_overflow_the_level_is_a_400_on_quantity(acme_api, bolt, a1, clerk):
-    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
-    response = post_move(acme_api, item=bolt.pk, quantity=BIGGEST, reason="receipt", to_location=a1.pk)
+@pytest.fixture
+def fine(in_acme):
+    """An item counted to the 4 decimal places a stock level holds (pieces are whole: BIGGEST is no piece count)."""
+    return ItemFactory(sku="FINE-1", uom=UnitFactory(code="fine", name="Fine unit", decimals=4))
+
+
+def test_a_receipt_that_would_overflow_the_level_is_a_400_on_quantity(acme_api, fine, a1, clerk):
+    stock_receive(item=fine, location=a1, quantity=10, user=clerk)
+    response = post_move(acme_api, item=fine.pk, quantity=BIGGEST, reason="receipt", to_location=a1.pk)
     assert response.status_code == 400, response.content
     assert "the most a stock level holds" in response.json()["quantity"][0]
-    assert StockLevel.objects.get(item=bolt, location=a1).on_hand == 10
-    assert StockMove.objects.filter(item=bolt).count() == 1
+    assert StockLevel.objects.get(item=fine, location=a1).on_hand == 10
+    assert StockMove.objects.filter(item=fine).count() == 1
 
 
-def test_a_receipt_up_to_what_the_level_holds_is_posted(bolt, a1, clerk):
-    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
-    stock_receive(item=bolt, location=a1, quantity=D(BIGGEST) - 10, user=clerk)
-    assert StockLevel.objects.get(item=bolt, location=a1).on_hand == D(BIGGEST)
+def test_a_receipt_up_to_what_the_level_holds_is_posted(fine, a1, clerk):
+    stock_receive(item=fine, location=a1, quantity=10, user=clerk)
+    stock_receive(item=fine, location=a1, quantity=D(BIGGEST) - 10, user=clerk)
+    assert StockLevel.objects.get(item=fine, location=a1).on_hand == D(BIGGEST)
 
 
-def test_an_overflowing_receipt_inside_a_document_transaction_is_a_domain_error(bolt, a1, clerk):
-    stock_receive(item=bolt, location=a1, quantity=10, user=clerk)
+def test_an_overflowing_receipt_inside_a_document_transaction_is_a_domain_error(fine, a1, clerk):
+    stock_receive(item=fine, location=a1, quantity=10, user=clerk)
     with pytest.raises(InvalidQuantity, match="holds 10"):
-        stock_receive(item=bolt, location=a1, quantity=BIGGEST, user=clerk)
+        stock_receive(item=fine, location=a1, quantity=BIGGEST, user=clerk)
 
 
 # --- Numbers in plain digits -----------------------------------------------------------------------------------------

@@ -22,6 +22,13 @@ from production.services import (
 )
 
 D = Decimal
+
+
+def metres():
+    """A unit counted in decimals (pieces are whole): for the components used in fractions."""
+    from inventory.models import UnitOfMeasure
+
+    return UnitOfMeasure.objects.get(code="m")
 DUE = datetime.date(2027, 1, 31)
 
 
@@ -36,7 +43,7 @@ def cart_tree(item, planner):
     FRAME 20.00 + 20.00 per batch of 10, CART 0.50 overhead per unit."""
     steel = item("STEEL", standard_cost=D("2.00"))
     bolt = item("BOLT", standard_cost=D("0.10"))
-    paint = item("PAINT", standard_cost=D("5.00"))
+    paint = item("PAINT", standard_cost=D("5.00"), uom=metres())
     bracket, frame, cart = item("BRACKET", standard_cost=D(0)), item("FRAME", standard_cost=D(0)), item("CART")
     bom_create(
         item=bracket,
@@ -160,7 +167,7 @@ def pump(item, planner, receiving):
     """PUMP = 2 HOUSING + 0.5 SEAL (10% scrap); labour 12.00 and overhead 12.00 per batch of 4.
     Standard costs: HOUSING 2.00, SEAL 4.00, so PUMP = 2 x 2.00 + 0.5 x 1.1 x 4.00 = 6.20 material + 12.00 / 4
     = 3.00 labour + 3.00 overhead: 12.20. Stock bought dearer: 25 HOUSING at 2.20, 6 SEAL at 4.00."""
-    pump, housing, seal = item("PUMP"), item("HOUSING", standard_cost=D(2)), item("SEAL", standard_cost=D(4))
+    pump, housing, seal = item("PUMP"), item("HOUSING", standard_cost=D(2)), item("SEAL", standard_cost=D(4), uom=metres())
     bom_create(
         item=pump,
         lines=[

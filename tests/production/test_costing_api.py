@@ -15,6 +15,13 @@ from production.services import bom_create, cost_rollup_run
 from tests.inventory.conftest import logged_in
 
 D = Decimal
+
+
+def metres():
+    """A unit counted in decimals (pieces are whole): for the components used in fractions."""
+    from inventory.models import UnitOfMeasure
+
+    return UnitOfMeasure.objects.get(code="m")
 BASE = "/api/v1/production"
 VALUATION = "/api/v1/valuation/"
 
@@ -36,7 +43,7 @@ def post(client, url, payload=None):
 @pytest.fixture
 def gear(item, planner):
     """GEAR = 2 BLANK (10% scrap) at 3.00 + 4.00 labour per unit: 2 x 1.1 x 3.00 + 4.00 = 10.60."""
-    blank, gear = item("BLANK", standard_cost=D(3)), item("GEAR")
+    blank, gear = item("BLANK", standard_cost=D(3), uom=metres()), item("GEAR")
     bom_create(
         item=gear, lines=[{"component": blank, "quantity": D(2), "scrap_percent": D(10)}], labour_cost=D(4),
         user=planner,

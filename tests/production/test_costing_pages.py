@@ -15,6 +15,13 @@ from tests.inventory.conftest import logged_in
 D = Decimal
 
 
+def metres():
+    """A unit counted in decimals (pieces are whole): for the components used in fractions."""
+    from inventory.models import UnitOfMeasure
+
+    return UnitOfMeasure.objects.get(code="m")
+
+
 @pytest.fixture
 def boss(acme, acme_client):
     return logged_in(acme_client, acme)
@@ -23,7 +30,7 @@ def boss(acme, acme_client):
 @pytest.fixture
 def gear(item, planner):
     """GEAR = 2 BLANK (10% scrap) at 3.00 + 4.00 labour per unit: 10.60."""
-    blank, gear = item("BLANK", standard_cost=D(3)), item("GEAR")
+    blank, gear = item("BLANK", standard_cost=D(3), uom=metres()), item("GEAR")
     bom_create(
         item=gear, lines=[{"component": blank, "quantity": D(2), "scrap_percent": D(10)}], labour_cost=D(4),
         user=planner,

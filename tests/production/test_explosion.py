@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.models import UnitOfMeasure
 from production.selectors import bom_explosion, where_used
 
 D = Decimal
@@ -14,9 +15,10 @@ def bike(item, make_bom):
     """BIKE = 1 FRAME + 2 WHEEL (5% scrap) + 4 BOLT
     FRAME = 3 TUBE (10% scrap) + 2 BOLT
     WHEEL = 36 SPOKE (2% scrap) + 1 RIM
-    RIM = 1.5 STRIP (4% scrap)
+    RIM = 1.5 m STRIP (4% scrap)
     """
-    parts = {sku: item(sku) for sku in ["BIKE", "FRAME", "WHEEL", "BOLT", "TUBE", "SPOKE", "RIM", "STRIP"]}
+    parts = {sku: item(sku) for sku in ["BIKE", "FRAME", "WHEEL", "BOLT", "TUBE", "SPOKE", "RIM"]}
+    parts["STRIP"] = item("STRIP", uom=UnitOfMeasure.objects.get(code="m"))
     make_bom(parts["BIKE"], (parts["FRAME"], 1), (parts["WHEEL"], 2, 5), (parts["BOLT"], 4))
     make_bom(parts["FRAME"], (parts["TUBE"], 3, 10), (parts["BOLT"], 2))
     make_bom(parts["WHEEL"], (parts["SPOKE"], 36, 2), (parts["RIM"], 1))

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from inventory.models import ReservationEntry, StockLevel, StockMove
+from inventory.models import ReservationEntry, StockLevel, StockMove, UnitOfMeasure
 from inventory.selectors import ledger_balance
 from inventory.services import stock_receive
 from production.models import ProductionEvent, WorkOrder, WorkOrderComponent
@@ -26,8 +26,8 @@ DUE = datetime.date(2027, 1, 31)
 
 @pytest.fixture
 def parts(item, make_bom):
-    """PUMP = 2 HOUSING + 0.5 SEAL (10% scrap): 10 pumps need 20 HOUSING and 10 x 0.5 x 1.1 = 5.5 SEAL."""
-    pump, housing, seal = item("PUMP"), item("HOUSING"), item("SEAL")
+    """PUMP = 2 HOUSING + 0.5 m SEAL (10% scrap): 10 pumps need 20 HOUSING and 10 x 0.5 x 1.1 = 5.5 SEAL."""
+    pump, housing, seal = item("PUMP"), item("HOUSING"), item("SEAL", uom=UnitOfMeasure.objects.get(code="m"))
     make_bom(pump, (housing, 2), (seal, "0.5", 10))
     return pump, housing, seal
 
@@ -164,7 +164,7 @@ def test_partial_completion_consumes_components_pro_rata(stocked, receiving, pla
 def test_partial_completions_that_do_not_divide_evenly_consume_exactly_the_requirement(
     item, make_bom, receiving, planner
 ):
-    gear, blank = item("GEAR"), item("BLANK")
+    gear, blank = item("GEAR"), item("BLANK", uom=UnitOfMeasure.objects.get(code="kg"))
     make_bom(gear, (blank, "0.1"))
     stock_receive(item=blank, location=receiving, quantity=1, user=planner)
     work_order = work_order_create(item=gear, quantity=3, due_date=DUE, user=planner)  # needs 0.3 BLANK

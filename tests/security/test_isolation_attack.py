@@ -73,6 +73,8 @@ VIEW_MODELS: dict[str, str] = {
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
     "orders:purchase-order-action": "orders.PurchaseOrder",
+    "orders:shipment-return": "orders.Shipment",
+    "orders:receipt-return": "orders.Receipt",
     "access:user-role": "auth.User",
 }
 
@@ -168,6 +170,8 @@ def create_acme_objects(boss) -> None:
         sku=f"{MARKER}-GEAR", name=f"{MARKER} gear", uom=unit, kind=Item.Kind.FINISHED_GOOD, user=boss
     )
     store = inventory_services.location_create(code=f"{MARKER}-A1", name=f"{MARKER} aisle", user=boss)
+    box = UnitFactory(code=f"b{MARKER}"[:16], name=f"{MARKER} box")
+    inventory_services.conversion_create(item=bolt, uom=box, factor=12, user=boss)
     inventory_services.stock_receive(item=bolt, location=store, quantity=100, reference=f"{MARKER} in", user=boss)
     ItemImport.objects.create(file_name=f"{MARKER}.csv", content=f"sku,name\n{MARKER}-X,x\n", created_by=boss)
     production_services.bom_create(item=gear, lines=[{"component": bolt, "quantity": 2}], version="M1", user=boss)
@@ -188,22 +192,28 @@ def create_acme_objects(boss) -> None:
         lines=[{"item": bolt, "quantity": 5, "unit_price": Decimal("2.5"), "promised_date": today}],
     )
     sale = order_services.sales_order_confirm(order=sale, user=boss)
-    order_services.shipment_create(
+    shipment = order_services.shipment_create(
         order=sale, reference=f"{MARKER} ship", user=boss, lines=[{"line": sale.lines.get(), "quantity": 1}]
+    )
+    order_services.customer_return_create(
+        shipment=shipment, reference=f"{MARKER} back", user=boss, lines=[{"line": shipment.lines.get(), "quantity": 1}]
     )
     purchase = order_services.purchase_order_create(
         supplier=supplier,
         supplier_reference=MARKER,
         user=boss,
-        lines=[{"item": bolt, "quantity": 10, "unit_cost": Decimal("1.25"), "expected_date": today}],
+        lines=[{"item": bolt, "quantity": 10, "uom": box, "unit_cost": Decimal("1.25"), "expected_date": today}],
     )
     purchase = order_services.purchase_order_send(order=purchase, user=boss)
-    order_services.receipt_create(
+    receipt = order_services.receipt_create(
         order=purchase,
         location=store,
         reference=f"{MARKER} rcv",
         user=boss,
         lines=[{"line": purchase.lines.get(), "quantity": 2}],
+    )
+    order_services.supplier_return_create(
+        receipt=receipt, reference=f"{MARKER} out", user=boss, lines=[{"line": receipt.lines.get(), "quantity": 1}]
     )
     # Lots: a lot-tracked component received in a lot, made into a lot-tracked panel (a lot, its genealogy).
     resin = inventory_services.item_create(

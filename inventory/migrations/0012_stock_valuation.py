@@ -42,7 +42,7 @@ def restrict(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0009_lots_and_serials")]
+    dependencies = [("inventory", "0011_unit_decimals_defaults")]
 
     operations = [
         migrations.CreateModel(
