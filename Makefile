@@ -57,13 +57,15 @@ bench: install
 bench-quick:
 	$(PY) bench/stock_moves.py --seconds 1 --items 20 --writers 1,2
 	$(PY) bench/mixed_load.py --seconds 3 --clients 4 --items 5
-	$(PY) bench/bom_explosion.py --fanout 2 --runs 3 --naive-runs 1 --mrp-runs 1 --mrp-scale 0.02
+	$(PY) bench/bom_explosion.py --fanout 2 --runs 3 --naive-runs 1
+	$(PY) bench/mrp.py --items 200 --check-items 100 --horizon 60 --runs 1
 	$(PY) bench/provision.py --present 3 --new 2
 	$(PY) bench/fleet_migrate.py --tenants 12 --rounds 1 --requests 50
 	$(PY) bench/routing.py --seconds 1 --rounds 1
 	$(PY) bench/overhead.py --seconds 1 --rounds 1
 	$(PY) bench/noisy_neighbour.py --seconds 1 --rounds 1
 	$(PY) bench/auth_flood.py --seconds 1 --rounds 1
+	$(PY) bench/request_cost.py --requests 5 --rounds 1
 	$(PY) bench/document_lines.py --lines 50 --runs 1
 	$(PY) bench/trace.py --lots 200 --moves 1000 --runs 3
 	$(PY) bench/fault_drill.py --tenants 3

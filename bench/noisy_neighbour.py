@@ -1,16 +1,18 @@
 """Noisy neighbour: tenant B's API latency alone, then while tenant A floods the API at 10x its rate limit.
 
-    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--rounds 3] [--limit N] [--database NAME]
+    .venv/bin/python bench/noisy_neighbour.py [--seconds 8] [--rounds 5] [--limit N] [--limit-multiplier 10]
+        [--database NAME]
         [--workers N] [--threads N] [--worker-class sync|gthread]   (default: as erp/gunicorn_conf.py serves)
 
 Uses its own database (erp_bench_noisy, or --database on the same server) and gunicorn on loopback. Tenant A
 (plan free) has the free plan's quota as shipped (1000/min burst 20, about 16.7/s), or with `--limit N` N requests a
-second in bursts of N (TENANT_API_RATE_FREE for the server); it sends 10x that, paced, from a process of its own,
-and gets 429s past its limit. Tenant B (plan standard) sends one request at a time, paced at 20/s, to its item
-list. Both authenticate with their own API key.
+second in bursts of N (TENANT_API_RATE_FREE for the server); it sends 10x that (`--limit-multiplier M`: M times, e.g.
+3), paced, from a process of its own, and gets 429s past its limit. Tenant B (plan standard) sends one request at a
+time, paced at 20/s, to its item list. Both authenticate with their own API key.
 
 Each round runs three phases side by side: B alone, B beside A sending exactly at its limit, B under A's flood.
-Prints each round's p95s and ratios with what the machine's CPU did, then the medians over the rounds: the ratio
+Prints each round's p95s and ratios with what the machine's CPU did, then the medians over the rounds (5 by default:
+one round's ratio swings with whatever else the machine does): the ratio
 flood / alone is the goal (<= 1.2); at-limit / alone is what a perfect limiter would still cost B (A's allowed
 requests), flood / at-limit what the refused excess costs on top.
 """
@@ -160,7 +162,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="instead of erp/gunicorn_conf.py's (2 x cores + 1)")
     parser.add_argument("--threads", type=int, help="threads per worker (gthread)")
     parser.add_argument("--worker-class", help="instead of erp/gunicorn_conf.py's (sync)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="the figures are medians over the rounds")
+    parser.add_argument(
+        "--limit-multiplier", type=float, default=10.0, help="tenant A's flood, in times its limit (default 10)"
+    )
     parser.add_argument("--database", default=DB_NAME, help="database to create and drop on DATABASE_URL's server")
     parser.add_argument("--no-edge", action="store_true", help="serve without nginx in front, as without nginx")
     args = parser.parse_args()
@@ -225,7 +230,7 @@ def main() -> None:
 
         (free_quota,) = quota_parser.parse(settings.TENANT_API_RATES["free"])
         limit = free_quota.get_limit() / free_quota.get_period_sec()
-        flood_rate = 10 * limit
+        flood_rate = args.limit_multiplier * limit
         print(
             f"gunicorn: erp/gunicorn_conf.py {' '.join(overrides) or '(as the product runs)'}, "
             f"{'behind the nginx edge' if nginx else 'no edge in front'}; tenant A limit "

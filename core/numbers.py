@@ -27,10 +27,17 @@ _WHOLE = re.compile(r"[0-9]+", re.ASCII)
 _SIGNED = re.compile(r"[-+](?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
+COMMA_PROBLEM = "has a comma: use a dot for decimals, e.g. 2.5, and no thousands separators"
+
+
 def plain_number_error(text: str, *, whole: bool = False) -> str | None:
     """Why `text` (already stripped) is not a plain number (a whole one with `whole`), or None when it is."""
     if (_WHOLE if whole else _DECIMAL).fullmatch(text):
         return None
+    if "," in text:
+        # "2,5": two and a half to some, twenty-five to others ("1,000"). Never guessed: the tenant's locale is not
+        # known to the parser, so a comma is refused whatever it was meant as.
+        return COMMA_PROBLEM
     if _SIGNED.fullmatch(text):
         return "must be zero or more, written without a sign" if text[0] == "-" else "must be written without a sign"
     if whole and _DECIMAL.fullmatch(text):

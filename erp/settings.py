@@ -138,6 +138,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_htmx",  # request.htmx and the vendored htmx script ({% htmx_script %}): pickers and line editors
     "core",  # shared helpers, abstract models and templates only: no tables, no migrations
 ]
 TENANT_APPS = [
@@ -208,6 +209,7 @@ MIDDLEWARE = [
     # A support session (support app) reads as a read-only support user; every write is refused and recorded.
     "support.middleware.SupportSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a picker or line editor asking for a fragment
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -343,11 +345,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api_reads.DjangoFilterBackend",  # django-filter, only when a filter is named
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api_reads.PageNumberPagination",  # no COUNT(*) for a short first page
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["access.throttling.TenantRateThrottle"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
-from core.form_fields import PlainDecimalField, PlainModelChoiceField
-from core.forms import ServiceForm
-from core.numbers import QUANTITY
+from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from core.forms import RecordForm, ServiceForm
+from core.numbers import MONEY, QUANTITY
+from core.pickers import PickerInput
 from inventory import services
-from inventory.models import Item, Location, StockMove
-from inventory.selectors import default_receiving_location, item_by_sku
+from inventory.models import Item, Location, StockMove, UnitOfMeasure
+from inventory.selectors import default_receiving_location, item_by_sku, location_tree
 
 
 def _locations() -> forms.ModelChoiceField:
@@ -18,18 +19,24 @@ def _locations() -> forms.ModelChoiceField:
 
 
 class ItemSkuField(forms.CharField):
-    """An item entered (or scanned) by its SKU."""
+    """An item entered (or scanned, or picked from the matches the picker offers) by its SKU, in any letter case.
 
-    # A scanner types the code and presses Enter: static/js/scan.js moves on to the next field instead of submitting.
-    widget = forms.TextInput(attrs={"data-scan": "", "autocomplete": "off", "autocapitalize": "off"})
+    An empty optional field cleans to None. A SKU of another tenant is simply not found here (each tenant's items
+    live in its own schema).
+    """
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("label", "Item SKU")
         kwargs.setdefault("max_length", 64)
+        # A scanner types the code and presses Enter: static/js/scan.js moves on to the next field instead of
+        # submitting. With htmx, typing offers matching items (inventory.views.item_picker).
+        kwargs.setdefault("widget", PickerInput("inventory:item-picker", attrs={"data-scan": ""}))
         super().__init__(**kwargs)
 
-    def clean(self, value: str) -> Item:
+    def clean(self, value: str) -> Item | None:
         sku = super().clean(value).strip()
+        if not sku:
+            return None
         item = item_by_sku(sku).first()
         if item is None:
             raise forms.ValidationError(f"no item has SKU {sku!r}")
@@ -125,14 +132,28 @@ class AdjustForm(ServiceForm):
 
 
 class ReverseForm(ServiceForm):
-    reference = forms.CharField(max_length=200, required=False)
+    """A reversal posts the opposite move; it cannot itself be reversed, so the page asks to confirm it."""
+
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. why it is reversed")
+    confirm = forms.BooleanField(
+        required=True, error_messages={"required": "tick the box to confirm: a reversal cannot be undone"}
+    )
 
     def __init__(self, *args, move: StockMove, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.move = move
+        origin = move.from_location.code if move.from_location else None
+        target = move.to_location.code if move.to_location else None
+        undo = {
+            (True, False): f"{move.quantity.normalize():f} go back into {origin}",
+            (False, True): f"{move.quantity.normalize():f} leave {target}",
+            (True, True): f"{move.quantity.normalize():f} go back from {target} to {origin}",
+        }.get((origin is not None, target is not None), "the opposite move is posted")
+        self.fields["confirm"].label = f"Reverse move #{move.pk}: {undo}. The reversal cannot be undone"
 
     def call_service(self, user: AbstractBaseUser) -> StockMove:
-        return services.stock_move_reverse(move=self.move, user=user, **self.cleaned_data)
+        reference = self.cleaned_data["reference"]
+        return services.stock_move_reverse(move=self.move, user=user, reference=reference)
 
 
 class ImportForm(ServiceForm):
@@ -147,6 +168,104 @@ class ImportForm(ServiceForm):
         if upload.size > services.MAX_IMPORT_BYTES:
             raise services.ImportRefused("the file is larger than 5 MB; split it", field="file")
         return services.item_import_create(file_name=upload.name, data=upload.read(), user=user)
+
+
+class ItemForm(RecordForm):
+    service_fields = (
+        "sku",
+        "name",
+        "description",
+        "uom",
+        "kind",
+        "reorder_point",
+        "reorder_quantity",
+        "lead_time_days",
+        "standard_cost",
+        "is_active",
+        "attributes",
+    )
+
+    sku = forms.CharField(label="SKU", max_length=64)
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    uom = PlainModelChoiceField(queryset=UnitOfMeasure.objects.order_by("code"), label="Unit")
+    kind = forms.ChoiceField(choices=Item.Kind.choices, initial=Item.Kind.COMPONENT)
+    reorder_point = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
+    reorder_quantity = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
+    lead_time_days = PlainIntegerField(min_value=0, initial=0, label="Lead time (days)")
+    standard_cost = PlainDecimalField(**MONEY, min_value=0, initial="0")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    attributes = forms.JSONField(
+        required=False,
+        label="Custom fields",
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='As JSON, e.g. {"colour": "red", "finish": "zinc"}.',
+    )
+
+    @property
+    def title(self) -> str:
+        return f"Edit item {self.instance.sku}" if self.instance is not None else "New item"
+
+    def clean_attributes(self) -> dict:
+        value = self.cleaned_data.get("attributes")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError('custom fields are a JSON object of names and values, e.g. {"colour": "red"}')
+        return value
+
+    def call_service(self, user: AbstractBaseUser) -> Item:
+        if self.instance is None:
+            return services.item_create(user=user, **self.values())  # type: ignore[arg-type]
+        return services.item_update(item=self.instance, user=user, **self.values())
+
+
+class _TreeOrder(forms.models.ModelChoiceIterator):
+    """The queryset's locations in tree order (each parent followed by its children), indented by depth."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        allowed = set(self.queryset.values_list("pk", flat=True))
+        for location, depth in location_tree():
+            if location.pk in allowed:
+                yield (forms.models.ModelChoiceIteratorValue(location.pk, location), "\u2003" * depth + location.code)
+
+
+class LocationTreeField(PlainModelChoiceField):
+    iterator = _TreeOrder
+
+
+class LocationForm(RecordForm):
+    service_fields = ("code", "name", "kind", "parent", "is_active", "is_default_receiving")
+
+    code = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Location.Kind.choices, initial=Location.Kind.BIN)
+    parent = LocationTreeField(
+        queryset=Location.objects.order_by("code"), required=False, help_text="The warehouse or area it is in."
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    is_default_receiving = forms.BooleanField(
+        required=False,
+        label="Default receiving location",
+        help_text="Receipts go here unless told otherwise; it takes the role from the current one.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            self.fields["parent"].queryset = Location.objects.exclude(pk=self.instance.pk).order_by("code")
+
+    @property
+    def title(self) -> str:
+        return f"Edit location {self.instance.code}" if self.instance is not None else "New location"
+
+    def call_service(self, user: AbstractBaseUser) -> Location:
+        if self.instance is None:
+            return services.location_create(user=user, **self.values())  # type: ignore[arg-type]
+        return services.location_update(location=self.instance, user=user, **self.values())
 
 
 MOVE_FORMS: dict[str, type[ServiceForm]] = {

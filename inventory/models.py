@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.models import BackgroundJob
 from core.numbers import MONEY, QUANTITY, QUANTITY_PLACES
-from core.validators import validate_lead_time
+from core.validators import MAX_LEAD_TIME_DAYS, validate_lead_time
 
 ZERO = Decimal("0")
 
@@ -63,6 +63,16 @@ class Item(models.Model):
         LOT = "lot", "By lot"
         SERIAL = "serial", "By serial number"
 
+    class Procurement(models.TextChoices):
+        MAKE = "make", "Make"
+        BUY = "buy", "Buy"
+
+    class LotSizing(models.TextChoices):
+        LOT_FOR_LOT = "lot_for_lot", "Lot for lot"
+        FIXED = "fixed", "Fixed quantity"
+        MIN_MULTIPLE = "min_multiple", "Minimum and multiple"
+        PERIODS = "periods", "Periods of supply"
+
     sku = models.CharField("SKU", max_length=64, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -72,6 +82,22 @@ class Item(models.Model):
     reorder_quantity = models.DecimalField(**QUANTITY, default=ZERO)
     lead_time_days = models.PositiveIntegerField(default=0, validators=[validate_lead_time])
     standard_cost = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
+    # Planning (MRP): how the item is replenished, in what lots, with what buffer; the low-level code is the deepest
+    # level at which the item appears in any active BOM (0: top), kept by production's BOM services.
+    procurement = models.CharField(
+        max_length=4, choices=Procurement.choices, default=Procurement.BUY, help_text="Make in-house or buy."
+    )
+    lot_sizing = models.CharField(max_length=16, choices=LotSizing.choices, default=LotSizing.LOT_FOR_LOT)
+    lot_quantity = models.DecimalField(**QUANTITY, default=ZERO, help_text="Fixed quantity: every order is this size.")
+    lot_minimum = models.DecimalField(**QUANTITY, default=ZERO, help_text="Minimum and multiple: the smallest order.")
+    lot_multiple = models.DecimalField(**QUANTITY, default=ZERO, help_text="Minimum and multiple: orders step by this.")
+    lot_period_days = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(MAX_LEAD_TIME_DAYS)],
+        help_text="Periods of supply: each order covers the net requirements of this many days.",
+    )
+    safety_stock = models.DecimalField(**QUANTITY, default=ZERO)
+    low_level_code = models.PositiveSmallIntegerField(default=0, editable=False)
     is_active = models.BooleanField("active", default=True)
     attributes = models.JSONField(default=dict, blank=True, help_text='Custom attributes, e.g. {"colour": "red"}.')
     # Lots and serials (Lot, LotLevel, StockMoveLot below); "none" keeps every stock path as it was.
@@ -90,6 +116,10 @@ class Item(models.Model):
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="inventory_item_reorder_point_gte_0"),
             models.CheckConstraint(condition=Q(reorder_quantity__gte=0), name="inventory_item_reorder_qty_gte_0"),
             models.CheckConstraint(condition=Q(standard_cost__gte=0), name="inventory_item_standard_cost_gte_0"),
+            models.CheckConstraint(
+                condition=Q(lot_quantity__gte=0, lot_minimum__gte=0, lot_multiple__gte=0, safety_stock__gte=0),
+                name="inventory_item_planning_quantities_gte_0",
+            ),
             models.UniqueConstraint(
                 Lower("sku"),
                 name="inventory_item_sku_unique_ci",

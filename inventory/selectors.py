@@ -24,6 +24,17 @@ def item_by_sku(sku: str) -> QuerySet[Item]:
     return Item.objects.alias(sku_ci=Lower("sku")).filter(sku_ci=Lower(Value(sku.strip())))
 
 
+def item_picks(*, query: str, limit: int) -> list[Item]:
+    """What the item picker offers for `query`: active items whose SKU starts with it (any letter case) first, then
+    those whose name contains it; at most `limit`."""
+    items = Item.objects.filter(is_active=True).only("sku", "name")
+    by_sku = list(items.filter(sku__istartswith=query).order_by("sku")[:limit])
+    if len(by_sku) < limit:
+        seen = [item.pk for item in by_sku]
+        by_sku += items.filter(name__icontains=query).exclude(pk__in=seen).order_by("sku")[: limit - len(by_sku)]
+    return by_sku
+
+
 def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:
     """Items whose SKU or name contains `query`, with their total on hand and available across locations."""
     items = Item.objects.select_related("uom")

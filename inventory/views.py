@@ -9,15 +9,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_POST
 
 from access.permissions import capability_required
 from access.roles import Capability
+from core.pages import service_form_page
+from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
-from inventory.forms import MOVE_FORMS, ImportForm, ReverseForm, ValuationForm
-from inventory.models import ZERO, Item, ItemImport, Lot, StockMove
+from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm, ValuationForm
+from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 
 PAGE_SIZE = 25
 
@@ -90,18 +91,17 @@ def move_form(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @capability_required(Capability.STOCK)
-@require_POST
 def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
-    move = get_object_or_404(StockMove.objects.select_related("item"), pk=pk)
-    form = ReverseForm(request.POST, move=move)
-    if form.is_valid():
+    """Reverse a move: the page says what the reversal will move and asks to confirm it."""
+    move = get_object_or_404(StockMove.objects.select_related("item", "from_location", "to_location"), pk=pk)
+    form = ReverseForm(request.POST or None, move=move)
+    if request.method == "POST" and form.is_valid():
         reversal = form.submit(request.user)
         if reversal is not None:
             messages.success(request, f"Move #{move.pk} reversed by move #{reversal.pk}.")
-        else:
-            for error in form.errors.values():
-                messages.error(request, " ".join(error))
-    return redirect("inventory:item-detail", pk=move.item_id)
+            return redirect("inventory:item-detail", pk=move.item_id)
+    status = 400 if form.errors else 200
+    return render(request, "inventory/move_reverse.html", {"form": form, "move": move}, status=status)
 
 
 @login_required
@@ -186,3 +186,52 @@ def lot_recall_csv(request: HttpRequest, pk: int) -> HttpResponse:
     safe = "".join(char if char.isalnum() or char in "-_." else "_" for char in f"{lot.item.sku}-{lot.code}")
     response["Content-Disposition"] = f'attachment; filename="recall-{trace.direction}-{safe}.csv"'
     return response
+
+
+# --- Authoring: items and locations (master data) -------------------------------------------------------------------
+@login_required
+def item_picker(request: HttpRequest) -> HttpResponse:
+    """The item search picker's matches: active items whose SKU starts with (any letter case) or name contains it."""
+    query = picker_query(request)
+    items = selectors.item_picks(query=query, limit=PICKS) if query else []
+    return picker_response(request, ((item.sku, item.name) for item in items))
+
+
+def _item_done(item: object) -> tuple[str, str]:
+    assert isinstance(item, Item)
+    return f"Saved item {item.sku}.", reverse("inventory:item-detail", args=[item.pk])
+
+
+@capability_required(Capability.MASTER_DATA)
+def item_new(request: HttpRequest) -> HttpResponse:
+    form = ItemForm(request.POST or None)
+    context = {"cancel_url": reverse("inventory:item-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_item_done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
+    form = ItemForm(request.POST or None, instance=item)
+    context = {"cancel_url": reverse("inventory:item-detail", args=[item.pk])}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_item_done, context=context)
+
+
+def _location_done(location: object) -> tuple[str, str]:
+    assert isinstance(location, Location)
+    return f"Saved location {location.code}.", reverse("inventory:location-list")
+
+
+@capability_required(Capability.MASTER_DATA)
+def location_new(request: HttpRequest) -> HttpResponse:
+    form = LocationForm(request.POST or None, initial={"parent": request.GET.get("parent", "")})
+    context = {"cancel_url": reverse("inventory:location-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_location_done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_object_or_404(Location.objects.select_related("parent"), pk=pk)
+    form = LocationForm(request.POST or None, instance=location)
+    context = {"cancel_url": reverse("inventory:location-list")}
+    return service_form_page(request, form, template="inventory/edit_form.html", done=_location_done, context=context)

@@ -6,14 +6,18 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.errors import DomainError
-from core.form_fields import PlainDecimalField, PlainModelChoiceField
-from core.forms import ServiceForm
-from core.numbers import QUANTITY
-from inventory.forms import LotsField
+from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
+from core.forms import RecordForm, ServiceForm
+from core.line_editor import LineEditorForm, LineForm
+from core.numbers import MONEY, QUANTITY
+from core.pickers import PickerInput
+from core.validators import validate_plan_date
+from inventory.forms import ItemSkuField, LotsField
 from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
 from orders import services
 from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
+from orders.services.partners import PARTNER_FIELDS
 
 
 class _DeliveryForm(ServiceForm):
@@ -46,6 +50,23 @@ class _DeliveryForm(ServiceForm):
                 self.fields[f"lots_{line.pk}"] = LotsField(label=f"{line.item.sku}: lots or serial numbers")
         names = [field for _, name in self.line_fields for field in (name, f"lots_{name[5:]}") if field in self.fields]
         self.order_fields(names)  # the lines first, then reference and the rest
+
+    @classmethod
+    def filled(cls, data, *, order: SalesOrder | PurchaseOrder) -> _DeliveryForm:
+        """The form again (unbound: nothing is posted) with every open line's open quantity filled in and the other
+        fields as typed: "ship all" / "receive all" fills, the user checks and submits."""
+        form = cls(order=order)
+        form.initial = {name: data.get(name, "") for name in form.fields}
+        form.initial.update({name: f"{line.open_quantity.normalize():f}" for line, name in form.line_fields})
+        return form
+
+    def line_rows(self) -> list[tuple[object, forms.BoundField]]:
+        """(order line, its quantity field) for the table of lines."""
+        return [(line, self[name]) for line, name in self.line_fields]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        names = {name for _, name in self.line_fields}
+        return [field for field in self if field.name not in names]
 
     def submit(self, user: AbstractBaseUser) -> object | None:
         try:
@@ -222,3 +243,159 @@ class OrderListFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "Any state"), *statuses]
         self.fields["partner"].queryset = partners
+
+
+# --- Authoring: partners and draft orders -------------------------------------------------------------------------
+class PartnerCodeField(forms.CharField):
+    """A customer or supplier entered by its code (any letter case), with the partner picker offering matches.
+
+    Whether the partner may be used (an active customer for a sales order) is the order service's rule; its refusal
+    lands on this field.
+    """
+
+    def __init__(self, *, role: str, **kwargs) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", PickerInput("orders:partner-picker", query={"role": role}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        return value.code if isinstance(value, Partner) else value
+
+    def clean(self, value: str) -> Partner:
+        code = super().clean(value).strip()
+        matches = list(Partner.objects.filter(code__iexact=code)[:2])
+        exact = [partner for partner in matches if partner.code == code]
+        if exact:
+            return exact[0]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise forms.ValidationError(f"more than one partner has code {code!r} in some letter case; type it exactly")
+        raise forms.ValidationError(f"no customer or supplier has code {code!r}")
+
+
+class PartnerForm(RecordForm):
+    service_fields = PARTNER_FIELDS
+
+    code = forms.CharField(max_length=32)
+    name = forms.CharField(max_length=200)
+    is_customer = forms.BooleanField(required=False, label="Customer")
+    is_supplier = forms.BooleanField(required=False, label="Supplier")
+    contact_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=64, required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    default_lead_time_days = PlainIntegerField(
+        min_value=0,
+        initial=0,
+        label="Supplier lead time (days)",
+        help_text="A purchase line without an expected date is due this many days out.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    @property
+    def title(self) -> str:
+        return f"Edit partner {self.instance.code}" if self.instance is not None else "New customer or supplier"
+
+    def call_service(self, user: AbstractBaseUser) -> Partner:
+        if self.instance is None:
+            return services.partner_create(user=user, **self.values())  # type: ignore[arg-type]
+        return services.partner_update(partner=self.instance, user=user, **self.values())
+
+
+class OrderLineForm(LineForm):
+    """One line of a draft order: the kind's subclass adds its price and date (`LINE_FIELDS`)."""
+
+    LINE_FIELDS: tuple[str, ...] = ("item", "quantity")
+
+    item = ItemSkuField(label="Item SKU")
+    quantity = PlainDecimalField(**QUANTITY, min_value=0)
+
+
+class SalesOrderLineForm(OrderLineForm):
+    LINE_FIELDS = ("item", "quantity", "unit_price", "promised_date")
+    PRICE = "unit_price"
+
+    unit_price = PlainDecimalField(**MONEY, min_value=0)
+    promised_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_plan_date])
+
+
+class PurchaseOrderLineForm(OrderLineForm):
+    LINE_FIELDS = ("item", "quantity", "unit_cost", "expected_date")
+    PRICE = "unit_cost"
+
+    unit_cost = PlainDecimalField(**MONEY, min_value=0)
+    expected_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_plan_date],
+        required=False,
+        help_text="Empty: today plus the supplier's lead time.",
+    )
+
+
+class OrderForm(LineEditorForm):
+    """A draft sales or purchase order's header; its lines go with it to the kind's service."""
+
+    kind_label = ""
+    header_fields: tuple[str, ...] = ()
+    partner_field = ""
+    no_lines = "an order needs at least one line: enter an item and a quantity"
+
+    reference = forms.CharField(max_length=100, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields([self.partner_field, *self.header_fields])
+
+    @property
+    def title(self) -> str:
+        return f"Edit {self.instance.number}" if self.instance is not None else f"New {self.kind_label}"
+
+    def header(self) -> dict[str, object]:
+        return {f"{self.partner_field}_reference": self.cleaned_data["reference"], "notes": self.cleaned_data["notes"]}
+
+
+class SalesOrderForm(OrderForm):
+    kind_label = "sales order"
+    partner_field = "customer"
+    header_fields = ("location", "reference", "notes")
+
+    customer = PartnerCodeField(role="customer", label="Customer code")
+    location = PlainModelChoiceField(
+        queryset=Location.objects.none(), label="Ship from", help_text="Stock is reserved and shipped here."
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.filter(is_active=True).order_by("code")
+        self.fields["reference"].label = "Customer reference"
+        if not self.is_bound and self.instance is None:
+            self.fields["location"].initial = default_receiving_location()
+
+    def header(self) -> dict[str, object]:
+        return {**super().header(), "location": self.cleaned_data["location"]}
+
+    def call_service(self, user: AbstractBaseUser) -> SalesOrder:
+        header = {"customer": self.cleaned_data["customer"], **self.header()}
+        if self.instance is None:
+            return services.sales_order_create(lines=self.line_values(), user=user, **header)  # type: ignore[arg-type]
+        return services.sales_order_update(order=self.instance, lines=self.line_values(), user=user, **header)
+
+
+class PurchaseOrderForm(OrderForm):
+    kind_label = "purchase order"
+    partner_field = "supplier"
+    header_fields = ("reference", "notes")
+
+    supplier = PartnerCodeField(role="supplier", label="Supplier code")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].label = "Supplier reference"
+
+    def call_service(self, user: AbstractBaseUser) -> PurchaseOrder:
+        header = {"supplier": self.cleaned_data["supplier"], **self.header()}
+        if self.instance is None:
+            return services.purchase_order_create(lines=self.line_values(), user=user, **header)  # type: ignore[arg-type]
+        return services.purchase_order_update(order=self.instance, lines=self.line_values(), user=user, **header)

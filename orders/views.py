@@ -9,17 +9,34 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Prefetch, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from access.permissions import require_capability
+from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
 from core.errors import DomainError
+from core.line_editor import line_editor_page, shown
+from core.pages import service_form_page
+from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
 from orders import selectors
-from orders.forms import CustomerReturnForm, OrderListFilter, ReceiveForm, ShipForm, SupplierReturnForm
+from orders.forms import (
+    CustomerReturnForm,
+    OrderForm,
+    OrderLineForm,
+    OrderListFilter,
+    PartnerForm,
+    PurchaseOrderForm,
+    PurchaseOrderLineForm,
+    ReceiveForm,
+    SalesOrderForm,
+    SalesOrderLineForm,
+    ShipForm,
+    SupplierReturnForm,
+)
 from orders.models import Partner, Receipt, Shipment
 from orders.permissions import ORDER_ACTIONS
 from orders.services import purchase, sales
@@ -105,6 +122,8 @@ def order_list(request: HttpRequest, *, pages: OrderPages) -> HttpResponse:
         "title": model._meta.verbose_name_plural.capitalize(),
         "partner_label": model._meta.get_field(partner_field).verbose_name.capitalize(),
         "detail_url": pages.detail_url,
+        "new_url": f"orders:{pages.name}-new",
+        "kind_label": model._meta.verbose_name,
         "filters": filters,
         "page": page,
         **table.context(),
@@ -125,7 +144,9 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
     can_move = order.status in kind.model.OPEN_STATUSES and has_capability(request.user, Capability.FLOOR)
     form = pages.form_class(request.POST or None, order=order) if can_move else None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and form is not None and "fill_all" in request.POST:
+        form = pages.form_class.filled(request.POST, order=order)  # nothing posted: the user checks, then submits
+    elif request.method == "POST":
         if form is None:
             messages.error(
                 request, f"{order.number} is {order.get_status_display().lower()}; {pages.form_class.refusal}."
@@ -145,6 +166,7 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
         "can_return": has_capability(request.user, ORDER_ACTIONS["return"]),
         "return_url": f"orders:{pages.kind.delivery_field}-return",
         "delivery_anchor": pages.kind.delivery_field,
+        "edit_url": f"orders:{pages.name}-edit",
         **pages.deliveries(order),
     }
     return render(request, pages.template, context, status=status)
@@ -159,8 +181,14 @@ def order_action(request: HttpRequest, pk: int, action: str, *, pages: OrderPage
         raise Http404("no such action")
     require_capability(request, ORDER_ACTIONS[action])
     order = get_object_or_404(pages.kind.model, pk=pk)
+    extra = {}
+    if action == "cancel":  # cannot be undone: the page's form says what happens and asks to tick a box
+        if not request.POST.get("confirm"):
+            messages.error(request, f"{order.number} was not cancelled: tick the box to confirm the cancellation.")
+            return redirect(pages.detail_url, pk=pk)
+        extra["reason"] = request.POST.get("reason", "").strip()[:500]
     try:
-        order = service(order=order, user=request.user)
+        order = service(order=order, user=request.user, **extra)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -205,5 +233,116 @@ _RETURNS.update(
     {
         "shipment": (Shipment, CustomerReturnForm, SALES_PAGES),
         "receipt": (Receipt, SupplierReturnForm, PURCHASE_PAGES),
+    }
+)
+
+
+# --- Authoring: partners and draft orders -------------------------------------------------------------------------
+@login_required
+def partner_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    partners = Partner.objects.order_by("code")
+    if query:
+        partners = partners.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "orders/partner_list.html", {"page": page, "query": query})
+
+
+@login_required
+def partner_picker(request: HttpRequest) -> HttpResponse:
+    """The partner picker's matches: active customers (role=customer) or suppliers whose code or name has the text."""
+    query = picker_query(request)
+    if not query:
+        return picker_response(request, [])
+    partners = Partner.objects.filter(is_active=True).filter(Q(code__istartswith=query) | Q(name__icontains=query))
+    role = request.GET.get("role")
+    if role in {"customer", "supplier"}:
+        partners = partners.filter(**{f"is_{role}": True})
+    picks = partners.order_by("code").only("code", "name")[:PICKS]
+    return picker_response(request, ((partner.code, partner.name) for partner in picks))
+
+
+def _partner_done(partner: object) -> tuple[str, str]:
+    assert isinstance(partner, Partner)
+    return f"Saved {partner.code} {partner.name}.", reverse("orders:partner-list")
+
+
+@capability_required(Capability.MASTER_DATA)
+def partner_new(request: HttpRequest) -> HttpResponse:
+    role = request.GET.get("role")
+    initial = {"is_customer": role == "customer", "is_supplier": role == "supplier"}
+    form = PartnerForm(request.POST or None, initial=initial)
+    context = {"cancel_url": reverse("orders:partner-list")}
+    return service_form_page(request, form, template="orders/edit_form.html", done=_partner_done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    partner = get_object_or_404(Partner, pk=pk)
+    form = PartnerForm(request.POST or None, instance=partner)
+    context = {"cancel_url": reverse("orders:partner-list")}
+    return service_form_page(request, form, template="orders/edit_form.html", done=_partner_done, context=context)
+
+
+_EDITORS: dict[str, tuple[type[OrderForm], type[OrderLineForm]]] = {}
+
+
+def _order_editor(request: HttpRequest, pages: OrderPages, order: Any = None) -> HttpResponse:
+    """Create a draft, or edit one: a header and a line editor (core.line_editor)."""
+    form_class, line_form = _EDITORS[pages.name]
+    initial: dict[str, object] = {}
+    initial_lines: list[dict] = []
+    if order is not None:
+        initial = {
+            form_class.partner_field: getattr(order, form_class.partner_field).code,
+            "reference": getattr(order, f"{form_class.partner_field}_reference"),
+            "notes": order.notes,
+            **({"location": order.location_id} if "location" in form_class.base_fields else {}),
+        }
+        initial_lines = [
+            {name: shown(getattr(line, name)) for name in line_form.LINE_FIELDS} for line in order.lines.all()
+        ]
+    cancel_url = reverse(f"orders:{pages.name}-list")
+    if order is not None:
+        cancel_url = reverse(pages.detail_url, args=[order.pk])
+
+    def done(saved: object) -> tuple[str, str]:
+        return f"Saved draft {saved}.", reverse(pages.detail_url, args=[saved.pk])  # type: ignore[attr-defined]
+
+    return line_editor_page(
+        request,
+        form_class=form_class,
+        line_form=line_form,
+        template="orders/order_form.html",
+        done=done,
+        instance=order,
+        initial=initial,
+        initial_lines=initial_lines,
+        context={"cancel_url": cancel_url},
+    )
+
+
+@login_required
+def order_new(request: HttpRequest, *, pages: OrderPages) -> HttpResponse:
+    require_capability(request, ORDER_ACTIONS["create"])
+    return _order_editor(request, pages)
+
+
+@login_required
+def order_edit(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpResponse:
+    require_capability(request, ORDER_ACTIONS["update"])
+    lines = pages.kind.line_model.objects.select_related("item").order_by("pk")
+    orders = pages.kind.model._default_manager.select_related(pages.kind.partner_field)
+    order = get_object_or_404(orders.prefetch_related(Prefetch("lines", queryset=lines)), pk=pk)
+    if order.status != "draft":
+        messages.error(request, f"{order.number} is {order.get_status_display().lower()}; only a draft can be changed.")
+        return redirect(pages.detail_url, pk=order.pk)
+    return _order_editor(request, pages, order)
+
+
+_EDITORS.update(
+    {
+        SALES_PAGES.name: (SalesOrderForm, SalesOrderLineForm),
+        PURCHASE_PAGES.name: (PurchaseOrderForm, PurchaseOrderLineForm),
     }
 )

@@ -1,12 +1,19 @@
-"""The material requirements engine: shortages per item from the dated demand and supply of `planning.sources`,
-exploded level by level through active BOMs and netted against free stock."""
+"""The material requirements engine: time-phased MRP as the textbooks define it.
+
+Per item, per day: gross requirements, scheduled receipts, projected on hand, net requirements and planned order
+receipts and releases (lead-time offset), every item planned once, at its lowest level (parents before their
+components), in one pass. `load` reads what a plan needs with a constant number of queries (the registered
+`planning.sources`, then items, active BOM lines and stock levels once each); `plan` is a pure function of it.
+`mrp_report` keeps the one-line-per-item summary of the plan (the API's `/mrp/`).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_UP, Decimal
 
 from django.db.models import DecimalField, F, Sum
 from django.utils import timezone
@@ -16,6 +23,10 @@ from planning import sources
 from production.models import BomLine
 
 PLACES = Decimal("0.0001")
+Day = date  # for fields after one named `date`
+ZERO = Decimal(0)
+SAFETY_STOCK = "safety stock"
+MADE = "production.workorder"
 
 
 def days_before(day: date, days: int) -> date:
@@ -28,130 +39,531 @@ def days_before(day: date, days: int) -> date:
         return date.min if days > 0 else date.max
 
 
-# --- MRP report------------------------------------------------------------------------------------------------------
-@dataclass
+def _up(value: Decimal) -> Decimal:
+    return value.quantize(PLACES, rounding=ROUND_UP)
+
+
+def _ceiling(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_CEILING)
+
+
+# --- Input ----------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ItemData:
+    pk: int
+    sku: str
+    name: str
+    uom: str
+    procurement: str  # "make" or "buy"
+    lead_time_days: int
+    lot_sizing: str  # Item.LotSizing
+    lot_quantity: Decimal
+    lot_minimum: Decimal
+    lot_multiple: Decimal
+    lot_period_days: int
+    safety_stock: Decimal
+    low_level_code: int
+
+
+@dataclass(slots=True)
+class PlanningData:
+    """Everything a plan reads, loaded once."""
+
+    items: dict[int, ItemData]
+    children: dict[int, list[tuple[int, Decimal]]]  # item -> (component, quantity per unit, scrap included)
+    on_hand: dict[int, Decimal]  # free stock (on hand - reserved), all locations
+    demand: list[sources.DemandLine]
+    supply: list[sources.SupplyLine]
+
+
+_ITEM_FIELDS = (
+    "pk", "sku", "name", "uom__code", "procurement", "lead_time_days", "lot_sizing", "lot_quantity", "lot_minimum",
+    "lot_multiple", "lot_period_days", "safety_stock", "low_level_code",
+)  # fmt: skip
+
+
+def load() -> PlanningData:
+    """Demand and supply from every registered source, then items, active BOM lines and free stock, one query each."""
+    demand, supply = sources.demand(), sources.supply()
+    items = {row[0]: ItemData(*row) for row in Item.objects.values_list(*_ITEM_FIELDS).order_by()}
+    children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for parent, component, quantity, scrap in (
+        BomLine.objects.filter(bom__is_active=True)
+        .order_by("bom__item_id", "position")
+        .values_list("bom__item_id", "component_id", "quantity", "scrap_percent")
+    ):
+        children[parent].append((component, quantity * (1 + scrap / 100)))
+    on_hand = dict(
+        StockLevel.objects.values("item_id")
+        .annotate(free=Sum(F("on_hand") - F("reserved"), output_field=DecimalField()))
+        .order_by()
+        .values_list("item_id", "free")
+    )
+    return PlanningData(items, dict(children), on_hand, demand, supply)
+
+
+# --- Output ---------------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Bucket:
+    """One day (or week) of one item. `on_hand` is the projected on hand at the end of the bucket."""
+
+    day: date
+    gross: Decimal = ZERO
+    receipts: Decimal = ZERO  # scheduled receipts (open purchase and work orders)
+    on_hand: Decimal = ZERO
+    net: Decimal = ZERO
+    planned_receipts: Decimal = ZERO
+    planned_releases: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class PegLine:
+    """A demand that a supply covers, with the top-level demands (sales orders, work orders, safety stock) it serves."""
+
+    quantity: Decimal
+    date: date
+    demand: str  # the document, or "PUMP planned order 3", or "safety stock"
+    planned_order: int | None  # the planned order above that needs it (dependent demand)
+    top: list[str]
+
+
+@dataclass(slots=True)
+class PlannedOrder:
+    number: int  # unique within the plan; dependent demand pegs to it
+    item_id: int
+    sku: str
+    kind: str  # "make" or "buy"
+    quantity: Decimal
+    net: Decimal  # what was short; the lot size may make the order larger
+    release: date  # order (buy) or start (make) by then
+    due: date
+    pegs: list[PegLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ScheduledReceipt:
+    item_id: int
+    sku: str
+    document: str
+    label: str
+    quantity: Decimal
+    due: date
+    in_horizon: bool
+    pegs: list[PegLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MrpException:
+    """A message to the planner: expedite a planned order whose release date is past; reschedule an open order in
+    or out to the day it is needed; cancel one nobody needs."""
+
+    kind: str  # "expedite", "reschedule_in", "reschedule_out", "cancel"
+    item_id: int
+    sku: str
+    label: str  # the planned order or the document
+    quantity: Decimal
+    date: date  # its release (expedite) or due date
+    to_date: Day | None  # reschedule: the day it is needed
+    message: str
+
+
+@dataclass(slots=True)
+class ItemPlan:
+    item_id: int
+    sku: str
+    name: str
+    uom: str
+    procurement: str
+    lead_time_days: int
+    low_level_code: int
+    lot_sizing: str
+    safety_stock: Decimal
+    on_hand: Decimal  # free stock at the start
+    buckets: list[Bucket]  # the days with activity, today first
+    demand_from: list[str]  # the documents (or planned orders above) behind its gross requirements
+
+    def weeks(self) -> list[Bucket]:
+        return weekly(self.buckets)
+
+
+@dataclass(slots=True)
+class MrpPlan:
+    today: date
+    horizon_days: int | None
+    items: list[ItemPlan]
+    planned_orders: list[PlannedOrder]
+    receipts: list[ScheduledReceipt]
+    exceptions: list[MrpException]
+
+
+def weekly(buckets: list[Bucket]) -> list[Bucket]:
+    """Daily buckets summed per week (keyed by its Monday); the on hand is the one at the end of the week."""
+    weeks: dict[date, Bucket] = {}
+    for bucket in buckets:
+        monday = days_before(bucket.day, bucket.day.weekday())
+        week = weeks.get(monday)
+        if week is None:
+            week = weeks[monday] = Bucket(monday)
+        week.gross += bucket.gross
+        week.receipts += bucket.receipts
+        week.net += bucket.net
+        week.planned_receipts += bucket.planned_receipts
+        week.planned_releases += bucket.planned_releases
+        week.on_hand = bucket.on_hand
+    return list(weeks.values())
+
+
+# --- The plan -------------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Demand:
+    day: date
+    quantity: Decimal
+    label: str
+    planned_order: int | None
+    top: list[str]
+
+
+def lot_size(item: ItemData, net: Decimal, window: Decimal = ZERO) -> Decimal:
+    """The order quantity for a net requirement `net` under the item's lot-sizing rule. `window` is the net
+    requirement of the item's periods of supply (periods rule only)."""
+    rule = item.lot_sizing
+    if rule == Item.LotSizing.FIXED and item.lot_quantity > 0:
+        return _up(max(_ceiling(net / item.lot_quantity), Decimal(1)) * item.lot_quantity)  # whole lots, at least one
+    if rule == Item.LotSizing.MIN_MULTIPLE:
+        quantity = max(net, item.lot_minimum)
+        if item.lot_multiple > 0:
+            quantity = _ceiling(quantity / item.lot_multiple) * item.lot_multiple
+        return _up(quantity)
+    if rule == Item.LotSizing.PERIODS:
+        return _up(max(net, window))
+    return _up(net)
+
+
+def _planning_order(relevant: set[int], data: PlanningData) -> list[int]:
+    """`relevant` items by low-level code (stored on the item); a stale code (a component not below a parent) falls
+    back to codes computed from the loaded BOMs, so netting never runs before all of an item's demand is known."""
+    code = {pk: data.items[pk].low_level_code for pk in relevant}
+    stale = any(
+        code.get(child, 1 << 30) <= code[parent]
+        for parent in relevant
+        if data.items[parent].procurement == Item.Procurement.MAKE
+        for child, _ in data.children.get(parent, ())
+        if child in code
+    )
+    if stale:
+        code = _low_level_codes(relevant, data.children)
+    return sorted(relevant, key=lambda pk: (code[pk], pk))
+
+
+def _low_level_codes(nodes: set[int], children: dict[int, list[tuple[int, Decimal]]]) -> dict[int, int]:
+    """The deepest level of each node in the BOM graph restricted to `nodes` (Kahn's order; a cycle: last level)."""
+    indegree = dict.fromkeys(nodes, 0)
+    for parent in nodes:
+        for child, _ in children.get(parent, ()):
+            if child in indegree:
+                indegree[child] += 1
+    level = dict.fromkeys(nodes, 0)
+    queue = [pk for pk, degree in indegree.items() if degree == 0]
+    while queue:
+        pk = queue.pop()
+        for child, _ in children.get(pk, ()):
+            if child in indegree:
+                level[child] = max(level[child], level[pk] + 1)
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    queue.append(child)
+    deepest = max(level.values(), default=0) + 1
+    for pk, degree in indegree.items():
+        if degree > 0:
+            level[pk] = deepest
+    return level
+
+
+def plan(data: PlanningData, *, today: date, horizon_days: int | None = None) -> MrpPlan:
+    """The time-phased plan. Demand due before today counts today; with `horizon_days`, demand and receipts due after
+    the horizon are left out of the netting (a receipt beyond it can still be rescheduled in)."""
+    end = days_before(today, -(horizon_days - 1)) if horizon_days else date.max
+    demands: dict[int, list[_Demand]] = defaultdict(list)
+    receipts: dict[int, list[ScheduledReceipt]] = defaultdict(list)
+    made: dict[tuple[str, int], ScheduledReceipt] = {}
+    for supplied in data.supply:
+        if supplied.quantity <= 0 or supplied.item_id not in data.items:
+            continue
+        due = supplied.date or today
+        receipt = ScheduledReceipt(
+            supplied.item_id, data.items[supplied.item_id].sku, supplied.peg.document, supplied.peg.label,
+            Decimal(supplied.quantity), due, due <= end,
+        )  # fmt: skip
+        receipts[supplied.item_id].append(receipt)
+        if supplied.peg.document_id is not None:
+            made[(supplied.peg.document, supplied.peg.document_id)] = receipt
+    waiting: list[tuple[_Demand, ScheduledReceipt]] = []  # a work order's components serve what its output serves
+    for line in data.demand:
+        if line.quantity <= 0 or line.date > end or line.item_id not in data.items:
+            continue
+        need = _Demand(max(line.date, today), Decimal(line.quantity), line.peg.label, None, [line.peg.label])
+        demands[line.item_id].append(need)
+        parent = made.get((line.peg.document, line.peg.document_id)) if line.peg.document_id is not None else None
+        if parent is not None:
+            waiting.append((need, parent))
+
+    relevant: set[int] = set(demands) | set(receipts)
+    relevant |= {pk for pk, item in data.items.items() if item.safety_stock > 0}
+    stack = [pk for pk in relevant if data.items[pk].procurement == Item.Procurement.MAKE]
+    while stack:
+        for child, _ in data.children.get(stack.pop(), ()):
+            if child not in relevant and child in data.items:
+                relevant.add(child)
+                if data.items[child].procurement == Item.Procurement.MAKE:
+                    stack.append(child)
+
+    result = MrpPlan(today, horizon_days, [], [], [], [])
+    components_of: dict[int, list[tuple[_Demand, ScheduledReceipt]]] = defaultdict(list)
+    for need, receipt in waiting:
+        components_of[receipt.item_id].append((need, receipt))
+    for pk in _planning_order(relevant, data):
+        item = data.items[pk]
+        item_plan, orders = _plan_item(item, data, demands.get(pk, []), receipts.get(pk, []), today, end, result)
+        result.items.append(item_plan)
+        for need, receipt in components_of.pop(pk, ()):  # planned before its components: its pegs are known
+            need.top = sorted({top for peg in receipt.pegs for top in peg.top}) or need.top
+        if item.procurement != Item.Procurement.MAKE:
+            continue
+        for order in orders:
+            top = order.pegs[0].top if len(order.pegs) == 1 else sorted({t for peg in order.pegs for t in peg.top})
+            day, label = max(order.release, today), f"{item.sku} planned order {order.number}"
+            for child, factor in data.children.get(pk, ()):
+                if child in data.items:
+                    demands[child].append(_Demand(day, _up(order.quantity * factor), label, order.number, top))
+    return result
+
+
+def _plan_item(
+    item: ItemData,
+    data: PlanningData,
+    needs: list[_Demand],
+    receipts: list[ScheduledReceipt],
+    today: date,
+    end: date,
+    result: MrpPlan,
+) -> tuple[ItemPlan, list[PlannedOrder]]:
+    needs.sort(key=lambda need: need.day)
+    receipts.sort(key=lambda receipt: (receipt.due, receipt.label))
+    gross: dict[date, Decimal] = defaultdict(Decimal)
+    for need in needs:
+        gross[need.day] += need.quantity
+    scheduled: dict[date, Decimal] = defaultdict(Decimal)
+    for receipt in receipts:
+        if receipt.in_horizon:
+            scheduled[max(receipt.due, today)] += receipt.quantity
+    free = Decimal(data.on_hand.get(item.pk) or 0)
+    safety = item.safety_stock
+    days = sorted({today, *gross, *scheduled})
+    buckets: dict[date, Bucket] = {}
+    orders: list[PlannedOrder] = []
+    on_hand = free
+    for index, day in enumerate(days):
+        on_hand += scheduled.get(day, ZERO) - gross.get(day, ZERO)
+        bucket = buckets[day] = Bucket(day, gross.get(day, ZERO), scheduled.get(day, ZERO))
+        if on_hand < safety:
+            net = _up(safety - on_hand)
+            window = ZERO
+            if item.lot_sizing == Item.LotSizing.PERIODS and item.lot_period_days > 1:
+                last, ahead = days_before(day, -(item.lot_period_days - 1)), on_hand
+                for later in days[index + 1 :]:
+                    if later > last:
+                        break
+                    ahead += scheduled.get(later, ZERO) - gross.get(later, ZERO)
+                window = safety - ahead
+            quantity = lot_size(item, net, window)
+            release = days_before(day, item.lead_time_days)
+            number = len(result.planned_orders) + 1
+            order = PlannedOrder(number, item.pk, item.sku, item.procurement, quantity, net, release, day)
+            orders.append(order)
+            result.planned_orders.append(order)
+            bucket.net, bucket.planned_receipts = net, quantity
+            on_hand += quantity
+            if release < today:
+                result.exceptions.append(
+                    MrpException(
+                        "expedite", item.pk, item.sku, f"planned order {number}", quantity, release, None,
+                        f"{item.sku}: {quantity.normalize():f} needed {day}; with {item.lead_time_days} days of lead "
+                        f"time it should have been {'started' if item.procurement == 'make' else 'ordered'} {release}",
+                    )
+                )  # fmt: skip
+        bucket.on_hand = on_hand
+    for order in orders:
+        release_day = max(order.release, today)
+        released = buckets.get(release_day)
+        if released is None:
+            released = buckets[release_day] = Bucket(release_day)
+        released.planned_releases += order.quantity
+    ordered = sorted(buckets.values(), key=lambda bucket: bucket.day)
+    carried = free
+    for bucket in ordered:  # a release-only day carries the on hand of the day before
+        if bucket.day in gross or bucket.day in scheduled or bucket.day == today:
+            carried = bucket.on_hand
+        else:
+            bucket.on_hand = carried
+    _peg(item, needs, free, receipts, orders, today)
+    _reschedule(item, needs, free, receipts, today, end, result)
+    result.receipts.extend(receipts)
+    plan = ItemPlan(
+        item.pk, item.sku, item.name, item.uom, item.procurement, item.lead_time_days, item.low_level_code,
+        item.lot_sizing, safety, free, ordered, sorted({need.label for need in needs}),
+    )  # fmt: skip
+    return plan, orders
+
+
+def _peg(
+    item: ItemData,
+    needs: list[_Demand],
+    free: Decimal,
+    receipts: list[ScheduledReceipt],
+    orders: list[PlannedOrder],
+    today: date,
+) -> None:
+    """Each demand, by date (safety stock first), takes the earliest supply: stock, then receipts and planned orders
+    by due date. Netting made sure the supply due by a demand's date covers it, so first-in first-out never pegs a
+    demand to supply that comes after it."""
+    supplies: list[tuple[date, Decimal, list[PegLine] | None]] = [(today, max(free, ZERO), None)]
+    supplies += [(max(r.due, today), r.quantity, r.pegs) for r in receipts if r.in_horizon]
+    supplies += [(order.due, order.quantity, order.pegs) for order in orders]
+    supplies.sort(key=_first)  # stable: stock first on today
+    queue = []
+    if free < 0:
+        queue.append(_Demand(today, -free, "stock below zero", None, ["stock below zero"]))
+    if item.safety_stock > 0:
+        queue.append(_Demand(today, item.safety_stock, SAFETY_STOCK, None, [SAFETY_STOCK]))
+    queue += needs
+    supply = iter(supplies)
+    _, left, pegs = next(supply)
+    try:
+        for need in queue:
+            wanted = need.quantity
+            while wanted > 0:
+                while left <= 0:
+                    _, left, pegs = next(supply)
+                taken = left if left < wanted else wanted
+                if pegs is not None:
+                    pegs.append(PegLine(taken, need.day, need.label, need.planned_order, need.top))
+                left -= taken
+                wanted -= taken
+    except StopIteration:  # more demand than supply: only past the horizon's end, where nothing is planned
+        pass
+
+
+def _first(row: tuple[date, Decimal, list[PegLine] | None]) -> date:
+    return row[0]
+
+
+def _reschedule(
+    item: ItemData,
+    needs: list[_Demand],
+    free: Decimal,
+    receipts: list[ScheduledReceipt],
+    today: date,
+    end: date,
+    result: MrpPlan,
+) -> None:
+    """For each open order, in due order: the day its quantity is first needed, after stock and the orders due
+    before it. Needed earlier than due: reschedule in; later: reschedule out; never within the horizon: cancel."""
+    days: list[date] = []
+    cumulative: list[Decimal] = []
+    total = item.safety_stock
+    for need in needs:  # sorted by day
+        total += need.quantity
+        if days and days[-1] == need.day:
+            cumulative[-1] = total
+        else:
+            days.append(need.day)
+            cumulative.append(total)
+    covered = free
+    if item.safety_stock > 0 and (not days or days[0] > today):
+        days.insert(0, today)
+        cumulative.insert(0, item.safety_stock)
+    for receipt in receipts:
+        # the first day at which demand exceeds what comes before this receipt
+        index = bisect_right(cumulative, covered)
+        covered += receipt.quantity
+        due = max(receipt.due, today)
+        if index >= len(days):
+            if receipt.in_horizon:
+                message = (
+                    f"{receipt.label}: {receipt.quantity.normalize():f} {item.sku} due {receipt.due} is not needed"
+                )
+                if end != date.max:
+                    message += f" within the horizon (to {end})"
+                result.exceptions.append(
+                    MrpException("cancel", item.pk, item.sku, receipt.label, receipt.quantity, receipt.due, None,
+                                 message + ": cancel it")
+                )  # fmt: skip
+            continue
+        needed = days[index]
+        if needed < due:
+            kind, verb = "reschedule_in", "in"
+        elif needed > due:
+            kind, verb = "reschedule_out", "out"
+        else:
+            continue
+        result.exceptions.append(
+            MrpException(
+                kind, item.pk, item.sku, receipt.label, receipt.quantity, receipt.due, needed,
+                f"{receipt.label}: {item.sku} due {receipt.due} is needed {needed}: reschedule {verb} to {needed}",
+            )
+        )  # fmt: skip
+
+
+# --- Entry points ---------------------------------------------------------------------------------------------------
+def mrp_plan(*, today: date | None = None, horizon_days: int | None = None) -> MrpPlan:
+    """Today's time-phased plan from the database (a constant number of queries)."""
+    return plan(load(), today=today or timezone.localdate(), horizon_days=horizon_days)
+
+
+@dataclass(slots=True)
 class MrpLine:
+    """One item's plan in a line: what it needs in all, and its first planned order."""
+
     item_id: int
     sku: str
     name: str
     uom: str
     gross_requirement: Decimal  # independent demand plus what planned parents need
     available: Decimal  # on hand - reserved, all locations
-    open_supply: Decimal
-    shortage: Decimal
-    action: str  # "make" (active BOM) or "buy"
-    need_date: date  # the date at which demand first exceeds available + open supply
-    suggested_date: date  # need date - lead time: order (buy) or start (make) by then
+    open_supply: Decimal  # scheduled receipts within the horizon
+    shortage: Decimal  # the sum of net requirements
+    action: str  # the item's procurement: "make" or "buy"
+    need_date: date  # the first planned order's due date
+    suggested_date: date  # its release: order (buy) or start (make) by then
     lead_time_days: int
     late: bool  # suggested date is already past
     sources: list[str] = field(default_factory=list)  # the demand behind it (first few)
 
 
-@dataclass
-class _Need:
-    quantity: Decimal
-    due: date
-    source: str
+def summary(result: MrpPlan) -> list[MrpLine]:
+    """One line per item with planned orders, by suggested date."""
+    first: dict[int, PlannedOrder] = {}
+    for order in result.planned_orders:
+        first.setdefault(order.item_id, order)
+    lines = []
+    for item in result.items:
+        found = first.get(item.item_id)
+        if found is None:
+            continue
+        order = found
+        lines.append(
+            MrpLine(
+                item.item_id, item.sku, item.name, item.uom,
+                sum((b.gross for b in item.buckets), ZERO).normalize(), item.on_hand.normalize(),
+                sum((b.receipts for b in item.buckets), ZERO).normalize(),
+                sum((b.net for b in item.buckets), ZERO).normalize(), item.procurement, order.due, order.release,
+                item.lead_time_days, order.release < result.today, item.demand_from[:5],
+            )
+        )  # fmt: skip
+    lines.sort(key=lambda line: (line.suggested_date, line.sku))
+    return lines
 
 
 def mrp_report(*, today: date | None = None, horizon_days: int | None = None) -> list[MrpLine]:
-    """Shortages per item: demand from every registered source, exploded level by level through active BOMs.
-
-    Items are netted parents first (topological order), so a sub-assembly's demand includes what its planned
-    parents need. Net = gross - available - open supply; a positive net is planned as make (active BOM) or buy,
-    to be started or ordered its lead time before the need date; a planned make passes net x line quantity
-    (scrap included) down to its components, due at its start. A fixed number of queries: the sources', then
-    active BOM lines, items and stock levels once each. With `horizon_days`, only demand due by today + that many
-    days counts (late demand, due before today, always does); supply counts whatever its date."""
-    today = today or timezone.localdate()
-    cutoff = days_before(today, -horizon_days) if horizon_days is not None else None
-    needs: dict[int, list[_Need]] = defaultdict(list)
-    for line in sources.demand():
-        if line.quantity > 0 and (cutoff is None or line.date <= cutoff):
-            needs[line.item_id].append(_Need(Decimal(line.quantity), line.date, line.peg.label))
-    supply: dict[int, Decimal] = defaultdict(Decimal)
-    for supplied in sources.supply():
-        supply[supplied.item_id] += Decimal(supplied.quantity)
-
-    children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for parent, component, quantity, scrap in BomLine.objects.filter(bom__is_active=True).values_list(
-        "bom__item_id", "component_id", "quantity", "scrap_percent"
-    ):
-        children[parent].append((component, quantity * (1 + scrap / 100)))
-
-    relevant: set[int] = set()
-    stack = list(needs)
-    while stack:
-        pk = stack.pop()
-        if pk not in relevant:
-            relevant.add(pk)
-            stack.extend(child for child, _ in children.get(pk, ()))
-    if not relevant:
-        return []
-    ids = sorted(relevant)
-    items = {
-        row[0]: row
-        for row in Item.objects.filter(pk__in=ids).values_list("pk", "sku", "name", "uom__code", "lead_time_days")
-    }
-    available = dict(
-        StockLevel.objects.filter(item_id__in=ids)
-        .values("item_id")
-        .annotate(free=Sum(F("on_hand") - F("reserved"), output_field=DecimalField()))
-        .values_list("item_id", "free")
-    )
-
-    report: list[MrpLine] = []
-    for pk in _parents_first(relevant, children):
-        demand = needs.get(pk)
-        if not demand or pk not in items:
-            continue
-        gross = sum((need.quantity for need in demand), Decimal(0))
-        free = available.get(pk) or Decimal(0)
-        covered = free + supply.get(pk, Decimal(0))
-        shortage = (gross - covered).quantize(PLACES, rounding=ROUND_UP)
-        if shortage <= 0:
-            continue
-        demand.sort(key=lambda need: need.due)
-        running, need_date = Decimal(0), demand[-1].due
-        for need in demand:
-            running += need.quantity
-            if running > covered:
-                need_date = need.due
-                break
-        _, sku, name, uom, lead = items[pk]
-        start = days_before(need_date, lead)
-        make = pk in children
-        report.append(
-            MrpLine(
-                pk, sku, name, uom, gross.normalize(), free.normalize(), supply.get(pk, Decimal(0)).normalize(),
-                shortage.normalize(), "make" if make else "buy", need_date, start, lead, start < today,
-                sorted({need.source for need in demand})[:5],
-            )
-        )  # fmt: skip
-        if make:
-            for child, factor in children[pk]:
-                needs[child].append(_Need(shortage * factor, start, f"{sku} (planned make)"))
-    report.sort(key=lambda line: (line.suggested_date, line.sku))
-    return report
-
-
-def _parents_first(nodes: set[int], children: dict[int, list[tuple[int, Decimal]]]) -> list[int]:
-    """`nodes` in topological order of the BOM graph: every parent before all of its components."""
-    indegree = dict.fromkeys(nodes, 0)
-    for parent in nodes:
-        for child, _ in children.get(parent, ()):
-            if child in indegree:
-                indegree[child] += 1
-    queue = deque(sorted(pk for pk, degree in indegree.items() if degree == 0))
-    order: list[int] = []
-    while queue:
-        pk = queue.popleft()
-        order.append(pk)
-        for child, _ in children.get(pk, ()):
-            if child in indegree:
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    queue.append(child)
-    if len(order) < len(nodes):  # a cycle in the data: net what is left anyway
-        order.extend(sorted(nodes - set(order)))
-    return order
+    """The plan summed up per item (see `summary`)."""
+    return summary(mrp_plan(today=today, horizon_days=horizon_days))

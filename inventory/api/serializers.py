@@ -57,14 +57,26 @@ class ItemSerializer(PlainModelSerializer):
             "is_active",
             "attributes",
             "tracking",
+            "procurement",
+            "lot_sizing",
+            "lot_quantity",
+            "lot_minimum",
+            "lot_multiple",
+            "lot_period_days",
+            "safety_stock",
+            "low_level_code",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["low_level_code", "created_at", "updated_at"]
         extra_kwargs = {
             "reorder_point": {"min_value": 0},
             "reorder_quantity": {"min_value": 0},
             "standard_cost": {"min_value": 0},
+            "lot_quantity": {"min_value": 0},
+            "lot_minimum": {"min_value": 0},
+            "lot_multiple": {"min_value": 0},
+            "safety_stock": {"min_value": 0},
         }
 
     def validate_attributes(self, value: object) -> dict:

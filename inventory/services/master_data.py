@@ -78,6 +78,14 @@ _ITEM_FIELDS = {
     "is_active",
     "attributes",
     "tracking",
+    # planning (MRP); the low-level code is not here: the BOM services keep it
+    "procurement",
+    "lot_sizing",
+    "lot_quantity",
+    "lot_minimum",
+    "lot_multiple",
+    "lot_period_days",
+    "safety_stock",
 }
 
 

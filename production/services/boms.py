@@ -117,7 +117,54 @@ def _check_no_cycle(item: Item, lines: list[_Line]) -> None:
     raise BomCycle(f"cycle: {' -> '.join(skus[pk] for pk in path)}; {item.sku} would contain itself", field="lines")
 
 
+# Low-level codes: the deepest level at which an item appears under any active BOM (0: it is in none). A change to
+# one item's BOMs can move its components, and everything below them, so those are recomputed: the walk down from
+# the seeds finds them, the walk up from each finds its longest path to a top item. One statement, same transaction.
+_LOW_LEVEL_CODES_SQL = """
+WITH RECURSIVE below(item_id) AS (
+    SELECT unnest(%(seeds)s::bigint[])
+    UNION
+    SELECT l.component_id
+    FROM below w
+    JOIN production_bom b ON b.item_id = w.item_id AND b.is_active
+    JOIN production_bomline l ON l.bom_id = b.id
+), above(item_id, ancestor, depth) AS (
+    SELECT item_id, item_id, 0 FROM below
+    UNION
+    SELECT a.item_id, b.item_id, a.depth + 1
+    FROM above a
+    JOIN production_bomline l ON l.component_id = a.ancestor
+    JOIN production_bom b ON b.id = l.bom_id AND b.is_active
+    WHERE a.depth < 1000
+)
+UPDATE inventory_item i SET low_level_code = code.depth
+FROM (SELECT item_id, max(depth) AS depth FROM above GROUP BY item_id) AS code
+WHERE i.id = code.item_id AND i.low_level_code IS DISTINCT FROM code.depth
+"""
+
+
+def refresh_low_level_codes(seeds: Iterable[int]) -> None:
+    """Recompute the low-level codes of `seeds` and of everything under them (planning nets each item once, at its
+    lowest level). Called by the BOM services inside their transaction, after the change."""
+    ids = sorted(set(seeds))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_LOW_LEVEL_CODES_SQL, {"seeds": ids})
+
+
+def _bom_family(item_id: int) -> list[int]:
+    """The item and every component of any of its BOMs (whose level a change to them can move)."""
+    return [item_id, *BomLine.objects.filter(bom__item_id=item_id).values_list("component_id", flat=True)]
+
+
 def _save_bom(*, bom: Bom, lines: list[_Line] | None, user: User) -> Bom:
+    seeds = _bom_family(bom.item_id) + [line.component.pk for line in lines or ()]
+    _write_bom(bom=bom, lines=lines)
+    refresh_low_level_codes(seeds)
+    return bom
+
+
+def _write_bom(*, bom: Bom, lines: list[_Line] | None) -> Bom:
     if bom.is_active:
         current = lines
         if current is None:
@@ -257,11 +304,14 @@ def bom_update(
 def bom_delete(*, bom: Bom, user: User) -> None:
     """Delete a BOM no work order used; a used one can only be deactivated (its work orders keep pointing to it)."""
     with transaction.atomic():
+        _lock_bom_graph()
         if WorkOrder.objects.filter(bom_id=bom.pk).exists():
             raise InvalidBom(
                 f"BOM v{bom.version} of {bom.item.sku} was used by work orders; deactivate it instead", field="bom"
             )
         pk, changes = bom.pk, _deleted(bom, _BOM_AUDITED)
+        seeds = _bom_family(bom.item_id)
         bom.delete()
         bom.pk = pk
+        refresh_low_level_codes(seeds)
         _audit(ProductionEvent.Action.BOM_DELETED, user, bom=bom, changes=changes)

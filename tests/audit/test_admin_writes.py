@@ -45,6 +45,14 @@ def _item_form(**overrides) -> dict:
         "standard_cost": "0",
         "is_active": "on",
         "attributes": "{}",
+        "tracking": "none",
+        "procurement": "buy",
+        "lot_sizing": "lot_for_lot",
+        "lot_quantity": "0",
+        "lot_minimum": "0",
+        "lot_multiple": "0",
+        "lot_period_days": "0",
+        "safety_stock": "0",
         **overrides,
     }
 

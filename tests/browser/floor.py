@@ -37,7 +37,7 @@ def seed_floor() -> Floor:
     )  # fmt: skip
     bracket = item_create(
         sku=f"BRKT-{suffix}", name="Mounting bracket", uom=pcs, user=boss, kind="finished_good",
-        standard_cost=Decimal("25.00"), reorder_point=Decimal(5), reorder_quantity=Decimal(10),
+        standard_cost=Decimal("25.00"), reorder_point=Decimal(5), reorder_quantity=Decimal(10), procurement="make",
     )  # fmt: skip
     bom_create(item=bracket, lines=[{"component": raw, "quantity": 2}], user=boss)
     customer = partner_create(code=f"NW-{suffix}", name="Northwind Traders", user=boss, is_customer=True)

@@ -67,6 +67,18 @@ def pages(acme, committed) -> list[str]:
         "/orders/late-shipments/",
         "/orders/supplier-lateness/",
         "/accounts/password_change/",
+        # Authoring (README "Authoring in the pages")
+        "/inventory/items/new/",
+        f"/inventory/items/{floor.raw.pk}/edit/",
+        "/inventory/locations/new/",
+        "/orders/partners/",
+        "/orders/partners/new/",
+        f"/orders/partners/{floor.customer.pk}/edit/",
+        "/orders/sales/new/",
+        "/orders/purchases/new/",
+        "/production/boms/new/",
+        f"/production/boms/{bom.pk}/edit/",
+        f"/production/work-orders/{work_order.pk}/edit/",
     ]
 
 

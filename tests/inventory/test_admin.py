@@ -47,6 +47,14 @@ def test_items_added_in_the_admin_go_through_the_service(acme_api, in_acme):
             "is_active": "on",
             "attributes": "{}",
             "tracking": "none",
+            # planning fields, as the form renders them (their defaults)
+            "procurement": "buy",
+            "lot_sizing": "lot_for_lot",
+            "lot_quantity": "0",
+            "lot_minimum": "0",
+            "lot_multiple": "0",
+            "lot_period_days": "0",
+            "safety_stock": "0",
         },
     )
     assert response.status_code == 302, response.content[:2000]

@@ -80,7 +80,7 @@ def test_serial_count_must_equal_the_quantity(board, a1, clerk):
 
 def test_a_serial_item_moves_in_whole_units(board, a1, clerk):
     services.stock_receive(item=board, location=a1, quantity=2, user=clerk, lots=["SN-1", "SN-2"])
-    with pytest.raises(DomainError, match="move whole units") as refused:
+    with pytest.raises(DomainError, match=r"whole (units|number)") as refused:
         services.stock_issue(item=board, location=a1, quantity="1.5", user=clerk)
     assert refused.value.field == "quantity"
 

@@ -274,6 +274,14 @@ def test_a_stock_unit_change_under_history_is_an_error_on_the_admin_form(acme_ap
         "standard_cost": "1.25",
         "is_active": "on",
         "attributes": "{}",
+        "tracking": "none",
+        "procurement": "buy",
+        "lot_sizing": "lot_for_lot",
+        "lot_quantity": "0",
+        "lot_minimum": "0",
+        "lot_multiple": "0",
+        "lot_period_days": "0",
+        "safety_stock": "0",
     }
     response = acme_api.post(f"/admin/inventory/item/{bolt.pk}/change/", data)
     assert response.status_code == 200

@@ -111,7 +111,7 @@ def test_move_forms_prefill_the_item_from_the_query_string(web, in_acme):
 def test_reverse_button_posts_the_reversing_move(web, in_acme):
     item, a1 = ItemFactory(), LocationFactory()
     move = stock_receive(item=item, location=a1, quantity=3, user=None)
-    response = web.post(f"/inventory/moves/{move.pk}/reverse/")
+    response = web.post(f"/inventory/moves/{move.pk}/reverse/", {"confirm": "on"})
     assert response.status_code == 302
     assert StockLevel.objects.get(item=item, location=a1).on_hand == D(0)
 
@@ -133,7 +133,7 @@ def test_reorder_page_lists_items_below_their_reorder_point(web, in_acme):
 def test_a_reversed_move_offers_no_second_reversal(web, in_acme):
     item, a1 = ItemFactory(), LocationFactory()
     move = stock_receive(item=item, location=a1, quantity=3, user=None)
-    web.post(f"/inventory/moves/{move.pk}/reverse/")
+    web.post(f"/inventory/moves/{move.pk}/reverse/", {"confirm": "on"})
     page = web.get(f"/inventory/items/{item.pk}/").content.decode()
     assert f"/inventory/moves/{move.pk}/reverse/" not in page
     assert "reversed" in page
@@ -143,7 +143,7 @@ def test_a_refused_reversal_is_shown_as_a_message(web, in_acme):
     item, a1 = ItemFactory(sku="BOLT-10"), LocationFactory(code="A1")
     receipt = stock_receive(item=item, location=a1, quantity=3, user=None)
     stock_issue(item=item, location=a1, quantity=2, user=None)
-    page = web.post(f"/inventory/moves/{receipt.pk}/reverse/", follow=True).content.decode()
+    page = web.post(f"/inventory/moves/{receipt.pk}/reverse/", {"confirm": "on"}).content.decode()
     assert "insufficient stock: item BOLT-10 at A1 has 1 available, 3 asked" in page
 
 

@@ -136,7 +136,7 @@ def test_confirm_and_cancel_buttons(web, customer, bolt, store):
     assert "is now confirmed" in response.content.decode()
     response = web.post(f"/orders/sales/{order.pk}/confirm/", follow=True)
     assert "only a draft can be confirmed" in response.content.decode()
-    web.post(f"/orders/sales/{order.pk}/cancel/")
+    web.post(f"/orders/sales/{order.pk}/cancel/", {"confirm": "1"})
     order.refresh_from_db()
     assert order.status == SalesOrder.Status.CANCELLED
     assert web.post(f"/orders/sales/{order.pk}/explode/").status_code == 404

@@ -27,7 +27,7 @@ def sales_demand():
 def test_mrp_nets_demand_level_by_level_and_suggests_make_or_buy(
     item, make_bom, receiving, planner, sales_demand, django_assert_max_num_queries
 ):
-    pump, sub = item("PUMP", lead_time_days=5), item("SUB", lead_time_days=3)
+    pump, sub = item("PUMP", lead_time_days=5, procurement="make"), item("SUB", lead_time_days=3, procurement="make")
     c1, c3 = item("C1", lead_time_days=10), item("C3", lead_time_days=7)
     make_bom(pump, (c1, 2), (sub, 1))
     make_bom(sub, (c3, 3))

@@ -88,7 +88,7 @@ def test_the_task_marks_the_run_failed_after_its_last_retry(in_acme, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("demand source is down")
 
-    monkeypatch.setattr("planning.engine.mrp_report", broken)
+    monkeypatch.setattr("planning.engine.mrp_plan", broken)
     result = run_mrp.apply(args=[run.pk], retries=run_mrp.max_retries)
     assert result.failed()
     run.refresh_from_db()

@@ -29,6 +29,8 @@ def metres():
     from inventory.models import UnitOfMeasure
 
     return UnitOfMeasure.objects.get(code="m")
+
+
 DUE = datetime.date(2027, 1, 31)
 
 
@@ -167,7 +169,11 @@ def pump(item, planner, receiving):
     """PUMP = 2 HOUSING + 0.5 SEAL (10% scrap); labour 12.00 and overhead 12.00 per batch of 4.
     Standard costs: HOUSING 2.00, SEAL 4.00, so PUMP = 2 x 2.00 + 0.5 x 1.1 x 4.00 = 6.20 material + 12.00 / 4
     = 3.00 labour + 3.00 overhead: 12.20. Stock bought dearer: 25 HOUSING at 2.20, 6 SEAL at 4.00."""
-    pump, housing, seal = item("PUMP"), item("HOUSING", standard_cost=D(2)), item("SEAL", standard_cost=D(4), uom=metres())
+    pump, housing, seal = (
+        item("PUMP"),
+        item("HOUSING", standard_cost=D(2)),
+        item("SEAL", standard_cost=D(4), uom=metres()),
+    )
     bom_create(
         item=pump,
         lines=[

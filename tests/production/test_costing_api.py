@@ -22,6 +22,8 @@ def metres():
     from inventory.models import UnitOfMeasure
 
     return UnitOfMeasure.objects.get(code="m")
+
+
 BASE = "/api/v1/production"
 VALUATION = "/api/v1/valuation/"
 

@@ -107,3 +107,30 @@ def test_another_tenants_rollup_page_is_a_404(acme, gear, planner, globex, globe
         assert response.status_code == 404
         assert b"GEAR" not in client.get("/production/costing/").content
         assert b"GEAR" not in client.get("/inventory/valuation/").content
+
+
+def _bom_data(**header) -> dict:
+    data = {"item": "WHEEL", "version": "1", "is_active": "on", "note": "", **header}
+    data.update({"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0", "lines-0-component": "SPOKE"})
+    data["lines-0-quantity"] = "3"
+    return data
+
+
+def test_bom_form_saves_labour_and_overhead_per_batch(boss, item):
+    from production.models import Bom
+
+    item("WHEEL"), item("SPOKE")
+    data = _bom_data(labour_cost="12", overhead_cost="30", cost_basis="per_batch", batch_size="20")
+    assert boss.post("/production/boms/new/", data).status_code == 302
+    bom = Bom.objects.get(item__sku="WHEEL")
+    assert (bom.labour_cost, bom.overhead_cost, bom.cost_basis, bom.batch_size) == (D(12), D(30), "per_batch", D(20))
+
+
+def test_bom_form_refuses_a_negative_labour_cost_by_its_field(boss, item):
+    from production.models import Bom
+
+    item("WHEEL"), item("SPOKE")
+    response = boss.post("/production/boms/new/", _bom_data(labour_cost="-5"))
+    assert response.status_code == 400
+    assert "labour_cost" in response.context["form"].errors
+    assert not Bom.objects.filter(item__sku="WHEEL").exists()

@@ -69,6 +69,8 @@ VIEW_MODELS: dict[str, str] = {
     "production:bom-detail": "production.Bom",
     "production:cost-rollup-detail": "production.CostRollup",
     "planning:mrp-run-detail": "planning.MrpRun",
+    "planning-api:mrp-run-detail": "planning.MrpRun",
+    "planning-api:mrp-planned-orders": "planning.MrpRun",
     "orders:sales-order-detail": "orders.SalesOrder",
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
@@ -76,6 +78,15 @@ VIEW_MODELS: dict[str, str] = {
     "orders:shipment-return": "orders.Shipment",
     "orders:receipt-return": "orders.Receipt",
     "access:user-role": "auth.User",
+    # Authoring pages (create/edit)
+    "inventory:item-edit": "inventory.Item",
+    "inventory:location-edit": "inventory.Location",
+    "orders:partner-edit": "orders.Partner",
+    "orders:sales-order-edit": "orders.SalesOrder",
+    "orders:purchase-order-edit": "orders.PurchaseOrder",
+    "production:bom-edit": "production.Bom",
+    "production:bom-activate": "production.Bom",
+    "production:work-order-edit": "production.WorkOrder",
 }
 
 

@@ -42,7 +42,7 @@ def restrict(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0011_unit_decimals_defaults")]
+    dependencies = [("inventory", "0012_item_planning_fields")]
 
     operations = [
         migrations.CreateModel(
