@@ -179,6 +179,9 @@ TENANT_DB_ROLE_TABLE_PRIVILEGES = {
     "inventory_stockmove": "SELECT",
     "inventory_stocklevel": "SELECT, INSERT, UPDATE (reserved)",
     "audit_auditentry": "SELECT, INSERT",
+    # The value ledger only grows; the running value per item is upserted by the statement that posts a move.
+    "inventory_valuationentry": "SELECT, INSERT",
+    "inventory_itemvaluation": "SELECT, INSERT, UPDATE",
 }
 # `migrate_schemas` skips registry rows whose schema no longer exists (archived tenants); see fleet.executors.
 GET_EXECUTOR_FUNCTION = "fleet.executors.get_executor"

@@ -81,6 +81,10 @@ class ReceiveForm(ServiceForm):
     quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
     lots = LotsField(help_text=_LOTS_IN)
+    unit_cost = PlainDecimalField(
+        max_digits=18, decimal_places=4, required=False, label="Unit cost",
+        help_text="What each unit cost; empty: the item's current average cost.",
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -270,3 +274,7 @@ MOVE_FORMS: dict[str, type[ServiceForm]] = {
     "transfer": TransferForm,
     "adjust": AdjustForm,
 }
+
+
+class ValuationForm(forms.Form):
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Empty: now.")

@@ -11,7 +11,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
-from inventory.models import Item, Location, StockLevel, StockMove
+from inventory.models import Item, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
 from inventory.supply import on_order_quantities
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
@@ -149,22 +149,18 @@ def default_receiving_location() -> Location | None:
 
 
 def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -> list[tuple[datetime.date, Decimal]]:
-    """Value of the stock on hand (quantity x the item's current standard cost) at the end of each of the last
-    `days` days, oldest first, in two queries: today's value, then walked back through each day's net flow in and
-    out of the plant (receipts, output, issues, shipments; transfers between locations change nothing)."""
+    """Value of the stock on hand (at moving-average cost, from the value ledger) at the end of each of the last
+    `days` days, oldest first, in two queries: today's value, then walked back through each day's net value change
+    (receipts, output, issues, shipments; transfers between locations change nothing)."""
     today = today or timezone.localdate()
     first = today - datetime.timedelta(days=days - 1)
-    cost = F("item__standard_cost")
-    now = StockLevel.objects.aggregate(value=Coalesce(Sum(F("on_hand") * cost, output_field=_VALUE), ZERO))["value"]
+    now = ItemValuation.objects.aggregate(value=Coalesce(Sum("value"), ZERO))["value"]
     since = timezone.make_aware(datetime.datetime.combine(first + datetime.timedelta(days=1), datetime.time.min))
     flows = dict(
-        StockMove.objects.filter(created_at__gte=since)
+        ValuationEntry.objects.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(
-            net=Coalesce(Sum(F("quantity") * cost, filter=Q(from_location__isnull=True), output_field=_VALUE), ZERO)
-            - Coalesce(Sum(F("quantity") * cost, filter=Q(to_location__isnull=True), output_field=_VALUE), ZERO)
-        )
+        .annotate(net=Sum("value"))
         .order_by()
         .values_list("day", "net")
     )
@@ -175,6 +171,54 @@ def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -
         series.append((day, value))
         value -= flows.get(day, Decimal(0))
     return series[::-1]
+
+
+@dataclass(frozen=True)
+class ValuationLine:
+    item_id: int
+    sku: str
+    name: str
+    uom: str
+    quantity: Decimal
+    value: Decimal
+
+    @property
+    def unit_cost(self) -> Decimal:
+        """The average cost of what was on hand then."""
+        if not self.quantity:
+            return Decimal(0)
+        return (self.value / self.quantity).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class Valuation:
+    at: datetime.datetime | None  # None: now
+    lines: list[ValuationLine]  # by SKU, items that held stock or value then
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.value for line in self.lines), Decimal(0))
+
+
+def stock_valuation(*, at: datetime.datetime | None = None) -> Valuation:
+    """The stock of each item and its value at moving-average cost at the moment `at` (now when None), in one
+    query over the value ledger: the sum of every entry up to then."""
+    entries = ValuationEntry.objects.all()
+    if at is not None:
+        entries = entries.filter(created_at__lte=at)
+    rows = (
+        entries.values("item_id", "item__sku", "item__name", "item__uom__code")
+        .annotate(quantity=Sum("quantity"), value=Sum("value"))
+        .filter(~Q(quantity=0) | ~Q(value=0))
+        .order_by("item__sku")
+        .values_list("item_id", "item__sku", "item__name", "item__uom__code", "quantity", "value")
+    )
+    return Valuation(at=at, lines=[ValuationLine(*row) for row in rows])
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The last moment of `day` in the current time zone: a valuation "at a date" includes that whole day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("locations/new/", views.location_new, name="location-new"),
     path("locations/<int:pk>/edit/", views.location_edit, name="location-edit"),
     path("reorder/", views.reorder_report, name="reorder-report"),
+    path("valuation/", views.valuation_report, name="valuation"),
     path("lots/", views.lot_list, name="lot-list"),
     path("lots/<int:pk>/", views.lot_detail, name="lot-detail"),
     path("lots/<int:pk>/recall.csv", views.lot_recall_csv, name="lot-recall-csv"),

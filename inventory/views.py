@@ -17,7 +17,7 @@ from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
-from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm
+from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm, ValuationForm
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 
 PAGE_SIZE = 25
@@ -49,7 +49,7 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(Item.objects.select_related("uom"), pk=pk)
+    item = get_object_or_404(Item.objects.select_related("uom", "valuation"), pk=pk)
     moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
     # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
     # row links there instead of offering a bare reversal.
@@ -134,6 +134,16 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not job.is_finished:
         response["Refresh"] = "2"  # the browser reloads the page until the job is done
     return response
+
+
+@login_required
+def valuation_report(request: HttpRequest) -> HttpResponse:
+    """Every item's stock and its value at moving-average cost, now or at the end of a chosen day."""
+    form = ValuationForm(request.GET or None)
+    day = form.cleaned_data["date"] if form.is_valid() else None
+    valuation = selectors.stock_valuation(at=selectors.end_of_day(day) if day is not None else None)
+    context = {"form": form, "valuation": valuation, "day": day}
+    return render(request, "inventory/valuation.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -10,10 +10,10 @@ from core.forms import ServiceForm
 from core.line_editor import LineEditorForm, LineForm
 from core.validators import validate_plan_date
 from inventory.forms import ItemSkuField
-from inventory.models import Location
+from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
 from production import services
-from production.models import Bom, WorkOrder
+from production.models import Bom, CostRollup, WorkOrder
 
 QUANTITY = {"max_digits": 18, "decimal_places": 4}
 
@@ -115,6 +115,22 @@ class CancelForm(TransitionForm):
         return services.work_order_cancel(work_order=self.work_order, user=user)
 
 
+class _OptionalItemSkuField(ItemSkuField):
+    def clean(self, value: str) -> Item | None:  # type: ignore[override]
+        if not (value or "").strip():
+            return None
+        return super().clean(value)
+
+
+class CostRollupForm(ServiceForm):
+    item = _OptionalItemSkuField(
+        label="Only this item's tree (SKU)", required=False, help_text="Empty: every active BOM."
+    )
+
+    def call_service(self, user: AbstractBaseUser) -> CostRollup:
+        return services.cost_rollup_run(user=user, item=self.cleaned_data.get("item"))
+
+
 ACTION_FORMS: dict[str, type[TransitionForm]] = {
     "release": ReleaseForm,
     "start": TransitionForm,
@@ -147,6 +163,16 @@ class BomForm(LineEditorForm):
         required=False, initial=True, label="Active", help_text="Production and planning use the active version."
     )
     note = forms.CharField(max_length=200, required=False)
+    labour_cost = PlainDecimalField(**QUANTITY, required=False, initial="0", help_text="Per unit, or per batch.")
+    overhead_cost = PlainDecimalField(**QUANTITY, required=False, initial="0", help_text="Per unit, or per batch.")
+    cost_basis = forms.ChoiceField(
+        choices=Bom.CostBasis.choices, initial=Bom.CostBasis.PER_UNIT, required=False, label="Costs are"
+    )
+    batch_size = PlainDecimalField(
+        **QUANTITY, required=False, initial="1", help_text="Units per batch, when the costs are per batch."
+    )
+
+    COST_FIELDS = ("labour_cost", "overhead_cost", "cost_basis", "batch_size")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -161,6 +187,7 @@ class BomForm(LineEditorForm):
 
     def call_service(self, user: AbstractBaseUser) -> Bom:
         header = {name: self.cleaned_data[name] for name in ("version", "is_active", "note")}
+        header.update({name: self.cleaned_data.get(name) or None for name in self.COST_FIELDS})
         if self.instance is None:
             return services.bom_create(item=self.cleaned_data["item"], lines=self.line_values(), user=user, **header)
         return services.bom_update(bom=self.instance, lines=self.line_values(), user=user, **header)

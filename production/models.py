@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from core.numbers import QUANTITY
+from core.numbers import MONEY, QUANTITY
 from core.validators import validate_plan_date
 from inventory.models import Item, Location
 
@@ -28,6 +28,17 @@ class Bom(models.Model):
     version = models.CharField(max_length=32, default="1", help_text="Version label, e.g. 1, 2024-A.")
     is_active = models.BooleanField("active", default=True)
     note = models.CharField(max_length=200, blank=True)
+
+    class CostBasis(models.TextChoices):
+        PER_UNIT = "per_unit", "Per unit"
+        PER_BATCH = "per_batch", "Per batch"
+
+    labour_cost = models.DecimalField(**MONEY, default=ZERO, help_text="Labour per unit, or per batch.")
+    overhead_cost = models.DecimalField(**MONEY, default=ZERO, help_text="Overhead per unit, or per batch.")
+    cost_basis = models.CharField(max_length=16, choices=CostBasis.choices, default=CostBasis.PER_UNIT)
+    batch_size = models.DecimalField(
+        **QUANTITY, default=Decimal(1), help_text="Units made per batch (used when the costs are per batch)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -43,10 +54,29 @@ class Bom(models.Model):
                 fields=["item"], condition=Q(is_active=True), name="production_bom_one_active_per_item"
             ),
             models.UniqueConstraint(fields=["item", "version"], name="production_bom_item_version_uniq"),
+            models.CheckConstraint(
+                condition=Q(labour_cost__gte=0, overhead_cost__gte=0), name="production_bom_costs_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(batch_size__gt=0), name="production_bom_batch_size_gt_0"),
         ]
 
     def __str__(self) -> str:
         return f"BOM {self.item_id} v{self.version}"
+
+    def conversion_for(self, quantity: Decimal) -> tuple[Decimal, Decimal]:
+        """(labour, overhead) of making `quantity` units: per unit, or per started batch (a part batch costs a
+        whole one)."""
+        if self.cost_basis == self.CostBasis.PER_BATCH:
+            batches = (quantity / self.batch_size).to_integral_value(rounding=ROUND_UP)
+            return self.labour_cost * batches, self.overhead_cost * batches
+        return self.labour_cost * quantity, self.overhead_cost * quantity
+
+    @property
+    def unit_conversion(self) -> tuple[Decimal, Decimal]:
+        """(labour, overhead) per unit, as the standard cost counts them: a batch's cost spread over its size."""
+        if self.cost_basis == self.CostBasis.PER_BATCH:
+            return self.labour_cost / self.batch_size, self.overhead_cost / self.batch_size
+        return self.labour_cost, self.overhead_cost
 
 
 class BomLine(models.Model):
@@ -124,6 +154,12 @@ class WorkOrder(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Costs of what was completed so far, added at each completion: components at their moving-average cost when
+    # consumed, labour and overhead from the BOM; `standard_cost` is the completed quantity at the item's standard.
+    material_cost = models.DecimalField(**MONEY, default=ZERO)
+    labour_cost = models.DecimalField(**MONEY, default=ZERO)
+    overhead_cost = models.DecimalField(**MONEY, default=ZERO)
+    standard_cost = models.DecimalField(**MONEY, default=ZERO)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -146,6 +182,15 @@ class WorkOrder(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def actual_cost(self) -> Decimal:
+        return self.material_cost + self.labour_cost + self.overhead_cost
+
+    @property
+    def cost_variance(self) -> Decimal:
+        """Actual minus standard: positive when making it cost more than planned."""
+        return self.actual_cost - self.standard_cost
 
 
 class WorkOrderComponent(models.Model):
@@ -171,6 +216,56 @@ class WorkOrderComponent(models.Model):
         return f"{self.work_order_id}: item {self.item_id} {self.consumed_quantity}/{self.required_quantity}"
 
 
+class CostRollup(models.Model):
+    """One run of the BOM cost roll-up: every item with an active BOM (or one item's tree) costed bottom-up, its
+    standard cost set to the result in the same transaction. The lines keep what each cost was and became."""
+
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The item whose tree was rolled up; empty: every item with an active BOM.",
+    )  # fmt: skip
+    item_count = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"cost roll-up #{self.pk}"
+
+
+class CostRollupLine(models.Model):
+    """The cost of one unit of an item in a roll-up: material (components with scrap) + labour + overhead."""
+
+    rollup = models.ForeignKey(CostRollup, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveIntegerField(help_text="1: made of purchased items only; n: made of level n-1 at most.")
+    old_cost = models.DecimalField(**MONEY)
+    material_cost = models.DecimalField(**MONEY)
+    labour_cost = models.DecimalField(**MONEY)
+    overhead_cost = models.DecimalField(**MONEY)
+    new_cost = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["rollup_id", "level", "item_id"]
+        constraints = [models.UniqueConstraint(fields=["rollup", "item"], name="production_rollupline_item_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.rollup_id}: item {self.item_id} {self.old_cost} -> {self.new_cost}"
+
+    @property
+    def change(self) -> Decimal:
+        return self.new_cost - self.old_cost
+
+    @property
+    def changed(self) -> bool:
+        return self.new_cost != self.old_cost
+
+
 class ProductionEvent(models.Model):
     """Audit row of every change made by a production service: who did what to which BOM or work order."""
 
@@ -186,6 +281,7 @@ class ProductionEvent(models.Model):
         WO_COMPLETED = "wo_completed", "Work order completed (part or all)"
         WO_CANCELLED = "wo_cancelled", "Work order cancelled"
         WO_UNCOMPLETED = "wo_uncompleted", "Work order un-completed"
+        COST_ROLLUP = "cost_rollup", "Cost roll-up run"
 
     action = models.CharField(max_length=16, choices=Action.choices)
     bom_id = models.BigIntegerField(null=True, blank=True, help_text="Kept after the BOM is deleted.")

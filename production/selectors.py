@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 
 from inventory.models import Item, StockLevel
-from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
+from production.models import Bom, BomLine, CostRollup, CostRollupLine, WorkOrder, WorkOrderComponent
 
 PLACES = Decimal("0.0001")
 
@@ -210,3 +210,56 @@ def work_order_components(*, work_order: WorkOrder) -> list[ComponentStatus]:
         ),
         key=lambda status: status.sku,
     )
+
+
+# --- Cost roll-up --------------------------------------------------------------------------------------------------
+class RollupInput(NamedTuple):
+    item_id: int  # the BOM's item
+    sku: str
+    old_cost: Decimal  # its standard cost now
+    labour_cost: Decimal
+    overhead_cost: Decimal
+    cost_basis: str
+    batch_size: Decimal
+    component_id: int
+    quantity: Decimal
+    scrap_percent: Decimal
+    component_cost: Decimal  # the component's standard cost now (used when it has no active BOM of its own)
+
+
+_ROLLUP_SQL = """
+WITH RECURSIVE tree(bom_id, item_id) AS (
+    SELECT b.id, b.item_id FROM production_bom b
+    WHERE b.is_active AND (%(item)s::bigint IS NULL OR b.item_id = %(item)s::bigint)
+    UNION
+    SELECT sub.id, sub.item_id
+    FROM tree t
+    JOIN production_bomline l ON l.bom_id = t.bom_id
+    JOIN production_bom sub ON sub.item_id = l.component_id AND sub.is_active
+)
+SELECT b.item_id, i.sku, i.standard_cost, b.labour_cost, b.overhead_cost, b.cost_basis, b.batch_size,
+       l.component_id, l.quantity, l.scrap_percent, c.standard_cost
+FROM tree t
+JOIN production_bom b ON b.id = t.bom_id
+JOIN inventory_item i ON i.id = b.item_id
+JOIN production_bomline l ON l.bom_id = b.id
+JOIN inventory_item c ON c.id = l.component_id
+ORDER BY b.item_id, l.position, l.id
+"""
+
+
+def rollup_inputs(*, item: Item | None = None) -> list[RollupInput]:
+    """Every line of the active BOMs under `item` at any depth (of every active BOM when None), with the costs
+    the roll-up starts from, in one query. The recursion keeps distinct BOMs (UNION), so it ends on any data."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ROLLUP_SQL, {"item": item.pk if item is not None else None})
+        return [RollupInput._make(row) for row in cursor.fetchall()]
+
+
+def cost_rollup_list() -> QuerySet[CostRollup]:
+    return CostRollup.objects.select_related("item", "created_by")
+
+
+def cost_rollup_lines(*, rollup: CostRollup) -> QuerySet[CostRollupLine]:
+    """The lines of a run, by level then SKU (the bottom of the trees first)."""
+    return rollup.lines.select_related("item").order_by("level", "item__sku")

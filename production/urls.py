@@ -15,4 +15,6 @@ urlpatterns = [
     path("boms/<int:pk>/edit/", views.bom_edit, name="bom-edit"),
     path("boms/<int:pk>/activate/", views.bom_activate, name="bom-activate"),
     path("items/<int:item_id>/tree/", views.bom_tree, name="bom-tree"),
+    path("costing/", views.cost_rollup_list, name="cost-rollup-list"),
+    path("costing/<int:pk>/", views.cost_rollup_detail, name="cost-rollup-detail"),
 ]

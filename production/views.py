@@ -29,6 +29,7 @@ from production.forms import (
     ACTION_FORMS,
     BomForm,
     BomLineForm,
+    CostRollupForm,
     TransitionForm,
     WorkOrderEditForm,
     WorkOrderForm,
@@ -199,6 +200,32 @@ def bom_tree(request: HttpRequest, item_id: int) -> HttpResponse:
     return render(request, "production/bom_tree.html", context)
 
 
+@login_required
+def cost_rollup_list(request: HttpRequest) -> HttpResponse:
+    """The roll-up runs, newest first, and (with master-data rights) the form that runs one."""
+    can_run = has_capability(request.user, Capability.MASTER_DATA)
+    form = CostRollupForm(request.POST or None) if can_run else None
+    if request.method == "POST":
+        require_capability(request, Capability.MASTER_DATA)
+        if form is not None and form.is_valid():
+            rollup = form.submit(request.user)
+            if rollup is not None:
+                changed = f"{rollup.changed_count} of {rollup.item_count} standard costs changed"
+                messages.success(request, f"Roll-up #{rollup.pk}: {changed}.")
+                return redirect("production:cost-rollup-detail", pk=rollup.pk)
+    page = Paginator(selectors.cost_rollup_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "production/cost_rollup_list.html", {"page": page, "form": form}, status=status)
+
+
+@login_required
+def cost_rollup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run: each item's cost per unit by level (bottom first), its material, labour and overhead, old and new."""
+    rollup = get_object_or_404(selectors.cost_rollup_list(), pk=pk)
+    lines = list(selectors.cost_rollup_lines(rollup=rollup))
+    return render(request, "production/cost_rollup_detail.html", {"rollup": rollup, "lines": lines})
+
+
 # --- Authoring: BOMs -------------------------------------------------------------------------------------------------
 def _bom_done(bom: object) -> tuple[str, str]:
     assert isinstance(bom, Bom)
@@ -245,6 +272,7 @@ def bom_new(request: HttpRequest) -> HttpResponse:
 def bom_edit(request: HttpRequest, pk: int) -> HttpResponse:
     bom = get_object_or_404(selectors.bom_list(), pk=pk)
     initial = {"version": bom.version, "is_active": bom.is_active, "note": bom.note}
+    initial.update({name: shown(getattr(bom, name)) for name in BomForm.COST_FIELDS})
     return line_editor_page(
         request,
         form_class=BomForm,

@@ -134,6 +134,10 @@ class StockMoveSerializer(PlainModelSerializer):
         help_text="Items tracked by lot or serial: the lots (required when stock arrives; first-expiry-first-out "
         "when it leaves without them).",
     )
+    unit_cost = PlainDecimalField(
+        max_digits=18, decimal_places=4, write_only=True, required=False, allow_null=True, default=None,
+        help_text="What each unit coming in cost (a receipt's price); default: the item's moving-average cost.",
+    )  # fmt: skip
 
     class Meta:
         model = StockMove
@@ -147,6 +151,7 @@ class StockMoveSerializer(PlainModelSerializer):
             "to_location",
             "reference",
             "lots",
+            "unit_cost",
             "source",
             "reverses",
             "created_by",
@@ -243,3 +248,25 @@ class TraceSerializer(serializers.Serializer):
     direction = serializers.CharField()
     lots = TracedLotSerializer(many=True, help_text="The traced lot first, then by depth.")
     moves = TracedMoveSerializer(many=True, help_text="Forward: shipments; backward: receipts.")
+
+
+class ValuationQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Value at the end of this day; default: now."
+    )
+
+
+class ValuationLineSerializer(serializers.Serializer):
+    item_id = PlainIntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    uom = serializers.CharField()
+    quantity = PlainDecimalField(**QUANTITY)
+    unit_cost = PlainDecimalField(max_digits=18, decimal_places=4)
+    value = PlainDecimalField(max_digits=22, decimal_places=4)
+
+
+class ValuationSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(allow_null=True)
+    total = PlainDecimalField(max_digits=22, decimal_places=4)
+    lines = ValuationLineSerializer(many=True)

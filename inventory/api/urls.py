@@ -15,5 +15,6 @@ router.register("lots", views.LotViewSet, basename="lot")
 app_name = "inventory-api"
 urlpatterns = [
     path("reorder-report/", views.ReorderReportView.as_view(), name="reorder-report"),
+    path("valuation/", views.ValuationView.as_view(), name="valuation"),
     *router.urls,
 ]

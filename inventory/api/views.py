@@ -2,7 +2,8 @@
 
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -24,6 +25,8 @@ from inventory.api.serializers import (
     TraceQuerySerializer,
     TraceSerializer,
     UnitSerializer,
+    ValuationQuerySerializer,
+    ValuationSerializer,
 )
 from inventory.filters import ItemFilter, LocationFilter, LotFilter, StockLevelFilter, StockMoveFilter
 from inventory.models import ZERO, Item, ItemUnitConversion, Location, Lot, StockLevel, UnitOfMeasure
@@ -190,3 +193,19 @@ class ReorderReportView(api.APIView):
     @extend_schema(responses=ReorderLineSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(ReorderLineSerializer(selectors.reorder_report(), many=True).data)
+
+
+class ValuationView(api.APIView):
+    """The stock of every item and its value at moving-average cost, now or at the end of a past `date`, summed from
+    the value ledger."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Value at the end of this day")],
+        responses=ValuationSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        query = ValuationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data["date"]
+        valuation = selectors.stock_valuation(at=selectors.end_of_day(day) if day is not None else None)
+        return Response(ValuationSerializer(valuation).data)

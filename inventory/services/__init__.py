@@ -77,6 +77,7 @@ from inventory.services.units import (
     precision_error,
     to_stock_quantity,
 )
+from inventory.services.valuation import item_standard_costs_set, valuation_lock
 
 __all__ = [
     "ATTRIBUTE_PREFIX",
@@ -108,6 +109,7 @@ __all__ = [
     "item_delete",
     "item_import_create",
     "item_import_run",
+    "item_standard_costs_set",
     "item_update",
     "location_create",
     "location_delete",
@@ -132,4 +134,5 @@ __all__ = [
     "unit_create",
     "unit_delete",
     "unit_update",
+    "valuation_lock",
 ]

@@ -9,6 +9,9 @@ A transaction that changes stock takes its row locks in this order, and only the
 2. The existing stock level rows it will change, all in one statement, in primary-key order (`lock_levels` below;
    `inventory_post_move` does the same for the one or two levels of a move, `lock_level` for the one of a count or
    a reservation).
+2b. The valuation rows (`ItemValuation`, one per item) of the items it moves into or out of the plant, in item
+   order, after the levels: a document posting several items takes them all at once (`valuation.valuation_lock`);
+   a single move's statement upserts its one row right after `inventory_post_move` has locked its levels.
 3. Level rows that do not exist yet are created (INSERT ... ON CONFLICT DO NOTHING) before they are locked: by
    a single move before any lock of its own, by a delivery or a work order after step 2, in item order. A new row
    only makes a writer wait for another writer creating the same row, never for a lock that writer holds.

@@ -14,10 +14,10 @@ from django.db.models import Model
 from django.utils import timezone
 
 from audit.services import AUDIT_ROW_SQL, audit_row_params
-from core.numbers import parse_quantity
+from core.numbers import parse_money, parse_quantity
 from core.retry import retry_on_conflict
 from core.users import User, acting_user
-from inventory.models import Item, Location, StockMove
+from inventory.models import Item, Location, StockMove, ValuationEntry
 from inventory.services.errors import (
     InactiveItem,
     InvalidMove,
@@ -102,8 +102,46 @@ _POST_MOVE = (
     " consumed AS (INSERT INTO inventory_reservationentry (item_id, location_id, quantity, reference, created_by_id,"
     " created_at) SELECT %s::bigint, %s::bigint, -(%s::numeric), %s::varchar, %s::bigint, %s::timestamptz"
     " FROM posted WHERE outcome = 'ok' AND %s::boolean)"
-    " SELECT * FROM posted"
 )
+
+
+# A move into or out of the plant also changes the item's stock value, in the same statement (so in the same
+# transaction, with no round trip more): after the function has locked the move's level rows, the upsert locks the
+# item's valuation row (lock order: document, levels in pk order, valuation rows in item order) and applies the move
+# at `cost` (the purchase price, a work order's actual cost) or, without one, at the moving average (the standard
+# cost while the item has none). Reaching zero on hand takes the whole remaining value out, so no rounding residue
+# stays behind. The ledger entry records the unit cost and the value change.
+_COST = "COALESCE(%s::numeric, NULLIF(v.average_cost, 0), EXCLUDED.average_cost)"
+_VALUE_MOVE = (
+    ", valued AS ("
+    " INSERT INTO inventory_itemvaluation AS v"
+    " (item_id, quantity, value, average_cost, last_unit_cost, last_value_change)"
+    " SELECT i.id, d.delta, round(d.delta * c.cost, 4), c.cost, c.cost, round(d.delta * c.cost, 4)"
+    " FROM posted, (SELECT %s::numeric AS delta) d, inventory_item i,"
+    " LATERAL (SELECT COALESCE(%s::numeric, i.standard_cost) AS cost) c"
+    " WHERE posted.outcome = 'ok' AND i.id = %s"
+    " ON CONFLICT (item_id) DO UPDATE SET"
+    " quantity = v.quantity + EXCLUDED.quantity,"
+    " value = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN 0"
+    f" ELSE v.value + round(EXCLUDED.quantity * {_COST}, 4) END,"
+    " average_cost = CASE WHEN %s::numeric IS NOT NULL AND v.quantity + EXCLUDED.quantity > 0"
+    f" THEN round((v.value + EXCLUDED.quantity * {_COST}) / (v.quantity + EXCLUDED.quantity), 4)"
+    f" ELSE {_COST} END,"
+    f" last_unit_cost = {_COST},"
+    " last_value_change = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN -v.value"
+    f" ELSE round(EXCLUDED.quantity * {_COST}, 4) END"
+    " RETURNING item_id, last_unit_cost, last_value_change),"
+    " entry AS (INSERT INTO inventory_valuationentry (item_id, move_id, quantity, unit_cost, value, created_at)"
+    " SELECT valued.item_id, posted.move_id, %s, valued.last_unit_cost, valued.last_value_change, %s"
+    " FROM valued, posted)"
+    " SELECT posted.*, valued.last_unit_cost FROM posted LEFT JOIN valued ON true"
+)
+_UNVALUED = " SELECT posted.*, NULL::numeric FROM posted"
+
+
+def _value_params(item: Item, delta: Decimal, cost: Decimal | None, created_at) -> list[object]:
+    """The parameters of _VALUE_MOVE, in order."""
+    return [delta, cost, item.pk, *[cost] * 6, delta, created_at]
 
 
 def _post_move(*, item: Item, lots: LotsInput = None, **fields: Any) -> StockMove:
@@ -139,8 +177,12 @@ def _post_move_row(
     reverses: StockMove | None = None,
     from_reservation: bool = False,
     check_active: bool = True,
+    unit_cost: Decimal | None = None,
 ) -> StockMove:
-    """Post one move, update its levels and write its audit entry, all or nothing.
+    """Post one move, update its levels, its item's stock value and write its audit entry, all or nothing.
+
+    A move into the plant is valued at `unit_cost` when given (else at the moving average), one out of it at the
+    moving average unless `unit_cost` is given (a reversal at the original cost); a transfer changes no value.
 
     One statement, so it is a transaction of its own, or part of the caller's (orders, production) when one is
     open: no BEGIN/COMMIT or savepoint round trips. A refusal writes nothing, so the caller's transaction stays
@@ -157,9 +199,11 @@ def _post_move_row(
     source_type = ContentType.objects.get_for_model(source) if source is not None else None
     reference = reference.strip()[:200]
     created_at = timezone.now()
+    delta = quantity if from_location is None else -quantity if to_location is None else Decimal(0)
+    valued = delta != 0
     with overflow_refused(item, quantity), connection.cursor() as cursor:
         cursor.execute(
-            _POST_MOVE,
+            _POST_MOVE + (_VALUE_MOVE if valued else _UNVALUED),
             [
                 item.pk,
                 quantity,
@@ -195,9 +239,10 @@ def _post_move_row(
                 created_by.pk if created_by is not None else None,
                 created_at,
                 from_reservation and from_location is not None,
+                *(_value_params(item, delta, unit_cost, created_at) if valued else []),
             ],
         )
-        outcome, field, move_id, amount, code = cursor.fetchone()
+        outcome, field, move_id, amount, code, moved_at = cursor.fetchone()
     if outcome != "ok":
         location = from_location if field == "from_location" or field == "quantity" else to_location
         if outcome == "insufficient":
@@ -229,6 +274,7 @@ def _post_move_row(
     )
     if source is not None:
         move.source = source
+    move.unit_cost = moved_at
     move._state.adding, move._state.db = False, connection.alias
     return move
 
@@ -245,12 +291,14 @@ def stock_move_post(
     reference: str = "",
     source: Model | None = None,
     lots: LotsInput = None,
+    unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
     """Post one move of any reason; the reason decides which locations it needs (a receipt only `to`, etc.).
 
     Stock leaving a location must be available there (on hand - reserved), the item and locations must be active.
     Shipments and production moves are posted by their documents only (with `source`). For a tracked item, `lots`
     names the lots (services.lots): required for stock that arrives, FEFO when stock leaves without them.
+    `unit_cost` values stock coming in (a purchase price); without it, it comes in at the moving-average cost.
     """
     quantity = check_item_quantity(item, parse_quantity(quantity))
     _check_shape(reason, from_location, to_location)
@@ -265,6 +313,7 @@ def stock_move_post(
         reference=reference,
         source=source,
         lots=lots,
+        unit_cost=parse_money(unit_cost, field="unit_cost") if unit_cost is not None else None,
     )
 
 
@@ -277,8 +326,10 @@ def stock_receive(
     reference: str = "",
     source: Model | None = None,
     lots: LotsInput = None,
+    unit_cost: Decimal | int | str | None = None,
 ) -> StockMove:
-    """Stock arrives from outside into `location` (a tracked item's lots or serials named in `lots`)."""
+    """Stock arrives from outside into `location` (a tracked item's lots or serials named in `lots`), at
+    `unit_cost` (else at the item's moving-average cost)."""
     return stock_move_post(
         item=item,
         quantity=quantity,
@@ -288,6 +339,7 @@ def stock_receive(
         reference=reference,
         source=source,
         lots=lots,
+        unit_cost=unit_cost,
     )
 
 
@@ -497,6 +549,7 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo
                 source=undo_of,
                 reverses=move,
                 check_active=False,
+                unit_cost=ValuationEntry.objects.filter(move_id=move.pk).values_list("unit_cost", flat=True).first(),
             )
     except IntegrityError:
         if StockMove.objects.filter(reverses_id=move.pk).exists():

@@ -20,7 +20,7 @@ import datetime
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -379,6 +379,15 @@ def _requested(lines: Lines, valid: Mapping[int, Any], order_number: str) -> lis
     return requested
 
 
+def stock_unit_price(kind: OrderKind, line: Any) -> Decimal:
+    """The line's price per unit of the item's stock unit: a line ordered in boxes of 12 at 6.00 a box is 0.50 a
+    piece (the price is per the line's own unit)."""
+    price = getattr(line, kind.price_field)
+    if line.line_quantity == line.quantity:
+        return price
+    return (price * line.line_quantity / line.quantity).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
 def _post_line(
     kind: OrderKind,
     line: Any,
@@ -390,12 +399,14 @@ def _post_line(
     ref: str,
     lots: Any = None,
 ) -> StockMove:
-    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives. `lots`: the line's
-    lots or serials for a tracked item (required in, picked out; FEFO out without them)."""
+    """The line's stock move: OUT ships its own reservation first, then free stock; IN receives at the line's
+    price (the item's moving-average cost follows it). `lots`: the line's lots or serials for a tracked item
+    (required in, picked out; FEFO out without them)."""
     if kind.direction is Direction.IN:
         return inventory.stock_receive(
-            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery, lots=lots
-        )
+            item=line.item, location=location, quantity=quantity, user=user, reference=ref, source=delivery,
+            lots=lots, unit_cost=stock_unit_price(kind, line),
+        )  # fmt: skip
     from_reservation = min(quantity, line.reserved_quantity)
     if from_reservation > 0:
         inventory.stock_unreserve(
@@ -446,6 +457,7 @@ def delivery_create(
         # Existing level rows are locked in primary-key order, missing ones created in item order (by the
         # receive service), so two deliveries of the same items never wait on each other in a cycle.
         lock_levels((line.item_id, where.pk) for line, _ in requested)
+        inventory.valuation_lock(line.item_id for line, _ in requested)  # then the items' values, in item order
         document: dict[str, Any] = {"order": order, "reference": reference.strip(), "created_by": actor(user)}
         if kind.direction is Direction.IN:
             document["location"] = where

@@ -12,10 +12,10 @@ from core.api_fields import (
     PlainModelSerializer,
     PlainPrimaryKeyRelatedField,
 )
-from core.numbers import QUANTITY
+from core.numbers import MONEY, QUANTITY
 from inventory.api.serializers import LotInputSerializer
 from inventory.models import Item, Location
-from production.models import Bom, BomLine, WorkOrder, WorkOrderComponent
+from production.models import Bom, BomLine, CostRollup, CostRollupLine, WorkOrder, WorkOrderComponent
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "771.12"})
@@ -53,7 +53,21 @@ class BomSerializer(PlainModelSerializer):
 
     class Meta:
         model = Bom
-        fields = ["id", "item", "item_sku", "version", "is_active", "note", "lines", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "item",
+            "item_sku",
+            "version",
+            "is_active",
+            "note",
+            "labour_cost",
+            "overhead_cost",
+            "cost_basis",
+            "batch_size",
+            "lines",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
         validators = []  # (item, version) uniqueness is the service's to check, with its own message
 
@@ -126,6 +140,10 @@ class WorkOrderSerializer(PlainModelSerializer):
     location_code = serializers.CharField(source="location.code", read_only=True, default=None)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     components = WorkOrderComponentSerializer(many=True, read_only=True)
+    actual_cost = PlainDecimalField(**MONEY, read_only=True, help_text="Material + labour + overhead so far.")
+    cost_variance = PlainDecimalField(
+        **MONEY, read_only=True, help_text="Actual minus standard cost of what was completed (negative: cheaper)."
+    )
 
     class Meta:
         model = WorkOrder
@@ -149,8 +167,18 @@ class WorkOrderSerializer(PlainModelSerializer):
             "released_at",
             "started_at",
             "finished_at",
+            "material_cost",
+            "labour_cost",
+            "overhead_cost",
+            "actual_cost",
+            "standard_cost",
+            "cost_variance",
         ]
         read_only_fields = [
+            "material_cost",
+            "labour_cost",
+            "overhead_cost",
+            "standard_cost",
             "completed_quantity",
             "state",
             "bom",
@@ -192,3 +220,39 @@ class CompleteSerializer(serializers.Serializer):
 
     def validate_component_lots(self, value: list[dict]) -> dict[int, list]:
         return {entry["item"]: entry["lots"] for entry in value}
+
+
+class CostRollupLineSerializer(PlainModelSerializer):
+    sku = serializers.CharField(source="item.sku", read_only=True)
+    change = PlainDecimalField(**MONEY, read_only=True)
+
+    class Meta:
+        model = CostRollupLine
+        fields = [
+            "item",
+            "sku",
+            "level",
+            "old_cost",
+            "material_cost",
+            "labour_cost",
+            "overhead_cost",
+            "new_cost",
+            "change",
+        ]
+        read_only_fields = fields
+
+
+class CostRollupSerializer(PlainModelSerializer):
+    """A roll-up run; creating one runs it (over every active BOM, or `item`'s tree) and sets the standard costs."""
+
+    item = PlainPrimaryKeyRelatedField(
+        queryset=Item.objects.all(), required=False, allow_null=True, default=None,
+        help_text="Roll up only this item's tree; empty: every item with an active BOM.",
+    )  # fmt: skip
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    lines = CostRollupLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CostRollup
+        fields = ["id", "item", "item_count", "changed_count", "created_by", "created_at", "lines"]
+        read_only_fields = ["item_count", "changed_count", "created_at"]

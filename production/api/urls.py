@@ -6,6 +6,7 @@ from production.api import views
 router = IdRouter()
 router.register("boms", views.BomViewSet, basename="bom")
 router.register("work-orders", views.WorkOrderViewSet, basename="work-order")
+router.register("cost-rollups", views.CostRollupViewSet, basename="cost-rollup")
 
 app_name = "production-api"
 urlpatterns = [

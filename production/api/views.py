@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from production import selectors, services
 from production.api.serializers import (
     BomSerializer,
     CompleteSerializer,
+    CostRollupSerializer,
     ExplosionQuerySerializer,
     ExplosionSerializer,
     ReleaseSerializer,
@@ -79,6 +81,21 @@ class WhereUsedView(api.APIView):
     def get(self, request: Request, item_id: int) -> Response:
         item = get_object_or_404(Item, pk=item_id)
         return Response(WhereUsedSerializer(selectors.where_used(item=item), many=True).data)
+
+
+class CostRollupViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
+    """BOM cost roll-up runs. POST runs one (it sets standard costs, so it needs master-data rights); each run keeps
+    every item's old and new cost with its material, labour and overhead and its level."""
+
+    write_capability = Capability.MASTER_DATA
+
+    queryset = selectors.cost_rollup_list().prefetch_related("lines__item")
+    serializer_class = CostRollupSerializer
+    ordering = ["-created_at", "-id"]
+
+    def perform_create(self, serializer: CostRollupSerializer) -> None:
+        rollup = services.cost_rollup_run(user=self.request.user, item=serializer.validated_data.get("item"))
+        serializer.instance = self.get_queryset().get(pk=rollup.pk)
 
 
 class WorkOrderViewSet(api.ModelViewSet):

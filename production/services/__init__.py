@@ -8,6 +8,7 @@ in primary-key order (`_lock_levels`), so it never waits on another writer's row
 """
 
 from production.services.boms import bom_create, bom_delete, bom_update
+from production.services.costing import cost_rollup_run
 from production.services.errors import (
     BomCycle,
     ComponentShortage,
@@ -38,6 +39,7 @@ __all__ = [
     "bom_create",
     "bom_delete",
     "bom_update",
+    "cost_rollup_run",
     "transition_blocker",
     "work_order_cancel",
     "work_order_complete",

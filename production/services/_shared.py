@@ -20,8 +20,11 @@ def _fmt(value: Decimal) -> str:
 
 
 # Fields whose old -> new values the audit log keeps (see audit.services.audit_record).
-_BOM_AUDITED = ("item", "version", "is_active", "note")
-_WO_AUDITED = ("number", "item", "quantity", "due_date", "note", "state", "bom", "location", "completed_quantity")
+_BOM_AUDITED = ("item", "version", "is_active", "note", "labour_cost", "overhead_cost", "cost_basis", "batch_size")
+_WO_AUDITED = (
+    "number", "item", "quantity", "due_date", "note", "state", "bom", "location", "completed_quantity",
+    "material_cost", "labour_cost", "overhead_cost", "standard_cost",
+)  # fmt: skip
 
 
 def _created(obj, fields: Iterable[str]) -> dict[str, list[object]]:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from audit.services import changes_since, snapshot
 from core.limits import capped_lines
+from core.numbers import parse_money
 from inventory.models import Item
 from inventory.services import InvalidQuantity, check_item_quantity, parse_quantity
 from production.models import Bom, BomLine, ProductionEvent, WorkOrder
@@ -194,6 +195,23 @@ def _write_bom(*, bom: Bom, lines: list[_Line] | None) -> Bom:
     return bom
 
 
+def _clean_costs(costs: Mapping[str, object]) -> dict[str, object]:
+    """The BOM's conversion costs among `costs` (those given): amounts zero or more, a known basis, a batch size
+    greater than zero."""
+    cleaned: dict[str, object] = {}
+    for name in ("labour_cost", "overhead_cost"):
+        if costs.get(name) is not None:
+            cleaned[name] = parse_money(costs[name], field=name, error=InvalidBom)
+    basis = costs.get("cost_basis")
+    if basis is not None:
+        if basis not in Bom.CostBasis.values:
+            raise InvalidBom(f"cost basis must be one of {', '.join(Bom.CostBasis.values)}", field="cost_basis")
+        cleaned["cost_basis"] = basis
+    if costs.get("batch_size") is not None:
+        cleaned["batch_size"] = parse_quantity(costs["batch_size"], field="batch_size", error=InvalidBom)
+    return cleaned
+
+
 def _clean_version(version: object) -> str:
     text = str(version or "").strip()
     if not text:
@@ -211,16 +229,24 @@ def bom_create(
     version: str = "1",
     is_active: bool = True,
     note: str = "",
+    labour_cost: Decimal | int | str | None = None,
+    overhead_cost: Decimal | int | str | None = None,
+    cost_basis: str | None = None,
+    batch_size: Decimal | int | str | None = None,
 ) -> Bom:
     """A BOM for `item`. Activating it deactivates the item's previous active BOM; a cycle, a line for the item
-    itself, a quantity <= 0, a scrap outside 0-100 or an inactive item or component is refused."""
+    itself, a quantity <= 0, a scrap outside 0-100 or an inactive item or component is refused. Labour and overhead
+    are amounts per unit, or per batch of `batch_size` (`cost_basis`); a negative amount is refused."""
+    costs = _clean_costs(
+        {"labour_cost": labour_cost, "overhead_cost": overhead_cost, "cost_basis": cost_basis, "batch_size": batch_size}
+    )
     item = Item.objects.filter(pk=item.pk).first() or item
     if item.pk is None or not item.is_active:
         raise InvalidBom(f"item {item.sku} is inactive; activate it before giving it a BOM", field="item")
     with transaction.atomic():
         _lock_bom_graph()
         cleaned = _clean_lines(item, lines)
-        bom = Bom(item=item, version=_clean_version(version), is_active=is_active, note=note.strip()[:200])
+        bom = Bom(item=item, version=_clean_version(version), is_active=is_active, note=note.strip()[:200], **costs)
         bom.created_by = _acting(user)
         _save_bom(bom=bom, lines=cleaned, user=user)
         _audit(
@@ -242,8 +268,15 @@ def bom_update(
     version: str | None = None,
     is_active: bool | None = None,
     note: str | None = None,
+    labour_cost: Decimal | int | str | None = None,
+    overhead_cost: Decimal | int | str | None = None,
+    cost_basis: str | None = None,
+    batch_size: Decimal | int | str | None = None,
 ) -> Bom:
     """Change a BOM; `lines`, when given, replace all its lines. The same checks as `bom_create` apply."""
+    costs = _clean_costs(
+        {"labour_cost": labour_cost, "overhead_cost": overhead_cost, "cost_basis": cost_basis, "batch_size": batch_size}
+    )
     with transaction.atomic():
         _lock_bom_graph()
         fresh = Bom.objects.select_for_update().select_related("item").get(pk=bom.pk)
@@ -257,6 +290,8 @@ def bom_update(
             fresh.is_active = is_active
         if note is not None:
             fresh.note = note.strip()[:200]
+        for name, value in costs.items():
+            setattr(fresh, name, value)
         _save_bom(bom=fresh, lines=cleaned, user=user)
         changes = changes_since(fresh, before)
         if cleaned is not None:

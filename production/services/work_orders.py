@@ -34,9 +34,11 @@ from inventory.services import (
     stock_move_reverse,
     stock_reserve,
     stock_unreserve,
+    valuation_lock,
 )
 from production.models import Bom, ProductionEvent, WorkOrder, WorkOrderComponent
 from production.services._shared import _WO_AUDITED, User, _acting, _audit, _created, _fmt
+from production.services._shared import PLACES as MONEY_PLACES
 from production.services.errors import ComponentShortage, ProductionError, TransitionNotAllowed
 
 State = WorkOrder.State
@@ -109,7 +111,11 @@ def work_order_create(
 
 
 def _lock(work_order: WorkOrder) -> WorkOrder:
-    return WorkOrder.objects.select_for_update(of=("self",)).select_related("item", "location").get(pk=work_order.pk)
+    return (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("item", "location", "bom")
+        .get(pk=work_order.pk)
+    )
 
 
 _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -331,7 +337,11 @@ def work_order_complete(
 
     Tracked components are taken from the lots picked in `component_lots` (by item id), else first-expiry-first-out;
     tracked finished goods get `lots` or new ones (`_output_lots`), and the genealogy records which component lots
-    went into them."""
+    went into them.
+
+    Costing: the components are consumed at their moving-average cost, labour and overhead come from the BOM, and
+    the order keeps these actual costs with the standard cost of what it completed (the variance is the difference);
+    the finished goods are received at this completion's actual unit cost."""
     with transaction.atomic():
         fresh = _lock(work_order)
         _guard(fresh, "complete")
@@ -349,7 +359,8 @@ def work_order_complete(
         )
         location = _released_location(fresh)
         _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
-        operations: list[tuple[int, WorkOrderComponent | None, Decimal]] = []
+        valuation_lock([fresh.item_id, *(component.item_id for component in components)])
+        operations: list[tuple[int, WorkOrderComponent, Decimal]] = []
         for component in components:
             target = component.required_quantity
             if not final:
@@ -358,32 +369,36 @@ def work_order_complete(
             consume = min(target - component.consumed_quantity, component.reserved_quantity)
             if consume > 0:
                 operations.append((component.item_id, component, consume))
-        operations.append((fresh.item_id, None, made))
         picked = component_lots or {}
         consumed_moves: list[StockMove] = []
-        output_move: StockMove | None = None
-        for _, consumed, amount in sorted(operations, key=lambda op: op[0]):
-            if consumed is None:
-                output_move = stock_move_post(
-                    item=fresh.item, quantity=amount, reason=StockMove.Reason.PRODUCTION_OUTPUT,
-                    to_location=location, user=user, reference=fresh.number, source=fresh,
-                    lots=_output_lots(fresh, amount, lots),
-                )  # fmt: skip
-                continue
-            consumed_moves.append(
-                stock_issue(
-                    item=consumed.item, location=location, quantity=amount, user=user,
-                    reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
-                    from_reservation=True, lots=picked.get(consumed.item_id),
-                )
+        material = Decimal(0)
+        for _, consumed, amount in operations:  # in item order
+            move = stock_issue(
+                item=consumed.item, location=location, quantity=amount, user=user,
+                reason=StockMove.Reason.PRODUCTION_CONSUMPTION, reference=fresh.number, source=fresh,
+                from_reservation=True, lots=picked.get(consumed.item_id),
             )  # fmt: skip
+            consumed_moves.append(move)
+            material += (amount * (move.unit_cost or 0)).quantize(MONEY_PLACES, ROUND_HALF_UP)
             WorkOrderComponent.objects.filter(pk=consumed.pk).update(
                 consumed_quantity=F("consumed_quantity") + amount, reserved_quantity=F("reserved_quantity") - amount
             )
-        if output_move is not None and fresh.item.tracking != Item.Tracking.NONE:
+        labour, overhead = _conversion_share(fresh, completed, final)
+        fresh.material_cost += material
+        fresh.labour_cost += labour
+        fresh.overhead_cost += overhead
+        fresh.standard_cost += (made * fresh.item.standard_cost).quantize(MONEY_PLACES, ROUND_HALF_UP)
+        # The finished goods come in at what this completion cost, so their moving average follows actual cost.
+        # (Posted after the components: every level and valuation row is already locked above, in order.)
+        output_move = stock_move_post(
+            item=fresh.item, quantity=made, reason=StockMove.Reason.PRODUCTION_OUTPUT, to_location=location,
+            user=user, reference=fresh.number, source=fresh, lots=_output_lots(fresh, made, lots),
+            unit_cost=((material + labour + overhead) / made).quantize(MONEY_PLACES, ROUND_HALF_UP),
+        )  # fmt: skip
+        if fresh.item.tracking != Item.Tracking.NONE:
             lot_genealogy_record(consumed=consumed_moves, produced=output_move, source=fresh)
         fresh.completed_quantity = completed
-        fields = ["completed_quantity", "updated_at"]
+        fields = ["completed_quantity", "updated_at", "material_cost", "labour_cost", "overhead_cost", "standard_cost"]
         if final:
             fresh.state, fresh.finished_at = State.DONE, timezone.now()
             fields += ["state", "finished_at"]
@@ -395,9 +410,26 @@ def work_order_complete(
             changes=changes_since(fresh, before),
             quantity=made,
             done=final,
+            material_cost=material,
+            labour_cost=labour,
+            overhead_cost=overhead,
         )
     work_order.refresh_from_db()
     return fresh
+
+
+def _conversion_share(work_order: WorkOrder, completed: Decimal, final: bool) -> tuple[Decimal, Decimal]:
+    """The labour and overhead this completion adds: the order's whole conversion cost (per unit, or per started
+    batch of its BOM) pro rata to what is completed so far, less what earlier completions took; the last one takes
+    exactly what is left."""
+    bom = work_order.bom
+    if bom is None:
+        return Decimal(0), Decimal(0)
+    labour, overhead = bom.conversion_for(work_order.quantity)
+    if not final:
+        labour = (labour * completed / work_order.quantity).quantize(MONEY_PLACES, ROUND_HALF_UP)
+        overhead = (overhead * completed / work_order.quantity).quantize(MONEY_PLACES, ROUND_HALF_UP)
+    return labour - work_order.labour_cost, overhead - work_order.overhead_cost
 
 
 @retry_on_conflict
@@ -452,6 +484,7 @@ def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
             .order_by("item_id", "pk")
         )
         _lock_levels(location, {move.item_id for move in moves})
+        valuation_lock(move.item_id for move in moves)
         for move in moves:
             try:
                 stock_move_reverse(move=move, user=user, reference=f"{fresh.number} un-completed", undo_of=fresh)
@@ -472,7 +505,14 @@ def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
                 )
         made = fresh.completed_quantity
         fresh.state, fresh.completed_quantity, fresh.finished_at = State.IN_PROGRESS, Decimal(0), None
-        fresh.save(update_fields=["state", "completed_quantity", "finished_at", "updated_at"])
+        # Every move was reversed at the cost it was posted at: the order has cost nothing so far.
+        fresh.material_cost = fresh.labour_cost = fresh.overhead_cost = fresh.standard_cost = Decimal(0)
+        fresh.save(
+            update_fields=[
+                "state", "completed_quantity", "finished_at", "updated_at",
+                "material_cost", "labour_cost", "overhead_cost", "standard_cost",
+            ]
+        )  # fmt: skip
         _audit(
             ProductionEvent.Action.WO_UNCOMPLETED,
             user,

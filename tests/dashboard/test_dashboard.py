@@ -97,3 +97,14 @@ def test_line_chart_scales_into_the_box():
     assert (chart.low, chart.high) == (Decimal(0), Decimal(100))
     flat = line_chart([(today, Decimal(5)), (today, Decimal(5))])
     assert flat.line == "8.0,90.0 632.0,90.0"
+
+
+def test_dashboard_stock_value_is_the_valuation_at_moving_average_cost(in_acme, boss_client):
+    boss = get_user_model().objects.get(username="boss")
+    receiving = Location.objects.get(is_default_receiving=True)
+    item = ItemFactory(standard_cost=Decimal("1.25"))
+    stock_receive(item=item, location=receiving, quantity=10, unit_cost="2.00", user=boss)
+    stock_receive(item=item, location=receiving, quantity=10, unit_cost="3.00", user=boss)
+    # 10 x 2.00 + 10 x 3.00 = 50.00 (at the standard cost it would be 20 x 1.25 = 25.00)
+    body = boss_client.get("/").content.decode()
+    assert 'id="stock-value-now" data-value="50.00"' in body

@@ -137,3 +137,15 @@ def test_a_tenant_provisioned_by_migrations_has_the_same_protections(db):
 def test_syncing_roles_again_keeps_the_ledger_closed(acme):
     db_roles.sync_tenant_roles()
     assert_ledger_closed_but_services_work(acme)
+
+
+def test_the_tenant_role_cannot_rewrite_or_erase_the_value_ledger(in_acme, bolt, a1):
+    from inventory.models import ValuationEntry
+
+    services.stock_receive(item=bolt, location=a1, quantity=5, unit_cost="2.00", user=None)
+    entry = ValuationEntry.objects.get(item=bolt)
+    _refused("UPDATE inventory_valuationentry SET value = 0 WHERE id = %s", [entry.pk])
+    _refused("DELETE FROM inventory_valuationentry WHERE id = %s", [entry.pk])
+    _refused("DELETE FROM inventory_itemvaluation WHERE item_id = %s", [bolt.pk])
+    entry.refresh_from_db()
+    assert entry.value == Decimal("10.00")

@@ -137,3 +137,22 @@ def test_receiving_into_an_inactive_location_is_refused(sent, store, clerk):
         )
     assert refused.value.field == "location"
     assert snapshot() == before
+
+
+def test_receipts_move_the_moving_average_to_the_purchase_price(sent, bolt, clerk, supplier, next_week):
+    from inventory.models import ItemValuation
+
+    bolt_line = lines_of(sent)[0]
+    services.receipt_create(order=sent, user=clerk, lines=[{"line": bolt_line, "quantity": 10}])
+    dearer = services.purchase_order_send(
+        order=services.purchase_order_create(
+            supplier=supplier,
+            user=clerk,
+            lines=[{"item": bolt, "quantity": 30, "unit_cost": "0.40", "expected_date": next_week}],
+        ),
+        user=clerk,
+    )
+    services.receipt_create(order=dearer, user=clerk, lines=[{"line": lines_of(dearer)[0], "quantity": 30}])
+    # (10 x 0.20 + 30 x 0.40) / 40 = (2.00 + 12.00) / 40 = 0.35
+    row = ItemValuation.objects.get(item=bolt)
+    assert (row.quantity, row.average_cost, row.value) == (D(40), D("0.35"), D("14.00"))

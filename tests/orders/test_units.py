@@ -278,3 +278,24 @@ def test_the_stock_unit_of_an_item_on_an_order_line_cannot_change(supplier, bolt
     with pytest.raises(InventoryError, match="BOLT-10 already has purchase order lines counted in pcs") as refused:
         item_update(item=bolt, uom=UnitOfMeasure.objects.get(code="kg"), user=None)
     assert refused.value.field == "uom"
+
+
+def test_a_receipt_in_boxes_values_each_piece_at_the_box_price_over_its_pieces(
+    supplier, boxed_bolt, box, store, clerk, next_week
+):
+    from inventory.models import ItemValuation
+
+    order = services.purchase_order_send(
+        order=services.purchase_order_create(
+            supplier=supplier,
+            user=clerk,
+            lines=[{"item": boxed_bolt, "quantity": 2, "uom": box, "unit_cost": "6.00", "expected_date": next_week}],
+        ),
+        user=clerk,
+    )
+    services.receipt_create(
+        order=order, user=clerk, location=store, lines=[{"line": order.lines.get(), "quantity": 24}]
+    )
+    # 2 boxes of 12 at 6.00 a box: 24 pieces at 6.00 / 12 = 0.50, worth 12.00
+    row = ItemValuation.objects.get(item=boxed_bolt)
+    assert (row.quantity, row.average_cost, row.value) == (D(24), D("0.50"), D("12.00"))

@@ -67,6 +67,7 @@ VIEW_MODELS: dict[str, str] = {
     "production:work-order-detail": "production.WorkOrder",
     "production:work-order-action": "production.WorkOrder",
     "production:bom-detail": "production.Bom",
+    "production:cost-rollup-detail": "production.CostRollup",
     "planning:mrp-run-detail": "planning.MrpRun",
     "planning-api:mrp-run-detail": "planning.MrpRun",
     "planning-api:mrp-planned-orders": "planning.MrpRun",
@@ -189,6 +190,7 @@ def create_acme_objects(boss) -> None:
         item=gear, quantity=2, due_date=datetime.date(2030, 1, 1), number=f"WO-{MARKER}", note=MARKER, user=boss
     )
     production_services.work_order_release(work_order=work_order, location=store, user=boss)
+    production_services.cost_rollup_run(item=gear, user=boss)
     MrpRun.objects.create(status=MrpRun.Status.FAILED, failure=f"{MARKER} failure", created_by=boss)
     customer = order_services.partner_create(code=f"C-{MARKER}", name=f"{MARKER} customer", is_customer=True, user=boss)
     supplier = order_services.partner_create(code=f"S-{MARKER}", name=f"{MARKER} supplier", is_supplier=True, user=boss)
