@@ -25,6 +25,7 @@ import argparse
 import statistics
 import time
 import warnings
+from typing import Any
 
 from _support import drop_database, setup_django, use_private_database
 
@@ -46,7 +47,7 @@ CROSS JOIN LATERAL inventory_post_move(
 """
 
 
-def provision(items: int, moves: int) -> tuple[object, dict[str, int]]:
+def provision(items: int, moves: int) -> tuple[Any, dict[str, int]]:
     """The tenant, its bulk items and moves, then the rest through the services; returns it and the page ids."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -111,6 +112,15 @@ def measure(client, url: str, requests: int) -> tuple[int, list[float]]:
     return queries, times
 
 
+def profile(client, url: str) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(client.get, url)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -122,6 +132,7 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=50000)
     parser.add_argument("--requests", type=int, default=20, help="timed sequential requests per page")
     parser.add_argument("--only", help="comma-separated page names (tests/page_walk.py)")
+    parser.add_argument("--profile", action="store_true", help="print each chosen page's top functions (cProfile)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: static files are not collected here
     use_private_database(DB_NAME)
@@ -141,7 +152,7 @@ def main() -> None:
         client = Client(HTTP_HOST=f"{tenant.slug}.{settings.BASE_DOMAIN}")
         with tenant_context(tenant):
             client.force_login(get_user_model().objects.get(is_superuser=True))
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
         chosen = [("floor: /healthz", "/healthz"), *pages(ids)]
         if args.only:
             names = set(args.only.split(","))
@@ -156,7 +167,9 @@ def main() -> None:
             if over and not name.startswith("floor"):
                 flagged.append(name)
             print(f"{name:<22} {queries:>7} {p50:>8.1f} {p95:>8.1f}{'  !' if over else ''}")
-            connection.set_schema_to_public()
+            if args.profile and not name.startswith("floor"):
+                profile(client, url)
+            connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
         print(f"over {MAX_QUERIES} queries or {MAX_P95_MS:.0f} ms p95: {', '.join(flagged) or 'none'}")
     finally:
         connection.close()

@@ -203,6 +203,7 @@ def _boms(rng: random.Random, plant: Plant, user) -> None:
         components = rng.sample(bought, 4)
         lines = [{"component": c, "quantity": _quantity(c, 1, 4, rng)} for c in components]
         bom_create(item=sub, lines=lines, user=user)
+    assert plant.serial is not None
     for item in [*plant.finished, plant.serial]:
         components = rng.sample(plant.subassemblies, 3) + rng.sample(plant.parts, 2)
         lines = [{"component": c, "quantity": _quantity(c, 1, 3, rng)} for c in components]
@@ -252,6 +253,7 @@ def _history(rng: random.Random, plant: Plant, user, today: date, store: Locatio
             lots=_lots(item, quantity, "0", today),
         )  # fmt: skip
         plant.moves += 1
+    assert plant.serial is not None
     for n in range(3):
         serial = f"SN-CC9-{n + 1:04d}"
         stock_receive(

@@ -100,7 +100,7 @@ def grow(*, user, rows: int, tag: str) -> dict[str, int]:
     job = item_import_create(file_name=f"{tag}.csv", data=csv.encode(), user=user)
     run = mrp_run_create(user=user)
     mrp_run_execute(run_id=run.pk)
-    lot = tracked.lots.order_by("pk").first()
+    lot = tracked.lots.order_by("pk")[0]
     return {
         "item": hub.pk, "tracked": tracked.pk, "lot": lot.pk, "location": shelf.pk, "partner": customer.pk,
         "sales": sale.pk, "purchase": purchase.pk, "bom": bom.pk, "product": product.pk, "wo": work_order.pk,
