@@ -92,7 +92,7 @@ def provision(items: int, moves: int) -> tuple[Any, dict[str, int]]:
     return tenant, page_ids
 
 
-def measure(client, url: str, requests: int) -> tuple[int, list[float]]:
+def measure(client, url: str, requests: int, sql: bool = False) -> tuple[int, list[float]]:
     """Queries of one request and the ms of `requests` more, each after a warm-up request."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -104,6 +104,8 @@ def measure(client, url: str, requests: int) -> tuple[int, list[float]]:
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     queries = sum("tenants_" not in query["sql"] for query in captured.captured_queries)
+    if sql:
+        print(*(f"    {query['sql'][:400]}" for query in captured.captured_queries), sep="\n")
     times = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=50000)
     parser.add_argument("--requests", type=int, default=20, help="timed sequential requests per page")
     parser.add_argument("--only", help="comma-separated page names (tests/page_walk.py)")
+    parser.add_argument("--sql", action="store_true", help="print each chosen page's SQL")
     parser.add_argument("--profile", action="store_true", help="print each chosen page's top functions (cProfile)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: static files are not collected here
@@ -161,7 +164,7 @@ def main() -> None:
         print(f"{'page':<22} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8}")
         flagged = []
         for name, url in chosen:
-            queries, times = measure(client, url, args.requests)
+            queries, times = measure(client, url, args.requests, args.sql)
             p50, p95 = statistics.median(times), percentile(times, 0.95)
             over = queries > MAX_QUERIES or p95 > MAX_P95_MS
             if over and not name.startswith("floor"):

@@ -37,6 +37,7 @@ def grow(*, user, rows: int, tag: str) -> dict[str, int]:
         receipt_create,
         sales_order_confirm,
         sales_order_create,
+        shipment_create,
     )
     from planning.runs import mrp_run_execute
     from planning.services import mrp_run_create
@@ -78,6 +79,7 @@ def grow(*, user, rows: int, tag: str) -> dict[str, int]:
         lines=[{"item": item, "quantity": 1, "unit_price": "4.00", "promised_date": late} for item in items],
     )
     sales_order_confirm(order=sale, user=user)
+    shipment_create(order=sale, lines=[{"line": sale.lines.order_by("pk")[0], "quantity": 1}], user=user)
     purchase = purchase_order_create(
         supplier=supplier,
         user=user,
