@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from inventory.models import Item, Location, UnitOfMeasure
+from inventory.models import Item, Location, StockMove, UnitOfMeasure
 from inventory.services import item_create, location_create, stock_adjust, stock_issue, stock_receive, stock_transfer
 from orders.services import (
     partner_create,
@@ -122,6 +122,7 @@ def seed_plant(*, user, today: date | None = None) -> Plant | None:
     # Computed here rather than left to the worker, so the demo opens on a finished plan (the queued task then finds
     # the run done and does nothing).
     mrp_run_execute(run_id=run.pk)
+    plant.moves = StockMove.objects.count()  # with the work orders' and deliveries' own moves
     return plant
 
 
