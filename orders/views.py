@@ -86,7 +86,9 @@ class OrderPages:
     def deliveries(self, order: Any) -> dict[str, object]:
         """The order's shipments or receipts with their lines, and their title."""
         related = self.kind.model._meta.get_field(f"{self.kind.delivery_field}s").get_accessor_name()
-        deliveries = getattr(order, related).prefetch_related("lines__order_line__item")
+        # The lines with their order line and item in one query (a join), not a prefetch per relation.
+        lines = self.kind.delivery_line_model._default_manager.select_related("order_line__item")
+        deliveries = getattr(order, related).prefetch_related(Prefetch("lines", queryset=lines))
         if self.kind.direction is Direction.IN:
             deliveries = deliveries.select_related("location")
         return {"deliveries": deliveries, "deliveries_title": related.capitalize()}

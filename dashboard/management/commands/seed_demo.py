@@ -1,4 +1,6 @@
-"""Demo data for `make run`: two tenants with their admins and an operations superuser, created only if missing.
+"""Demo data for `make run`: two tenants with their admins and an operations superuser, created only if missing,
+and in each tenant a small plant (dashboard.demo_plant: items, BOMs, partners, stock, orders, work orders, an MRP
+run), written once: a second run finds it and changes nothing.
 
 The logins are fixed and public on purpose: they exist for a local demo. Never run this against production: with
 DEBUG off (as in production) it refuses unless given --force, which `make run` and docker-compose.dev.yml pass.
@@ -36,7 +38,10 @@ OPS_EMAIL = "ops@example.com"
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenants acme and globex and the operations superuser `ops`, skipping what exists."
+    help = (
+        "Create the demo tenants acme and globex with a demo plant each and the operations superuser `ops`, "
+        "skipping what exists."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -78,6 +83,9 @@ class Command(BaseCommand):
             self.stdout.write(f"created tenant {demo.slug} at {provisioned.url}")
             self._role_users(provisioned.tenant, demo)
 
+        for tenant in Tenant.objects.filter(slug__in=[demo.slug for demo in DEMO_TENANTS]).order_by("slug"):
+            self._plant(tenant)
+
         connection.set_schema_to_public()
         username, password = OPS_LOGIN
         user_model = get_user_model()
@@ -95,6 +103,24 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {url}  {name} / {demo.slug}-{name}-pass ({_ROLE_OF_DEMO_USER[name]})")
         port = f":{settings.PUBLIC_PORT}" if getattr(settings, "PUBLIC_PORT", None) else ""
         self.stdout.write(f"  http://{settings.BASE_DOMAIN}{port}/admin/  {username} / {password} (operations)")
+
+    def _plant(self, tenant) -> None:
+        import time
+
+        from django_tenants.utils import tenant_context
+
+        from dashboard.demo_plant import demo_admin, seed_plant
+
+        started = time.monotonic()
+        with tenant_context(tenant):
+            plant = seed_plant(user=demo_admin())
+        if plant is None:
+            self.stdout.write(f"tenant {tenant.slug}: demo plant exists; skipped")
+        else:
+            self.stdout.write(
+                f"tenant {tenant.slug}: demo plant seeded ({plant.item_count} items, {plant.moves} stock moves) "
+                f"in {time.monotonic() - started:.1f} s"
+            )
 
     def _role_users(self, tenant, demo: DemoTenant) -> None:
         from django.contrib.auth import get_user_model
