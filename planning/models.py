@@ -119,5 +119,5 @@ class PlannedOrder(models.Model):
         return f"PLN-{self.pk:06d}" if self.pk else f"planned order {self.number}"
 
     @property
-    def document(self):  # noqa: ANN201 - a PurchaseOrder or a WorkOrder
+    def document(self):
         return self.purchase_order or self.work_order
