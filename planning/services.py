@@ -113,6 +113,22 @@ def planned_order_firm(*, planned_order: PlannedOrder, user: AuthUser | None) ->
     return order
 
 
+def planned_orders_firm(*, planned_orders: Iterable[PlannedOrder], user: AuthUser | None) -> list[PlannedOrder]:
+    """Firm several planned orders together, all or none (see `planned_order_firm`)."""
+    orders = list(planned_orders)
+    if not orders:
+        raise PlannedOrderError("select at least one planned order to firm", field="ids")
+    with transaction.atomic():
+        locked = _lock(orders)
+        _guard(locked)
+        for order in locked:
+            changes = _firm(order, user)
+            if changes:
+                order.save(update_fields=["status", "firmed_at", "firmed_by"])
+                audit_record(user=user, action="planning.planned_order_firm", obj=order, changes=changes)
+    return locked
+
+
 def planned_order_update(
     *,
     planned_order: PlannedOrder,

@@ -28,6 +28,7 @@ from orders.services.sales import (
 from orders.services.supplier_items import (
     preferred_supplier_items,
     supplier_item_create,
+    supplier_item_delete,
     supplier_item_update,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "sales_order_update",
     "shipment_create",
     "supplier_item_create",
+    "supplier_item_delete",
     "supplier_item_update",
     "supplier_return_create",
 ]

@@ -99,6 +99,16 @@ def supplier_item_update(*, supplier_item: SupplierItem, user: User, **fields: o
     return supplier_item
 
 
+def supplier_item_delete(*, supplier_item: SupplierItem, user: User) -> None:
+    """Remove a supplier price (its history stays in the audit trail)."""
+    with transaction.atomic():
+        audit_record(
+            user=user, action="orders.supplier_item_delete", obj=supplier_item,
+            changes={"unit_price": [str(supplier_item.unit_price), None]},
+        )  # fmt: skip
+        supplier_item.delete()
+
+
 def preferred_supplier_items(item_ids: Collection[int]) -> dict[int, SupplierItem]:
     """The preferred supplier price of each item asked that has one, with its supplier (one query)."""
     rows = SupplierItem.objects.filter(item_id__in=item_ids, is_preferred=True).select_related("supplier")
