@@ -106,7 +106,7 @@ def _converted(conversion: services.Conversion) -> Response:
         "work_orders": [{"id": order.pk, "number": order.number} for order in conversion.work_orders],
         "planned_orders": PlannedOrderSerializer(conversion.planned_orders, many=True).data,
     }
-    return Response(ConversionSerializer(data).data, status=status.HTTP_201_CREATED)
+    return Response(data, status=status.HTTP_201_CREATED)  # the shape of ConversionSerializer
 
 
 class FirmPlannedOrderListView(api.APIView):
