@@ -387,3 +387,74 @@ def test_another_tenants_planned_order_ids_are_404_and_untouched(acme, globex, g
     with tenant_context(acme):
         order.refresh_from_db()
         assert (order.status, order.quantity) == ("planned", D(10))
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------------
+def test_the_run_page_lists_planned_orders_to_tick_and_the_comparison(api, in_acme, bolt, demand):
+    need(demand, bolt, 10, day(20))
+    run_now()
+    second = run_now()
+    order = PlannedOrder.objects.get(run=second)
+    page = api.get(f"/production/mrp/runs/{second.pk}/").content.decode()
+    assert f'name="ids" value="{order.pk}"' in page and "Convert selected" in page
+    assert f"Compared with run #{second.previous_run_id}" in page
+
+
+def test_converting_from_the_page_needs_the_confirmation(api, three_buys):
+    _, _, orders = three_buys
+    run_id = orders[0].run_id
+    url = f"/production/mrp/runs/{run_id}/planned-orders/"
+    response = api.post(url, {"ids": [o.pk for o in orders], "action": "convert"}, follow=True)
+    assert "Tick the box to confirm" in response.content.decode()
+    assert not PurchaseOrder.objects.exists()
+    response = api.post(url, {"ids": [o.pk for o in orders], "action": "convert", "confirm": "1"}, follow=True)
+    assert PurchaseOrder.objects.count() == 2
+    assert "Converted 3 planned order(s)" in response.content.decode()
+
+
+def test_firming_from_the_page(api, in_acme, bolt, demand):
+    need(demand, bolt, 10, day(20))
+    order = PlannedOrder.objects.get(run=run_now())
+    api.post(f"/production/mrp/runs/{order.run_id}/planned-orders/", {"ids": [order.pk], "action": "firm"})
+    order.refresh_from_db()
+    assert order.status == "firm"
+
+
+def test_a_refused_conversion_from_the_page_says_why(api, in_acme, item, demand):
+    nut = item("NUT", lead_time_days=1)
+    need(demand, nut, 5, day(10))
+    order = PlannedOrder.objects.get(run=run_now())
+    url = f"/production/mrp/runs/{order.run_id}/planned-orders/"
+    response = api.post(url, {"ids": [order.pk], "action": "convert", "confirm": "1"}, follow=True)
+    assert "item NUT has no preferred supplier" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "planned"
+
+
+def test_changing_a_planned_order_on_its_page(api, in_acme, bolt, demand):
+    need(demand, bolt, 10, day(20))
+    order = PlannedOrder.objects.get(run=run_now())
+    url = f"/production/mrp/planned-orders/{order.pk}/edit/"
+    bad = api.post(url, {"quantity": "1.5", "due_date": day(20), "release_date": day(15)})
+    assert bad.status_code == 400 and bad.context["form"].errors["quantity"]
+    good = api.post(url, {"quantity": "12", "due_date": day(22), "release_date": day(16)})
+    assert good.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.quantity, order.due_date, order.release_date) == ("firm", D(12), day(22), day(16))
+
+
+def test_a_viewer_cannot_act_on_planned_orders_from_the_pages(acme, acme_client, bolt, demand):
+    need(demand, bolt, 10, day(20))
+    order = PlannedOrder.objects.get(run=run_now())
+    viewer = signed_in_as(acme_client, acme, "read-only")
+    acted = viewer.post(f"/production/mrp/runs/{order.run_id}/planned-orders/", {"ids": [order.pk], "action": "firm"})
+    assert acted.status_code == 403
+    assert viewer.get(f"/production/mrp/planned-orders/{order.pk}/edit/").status_code == 403
+
+
+def test_another_tenants_planned_order_page_is_404(acme, globex, globex_client, item, demand):
+    with tenant_context(acme):
+        need(demand, item("BOLT", lead_time_days=5), 10, day(20))
+        order = PlannedOrder.objects.get(run=run_now())
+    client = logged_in(globex_client, globex)
+    assert client.get(f"/production/mrp/planned-orders/{order.pk}/edit/").status_code == 404
