@@ -106,3 +106,57 @@ def test_another_tenants_supplier_prices_are_out_of_reach(acme, globex, globex_c
     assert client.patch(f"{URL}{price.pk}/", {"unit_price": "9"}, content_type=JSON).status_code == 404
     listed = client.get(URL).json()
     assert price.pk not in [row["id"] for row in listed.get("results", listed)]
+
+
+# --- Pages ----------------------------------------------------------------------------------------------------------
+def test_adding_a_price_on_the_suppliers_page(acme_api, in_acme, bolt):
+    supplier = SupplierFactory(code="S1")
+    url = f"/orders/partners/{supplier.pk}/prices/"
+    body = {
+        "item": "bolt-10",
+        "unit_price": "2.40",
+        "lead_time_days": "6",
+        "minimum_quantity": "",
+        "is_preferred": "on",
+    }
+    response = acme_api.post(url, body)
+    assert response.status_code == 302, response.content
+    price = SupplierItem.objects.get()
+    assert (price.item, price.unit_price, price.lead_time_days, price.is_preferred) == (bolt, Decimal("2.40"), 6, True)
+    assert b"BOLT-10" in acme_api.get(url).content
+
+
+def test_a_bad_price_on_the_page_is_a_form_error_on_its_field(acme_api, in_acme, bolt):
+    supplier = SupplierFactory()
+    url = f"/orders/partners/{supplier.pk}/prices/"
+    response = acme_api.post(
+        url, {"item": "BOLT-10", "unit_price": "1", "lead_time_days": "0", "minimum_quantity": "0.5"}
+    )
+    assert response.status_code == 400 and response.context["form"].errors["minimum_quantity"]
+    assert not SupplierItem.objects.exists()
+
+
+def test_editing_a_price_on_its_page(acme_api, in_acme, bolt, clerk):
+    price = supplier_item_create(supplier=SupplierFactory(), item=bolt, unit_price="1", user=clerk)
+    body = {"item": "BOLT-10", "unit_price": "1.10", "lead_time_days": "3", "minimum_quantity": "10"}
+    assert acme_api.post(f"/orders/supplier-prices/{price.pk}/edit/", body).status_code == 302
+    price.refresh_from_db()
+    assert (price.unit_price, price.lead_time_days, price.minimum_quantity) == (Decimal("1.10"), 3, Decimal(10))
+
+
+def test_a_viewer_cannot_add_or_edit_prices_on_the_pages(acme, acme_client, bolt, clerk):
+    supplier = SupplierFactory()
+    price = supplier_item_create(supplier=supplier, item=bolt, unit_price="1", user=clerk)
+    viewer = signed_in_as(acme_client, acme, "read-only")
+    body = {"item": "BOLT-10", "unit_price": "5", "lead_time_days": "0"}
+    assert viewer.post(f"/orders/partners/{supplier.pk}/prices/", body).status_code == 403
+    assert viewer.get(f"/orders/supplier-prices/{price.pk}/edit/").status_code == 403
+
+
+def test_another_tenants_price_pages_are_404(acme, globex, globex_client, bolt, clerk):
+    with tenant_context(acme):
+        supplier = SupplierFactory()
+        price = supplier_item_create(supplier=supplier, item=bolt, unit_price="1", user=clerk)
+    client = logged_in(globex_client, globex)
+    assert client.get(f"/orders/partners/{supplier.pk}/prices/").status_code == 404
+    assert client.get(f"/orders/supplier-prices/{price.pk}/edit/").status_code == 404
