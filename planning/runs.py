@@ -86,7 +86,9 @@ def mrp_run_execute(*, run_id: int) -> MrpRun:
     data = engine.load()
     plan = engine.mrp_plan(today=today, horizon_days=run.horizon_days, data=data)
     lines = engine.summary(plan)
-    firm = sorted({line.peg.document_id for line in data.supply if line.peg.document == PLANNED_ORDER})
+    firm: list[int] = sorted(
+        {pk for line in data.supply if line.peg.document == PLANNED_ORDER and (pk := line.peg.document_id) is not None}
+    )
     with transaction.atomic():
         run.lines = [json.loads(json.dumps(asdict(line), cls=DjangoJSONEncoder)) for line in lines]
         run.line_count, run.late_count = len(lines), sum(1 for line in lines if line.late)

@@ -225,7 +225,7 @@ def planned_orders_convert(*, planned_orders: Iterable[PlannedOrder], user: Auth
                 lines.append({"item": order.item, "quantity": quantity, "unit_cost": price.unit_price,
                               "expected_date": max(order.due_date, earliest)})  # fmt: skip
             purchase_order = purchase_order_create(
-                supplier=supplier, lines=lines, user=user,  # type: ignore[arg-type]
+                supplier=supplier, lines=lines, user=user,
                 notes="From planned orders " + ", ".join(order.label for order in supplier_orders),
             )  # fmt: skip
             result.purchase_orders.append(purchase_order)
@@ -233,7 +233,7 @@ def planned_orders_convert(*, planned_orders: Iterable[PlannedOrder], user: Auth
                 order.purchase_order = purchase_order
         for order in makes:
             order.work_order = work_order_create(
-                item=order.item, quantity=order.quantity, due_date=order.due_date, user=user,  # type: ignore[arg-type]
+                item=order.item, quantity=order.quantity, due_date=order.due_date, user=user,
                 note=f"From planned order {order.label}",
             )  # fmt: skip
             result.work_orders.append(order.work_order)
