@@ -160,3 +160,15 @@ def test_another_tenants_price_pages_are_404(acme, globex, globex_client, bolt, 
     client = logged_in(globex_client, globex)
     assert client.get(f"/orders/partners/{supplier.pk}/prices/").status_code == 404
     assert client.get(f"/orders/supplier-prices/{price.pk}/edit/").status_code == 404
+
+
+# --- Admin ----------------------------------------------------------------------------------------------------------
+def test_a_price_is_added_in_the_admin_through_the_service(acme_api, in_acme, bolt):
+    supplier = SupplierFactory()
+    assert acme_api.get("/admin/orders/supplieritem/").status_code == 200
+    body = {"supplier": supplier.pk, "item": bolt.pk, "unit_price": "0.80", "lead_time_days": "2", "is_preferred": "on"}
+    response = acme_api.post("/admin/orders/supplieritem/add/", body)
+    assert response.status_code == 302, response.content
+    price = SupplierItem.objects.get()
+    assert (price.unit_price, price.is_preferred) == (Decimal("0.80"), True)
+    assert AuditEntry.objects.filter(action="orders.supplier_item_create").count() == 1
