@@ -78,7 +78,9 @@ def mrp_runs(request: HttpRequest) -> HttpResponse:
         run = form.submit(request.user)
         if run is not None:
             return redirect("planning:mrp-run-detail", pk=run.pk)
-    runs = MrpRun.objects.defer("lines", "grid", "exceptions", "receipts").select_related("created_by")
+    runs = MrpRun.objects.defer("lines", "grid", "exceptions", "receipts", "inputs", "comparison").select_related(
+        "created_by"
+    )
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "planning/mrp_runs.html", {"form": form, "page": page}, status=400 if form.errors else 200)
 
