@@ -17,6 +17,7 @@ from orders.models import (
     CustomerReturnLine,
     IdempotencyRecord,
     Partner,
+    SupplierItem,
     SupplierReturn,
     SupplierReturnLine,
 )
@@ -49,6 +50,23 @@ class PartnerAdmin(ServiceAdmin):
         if current is None:
             return services.partner_create(user=request.user, **fields)
         return services.partner_update(partner=current, user=request.user, **fields)
+
+
+@admin.register(SupplierItem)
+class SupplierItemAdmin(ServiceAdmin):
+    list_display = ["item", "supplier", "unit_price", "lead_time_days", "minimum_quantity", "is_preferred"]
+    list_filter = ["is_preferred"]
+    search_fields = ["item__sku", "supplier__code"]
+    raw_id_fields = ["item", "supplier"]
+    readonly_fields = ["created_at"]
+
+    def service_delete(self, request: HttpRequest, obj: SupplierItem) -> None:  # type: ignore[override]
+        services.supplier_item_delete(supplier_item=obj, user=request.user)
+
+    def service_save(self, request: HttpRequest, current: SupplierItem | None, fields: dict) -> SupplierItem:
+        if current is None:
+            return services.supplier_item_create(user=request.user, **fields)
+        return services.supplier_item_update(supplier_item=current, user=request.user, **fields)
 
 
 def _transition(name: str, service: Callable, description: str, done: str) -> Callable:

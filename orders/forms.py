@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -16,7 +18,7 @@ from inventory.forms import ItemSkuField, LotsField
 from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
 from orders import services
-from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment
+from orders.models import Partner, PurchaseOrder, Receipt, SalesOrder, Shipment, SupplierItem
 from orders.services.partners import PARTNER_FIELDS
 
 
@@ -399,3 +401,38 @@ class PurchaseOrderForm(OrderForm):
         if self.instance is None:
             return services.purchase_order_create(lines=self.line_values(), user=user, **header)  # type: ignore[arg-type]
         return services.purchase_order_update(order=self.instance, lines=self.line_values(), user=user, **header)
+
+
+class SupplierItemForm(RecordForm):
+    """A supplier's price for an item. Ticking "preferred" makes this supplier the one planned buys are ordered from."""
+
+    service_fields = ("item", "unit_price", "lead_time_days", "minimum_quantity", "is_preferred")
+
+    item = ItemSkuField(label="Item SKU")
+    unit_price = PlainDecimalField(**MONEY, min_value=0, label="Unit price", help_text="Per stock unit of the item.")
+    lead_time_days = PlainIntegerField(min_value=0, initial=0, label="Lead time (days)")
+    minimum_quantity = PlainDecimalField(
+        **QUANTITY, required=False, min_value=Decimal("0.0001"), label="Minimum quantity",
+        help_text="The least this supplier sells in one order; empty: any quantity.",
+    )  # fmt: skip
+    is_preferred = forms.BooleanField(required=False, label="Preferred supplier for this item")
+
+    def __init__(self, *args, supplier: Partner, instance: SupplierItem | None = None, **kwargs) -> None:
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {"item": instance.item.sku, "unit_price": f"{instance.unit_price.normalize():f}",
+                                 "lead_time_days": instance.lead_time_days, "is_preferred": instance.is_preferred,
+                                 "minimum_quantity": f"{instance.minimum_quantity.normalize():f}"
+                                 if instance.minimum_quantity is not None else None}  # fmt: skip
+        super().__init__(*args, instance=instance, **kwargs)
+        self.supplier = supplier
+
+    @property
+    def title(self) -> str:
+        if self.instance is not None:
+            return f"Price of {self.instance.item.sku} from {self.supplier.code}"
+        return f"New price from {self.supplier.code}"
+
+    def call_service(self, user: AbstractBaseUser) -> SupplierItem:
+        if self.instance is None:
+            return services.supplier_item_create(supplier=self.supplier, user=user, **self.values())  # type: ignore[arg-type]
+        return services.supplier_item_update(supplier_item=self.instance, user=user, **self.values())  # type: ignore[arg-type]

@@ -54,6 +54,40 @@ class Partner(models.Model):
         return f"{self.code} {self.name}"
 
 
+class SupplierItem(models.Model):
+    """What a supplier sells an item for: its price, its lead time and, optionally, the least it sells. An item has at
+    most one preferred supplier (a partial unique constraint); converting planned buys orders from it."""
+
+    supplier = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="supplier_items")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="supplier_items")
+    unit_price = models.DecimalField(**MONEY, help_text="The price per stock unit of the item.")
+    lead_time_days = models.PositiveIntegerField(
+        default=0, validators=[validate_lead_time], help_text="Days from ordering to delivery."
+    )
+    minimum_quantity = models.DecimalField(
+        **QUANTITY, null=True, blank=True, help_text="The least the supplier sells in one order (stock units)."
+    )
+    is_preferred = models.BooleanField("preferred", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "-is_preferred", "supplier_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "item"], name="orders_supplieritem_supplier_item_uniq"),
+            models.UniqueConstraint(
+                fields=["item"], condition=Q(is_preferred=True), name="orders_supplieritem_one_preferred_per_item"
+            ),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orders_supplieritem_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(minimum_quantity__isnull=True) | Q(minimum_quantity__gt=0),
+                name="orders_supplieritem_minimum_gt_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} from {self.supplier_id}"
+
+
 # --- The order engine's documents: one abstract base per role, a small concrete model per kind ------------------
 # Sales and purchase orders, shipments and receipts are twins (InvenTree's Order -> SalesOrder/PurchaseOrder): what
 # they share lives on the abstract bases below, so the tables, constraints and field names stay those of each kind.

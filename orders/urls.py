@@ -24,6 +24,8 @@ urlpatterns = [
     path("partners/new/", views.partner_new, name="partner-new"),
     path("partners/<int:pk>/edit/", views.partner_edit, name="partner-edit"),
     path("partners/pick/", views.partner_picker, name="partner-picker"),
+    path("partners/<int:pk>/prices/", views.supplier_prices, name="supplier-prices"),
+    path("supplier-prices/<int:pk>/edit/", views.supplier_price_edit, name="supplier-price-edit"),
     path("late-shipments/", views.late_shipments, name="late-shipments"),
     path("supplier-lateness/", views.supplier_lateness, name="supplier-lateness"),
 ]

@@ -35,9 +35,10 @@ from orders.forms import (
     SalesOrderForm,
     SalesOrderLineForm,
     ShipForm,
+    SupplierItemForm,
     SupplierReturnForm,
 )
-from orders.models import Partner, Receipt, Shipment
+from orders.models import Partner, Receipt, Shipment, SupplierItem
 from orders.permissions import ORDER_ACTIONS
 from orders.services import purchase, sales
 from orders.services.engine import Direction, OrderKind
@@ -284,6 +285,35 @@ def partner_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PartnerForm(request.POST or None, instance=partner)
     context = {"cancel_url": reverse("orders:partner-list")}
     return service_form_page(request, form, template="orders/edit_form.html", done=_partner_done, context=context)
+
+
+@login_required
+def supplier_prices(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supplier's prices (item, unit price, lead time, minimum, preferred), with a form to add one."""
+    supplier = get_object_or_404(Partner, pk=pk, is_supplier=True)
+    form = SupplierItemForm(request.POST or None, supplier=supplier)
+    if request.method == "POST":
+        require_capability(request, Capability.MASTER_DATA)
+
+    def done(price: object) -> tuple[str, str]:
+        assert isinstance(price, SupplierItem)
+        return f"Saved the price of {price.item.sku}.", reverse("orders:supplier-prices", args=[supplier.pk])
+
+    prices = SupplierItem.objects.filter(supplier=supplier).select_related("item__uom").order_by("item__sku")
+    context = {"supplier": supplier, "prices": prices, "cancel_url": reverse("orders:partner-list")}
+    return service_form_page(request, form, template="orders/supplier_prices.html", done=done, context=context)
+
+
+@capability_required(Capability.MASTER_DATA)
+def supplier_price_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    price = get_object_or_404(SupplierItem.objects.select_related("supplier", "item"), pk=pk)
+    form = SupplierItemForm(request.POST or None, supplier=price.supplier, instance=price)
+    back = reverse("orders:supplier-prices", args=[price.supplier_id])
+
+    def done(saved: object) -> tuple[str, str]:
+        return f"Saved the price of {price.item.sku}.", back
+
+    return service_form_page(request, form, template="orders/edit_form.html", done=done, context={"cancel_url": back})
 
 
 _EDITORS: dict[str, tuple[type[OrderForm], type[OrderLineForm]]] = {}

@@ -515,9 +515,11 @@ def _reschedule(
 
 
 # --- Entry points ---------------------------------------------------------------------------------------------------
-def mrp_plan(*, today: date | None = None, horizon_days: int | None = None) -> MrpPlan:
-    """Today's time-phased plan from the database (a constant number of queries)."""
-    return plan(load(), today=today or timezone.localdate(), horizon_days=horizon_days)
+def mrp_plan(
+    *, today: date | None = None, horizon_days: int | None = None, data: PlanningData | None = None
+) -> MrpPlan:
+    """Today's time-phased plan from the database (a constant number of queries), or from `data` already loaded."""
+    return plan(data if data is not None else load(), today=today or timezone.localdate(), horizon_days=horizon_days)
 
 
 @dataclass(slots=True)

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from planning import engine
+from planning.compare import compare
+from planning.firm_orders import PLANNED_ORDER
 from planning.models import MrpRun, PlannedOrder
 
 BUCKET_FIELDS = ("day", "gross", "receipts", "on_hand", "net", "planned_receipts", "planned_releases")
@@ -81,8 +83,12 @@ def mrp_run_execute(*, run_id: int) -> MrpRun:
         run.save(update_fields=["status", "started_at"])
 
     today = timezone.localdate()
-    plan = engine.mrp_plan(today=today, horizon_days=run.horizon_days)
+    data = engine.load()
+    plan = engine.mrp_plan(today=today, horizon_days=run.horizon_days, data=data)
     lines = engine.summary(plan)
+    firm: list[int] = sorted(
+        {pk for line in data.supply if line.peg.document == PLANNED_ORDER and (pk := line.peg.document_id) is not None}
+    )
     with transaction.atomic():
         run.lines = [json.loads(json.dumps(asdict(line), cls=DjangoJSONEncoder)) for line in lines]
         run.line_count, run.late_count = len(lines), sum(1 for line in lines if line.late)
@@ -105,6 +111,26 @@ def mrp_run_execute(*, run_id: int) -> MrpRun:
             )
             for order in plan.planned_orders
         )
+        run.inputs = {
+            "today": today.isoformat(),
+            "horizon_days": run.horizon_days,
+            "demand_lines": len(data.demand),
+            "supply_lines": len(data.supply),
+            "items": len(plan.items),
+            "firm_planned_orders": firm,
+        }
+        run.previous_run = (
+            MrpRun.objects.filter(status=MrpRun.Status.DONE, created_at__lte=run.created_at)
+            .exclude(pk=run.pk)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        current = list(
+            (PlannedOrder.objects.filter(run=run) | PlannedOrder.objects.filter(pk__in=firm))
+            .select_related("item")
+            .order_by("pk")
+        )
+        run.comparison = compare(run.previous_run, current, run.exceptions)
         run.save(
             update_fields=[
                 "lines",
@@ -113,7 +139,11 @@ def mrp_run_execute(*, run_id: int) -> MrpRun:
                 "planned_for",
                 "grid",
                 "exceptions",
+                "receipts",
                 "exception_count",
+                "inputs",
+                "previous_run",
+                "comparison",
                 "status",
                 "finished_at",
             ]

@@ -6,7 +6,8 @@ The app that owns a document registers a source for it in its `AppConfig.ready`:
     sources.register(sources.Kind.DEMAND, "sales_orders", open_sales_demand)
 
 A source is a callable with no arguments returning lines: `DemandLine`s for `Kind.DEMAND` (an item needed by a
-date), `SupplyLine`s for `Kind.PURCHASED` (goods ordered from a supplier) and `Kind.MADE` (goods being made). Each
+date), `SupplyLine`s for `Kind.PURCHASED` (goods ordered from a supplier), `Kind.MADE` (goods being made) and
+`Kind.PLANNED` (firm planned orders: the planner's, not yet a document, kept by every run). Each
 line is pegged to the document behind it (`Peg`), so a plan can say which order a requirement serves. Material
 requirements read every source; inventory's reorder report counts the purchased supply as on order (see `apps.py`).
 Each document is registered once, under one kind, so nothing is counted twice.
@@ -25,6 +26,7 @@ class Kind(StrEnum):
     DEMAND = "demand"
     PURCHASED = "purchased"  # supply on order from a supplier
     MADE = "made"  # supply being made in-house
+    PLANNED = "planned"  # firm planned orders: planned supply a later run keeps (not on order)
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,13 @@ def demand() -> list[DemandLine]:
 
 
 def supply() -> list[SupplyLine]:
-    """Every open supply line, purchased and made."""
-    return [line for kind in (Kind.PURCHASED, Kind.MADE) for source in registered(kind).values() for line in source()]
+    """Every open supply line: purchased, made and firm planned."""
+    return [
+        line
+        for kind in (Kind.PURCHASED, Kind.MADE, Kind.PLANNED)
+        for source in registered(kind).values()
+        for line in source()
+    ]
 
 
 def on_order_quantities(item_ids: Collection[int]) -> dict[int, Decimal]:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from access.permissions import require_capability
+from access.permissions import capability_required, require_capability
 from access.roles import Capability
+from core.pages import service_form_page
 from erp.celery import job_lacks_worker
-from planning.forms import MrpRunForm
+from planning.forms import MrpRunForm, PlannedOrderForm, PlannedOrderSelectionForm
 from planning.models import MrpRun, PlannedOrder
 from planning.runs import BUCKET_FIELDS
+from planning.services import Conversion
 
 PAGE_SIZE = 25
 GRID_ITEMS_PER_PAGE = 20
@@ -73,7 +78,9 @@ def mrp_runs(request: HttpRequest) -> HttpResponse:
         run = form.submit(request.user)
         if run is not None:
             return redirect("planning:mrp-run-detail", pk=run.pk)
-    runs = MrpRun.objects.defer("lines", "grid", "exceptions", "receipts").select_related("created_by")
+    runs = MrpRun.objects.defer("lines", "grid", "exceptions", "receipts", "inputs", "comparison").select_related(
+        "created_by"
+    )
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "planning/mrp_runs.html", {"form": form, "page": page}, status=400 if form.errors else 200)
 
@@ -85,8 +92,53 @@ def mrp_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(MrpRun.objects.select_related("created_by"), pk=pk)
     view = "week" if request.GET.get("view") == "week" else "day"
     items, tables = grid_page(run, view=view, page=request.GET.get("page"))
-    context = {"run": run, "no_worker": job_lacks_worker(run), "view": view, "items": items, "tables": tables}
+    planned = PlannedOrder.objects.filter(run=run).select_related("item__uom", "purchase_order", "work_order")
+    firm = PlannedOrder.objects.filter(status=PlannedOrder.Status.FIRM).exclude(run=run)
+    context = {
+        "run": run, "no_worker": job_lacks_worker(run), "view": view, "items": items, "tables": tables,
+        "planned_orders": list(planned.order_by("number")),
+        "firm_orders": list(firm.select_related("item__uom").order_by("due_date", "pk")),
+        "selection": PlannedOrderSelectionForm(),
+    }  # fmt: skip
     response = render(request, "planning/mrp_run_detail.html", context)
     if not run.is_finished:
         response["Refresh"] = "2"  # the browser reloads the page until the run is done
     return response
+
+
+def _acted(result: object) -> str:
+    if isinstance(result, Conversion):
+        made = [order.number for order in result.purchase_orders] + [order.number for order in result.work_orders]
+        return f"Converted {len(result.planned_orders)} planned order(s) into {', '.join(made)} (drafts)."
+    return f"Firmed {len(result)} planned order(s): later runs keep them."  # type: ignore[arg-type]
+
+
+@require_POST
+@capability_required(Capability.PLANNING)
+def planned_orders_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """Firm or convert the planned orders ticked on run `pk`'s page; back to the page with what was done, or why not."""
+    run = get_object_or_404(MrpRun.objects.only("pk"), pk=pk)
+    form = PlannedOrderSelectionForm(request.POST)
+    result = form.submit(request.user) if form.is_valid() else None  # type: ignore[arg-type]
+    if result is not None and not form.errors:
+        messages.success(request, _acted(result))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(reverse("planning:mrp-run-detail", args=[run.pk]) + "#planned-orders")
+
+
+@capability_required(Capability.PLANNING)
+def planned_order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a planned order's quantity or dates; saving firms it."""
+    order = get_object_or_404(PlannedOrder.objects.select_related("item"), pk=pk)
+    form = PlannedOrderForm(request.POST or None, instance=order)
+    back = reverse("planning:mrp-run-detail", args=[order.run_id]) if order.run_id else reverse("planning:mrp-runs")
+
+    def done(saved: object) -> tuple[str, str]:
+        return f"Saved {order.label}; it is firm: later runs keep it.", back + "#planned-orders"
+
+    return service_form_page(
+        request, form, template="planning/planned_order_form.html", done=done, context={"cancel_url": back}
+    )

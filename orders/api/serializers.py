@@ -26,6 +26,7 @@ from orders.models import (
     SalesOrderLine,
     Shipment,
     ShipmentLine,
+    SupplierItem,
     SupplierReturn,
     SupplierReturnLine,
 )
@@ -37,6 +38,22 @@ class PartnerSerializer(PlainModelSerializer):
         model = Partner
         fields = ["id", *PARTNER_FIELDS, "created_at"]
         read_only_fields = ["created_at"]
+
+
+class SupplierItemSerializer(PlainModelSerializer):
+    """A supplier's price for an item; the service checks the supplier, the unit's precision and the preferred flag."""
+
+    supplier = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
+    supplier_code = serializers.CharField(source="supplier.code", read_only=True)
+    sku = serializers.CharField(source="item.sku", read_only=True)
+
+    class Meta:
+        model = SupplierItem
+        fields = ["id", "supplier", "supplier_code", "item", "sku", "unit_price", "lead_time_days",
+                  "minimum_quantity", "is_preferred", "created_at"]  # fmt: skip
+        read_only_fields = ["created_at"]
+        validators: list = []  # the service says which pair is taken, on the item field
 
 
 def _require_lines(value: list) -> list:

@@ -5,6 +5,7 @@ from orders.api import views
 
 router = IdRouter()
 router.register("partners", views.PartnerViewSet, basename="partner")
+router.register("supplier-items", views.SupplierItemViewSet, basename="supplier-item")
 router.register("sales-orders", views.SalesOrderViewSet, basename="sales-order")
 router.register("shipments", views.ShipmentViewSet, basename="shipment")
 router.register("purchase-orders", views.PurchaseOrderViewSet, basename="purchase-order")

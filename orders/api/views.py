@@ -27,6 +27,7 @@ from orders.api.serializers import (
     ReceiptSerializer,
     SalesOrderSerializer,
     ShipmentSerializer,
+    SupplierItemSerializer,
     SupplierLatenessSerializer,
     SupplierReturnSerializer,
 )
@@ -35,6 +36,7 @@ from orders.models import (
     Partner,
     Receipt,
     Shipment,
+    SupplierItem,
 )
 from orders.permissions import ORDER_ACTIONS
 from orders.services import engine
@@ -64,6 +66,29 @@ class PartnerViewSet(api.ModelViewSet):
 
     def perform_update(self, serializer: PartnerSerializer) -> None:
         services.partner_update(partner=serializer.instance, user=self.request.user, **serializer.validated_data)
+
+
+class SupplierItemViewSet(api.ModelViewSet):
+    """Supplier prices: per supplier and item a unit price, a lead time, a minimum; one supplier preferred per item
+    (converting planned buys orders from it). Filter with ?item=<id> or ?supplier=<id>."""
+
+    write_capability = Capability.MASTER_DATA
+    queryset = SupplierItem.objects.select_related("supplier", "item").order_by("item__sku", "supplier__code")
+    serializer_class = SupplierItemSerializer
+    filterset_fields = ["item", "supplier", "is_preferred"]
+    ordering_fields = ["unit_price", "lead_time_days", "created_at"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer: SupplierItemSerializer) -> None:
+        serializer.instance = services.supplier_item_create(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: SupplierItemSerializer) -> None:
+        services.supplier_item_update(
+            supplier_item=serializer.instance, user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: SupplierItem) -> None:
+        services.supplier_item_delete(supplier_item=instance, user=self.request.user)
 
 
 class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):

@@ -25,6 +25,12 @@ from orders.services.sales import (
     sales_order_update,
     shipment_create,
 )
+from orders.services.supplier_items import (
+    preferred_supplier_items,
+    supplier_item_create,
+    supplier_item_delete,
+    supplier_item_update,
+)
 
 __all__ = [
     "InvalidOrderLine",
@@ -37,6 +43,7 @@ __all__ = [
     "over_receipt_tolerance",
     "partner_create",
     "partner_update",
+    "preferred_supplier_items",
     "purchase_order_cancel",
     "purchase_order_create",
     "purchase_order_send",
@@ -49,5 +56,8 @@ __all__ = [
     "sales_order_reserve",
     "sales_order_update",
     "shipment_create",
+    "supplier_item_create",
+    "supplier_item_delete",
+    "supplier_item_update",
     "supplier_return_create",
 ]

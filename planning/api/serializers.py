@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from core.api_fields import PlainDecimalField, PlainIntegerField
+from core.validators import validate_plan_date
 from planning.models import MrpRun, PlannedOrder
 from planning.services import MAX_HORIZON_DAYS
 from production.api.serializers import QUANTITY, ExactDecimalField
@@ -112,10 +113,53 @@ class PlanSerializer(serializers.Serializer):
 
 class PlannedOrderSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="item.sku")
+    label = serializers.CharField(read_only=True)
+    purchase_order_number = serializers.SerializerMethodField()
+    work_order_number = serializers.CharField(source="work_order.number", default=None, read_only=True)
 
     class Meta:
         model = PlannedOrder
-        fields = ["id", "number", "item", "sku", "kind", "quantity", "net_quantity", "release_date", "due_date", "pegs"]
+        fields = [
+            "id", "label", "run", "number", "item", "sku", "kind", "status", "quantity", "net_quantity",
+            "release_date", "due_date", "pegs", "firmed_at", "converted_at", "purchase_order",
+            "purchase_order_number", "work_order", "work_order_number",
+        ]  # fmt: skip
+
+    def get_purchase_order_number(self, order: PlannedOrder) -> str | None:
+        return order.purchase_order.number if order.purchase_order_id else None
+
+
+class PlannedOrderChangeSerializer(serializers.Serializer):
+    """What a planner changes on a planned order (which firms it); the service checks the unit and the dates."""
+
+    quantity = PlainDecimalField(**QUANTITY, required=False)
+    due_date = serializers.DateField(required=False, validators=[validate_plan_date])
+    release_date = serializers.DateField(required=False, validators=[validate_plan_date])
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("A quantity is greater than zero.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError({"quantity": ["Give a quantity, a due date or a release date."]})
+        return attrs
+
+
+class PlannedOrderIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=PlainIntegerField(min_value=1), min_length=1, max_length=500)
+
+
+class ConvertedDocumentSerializer(serializers.Serializer):
+    id = PlainIntegerField()
+    number = serializers.CharField()
+
+
+class ConversionSerializer(serializers.Serializer):
+    purchase_orders = ConvertedDocumentSerializer(many=True)
+    work_orders = ConvertedDocumentSerializer(many=True)
+    planned_orders = PlannedOrderSerializer(many=True)
 
 
 class MrpRunSerializer(serializers.ModelSerializer):
@@ -124,4 +168,5 @@ class MrpRunSerializer(serializers.ModelSerializer):
         fields = [
             "id", "status", "horizon_days", "planned_for", "created_at", "started_at", "finished_at", "failure",
             "line_count", "late_count", "exception_count", "exceptions", "receipts", "grid",
+            "created_by", "inputs", "previous_run", "comparison",
         ]  # fmt: skip
