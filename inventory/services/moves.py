@@ -39,6 +39,7 @@ from inventory.services.levels import (
     reserved_short,
     unknown_location,
 )
+from inventory.services.locking import unit_changed
 from inventory.services.lots import LotsInput, apply_lots, parse_lots
 from inventory.services.units import check_item_quantity
 
@@ -212,6 +213,8 @@ def _post_move_row(
             raise inactive_location(code, field)
         if outcome == "level_too_large":
             raise level_too_large(item, code, amount, quantity)
+        if outcome == "unit_precision":
+            raise unit_changed(item, quantity)
         raise InvalidMove(f"unknown item {item.sku!r}", field="item")  # 'unknown_item': deleted meanwhile
     move = StockMove(
         pk=move_id,
