@@ -158,10 +158,13 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
                 reason = "receipt" if receipt else "issue"
                 from_id, to_id = (None, location_id) if receipt else (location_id, None)
                 codes = (None, "BENCH") if receipt else ("BENCH", None)
+                now = timezone.now()
+                # then the reservation entry's parameters: this move consumes no reservation, so none is written
                 outcome = raw.execute(
                     _POST_MOVE,
-                    [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, timezone.now(), False,
-                     True, *_audit_params(schema, reason, skus[item_id], *codes)],
+                    [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, now, False,
+                     True, *_audit_params(schema, reason, skus[item_id], *codes),
+                     item_id, from_id, Decimal(1), "", None, now, False],
                 ).fetchone()  # fmt: skip
                 assert outcome[0] == "ok", outcome
                 posted += 1
