@@ -270,7 +270,8 @@ class Client:
         status, shipment = self.post("shipments/", {"order": order["id"], "lines": lines}, kind)
         if status == 201:
             self.sales.remove(order)
-            self.shipments.append(shipment)
+            if kind == "sales ship":  # a return takes no lots yet: the lot item's shipments are not returned
+                self.shipments.append(shipment)
 
     def sales_cancel(self) -> None:
         order = self.open_sale(self.sales_confirm)
