@@ -5,7 +5,9 @@ Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: the key-share lock of a
 item was only taken at COMMIT, so `item_update` (which locks the item FOR UPDATE and then looks for history) could
 find no move, change the unit and commit while the move was still in flight. Now the function locks the item before
 anything else and re-checks the quantity against the unit it holds (outcome 'unit_precision' for a move that waited
-for a unit change it cannot be counted in). Same function otherwise (migration 0007).
+for a unit change it cannot be counted in), and the item's tracking against whether the caller applies lots (the
+transaction setting `inventory.lots_for_item`, set by inventory.services.moves; outcome 'tracking_changed'). Same
+function otherwise (migration 0007).
 """
 
 import importlib

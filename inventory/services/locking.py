@@ -7,8 +7,10 @@ A transaction that changes stock takes its row locks in this order, and only the
    item (a move, an order line, a BOM line, a work order, a conversion factor, a reservation) holds its item row so
    that the item's stock unit cannot change under it: Django's foreign keys are DEFERRABLE INITIALLY DEFERRED, so the
    key-share lock of the foreign-key check itself comes only at COMMIT, too late. Python writers then refuse when the
-   unit they checked the quantity against is no longer the item's (`unit_changed`); the posting function re-checks
-   the quantity's precision against the unit it holds.
+   unit they checked the quantity against is no longer the item's (`hold_items`); the posting function re-checks
+   the quantity's precision against the unit it holds (`unit_changed`), and refuses a move posted with lots of an
+   item no longer tracked, or without lots of one now tracked (the services say which by the transaction setting
+   `inventory.lots_for_item`).
 1. The document row, alone: the sales or purchase order (`orders.services.engine.lock_order`), the work
    order (`production.services.work_orders._lock`), then that document's own child rows (order lines, work order
    components) in primary-key order. Always `select_for_update(of=("self",))`: a `select_related` without `of=`

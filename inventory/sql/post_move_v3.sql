@@ -28,6 +28,7 @@ DECLARE
     v_to_code text;
     v_item_active boolean;
     v_decimals smallint;
+    v_tracking varchar;
     v_move bigint;
 BEGIN
     -- The item first, FOR KEY SHARE: a change of its stock unit (FOR UPDATE, inventory.services.master_data) waits
@@ -35,8 +36,11 @@ BEGIN
     -- quantity must still be countable in it. KEY SHARE does not wait for other movers or for plain item edits.
     -- The unit is read by a subquery, not a join: after waiting for a change, the row is re-checked in its new
     -- version, which a join would still pair with the old unit's row (and drop).
-    SELECT i.is_active, (SELECT u.decimals FROM inventory_unitofmeasure u WHERE u.id = i.uom_id)
-    INTO v_item_active, v_decimals
+    -- Likewise its tracking: the caller applies lots (inventory.services.lots) exactly when it set
+    -- inventory.lots_for_item to this item for its transaction; a move that waited for a change of the tracking
+    -- and would now post without lots, or with them, is refused.
+    SELECT i.is_active, (SELECT u.decimals FROM inventory_unitofmeasure u WHERE u.id = i.uom_id), i.tracking
+    INTO v_item_active, v_decimals, v_tracking
     FROM inventory_item i
     WHERE i.id = p_item
     FOR KEY SHARE;
@@ -50,6 +54,10 @@ BEGIN
         RETURN;
     ELSIF p_quantity <> round(p_quantity, v_decimals) THEN
         outcome := 'unit_precision'; outcome_field := 'quantity'; outcome_amount := v_decimals;
+        RETURN NEXT;
+        RETURN;
+    ELSIF (v_tracking <> 'none') <> (coalesce(current_setting('inventory.lots_for_item', true), '') = p_item::text) THEN
+        outcome := 'tracking_changed'; outcome_field := 'lots'; outcome_code := v_tracking;
         RETURN NEXT;
         RETURN;
     END IF;

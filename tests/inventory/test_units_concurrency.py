@@ -135,3 +135,33 @@ def test_a_tracking_change_waiting_on_an_uncommitted_receipt_is_refused_once_it_
     assert outcome["first"] == "done"
     assert "its tracking can change only when none is left" in outcome["second"]
     assert in_tenant(scratch_tenant, lambda: Item.objects.get(pk=item.pk).tracking) == Item.Tracking.NONE
+
+
+def test_an_untracked_move_waiting_on_a_tracking_change_is_refused(scratch_tenant):
+    item, bin_ = in_tenant(scratch_tenant, lambda: (ItemFactory(sku="RACE-6"), LocationFactory(code="RACE")))
+    outcome = first_holds_then_second(
+        scratch_tenant,
+        lambda: item_update(item=Item.objects.get(pk=item.pk), tracking=Item.Tracking.LOT, user=None),
+        lambda: stock_receive(item=item, location=bin_, quantity=5, user=None),  # entered without lots
+    )
+    assert outcome == {
+        "first": "done",
+        "second": "item RACE-6 is now tracked by lot (changed while this was entered): enter the move again",
+    }
+    assert in_tenant(scratch_tenant, lambda: StockMove.objects.filter(item=item).count()) == 0
+
+
+def test_a_tracked_move_waiting_on_a_tracking_change_is_refused(scratch_tenant):
+    def setup():
+        return ItemFactory(sku="RACE-7", tracking=Item.Tracking.LOT), LocationFactory(code="RACE")
+
+    item, bin_ = in_tenant(scratch_tenant, setup)
+    outcome = first_holds_then_second(
+        scratch_tenant,
+        lambda: item_update(item=Item.objects.get(pk=item.pk), tracking=Item.Tracking.NONE, user=None),
+        lambda: stock_receive(item=item, location=bin_, quantity=5, user=None, lots=["L-1"]),
+    )
+    assert outcome["second"] == (
+        "item RACE-7 is no longer tracked by lot or serial (changed while this was entered): enter the move again"
+    )
+    assert in_tenant(scratch_tenant, lambda: StockMove.objects.filter(item=item).count()) == 0
