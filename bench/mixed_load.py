@@ -13,13 +13,20 @@ key of a tenant admin) mix, for `--seconds`, at random:
   (POST /shipments/), cancel (releases its reservation);
 - purchase orders: receive (a new order, sent, then received in full: POST /receipts/);
 - work orders (half the hot items are made of two of the other half): release (reserves components), complete
-  (start, then complete: consumes the reservation, receives the product), cancel.
+  (start, then complete: consumes the reservation, receives the product), cancel, un-complete (one the client
+  completed: reverses its moves, reserves the components again);
+- returns: a customer return of a shipment the client made (POST /shipments/{id}/return/), a return to the supplier
+  of a receipt it made (POST /receipts/{id}/return/);
+- one item tracked by lot, at the same two locations: receive into one of a few lots (POST /moves/ with lots),
+  issue and transfer first-expiry-first-out, ship a sales order of it (confirm, then ship: FEFO).
 
 Every kind works on the same `--items` items at two locations, so they contend on the same level rows. It prints
 operations/s per kind (the operation's own request; the drafts and starts it needs are counted as "setup"), with
 the refusals (4xx: not enough stock, already reversed, ...), and fails (exit status 1) unless at the end:
 no response was 5xx, every level's on hand equals the ledger's sum for its item and location, every level's reserved
-equals the open reservations (sales order lines and work order components there), nothing is negative.
+equals the open reservations (sales order lines and work order components there) and the reservation history
+(Σ reservation entries, `inventory.selectors.reservation_mismatches`), the lot levels of a tracked item add up to its
+level at each location, nothing is negative.
 """
 
 from __future__ import annotations
@@ -55,7 +62,19 @@ KINDS = (
     "work-order release",
     "work-order complete",
     "work-order cancel",
+    "work-order uncomplete",
+    "customer return",
+    "supplier return",
+    "lot receive",
+    "lot issue",
+    "lot transfer",
+    "lot ship",
 )
+LOTS = 4  # lot codes of the tracked item, each with its own expiry date
+
+
+def lot_entry(n: int, quantity: object) -> dict:
+    return {"code": f"LOT-{n}", "quantity": str(quantity), "expiry_date": f"2027-{n + 1:02d}-01"}
 
 
 @dataclass
@@ -65,6 +84,7 @@ class Fixture:
     items: list[int]
     products: list[int]  # items with a BOM
     locations: list[int]
+    lot_item: int  # tracked by lot
     customer: int
     supplier: int
 
@@ -95,6 +115,11 @@ def create_fixture(item_count: int) -> tuple[object, Fixture]:
         for item in items:
             for location in locations:
                 stock_receive(item=item, location=location, quantity=SEED, user=None, reference="seed")
+        lot_item = Item.objects.create(sku="HOT-LOT", name="Hot lot item", uom=unit, tracking=Item.Tracking.LOT)
+        for location in locations:
+            for n in range(LOTS):
+                lots = [lot_entry(n, SEED // LOTS)]
+                stock_receive(item=lot_item, location=location, quantity=SEED // LOTS, user=None, lots=lots)
         half = max(1, item_count // 2)
         products, components = items[:half], items[half:] or items[:1]
         if item_count >= 2:
@@ -112,6 +137,7 @@ def create_fixture(item_count: int) -> tuple[object, Fixture]:
         items=[item.pk for item in items],
         products=[item.pk for item in products],
         locations=[location.pk for location in locations],
+        lot_item=lot_item.pk,
         customer=customer.pk,
         supplier=supplier.pk,
     )
@@ -137,6 +163,9 @@ class Client:
         self.moves: list[int] = []
         self.sales: list[dict] = []  # confirmed, open: the order as the API answered
         self.work_orders: list[int] = []  # released
+        self.completed: list[int] = []  # work orders completed
+        self.shipments: list[dict] = []  # as the API answered
+        self.receipts: list[dict] = []
         self.today = time.strftime("%Y-%m-%d")
 
     def post(self, path: str, body: dict | None, kind: str | None = None) -> tuple[int, dict]:
@@ -234,10 +263,15 @@ class Client:
         order = self.open_sale(self.sales_confirm)
         if order is None:
             return
+        self.ship(order, "sales ship")
+
+    def ship(self, order: dict, kind: str) -> None:
         lines = [{"line": line["id"], "quantity": line["quantity"]} for line in order["lines"]]
-        status, _ = self.post("shipments/", {"order": order["id"], "lines": lines}, "sales ship")
+        status, shipment = self.post("shipments/", {"order": order["id"], "lines": lines}, kind)
         if status == 201:
             self.sales.remove(order)
+            if kind == "sales ship":  # a return takes no lots yet: the lot item's shipments are not returned
+                self.shipments.append(shipment)
 
     def sales_cancel(self) -> None:
         order = self.open_sale(self.sales_confirm)
@@ -257,7 +291,9 @@ class Client:
             return
         received = [{"line": line["id"], "quantity": line["quantity"]} for line in order["lines"]]
         body = {"order": order["id"], "location": self.location(), "lines": received}
-        self.post("receipts/", body, "purchase receive")
+        status, receipt = self.post("receipts/", body, "purchase receive")
+        if status == 201:
+            self.receipts.append(receipt)
 
     def work_order_release(self) -> None:
         if not self.fixture.products:
@@ -278,13 +314,70 @@ class Client:
         order = self.work_orders.pop(self.rng.randrange(len(self.work_orders)))
         status, _ = self.post(f"production/work-orders/{order}/start/", None)
         if status == 200:
-            self.post(f"production/work-orders/{order}/complete/", {}, "work-order complete")
+            status, _ = self.post(f"production/work-orders/{order}/complete/", {}, "work-order complete")
+            if status == 200:
+                self.completed.append(order)
 
     def work_order_cancel(self) -> None:
         if not self.work_orders:
             return self.work_order_release()
         order = self.work_orders.pop(self.rng.randrange(len(self.work_orders)))
         self.post(f"production/work-orders/{order}/cancel/", None, "work-order cancel")
+
+    def work_order_uncomplete(self) -> None:
+        if not self.completed:
+            return self.work_order_complete()
+        order = self.completed.pop(self.rng.randrange(len(self.completed)))
+        self.post(f"production/work-orders/{order}/uncomplete/", None, "work-order uncomplete")
+
+    def customer_return(self) -> None:
+        if not self.shipments:
+            return self.sales_ship()
+        shipment = self.shipments.pop(self.rng.randrange(len(self.shipments)))
+        line = self.rng.choice(shipment["shipped_lines"])
+        body = {"lines": [{"line": line["id"], "quantity": line["quantity"]}]}
+        self.post(f"shipments/{shipment['id']}/return/", body, "customer return")
+
+    def supplier_return(self) -> None:
+        if not self.receipts:
+            return self.purchase_receive()
+        receipt = self.receipts.pop(self.rng.randrange(len(self.receipts)))
+        lines = [{"line": line["id"], "quantity": line["quantity"]} for line in receipt["received_lines"]]
+        self.post(f"receipts/{receipt['id']}/return/", {"lines": lines}, "supplier return")
+
+    def lot_receive(self) -> None:
+        quantity = self.quantity()
+        body = {
+            "reason": "receipt",
+            "to_location": self.location(),
+            "lots": [lot_entry(self.rng.randrange(LOTS), quantity)],
+        }
+        self.post("moves/", {"item": self.fixture.lot_item, "quantity": quantity, **body}, "lot receive")
+
+    def lot_issue(self) -> None:  # first-expiry-first-out
+        body = {"item": self.fixture.lot_item, "quantity": self.quantity(), "reason": "issue"}
+        self.post("moves/", {**body, "from_location": self.location()}, "lot issue")
+
+    def lot_transfer(self) -> None:  # first-expiry-first-out at the source
+        source, target = self.rng.sample(self.fixture.locations, 2)
+        body = {"item": self.fixture.lot_item, "quantity": self.quantity(), "reason": "transfer"}
+        self.post("moves/", {**body, "from_location": source, "to_location": target}, "lot transfer")
+
+    def lot_ship(self) -> None:
+        line = {
+            "item": self.fixture.lot_item,
+            "quantity": self.quantity(),
+            "unit_price": "1",
+            "promised_date": self.today,
+        }
+        body = {"customer": self.fixture.customer, "location": self.location(), "lines": [line]}
+        status, order = self.post("sales-orders/", body)
+        if status != 201:
+            return
+        status, order = self.post(f"sales-orders/{order['id']}/confirm/", None)
+        if status == 200:
+            self.sales.append(order)
+            self.ship(order, "lot ship")
 
     def run(self, deadline: float) -> None:
         operations = [getattr(self, kind.replace(" ", "_").replace("-", "_")) for kind in KINDS]
@@ -293,9 +386,12 @@ class Client:
 
 
 def check_books(tenant) -> list[str]:
-    """Levels that disagree with the ledger or with the open reservations, or hold a negative quantity."""
+    """Levels that disagree with the ledger, the open reservations, the reservation history or their lots, or hold a
+    negative quantity."""
     from django.db import connection
     from django_tenants.utils import tenant_context
+
+    from inventory.selectors import reservation_mismatches
 
     with tenant_context(tenant), connection.cursor() as cursor:
         cursor.execute(
@@ -329,10 +425,36 @@ def check_books(tenant) -> list[str]:
             ORDER BY 1, 2
             """
         )
-        return [
+        problems = [
             f"{sku} at {code}: on hand {on_hand} (ledger {ledger}), reserved {reserved} (open reservations {held})"
             for sku, code, on_hand, ledger, reserved, held in cursor.fetchall()
         ]
+        cursor.execute(
+            """
+            WITH lots AS (
+                SELECT lot.item_id, ll.location_id, sum(ll.on_hand) AS on_hand, min(ll.on_hand) AS lowest
+                FROM inventory_lotlevel ll JOIN inventory_lot lot ON lot.id = ll.lot_id
+                GROUP BY lot.item_id, ll.location_id
+            )
+            SELECT i.sku, loc.code, s.on_hand, coalesce(lots.on_hand, 0), lots.lowest
+            FROM inventory_stocklevel s
+            JOIN inventory_item i ON i.id = s.item_id JOIN inventory_location loc ON loc.id = s.location_id
+            LEFT JOIN lots ON lots.item_id = s.item_id AND lots.location_id = s.location_id
+            WHERE i.tracking <> 'none' AND (s.on_hand IS DISTINCT FROM coalesce(lots.on_hand, 0) OR lots.lowest < 0)
+            ORDER BY 1, 2
+            """
+        )
+        problems += [
+            f"{sku} at {code}: on hand {on_hand}, its lots hold {in_lots} (lowest lot level {lowest})"
+            for sku, code, on_hand, in_lots, lowest in cursor.fetchall()
+        ]
+    with tenant_context(tenant):
+        problems += [
+            f"item #{row.item_id} at location #{row.location_id}: reserved {row.reserved}, "
+            f"reservation entries add up to {row.entries}"
+            for row in reservation_mismatches()
+        ]
+    return problems
 
 
 def deadlocks() -> int:
@@ -408,13 +530,13 @@ def measure(args: argparse.Namespace, url: str) -> str:
     print(f"{'all kinds':<21} {total / elapsed:>7.1f} {total:>6}")
     print(f"setup requests (drafts, sends, starts): {sum(tally.setup.values())}, 5xx {setup_errors}")
     print(f"deadlocks PostgreSQL detected (each retried by core.retry, not answered 5xx): {deadlocked}")
-    print(f"levels that disagree with the ledger or the reservations, or are negative: {len(problems)}")
+    print(f"levels that disagree with the ledger, the reservations or their lots, or are negative: {len(problems)}")
     for line in (*tally.errors[:10], *problems[:20]):
         print(f"  {line}")
     if tally.errors:
         return f"{len(tally.errors)} responses were 5xx"
     if problems:
-        return f"{len(problems)} levels disagree with the ledger or the open reservations"
+        return f"{len(problems)} levels disagree with the ledger, the reservations or their lots"
     return ""
 
 

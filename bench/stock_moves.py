@@ -11,8 +11,9 @@ one after the other on the same data and the same machine load:
 - SQL function: the statement the service sends (`inventory_post_move()` and the audit entry, one round trip),
   on a bare psycopg connection under the tenant's role: the database floor; the service adds its Python on top;
 - SQL statements: the same work spelled out as the classic transaction, one round trip per statement (BEGIN;
-  create a missing destination level; lock the level rows in primary-key order with their item's and location's
-  active flags; check the flags and the available quantity, on hand minus reserved, in the client; insert the move;
+  hold the item FOR KEY SHARE with its active flag and unit precision (inventory.services.locking, step 0); create a
+  missing destination level; lock the level rows in primary-key order with their location's active flag; check the
+  flags and the available quantity, on hand minus reserved, in the client; insert the move;
   update the level; insert the audit entry; COMMIT).
 
 So every column does the same work: rules checked, move inserted, levels updated under lock, one audit entry per
@@ -157,10 +158,13 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
                 reason = "receipt" if receipt else "issue"
                 from_id, to_id = (None, location_id) if receipt else (location_id, None)
                 codes = (None, "BENCH") if receipt else ("BENCH", None)
+                now = timezone.now()
+                # then the reservation entry's parameters: this move consumes no reservation, so none is written
                 outcome = raw.execute(
                     _POST_MOVE,
-                    [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, timezone.now(), False,
-                     True, *_audit_params(schema, reason, skus[item_id], *codes)],
+                    [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, now, False,
+                     True, *_audit_params(schema, reason, skus[item_id], *codes),
+                     item_id, from_id, Decimal(1), "", None, now, False],
                 ).fetchone()  # fmt: skip
                 assert outcome[0] == "ok", outcome
                 posted += 1
@@ -186,21 +190,29 @@ def statements_writer(tenant_pk: int, item_ids: list[int], location_id: int, dea
                 receipt = rng.random() < 0.5
                 reason = "receipt" if receipt else "issue"
                 with raw.transaction():
-                    if receipt:  # a missing destination level is created before any lock is taken
+                    # The item first, FOR KEY SHARE, with its active flag and its unit's precision (lock order step 0:
+                    # its stock unit cannot change before this move commits).
+                    item_active, decimals = raw.execute(
+                        "SELECT i.is_active, (SELECT u.decimals FROM inventory_unitofmeasure u WHERE u.id = i.uom_id)"
+                        " FROM inventory_item i WHERE i.id = %s FOR KEY SHARE",
+                        [item_id],
+                    ).fetchone()
+                    assert item_active, "inactive item"
+                    assert decimals >= 0  # 1 is countable in every unit: the function's precision check passes too
+                    if receipt:  # a missing destination level is created before any level lock is taken
                         raw.execute(
                             "INSERT INTO inventory_stocklevel (item_id, location_id, on_hand, reserved)"
                             " SELECT %s, %s, 0, 0 WHERE NOT EXISTS (SELECT FROM inventory_stocklevel"
                             " WHERE item_id = %s AND location_id = %s) ON CONFLICT DO NOTHING",
                             [item_id, location_id, item_id, location_id],
                         )
-                    level_id, on_hand, reserved, item_active, location_active = raw.execute(
-                        "SELECT l.id, l.on_hand, l.reserved, i.is_active, loc.is_active FROM inventory_stocklevel l"
-                        " JOIN inventory_item i ON i.id = l.item_id"
+                    level_id, on_hand, reserved, location_active = raw.execute(
+                        "SELECT l.id, l.on_hand, l.reserved, loc.is_active FROM inventory_stocklevel l"
                         " JOIN inventory_location loc ON loc.id = l.location_id"
                         " WHERE l.item_id = %s AND l.location_id = %s ORDER BY l.id FOR UPDATE OF l",
                         [item_id, location_id],
                     ).fetchone()
-                    assert item_active and location_active
+                    assert location_active
                     assert receipt or on_hand - reserved >= 1, "insufficient stock"
                     created_at = timezone.now()
                     (move_id,) = raw.execute(

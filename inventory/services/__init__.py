@@ -32,7 +32,7 @@ from inventory.services.imports import (
     item_import_create,
     item_import_run,
 )
-from inventory.services.locking import lock_levels
+from inventory.services.locking import hold_items, lock_levels
 from inventory.services.lots import (
     LotEntry,
     LotsInput,
@@ -105,6 +105,7 @@ __all__ = [
     "conversion_factor",
     "conversion_update",
     "from_stock_quantity",
+    "hold_items",
     "item_create",
     "item_delete",
     "item_import_create",

@@ -55,12 +55,13 @@ _LOCK_LEVEL = (
     "SELECT l.id, l.location_id, l.on_hand, l.reserved, i.is_active, loc.is_active, loc.code"
     " FROM inventory_stocklevel l"
     " JOIN inventory_item i ON i.id = l.item_id JOIN inventory_location loc ON loc.id = l.location_id"
-    " WHERE l.item_id = %s AND l.location_id = %s FOR UPDATE OF l"
+    " WHERE l.item_id = %s AND l.location_id = %s FOR KEY SHARE OF i FOR UPDATE OF l"
 )
 
 
 def lock_level(item: Item, location: Location) -> LockedLevel | None:
-    """Lock the item's level row at `location` (one row: no ordering to keep); None when there is none."""
+    """Lock the item's level row at `location` (one row: no ordering to keep) and hold the item FOR KEY SHARE
+    (inventory.services.locking, step 0); None when there is no level row (and then nothing is held)."""
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_LEVEL, [item.pk, location.pk])
         row = cursor.fetchone()

@@ -6,10 +6,12 @@ rule), then, in the same transaction, its lots are applied: incoming lots are cr
 are taken as the user picked them or first-expiry-first-out (FEFO: earliest expiry first, lots without expiry last,
 then oldest lot first), and one `StockMoveLot` row per lot records it. A refusal rolls the move back with them.
 
-Lock order: the move's `StockLevel` rows (primary-key order, inside `inventory_post_move`), then the `LotLevel` rows
-the move changes at each of its locations, in primary-key order. Every writer of lot levels holds the item's level
-row at that location first, so lot levels are changed one transaction at a time per (item, location) and never
-deadlock; the CHECK on_hand >= 0 stands behind the arithmetic.
+Lock order: the move's item (FOR KEY SHARE) and `StockLevel` rows (primary-key order, inside `inventory_post_move`),
+then, for serial numbers that arrive, their `Lot` rows (FOR NO KEY UPDATE, primary-key order), then the `LotLevel`
+rows the move changes at each of its locations, in primary-key order. Every writer of lot levels holds the item's
+level row at that location first, so lot levels are changed one transaction at a time per (item, location) and never
+deadlock; the CHECK on_hand >= 0 stands behind the arithmetic. A serial's lot row is what orders two receipts of it
+into different locations (`_receive_lots`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Sum
 
 from core.numbers import parse_quantity
@@ -148,30 +151,41 @@ def _receive_lots(move: StockMove, item: Item, entries: list[LotEntry]) -> list[
     """Lots that arrive from outside: new ones are created with this move as their origin, known ones topped up.
 
     A known lot keeps its supplier lot and expiry (a different one given is refused); a serial number that is on
-    hand somewhere already cannot arrive again."""
+    hand somewhere already cannot arrive again.
+
+    Two receipts of the same lot at the same moment into different locations hold different level rows, so nothing
+    above orders them: a new lot created by both meets the unique (item, code) constraint, and the second then
+    takes the lot the first created (a savepoint, so its transaction goes on); the serials that arrive are locked
+    (FOR NO KEY UPDATE, in primary-key order) before their on-hand check, so the second waits for the first and then
+    sees its unit in stock. Nothing else locks a lot row (level and move-lot rows only key-share it)."""
     known = _existing(item, [entry.code for entry in entries])
     allocation: list[tuple[Lot, Decimal]] = []
     serial = item.tracking == Item.Tracking.SERIAL
     for entry in entries:
         lot = known.get(entry.code)
         if lot is None:
-            lot = Lot.objects.create(
-                item=item,
-                code=entry.code,
-                is_serial=serial,
-                supplier_lot=entry.supplier_lot,
-                expiry_date=entry.expiry_date,
-                created_by_move=move,
-            )
-        elif entry.expiry_date is not None and lot.expiry_date != entry.expiry_date:
+            try:
+                with transaction.atomic():
+                    lot = Lot.objects.create(
+                        item=item,
+                        code=entry.code,
+                        is_serial=serial,
+                        supplier_lot=entry.supplier_lot,
+                        expiry_date=entry.expiry_date,
+                        created_by_move=move,
+                    )
+            except IntegrityError:  # created by a receipt committed meanwhile: this one tops it up
+                lot = Lot.objects.get(item_id=item.pk, code=entry.code)
+                known[lot.code] = lot
+        if entry.expiry_date is not None and lot.expiry_date != entry.expiry_date:
             expiry = lot.expiry_date.isoformat() if lot.expiry_date else "no expiry date"
             raise InvalidMove(f"lot {lot.code} of {item.sku} exists with {expiry}; it cannot change", field="lots")
         allocation.append((lot, entry.quantity or Decimal(0)))
     if serial and known:
+        known_ids = [lot.pk for lot in known.values()]
+        list(Lot.objects.select_for_update(no_key=True).filter(pk__in=known_ids).order_by("pk"))
         on_hand = (
-            LotLevel.objects.filter(lot_id__in=[lot.pk for lot in known.values()], on_hand__gt=0)
-            .values_list("lot__code", flat=True)
-            .first()
+            LotLevel.objects.filter(lot_id__in=known_ids, on_hand__gt=0).values_list("lot__code", flat=True).first()
         )
         if on_hand is not None:
             raise InvalidMove(f"serial number {on_hand} of {item.sku} is already in stock", field="lots")

@@ -18,6 +18,7 @@ from inventory.services.errors import (
     InvalidMove,
     InventoryError,
 )
+from inventory.services.locking import lock_item_for_change
 from inventory.services.units import check_decimals_change, check_precision
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,14 @@ def _check_uom_change(item: Item, uom: object) -> None:
         )
 
 
+def _check_tracking_change(item: Item) -> None:
+    """Lots must add up to the item's stock: its tracking changes only while it has none on hand anywhere."""
+    if item.levels.filter(on_hand__gt=0).exists():
+        raise InvalidMove(
+            f"item {item.sku} has stock on hand: its tracking can change only when none is left", field="tracking"
+        )
+
+
 def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
     """A new item; the SKU is unique within the tenant, ignoring letter case. Stock starts at zero everywhere."""
     _check_sku_free(sku)
@@ -176,15 +185,17 @@ def item_update(*, item: Item, user: User, **fields: object) -> Item:
     if "sku" in fields:
         _check_sku_free(fields["sku"], item)
     with transaction.atomic():
-        if "uom" in fields:
-            # The row lock makes two changes of the same item wait for each other.
-            locked = Item.objects.select_for_update().select_related("uom").filter(pk=item.pk).first()
+        new_uom = fields.get("uom")
+        changes_unit = isinstance(new_uom, UnitOfMeasure) and new_uom.pk != item.uom_id
+        changes_tracking = fields.get("tracking", item.tracking) != item.tracking
+        if item.pk is not None and (changes_unit or changes_tracking):
+            # FOR UPDATE (inventory.services.locking): waits for every writer holding the item FOR KEY SHARE, i.e.
+            # recording a quantity of it, and keeps new ones out until commit; the checks below then see their rows.
+            locked = lock_item_for_change(item)
             if locked is not None:
-                _check_uom_change(locked, fields["uom"])
-        if fields.get("tracking", item.tracking) != item.tracking and item.levels.filter(on_hand__gt=0).exists():
-            raise InvalidMove(
-                f"item {item.sku} has stock on hand: its tracking can change only when none is left", field="tracking"
-            )
+                _check_uom_change(locked, new_uom)
+                if fields.get("tracking", locked.tracking) != locked.tracking:
+                    _check_tracking_change(locked)
         _check_item_quantities(fields.get("uom", item.uom), fields, item)
         return _update(item, fields, _ITEM_FIELDS, user=user, action="inventory.item_update")
 

@@ -39,6 +39,7 @@ from inventory.services.levels import (
     reserved_short,
     unknown_location,
 )
+from inventory.services.locking import unit_changed
 from inventory.services.lots import LotsInput, apply_lots, parse_lots
 from inventory.services.units import check_item_quantity
 
@@ -144,6 +145,13 @@ def _value_params(item: Item, delta: Decimal, cost: Decimal | None, created_at) 
     return [delta, cost, item.pk, *[cost] * 6, delta, created_at]
 
 
+_TRACKED_NOW = {
+    Item.Tracking.NONE: "is no longer tracked by lot or serial",
+    Item.Tracking.LOT: "is now tracked by lot",
+    Item.Tracking.SERIAL: "is now tracked by serial number",
+}
+
+
 def _post_move(*, item: Item, lots: LotsInput = None, **fields: Any) -> StockMove:
     """Post one move (`_post_move_row`); for an item tracked by lot or serial, apply its lots in the same transaction.
 
@@ -158,6 +166,10 @@ def _post_move(*, item: Item, lots: LotsInput = None, **fields: Any) -> StockMov
             item=item, quantity=fields["quantity"], lots=lots, incoming=fields.get("from_location") is None
         )
     with transaction.atomic():
+        # Tells the posting function this transaction applies the item's lots: it refuses the move when the item's
+        # tracking, read under its lock, says otherwise (changed while this was entered).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('inventory.lots_for_item', %s, true)", [str(item.pk)])
         move = _post_move_row(item=item, **fields)
         if item.tracking != Item.Tracking.NONE:
             apply_lots(move=move, item=item, entries=entries, reverses=reverses)
@@ -257,6 +269,12 @@ def _post_move_row(
             raise inactive_location(code, field)
         if outcome == "level_too_large":
             raise level_too_large(item, code, amount, quantity)
+        if outcome == "unit_precision":
+            raise unit_changed(item, quantity)
+        if outcome == "tracking_changed":
+            now = _TRACKED_NOW.get(code, f"is now tracked by {code}")
+            message = f"item {item.sku} {now} (changed while this was entered): enter the move again"
+            raise InvalidMove(message, field="lots")
         raise InvalidMove(f"unknown item {item.sku!r}", field="item")  # 'unknown_item': deleted meanwhile
     move = StockMove(
         pk=move_id,

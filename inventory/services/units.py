@@ -19,6 +19,7 @@ from core.numbers import plain_decimal_error
 from core.users import User
 from inventory.models import CONVERSION_FACTOR, Item, ItemUnitConversion, UnitOfMeasure
 from inventory.services.errors import InvalidQuantity, InventoryError
+from inventory.services.locking import hold_items
 
 _FACTOR_PLACES = CONVERSION_FACTOR["decimal_places"]
 _MAX_FACTOR = Decimal(10) ** (CONVERSION_FACTOR["max_digits"] - _FACTOR_PLACES)
@@ -177,6 +178,8 @@ def conversion_create(*, item: Item, uom: UnitOfMeasure, factor: Decimal | int |
     conversion = ItemUnitConversion(item=item, uom=uom, factor=factor)
     try:
         with transaction.atomic():
+            # The factor counts the item's stock unit: it must stay the one checked above until commit.
+            hold_items([item], field="uom", error=InventoryError)
             conversion.save()
             audit_record(
                 user=user,

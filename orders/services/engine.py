@@ -272,6 +272,8 @@ def _load_stock_units(entries: list[Mapping[str, object]]) -> None:
 
 
 def _save_lines(kind: OrderKind, order: AnyOrder, rows: list[Any]) -> None:
+    # The items' stock units must stay the ones the quantities were checked against until commit.
+    inventory.hold_items((row.item for row in rows), field="lines", error=InvalidOrderLine)
     for row in rows:
         row.order = order
     kind.line_model._default_manager.bulk_create(rows)

@@ -12,7 +12,7 @@ from audit.services import changes_since, snapshot
 from core.limits import capped_lines
 from core.numbers import parse_money
 from inventory.models import Item
-from inventory.services import InvalidQuantity, check_item_quantity, parse_quantity
+from inventory.services import InvalidQuantity, check_item_quantity, hold_items, parse_quantity
 from production.models import Bom, BomLine, ProductionEvent, WorkOrder
 from production.services._shared import _BOM_AUDITED, User, _acting, _audit, _created, _deleted
 from production.services.errors import BomCycle, InvalidBom
@@ -180,6 +180,8 @@ def _write_bom(*, bom: Bom, lines: list[_Line] | None) -> Bom:
     except IntegrityError:
         raise InvalidBom(f"item {bom.item.sku} already has a BOM version {bom.version!r}", field="version") from None
     if lines is not None:
+        # The components' stock units must stay the ones the quantities were checked against until commit.
+        hold_items((line.component for line in lines), field="lines", error=InvalidBom)
         bom.lines.all().delete()
         BomLine.objects.bulk_create(
             BomLine(

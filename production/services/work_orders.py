@@ -26,6 +26,7 @@ from inventory.services import (
     InsufficientStock,
     LotsInput,
     check_item_quantity,
+    hold_items,
     lock_levels,
     lot_genealogy_record,
     parse_quantity,
@@ -83,6 +84,8 @@ def work_order_create(
     if len(number) > 32:
         raise ProductionError("the work order number is longer than 32 characters", field="number")
     with transaction.atomic():
+        # The item's stock unit must stay the one the quantity was checked against until commit.
+        hold_items([item], error=ProductionError)
         work_order = WorkOrder(
             number=number or f"new-{uuid.uuid4().hex[:24]}",
             item=item,

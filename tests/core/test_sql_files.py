@@ -34,7 +34,7 @@ def _stored_body(function: str) -> list[str]:
 @pytest.mark.parametrize(
     ("function", "app", "name"),
     [
-        ("inventory_post_move", "inventory", "post_move_v2.sql"),
+        ("inventory_post_move", "inventory", "post_move_v3.sql"),
         ("inventory_stockmove_immutable", "inventory", "stockmove_immutable_v1.sql"),
         ("inventory_stocklevel_starts_empty", "inventory", "stocklevel_starts_empty_v1.sql"),
         ("audit_auditentry_immutable", "audit", "auditentry_immutable_v1.sql"),

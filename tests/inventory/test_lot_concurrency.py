@@ -92,3 +92,68 @@ def test_concurrent_fefo_issues_receipts_and_transfers_keep_lots_equal_to_the_le
         assert level == lots, f"{code}: level {level} but its lots add up to {lots}"
         assert negative == 0
     assert moved > 0
+
+
+def _race(scratch_tenant, first, second):
+    from tests.inventory.test_units_concurrency import first_holds_then_second
+
+    return first_holds_then_second(scratch_tenant, first, second)
+
+
+def test_two_receipts_of_a_new_serial_into_different_locations_at_once_leave_one_unit(scratch_tenant):
+    def setup():
+        return (
+            ItemFactory(sku="SER-RACE", tracking=Item.Tracking.SERIAL),
+            LocationFactory(code="A"),
+            LocationFactory(code="B"),
+        )
+
+    item, a, b = in_tenant(scratch_tenant, setup)
+    outcome = _race(
+        scratch_tenant,
+        lambda: stock_receive(item=item, location=a, quantity=1, user=None, lots=["SN-1"]),
+        lambda: stock_receive(item=item, location=b, quantity=1, user=None, lots=["SN-1"]),
+    )
+    assert outcome == {"first": "done", "second": "serial number SN-1 of SER-RACE is already in stock"}
+    on_hand = in_tenant(scratch_tenant, lambda: LotLevel.objects.filter(lot__item=item).aggregate(s=Sum("on_hand")))
+    assert on_hand["s"] == 1
+
+
+def test_two_receipts_of_a_known_serial_into_different_locations_at_once_leave_one_unit(scratch_tenant):
+    def setup():
+        item = ItemFactory(sku="SER-BACK", tracking=Item.Tracking.SERIAL)
+        a, b = LocationFactory(code="A"), LocationFactory(code="B")
+        stock_receive(item=item, location=a, quantity=1, user=None, lots=["SN-2"])
+        stock_issue(item=item, location=a, quantity=1, user=None)  # it left: the serial may arrive again
+        return item, a, b
+
+    item, a, b = in_tenant(scratch_tenant, setup)
+    outcome = _race(
+        scratch_tenant,
+        lambda: stock_receive(item=item, location=a, quantity=1, user=None, lots=["SN-2"]),
+        lambda: stock_receive(item=item, location=b, quantity=1, user=None, lots=["SN-2"]),
+    )
+    assert outcome == {"first": "done", "second": "serial number SN-2 of SER-BACK is already in stock"}
+    levels = StockLevel.objects.filter(item=item).values_list("location", "on_hand")
+    on_hand = in_tenant(scratch_tenant, lambda: dict(levels))
+    assert on_hand == {a.pk: 1}  # the refused receipt left no level at B
+
+
+def test_two_receipts_of_a_new_lot_into_different_locations_at_once_both_count(scratch_tenant):
+    def setup():
+        return (
+            ItemFactory(sku="LOT-RACE", tracking=Item.Tracking.LOT),
+            LocationFactory(code="A"),
+            LocationFactory(code="B"),
+        )
+
+    item, a, b = in_tenant(scratch_tenant, setup)
+    outcome = _race(
+        scratch_tenant,
+        lambda: stock_receive(item=item, location=a, quantity=3, user=None, lots=["L-1"]),
+        lambda: stock_receive(item=item, location=b, quantity=4, user=None, lots=["L-1"]),
+    )
+    assert outcome == {"first": "done", "second": "done"}
+    lot_levels = LotLevel.objects.filter(lot__item=item, lot__code="L-1")
+    levels = in_tenant(scratch_tenant, lambda: sorted(lot_levels.values_list("location__code", "on_hand")))
+    assert levels == [("A", D(3)), ("B", D(4))]
