@@ -8,13 +8,15 @@ Each writer has its own database connection and posts receipts and issues of 1 u
 one after the other on the same data and the same machine load:
 
 - services: `stock_receive` / `stock_issue` (Django, tenant context and PostgreSQL role as a request has them);
-- SQL function: the statement the service sends (`inventory_post_move()` and the audit entry, one round trip),
+- SQL function: the statement the service sends (`inventory_post_move()`, the stock value and the audit entry, one
+  round trip),
   on a bare psycopg connection under the tenant's role: the database floor; the service adds its Python on top;
 - SQL statements: the same work spelled out as the classic transaction, one round trip per statement (BEGIN;
   hold the item FOR KEY SHARE with its active flag and unit precision (inventory.services.locking, step 0); create a
   missing destination level; lock the level rows in primary-key order with their location's active flag; check the
   flags and the available quantity, on hand minus reserved, in the client; insert the move;
-  update the level; insert the audit entry; COMMIT).
+  update the level; update the item's stock value (moving average) and insert its value-ledger entry; insert the
+  audit entry; COMMIT).
 
 So every column does the same work: rules checked, move inserted, levels updated under lock, one audit entry per
 move. After each scenario every level is compared with its ledger sum (lost updates) and the moves with their audit
@@ -145,7 +147,11 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
     """The service's own statement on a bare connection: the database's share of a move, without Django."""
     from django.utils import timezone
 
-    from inventory.services.moves import _POST_MOVE
+    from inventory.services.moves import _POST_MOVE, _VALUE_MOVE, _value_params
+
+    class _Item:  # _value_params reads only the item's pk
+        def __init__(self, pk: int) -> None:
+            self.pk = pk
 
     rng = random.Random(seed)
     posted = 0
@@ -160,11 +166,14 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
                 codes = (None, "BENCH") if receipt else ("BENCH", None)
                 now = timezone.now()
                 # then the reservation entry's parameters: this move consumes no reservation, so none is written
+                # and the item's stock value (moving average) with its value-ledger entry, as the service does
+                delta = Decimal(1) if receipt else Decimal(-1)
                 outcome = raw.execute(
-                    _POST_MOVE,
+                    _POST_MOVE + _VALUE_MOVE,
                     [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, now, False,
                      True, *_audit_params(schema, reason, skus[item_id], *codes),
-                     item_id, from_id, Decimal(1), "", None, now, False],
+                     item_id, from_id, Decimal(1), "", None, now, False,
+                     *_value_params(_Item(item_id), delta, None, now)],
                 ).fetchone()  # fmt: skip
                 assert outcome[0] == "ok", outcome
                 posted += 1
@@ -224,6 +233,26 @@ def statements_writer(tenant_pk: int, item_ids: list[int], location_id: int, dea
                     raw.execute(
                         "UPDATE inventory_stocklevel SET on_hand = on_hand + %s WHERE id = %s",
                         [1 if receipt else -1, level_id],
+                    )
+                    # The item's stock value at the moving average (no price: the average, else the standard
+                    # cost), locked after the level, and its value-ledger entry, as the service does.
+                    delta = Decimal(1) if receipt else Decimal(-1)
+                    quantity, value, average, standard = raw.execute(
+                        "SELECT v.quantity, v.value, v.average_cost, i.standard_cost FROM inventory_itemvaluation v"
+                        " JOIN inventory_item i ON i.id = v.item_id WHERE v.item_id = %s FOR UPDATE OF v",
+                        [item_id],
+                    ).fetchone()
+                    cost = average or standard
+                    change = -value if quantity + delta == 0 else round(delta * cost, 4)
+                    raw.execute(
+                        "UPDATE inventory_itemvaluation SET quantity = %s, value = %s, last_unit_cost = %s,"
+                        " last_value_change = %s WHERE item_id = %s",
+                        [quantity + delta, value + change, cost, change, item_id],
+                    )
+                    raw.execute(
+                        "INSERT INTO inventory_valuationentry"
+                        " (item_id, move_id, quantity, unit_cost, value, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                        [item_id, move_id, delta, cost, change, created_at],
                     )
                     params = _audit_params(
                         schema, reason, skus[item_id], *((None, "BENCH") if receipt else ("BENCH", None))
