@@ -1,42 +1,26 @@
-"""The material requirements engine: time-phased MRP as the textbooks define it.
-
-Per item, per day: gross requirements, scheduled receipts, projected on hand, net requirements and planned order
-receipts and releases (lead-time offset), every item planned once, at its lowest level (parents before their
-components), in one pass. `load` reads what a plan needs with a constant number of queries (the registered
-`planning.sources`, then items, active BOM lines and stock levels once each); `plan` is a pure function of it.
-`mrp_report` keeps the one-line-per-item summary of the plan (the API's `/mrp/`).
-"""
+"""The time-phased netting itself: `plan` is a pure function of the loaded data (every item once, at its lowest
+level: gross requirements, scheduled receipts, projected on hand, net requirements, lot sizing, lead-time offset,
+pegging and exception messages)."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_UP, Decimal
 
-from django.db.models import DecimalField, F, Sum
-from django.utils import timezone
-
-from inventory.models import Item, StockLevel
-from planning import sources
-from production.models import BomLine
-
-PLACES = Decimal("0.0001")
-Day = date  # for fields after one named `date`
-ZERO = Decimal(0)
-SAFETY_STOCK = "safety stock"
-MADE = "production.workorder"
-
-
-def days_before(day: date, days: int) -> date:
-    """`day` - `days`, clamped to the dates Python holds. Input is bounded at the door (lead times, planning dates:
-    `core.validators`), but rows saved before the bounds existed may hold any value, and one of them must not take
-    the whole tenant's MRP down (it was an OverflowError, a 500): its line shows the clamped date instead."""
-    try:
-        return day - timedelta(days=days)
-    except OverflowError:
-        return date.min if days > 0 else date.max
+from inventory.models import Item
+from planning.engine.data import PLACES, SAFETY_STOCK, ZERO, ItemData, PlanningData, days_before
+from planning.engine.results import (
+    Bucket,
+    ItemPlan,
+    MrpException,
+    MrpPlan,
+    PegLine,
+    PlannedOrder,
+    ScheduledReceipt,
+)
 
 
 def _up(value: Decimal) -> Decimal:
@@ -45,172 +29,6 @@ def _up(value: Decimal) -> Decimal:
 
 def _ceiling(value: Decimal) -> Decimal:
     return value.to_integral_value(rounding=ROUND_CEILING)
-
-
-# --- Input ----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ItemData:
-    pk: int
-    sku: str
-    name: str
-    uom: str
-    procurement: str  # "make" or "buy"
-    lead_time_days: int
-    lot_sizing: str  # Item.LotSizing
-    lot_quantity: Decimal
-    lot_minimum: Decimal
-    lot_multiple: Decimal
-    lot_period_days: int
-    safety_stock: Decimal
-    low_level_code: int
-
-
-@dataclass(slots=True)
-class PlanningData:
-    """Everything a plan reads, loaded once."""
-
-    items: dict[int, ItemData]
-    children: dict[int, list[tuple[int, Decimal]]]  # item -> (component, quantity per unit, scrap included)
-    on_hand: dict[int, Decimal]  # free stock (on hand - reserved), all locations
-    demand: list[sources.DemandLine]
-    supply: list[sources.SupplyLine]
-
-
-_ITEM_FIELDS = (
-    "pk", "sku", "name", "uom__code", "procurement", "lead_time_days", "lot_sizing", "lot_quantity", "lot_minimum",
-    "lot_multiple", "lot_period_days", "safety_stock", "low_level_code",
-)  # fmt: skip
-
-
-def load() -> PlanningData:
-    """Demand and supply from every registered source, then items, active BOM lines and free stock, one query each."""
-    demand, supply = sources.demand(), sources.supply()
-    items = {row[0]: ItemData(*row) for row in Item.objects.values_list(*_ITEM_FIELDS).order_by()}
-    children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for parent, component, quantity, scrap in (
-        BomLine.objects.filter(bom__is_active=True)
-        .order_by("bom__item_id", "position")
-        .values_list("bom__item_id", "component_id", "quantity", "scrap_percent")
-    ):
-        children[parent].append((component, quantity * (1 + scrap / 100)))
-    on_hand = dict(
-        StockLevel.objects.values("item_id")
-        .annotate(free=Sum(F("on_hand") - F("reserved"), output_field=DecimalField()))
-        .order_by()
-        .values_list("item_id", "free")
-    )
-    return PlanningData(items, dict(children), on_hand, demand, supply)
-
-
-# --- Output ---------------------------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Bucket:
-    """One day (or week) of one item. `on_hand` is the projected on hand at the end of the bucket."""
-
-    day: date
-    gross: Decimal = ZERO
-    receipts: Decimal = ZERO  # scheduled receipts (open purchase and work orders)
-    on_hand: Decimal = ZERO
-    net: Decimal = ZERO
-    planned_receipts: Decimal = ZERO
-    planned_releases: Decimal = ZERO
-
-
-@dataclass(slots=True)
-class PegLine:
-    """A demand that a supply covers, with the top-level demands (sales orders, work orders, safety stock) it serves."""
-
-    quantity: Decimal
-    date: date
-    demand: str  # the document, or "PUMP planned order 3", or "safety stock"
-    planned_order: int | None  # the planned order above that needs it (dependent demand)
-    top: list[str]
-
-
-@dataclass(slots=True)
-class PlannedOrder:
-    number: int  # unique within the plan; dependent demand pegs to it
-    item_id: int
-    sku: str
-    kind: str  # "make" or "buy"
-    quantity: Decimal
-    net: Decimal  # what was short; the lot size may make the order larger
-    release: date  # order (buy) or start (make) by then
-    due: date
-    pegs: list[PegLine] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ScheduledReceipt:
-    item_id: int
-    sku: str
-    document: str
-    label: str
-    quantity: Decimal
-    due: date
-    in_horizon: bool
-    pegs: list[PegLine] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class MrpException:
-    """A message to the planner: expedite a planned order whose release date is past; reschedule an open order in
-    or out to the day it is needed; cancel one nobody needs."""
-
-    kind: str  # "expedite", "reschedule_in", "reschedule_out", "cancel"
-    item_id: int
-    sku: str
-    label: str  # the planned order or the document
-    quantity: Decimal
-    date: date  # its release (expedite) or due date
-    to_date: Day | None  # reschedule: the day it is needed
-    message: str
-
-
-@dataclass(slots=True)
-class ItemPlan:
-    item_id: int
-    sku: str
-    name: str
-    uom: str
-    procurement: str
-    lead_time_days: int
-    low_level_code: int
-    lot_sizing: str
-    safety_stock: Decimal
-    on_hand: Decimal  # free stock at the start
-    buckets: list[Bucket]  # the days with activity, today first
-    demand_from: list[str]  # the documents (or planned orders above) behind its gross requirements
-
-    def weeks(self) -> list[Bucket]:
-        return weekly(self.buckets)
-
-
-@dataclass(slots=True)
-class MrpPlan:
-    today: date
-    horizon_days: int | None
-    items: list[ItemPlan]
-    planned_orders: list[PlannedOrder]
-    receipts: list[ScheduledReceipt]
-    exceptions: list[MrpException]
-
-
-def weekly(buckets: list[Bucket]) -> list[Bucket]:
-    """Daily buckets summed per week (keyed by its Monday); the on hand is the one at the end of the week."""
-    weeks: dict[date, Bucket] = {}
-    for bucket in buckets:
-        monday = days_before(bucket.day, bucket.day.weekday())
-        week = weeks.get(monday)
-        if week is None:
-            week = weeks[monday] = Bucket(monday)
-        week.gross += bucket.gross
-        week.receipts += bucket.receipts
-        week.net += bucket.net
-        week.planned_receipts += bucket.planned_receipts
-        week.planned_releases += bucket.planned_releases
-        week.on_hand = bucket.on_hand
-    return list(weeks.values())
 
 
 # --- The plan -------------------------------------------------------------------------------------------------------
@@ -512,60 +330,3 @@ def _reschedule(
                 f"{receipt.label}: {item.sku} due {receipt.due} is needed {needed}: reschedule {verb} to {needed}",
             )
         )  # fmt: skip
-
-
-# --- Entry points ---------------------------------------------------------------------------------------------------
-def mrp_plan(
-    *, today: date | None = None, horizon_days: int | None = None, data: PlanningData | None = None
-) -> MrpPlan:
-    """Today's time-phased plan from the database (a constant number of queries), or from `data` already loaded."""
-    return plan(data if data is not None else load(), today=today or timezone.localdate(), horizon_days=horizon_days)
-
-
-@dataclass(slots=True)
-class MrpLine:
-    """One item's plan in a line: what it needs in all, and its first planned order."""
-
-    item_id: int
-    sku: str
-    name: str
-    uom: str
-    gross_requirement: Decimal  # independent demand plus what planned parents need
-    available: Decimal  # on hand - reserved, all locations
-    open_supply: Decimal  # scheduled receipts within the horizon
-    shortage: Decimal  # the sum of net requirements
-    action: str  # the item's procurement: "make" or "buy"
-    need_date: date  # the first planned order's due date
-    suggested_date: date  # its release: order (buy) or start (make) by then
-    lead_time_days: int
-    late: bool  # suggested date is already past
-    sources: list[str] = field(default_factory=list)  # the demand behind it (first few)
-
-
-def summary(result: MrpPlan) -> list[MrpLine]:
-    """One line per item with planned orders, by suggested date."""
-    first: dict[int, PlannedOrder] = {}
-    for order in result.planned_orders:
-        first.setdefault(order.item_id, order)
-    lines = []
-    for item in result.items:
-        found = first.get(item.item_id)
-        if found is None:
-            continue
-        order = found
-        lines.append(
-            MrpLine(
-                item.item_id, item.sku, item.name, item.uom,
-                sum((b.gross for b in item.buckets), ZERO).normalize(), item.on_hand.normalize(),
-                sum((b.receipts for b in item.buckets), ZERO).normalize(),
-                sum((b.net for b in item.buckets), ZERO).normalize(), item.procurement, order.due, order.release,
-                item.lead_time_days, order.release < result.today, item.demand_from[:5],
-            )
-        )  # fmt: skip
-    lines.sort(key=lambda line: (line.suggested_date, line.sku))
-    return lines
-
-
-def mrp_report(*, today: date | None = None, horizon_days: int | None = None) -> list[MrpLine]:
-    """The plan summed up per item (see `summary`)."""
-    return summary(mrp_plan(today=today, horizon_days=horizon_days))
