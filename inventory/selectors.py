@@ -35,19 +35,37 @@ def item_picks(*, query: str, limit: int) -> list[Item]:
     return by_sku
 
 
-def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:
-    """Items whose SKU or name contains `query`, with their total on hand and available across locations."""
+def item_search(
+    *,
+    query: str = "",
+    kind: str = "",
+    active_only: bool = False,
+    active: bool | None = None,
+    location: Location | None = None,
+    in_stock: bool = False,
+) -> QuerySet[Item]:
+    """Items whose SKU or name contains `query`, with their total on hand and available across locations (at
+    `location` only, when given: then only items with stock on hand or reserved there). `in_stock`: on hand > 0."""
     items = Item.objects.select_related("uom")
     if query:
         items = items.filter(Q(sku__icontains=query) | Q(name__icontains=query))
     if kind:
         items = items.filter(kind=kind)
     if active_only:
-        items = items.filter(is_active=True)
-    return items.annotate(
-        total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
-        total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO),
-    ).order_by("sku")
+        active = True
+    if active is not None:
+        items = items.filter(is_active=active)
+    at = Q(levels__location=location) if location is not None else Q()
+    if location is not None:
+        held = StockLevel.objects.filter(item=OuterRef("pk"), location=location).exclude(on_hand=0, reserved=0)
+        items = items.filter(Exists(held))
+    items = items.annotate(
+        total_on_hand=Coalesce(Sum("levels__on_hand", filter=at), ZERO),
+        total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved"), filter=at), ZERO),
+    )
+    if in_stock:
+        items = items.filter(total_on_hand__gt=0)
+    return items.order_by("sku")
 
 
 def item_levels(*, item: Item) -> QuerySet[StockLevel]:

@@ -14,10 +14,10 @@ from access.permissions import capability_required
 from access.roles import Capability
 from core.pages import service_form_page
 from core.pickers import PICKS, picker_query, picker_response
-from core.tables import table_sort
+from core.tables import list_page, table_sort
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
-from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm
+from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, ItemListFilter, LocationForm, ReverseForm
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 
 PAGE_SIZE = 25
@@ -29,10 +29,12 @@ ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on
 
 @login_required
 def item_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    filters = ItemListFilter(request.GET)
     table = table_sort(request, ITEM_SORTS, default="sku", tiebreak=("sku",))
-    page = Paginator(table.apply(selectors.item_search(query=query)), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inventory/item_list.html", {"page": page, "query": query, **table.context()})
+    items = table.apply(filters.filter_items())
+    context = {"filters": filters, "query": filters.cleaned_data.get("q", ""), **table.context()}
+    context.update(list_page(request, items).context())
+    return render(request, "inventory/item_list.html", context, status=400 if filters.errors else 200)
 
 
 @login_required
@@ -112,7 +114,10 @@ def location_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reorder_report(request: HttpRequest) -> HttpResponse:
-    return render(request, "inventory/reorder_report.html", {"lines": selectors.reorder_report()})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"querystring": query.urlencode(), **list_page(request, selectors.reorder_report()).context()}
+    return render(request, "inventory/reorder_report.html", context)
 
 
 @capability_required(Capability.MASTER_DATA)

@@ -120,6 +120,25 @@ class Dashboard:
     late_purchase_lines: int
 
 
+OPEN = "open"  # the order lists' status filter value for "open" (templates link dashboard figures with it)
+
+
+def open_statuses(model: type[SalesOrder] | type[PurchaseOrder]) -> tuple[str, ...]:
+    """The one definition of an open order, counted by the dashboard and listed by `?status=open`: confirmed
+    (sales) or sent (purchase), or partly shipped/received."""
+    return tuple(model.OPEN_STATUSES)
+
+
+def open_label(model: type[SalesOrder] | type[PurchaseOrder]) -> str:
+    labels = dict(model.Status.choices)
+    return "Open (" + " or ".join(str(labels[status]).lower() for status in open_statuses(model)) + ")"
+
+
+def open_order_count(counts: dict[str, int], model: type[SalesOrder] | type[PurchaseOrder]) -> int:
+    """Open orders out of per-status counts (`Dashboard.sales_counts` / `purchase_counts`)."""
+    return sum(counts[status] for status in open_statuses(model))
+
+
 def _counts(model: type[SalesOrder] | type[PurchaseOrder]) -> dict[str, int]:
     counts = dict.fromkeys(model.Status.values, 0)
     counts.update(dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by()))
