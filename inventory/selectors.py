@@ -24,6 +24,34 @@ def item_by_sku(sku: str) -> QuerySet[Item]:
     return Item.objects.alias(sku_ci=Lower("sku")).filter(sku_ci=Lower(Value(sku.strip())))
 
 
+@dataclass(frozen=True)
+class ItemStock:
+    item: Item
+    on_hand: Decimal
+    available: Decimal
+
+    @property
+    def sentence(self) -> str:
+        unit, on_hand, available = self.item.uom.code, self.on_hand.normalize(), self.available.normalize()
+        return f"{self.item.sku}: {self.item.name}. {on_hand:f} {unit} on hand, {available:f} available."
+
+
+def item_stock(sku: str) -> ItemStock | None:
+    """The item a scan names (by `item_by_sku`) with its stock across locations, in one query; None when unknown."""
+    item = (
+        item_by_sku(sku)
+        .select_related("uom")
+        .annotate(
+            total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
+            total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO),
+        )
+        .first()
+    )
+    if item is None:
+        return None
+    return ItemStock(item=item, on_hand=item.total_on_hand, available=item.total_available)
+
+
 def item_picks(*, query: str, limit: int) -> list[Item]:
     """What the item picker offers for `query`: active items whose SKU starts with it (any letter case) first, then
     those whose name contains it; at most `limit`."""

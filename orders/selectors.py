@@ -120,6 +120,14 @@ class Dashboard:
     late_purchase_lines: int
 
 
+def order_by_number(model: type[SalesOrder] | type[PurchaseOrder], number: str) -> int | None:
+    """The id of the order numbered `number` ("SO-00012", "so-12"), or None (the number is the prefix and the id)."""
+    prefix, _, digits = number.strip().upper().partition("-")
+    if prefix != model.NUMBER_PREFIX or not digits.isdigit() or len(digits) > 18:
+        return None
+    return model.objects.filter(pk=int(digits)).values_list("pk", flat=True).first()
+
+
 OPEN = "open"  # the order lists' status filter value for "open" (templates link dashboard figures with it)
 
 
