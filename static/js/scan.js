@@ -1,7 +1,8 @@
 // Scanner-friendly forms (progressive enhancement: without this file, Enter simply submits the form).
 // A barcode scanner types the code and presses Enter. In a form with a field marked data-scan, Enter moves on to the
-// next field instead of submitting half a form; Enter in the last field submits it (a select too, where Enter alone
-// would do nothing). After a scanned SKU, the item's name and stock are said next to its field (aria-live).
+// next one-line field instead of submitting half a form; Enter in the last one submits it (a select too, where Enter
+// alone would do nothing). A textarea (lots) keeps Enter for its new lines and is reached with Tab; Ctrl+Enter there
+// submits. After a scanned SKU, the item's name and stock are said next to its field (aria-live).
 // Focus: on load, the first field the server marked invalid; else the first empty data-scan field of the page; else
 // the page's scan box (data-scan-box). After an htmx post that leaves nothing focused, the scan box again.
 (function () {
@@ -9,7 +10,7 @@
   function fields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return !el.disabled && el.type !== "hidden" && el.type !== "submit" && el.tagName !== "BUTTON" &&
-        el.tagName !== "FIELDSET" && el.tagName !== "OUTPUT" && !el.readOnly;
+        el.tagName !== "FIELDSET" && el.tagName !== "OUTPUT" && el.tagName !== "TEXTAREA" && !el.readOnly;
     });
   }
   function scanForm(el) {
@@ -21,9 +22,13 @@
   document.addEventListener("keydown", function (event) {
     var el = event.target;
     if (event.key !== "Enter" || event.isComposing || !el.form) return;
-    if (el.tagName === "TEXTAREA" || el.tagName === "BUTTON" || el.type === "submit") return;
     var form = scanForm(el);
     if (!form) return;
+    if (el.tagName === "TEXTAREA") {
+      if (event.ctrlKey || event.metaKey) { event.preventDefault(); submit(form); }
+      return;
+    }
+    if (el.tagName === "BUTTON" || el.type === "submit") return;
     var list = fields(form);
     var index = list.indexOf(el);
     if (index < 0) return;
