@@ -132,9 +132,11 @@ def _set_password_link(user: User) -> SetPasswordLink:
     )
 
 
-def user_invite(*, username: str, email: str, role: str, by: User | None, **fields: object) -> SetPasswordLink:
+def user_invite(
+    *, username: str, email: str, role: str, by: User | None, first_name: str = "", last_name: str = ""
+) -> SetPasswordLink:
     """A new user with one role and no password yet, and the one-time link with which they choose one."""
-    user = user_create(username=username, role=role, by=by, email=email, **fields)
+    user = user_create(username=username, role=role, by=by, email=email, first_name=first_name, last_name=last_name)
     return _set_password_link(user)
 
 
