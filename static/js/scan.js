@@ -1,7 +1,8 @@
 // Scanner-friendly forms (progressive enhancement: without this file, Enter simply submits the form).
-// A barcode scanner types the code and presses Enter. In a form with a field marked data-scan, Enter moves on to the
-// next one-line field instead of submitting half a form; Enter in the last one submits it (a select too, where Enter
-// alone would do nothing). A textarea (lots) keeps Enter for its new lines and is reached with Tab; Ctrl+Enter there
+// A barcode scanner types the code and presses Enter. Enter in a field marked data-scan moves on to the next field
+// instead of submitting half a form. In a scanning form (data-scan-flow: stock moves, work orders) every one-line
+// field does so, and Enter in the last one submits it (a select too, where Enter alone would do nothing); other
+// forms (line editors) keep Enter's own meaning outside their SKU fields. A textarea (lots) keeps Enter for its new lines and is reached with Tab; Ctrl+Enter there
 // submits. After a scanned SKU, the item's name and stock are said next to its field (aria-live).
 // Focus: on load, the first field the server marked invalid; else the first empty data-scan field of the page; else
 // the page's scan box (data-scan-box). After an htmx post that leaves nothing focused, the scan box again.
@@ -14,10 +15,13 @@
     });
   }
   function scanForm(el) {
-    return el.form && el.form.querySelector("[data-scan]") ? el.form : null;
+    if (!el.form) return null;
+    if (el.form.hasAttribute("data-scan-flow") || (el.hasAttribute && el.hasAttribute("data-scan"))) return el.form;
+    return null;
   }
   function submit(form) {
-    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    var button = form.querySelector("button[type=submit], input[type=submit]");
+    if (form.requestSubmit) form.requestSubmit(button || undefined); else form.submit();
   }
   document.addEventListener("keydown", function (event) {
     var el = event.target;
@@ -32,15 +36,16 @@
     var list = fields(form);
     var index = list.indexOf(el);
     if (index < 0) return;
-    event.preventDefault();
     if (el.hasAttribute("data-scan")) describe(el);
     var next = list[index + 1];
     if (next) {
+      event.preventDefault();
       next.focus();
       if (next.select) next.select();
-    } else {
+    } else if (form.hasAttribute("data-scan-flow")) {
+      event.preventDefault();
       submit(form);
-    }
+    }  // else: Enter does what it does in that form
   });
   document.addEventListener("change", function (event) {
     if (event.target.hasAttribute && event.target.hasAttribute("data-scan")) describe(event.target);
