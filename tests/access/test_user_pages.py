@@ -214,3 +214,16 @@ def test_another_tenants_api_key_is_not_found(admin_client, globex):
     assert "globex key" not in admin_client.get("/users/api-keys/").content.decode()
     with tenant_context(globex):
         assert access_services.api_key_verify(created.key) is not None
+
+
+def test_a_deactivated_users_open_session_and_api_key_stop_working(acme, admin_client, boss):
+    clerk = UserFactory(username="clerk-s")
+    key = access_services.api_key_create(name="clerk key", scope="read_only", user=clerk, created_by=boss)
+    theirs = Client(HTTP_HOST=host_of(acme))
+    with tenant_context(acme):
+        theirs.force_login(clerk)
+    assert theirs.get("/inventory/").status_code == 200
+    admin_client.post(f"/users/{clerk.pk}/active/", {"active": "0"})
+    assert theirs.get("/inventory/").status_code == 302  # back to sign-in
+    api = Client(HTTP_HOST=host_of(acme)).get("/api/v1/items/", headers={"Authorization": f"Api-Key {key.key}"})
+    assert api.status_code in (401, 403)
