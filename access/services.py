@@ -9,9 +9,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from access.models import ApiKey
 from access.roles import GROUP_ROLES, Role, forget_role, role_of
@@ -111,6 +114,47 @@ def user_set_password(*, user: User, password: str | None, by: User | None) -> N
         user.save(update_fields=["password"])
         change = "set" if password else "disabled"
         audit_record(user=by, action="access.user_password_set", obj=user, changes={"password": [None, change]})
+
+
+@dataclass(frozen=True)
+class SetPasswordLink:
+    """What a one-time set-password link carries (Django's password-reset token: it stops working once the password
+    changes or the user signs in). Shown once to the admin; never stored, logged or audited."""
+
+    user: User
+    uidb64: str
+    token: str
+
+
+def _set_password_link(user: User) -> SetPasswordLink:
+    return SetPasswordLink(
+        user=user, uidb64=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
+    )
+
+
+def user_invite(
+    *, username: str, email: str, role: str, by: User | None, first_name: str = "", last_name: str = ""
+) -> SetPasswordLink:
+    """A new user with one role and no password yet, and the one-time link with which they choose one."""
+    user = user_create(username=username, role=role, by=by, email=email, first_name=first_name, last_name=last_name)
+    return _set_password_link(user)
+
+
+def user_password_reset(*, user: User, by: User | None) -> SetPasswordLink:
+    """Turn off the user's current password and give a one-time link to choose a new one (earlier links stop
+    working). An inactive user is reactivated first, by choice, not by a reset."""
+    if not user.is_active:
+        raise AccessError(f"user {user.get_username()} is deactivated; reactivate them first")
+    with transaction.atomic():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        audit_record(user=by, action="access.user_password_reset", obj=user, changes={"password": [None, "reset"]})
+    return _set_password_link(user)
+
+
+def user_set_active(*, user: User, active: bool, by: User | None) -> User:
+    """Let a user sign in again, or stop them (their sessions and API keys stop working with them)."""
+    return user_update(user=user, by=by, is_active=active)
 
 
 def user_delete(*, user: User, by: User | None) -> None:

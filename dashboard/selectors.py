@@ -13,9 +13,9 @@ from decimal import Decimal
 from django.db.models import Count
 
 from inventory.selectors import ReorderLine, reorder_report, stock_value_history
-from orders.models import SalesOrder
+from orders.models import PurchaseOrder, SalesOrder
 from orders.selectors import Dashboard as OrdersDashboard
-from orders.selectors import LateShipment, late_shipments
+from orders.selectors import LateShipment, late_shipments, open_order_count
 from orders.selectors import dashboard as orders_dashboard
 from production.models import WorkOrder
 
@@ -55,7 +55,8 @@ class Chart:
 @dataclass(frozen=True)
 class PlantDashboard:
     orders: OrdersDashboard
-    open_sales_orders: int
+    open_sales_orders: int  # orders.selectors.open_statuses, the same as the sales order list's ?status=open
+    open_purchase_orders: int
     late_shipments: list[LateShipment]  # the most late first, at most PANEL_ROWS
     late_shipment_count: int
     work_orders: list[StateCount]
@@ -95,7 +96,8 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
     ]
     return PlantDashboard(
         orders=board,
-        open_sales_orders=sum(board.sales_counts[status] for status in SalesOrder.OPEN_STATUSES),
+        open_sales_orders=open_order_count(board.sales_counts, SalesOrder),
+        open_purchase_orders=open_order_count(board.purchase_counts, PurchaseOrder),
         late_shipments=late[:PANEL_ROWS],
         late_shipment_count=len(late),
         work_orders=states,

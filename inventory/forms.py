@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
 
 from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelChoiceField
 from core.forms import RecordForm, ServiceForm
@@ -11,11 +12,47 @@ from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
 from inventory import services
 from inventory.models import Item, Location, StockMove, UnitOfMeasure
-from inventory.selectors import default_receiving_location, item_by_sku, location_tree
+from inventory.selectors import default_receiving_location, item_by_sku, item_search, location_tree
 
 
 def _locations() -> forms.ModelChoiceField:
     return PlainModelChoiceField(queryset=Location.objects.filter(is_active=True).order_by("code"))
+
+
+class ItemListFilter(forms.Form):
+    """The filters of the item list (GET). A value that does not clean (an unknown kind, another tenant's location id)
+    is said by its field and that filter is left out; the others still apply.
+
+    Hook for filters on things other than item columns (custom fields): add the fields here and narrow the queryset
+    in `filter_items`, after the selector's filters."""
+
+    q = forms.CharField(required=False, label="Search by SKU or name")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Item.Kind.choices])
+    active = forms.ChoiceField(
+        required=False, label="Status", choices=[("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")]
+    )
+    location = PlainModelChoiceField(
+        queryset=Location.objects.none(), required=False, empty_label="Any location", label="Stock at"
+    )
+    in_stock = forms.BooleanField(required=False, label="In stock only")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.order_by("code")
+
+    def filter_items(self) -> QuerySet[Item]:
+        """The items the valid filters select, with their totals (at the chosen location only, when one is)."""
+        self.is_valid()
+        data = self.cleaned_data
+        active = {"yes": True, "no": False}.get(data.get("active") or "")
+        items = item_search(
+            query=(data.get("q") or "").strip(),
+            kind=data.get("kind") or "",
+            active=active,
+            location=data.get("location"),
+            in_stock=bool(data.get("in_stock")),
+        )
+        return items
 
 
 class ItemSkuField(forms.CharField):

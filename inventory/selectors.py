@@ -24,6 +24,34 @@ def item_by_sku(sku: str) -> QuerySet[Item]:
     return Item.objects.alias(sku_ci=Lower("sku")).filter(sku_ci=Lower(Value(sku.strip())))
 
 
+@dataclass(frozen=True)
+class ItemStock:
+    item: Item
+    on_hand: Decimal
+    available: Decimal
+
+    @property
+    def sentence(self) -> str:
+        unit, on_hand, available = self.item.uom.code, self.on_hand.normalize(), self.available.normalize()
+        return f"{self.item.sku}: {self.item.name}. {on_hand:f} {unit} on hand, {available:f} available."
+
+
+def item_stock(sku: str) -> ItemStock | None:
+    """The item a scan names (by `item_by_sku`) with its stock across locations, in one query; None when unknown."""
+    item = (
+        item_by_sku(sku)
+        .select_related("uom")
+        .annotate(
+            total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
+            total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO),
+        )
+        .first()
+    )
+    if item is None:
+        return None
+    return ItemStock(item=item, on_hand=item.total_on_hand, available=item.total_available)
+
+
 def item_picks(*, query: str, limit: int) -> list[Item]:
     """What the item picker offers for `query`: active items whose SKU starts with it (any letter case) first, then
     those whose name contains it; at most `limit`."""
@@ -35,19 +63,37 @@ def item_picks(*, query: str, limit: int) -> list[Item]:
     return by_sku
 
 
-def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:
-    """Items whose SKU or name contains `query`, with their total on hand and available across locations."""
+def item_search(
+    *,
+    query: str = "",
+    kind: str = "",
+    active_only: bool = False,
+    active: bool | None = None,
+    location: Location | None = None,
+    in_stock: bool = False,
+) -> QuerySet[Item]:
+    """Items whose SKU or name contains `query`, with their total on hand and available across locations (at
+    `location` only, when given: then only items with stock on hand or reserved there). `in_stock`: on hand > 0."""
     items = Item.objects.select_related("uom")
     if query:
         items = items.filter(Q(sku__icontains=query) | Q(name__icontains=query))
     if kind:
         items = items.filter(kind=kind)
     if active_only:
-        items = items.filter(is_active=True)
-    return items.annotate(
-        total_on_hand=Coalesce(Sum("levels__on_hand"), ZERO),
-        total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO),
-    ).order_by("sku")
+        active = True
+    if active is not None:
+        items = items.filter(is_active=active)
+    at = Q(levels__location=location) if location is not None else Q()
+    if location is not None:
+        held = StockLevel.objects.filter(item=OuterRef("pk"), location=location).exclude(on_hand=0, reserved=0)
+        items = items.filter(Exists(held))
+    items = items.annotate(
+        total_on_hand=Coalesce(Sum("levels__on_hand", filter=at), ZERO),
+        total_available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved"), filter=at), ZERO),
+    )
+    if in_stock:
+        items = items.filter(total_on_hand__gt=0)
+    return items.order_by("sku")
 
 
 def item_levels(*, item: Item) -> QuerySet[StockLevel]:

@@ -14,11 +14,20 @@ from access.permissions import capability_required
 from access.roles import Capability
 from core.pages import service_form_page
 from core.pickers import PICKS, picker_query, picker_response
-from core.tables import table_sort
+from core.tables import list_page, table_sort
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
-from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm, ValuationForm
+from inventory.forms import (
+    MOVE_FORMS,
+    ImportForm,
+    ItemForm,
+    ItemListFilter,
+    LocationForm,
+    ReverseForm,
+    ValuationForm,
+)
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
+from inventory.scan import document_url
 
 PAGE_SIZE = 25
 
@@ -29,22 +38,39 @@ ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on
 
 @login_required
 def item_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    filters = ItemListFilter(request.GET)
     table = table_sort(request, ITEM_SORTS, default="sku", tiebreak=("sku",))
-    page = Paginator(table.apply(selectors.item_search(query=query)), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inventory/item_list.html", {"page": page, "query": query, **table.context()})
+    items = table.apply(filters.filter_items())
+    context = {"filters": filters, "query": filters.cleaned_data.get("q", ""), **table.context()}
+    context.update(list_page(request, items).context())
+    return render(request, "inventory/item_list.html", context, status=400 if filters.errors else 200)
 
 
 @login_required
 def scan(request: HttpRequest) -> HttpResponse:
-    """A scanned (or typed) SKU: straight to its item; otherwise back to the list, searching for it, with a message."""
-    sku = request.GET.get("sku", "").strip()
-    item = selectors.item_by_sku(sku).only("pk").first()
-    if item is not None:
-        return redirect("inventory:item-detail", pk=item.pk)
-    if sku:
-        messages.error(request, f"No item with SKU {sku}.")
-    return redirect(f"{reverse('inventory:item-list')}?{urlencode({'q': sku})}" if sku else "inventory:item-list")
+    """A scanned (or typed) code: an item's SKU (any letter case) opens the item and says its name and stock; a
+    work-order or order number opens that; anything else goes back to the list, searching for it, with a message."""
+    code = request.GET.get("sku", "").strip()
+    stock = selectors.item_stock(code) if code else None
+    if stock is not None:
+        messages.info(request, stock.sentence)
+        return redirect("inventory:item-detail", pk=stock.item.pk)
+    url = document_url(code) if code else None
+    if url is not None:
+        return redirect(url)
+    if code:
+        messages.error(request, f"No item with SKU {code}. No work order or order has that number either.")
+    return redirect(f"{reverse('inventory:item-list')}?{urlencode({'q': code})}" if code else "inventory:item-list")
+
+
+@login_required
+def item_stock(request: HttpRequest) -> HttpResponse:
+    """The sentence a scan field shows after a SKU (static/js/scan.js): the item's name and stock; 404 if unknown."""
+    code = request.GET.get("sku", "").strip()
+    stock = selectors.item_stock(code) if code else None
+    if stock is None:
+        return HttpResponse(f"No item with SKU {code}.", status=404, content_type="text/plain; charset=utf-8")
+    return HttpResponse(stock.sentence, content_type="text/plain; charset=utf-8")
 
 
 @login_required
@@ -112,7 +138,10 @@ def location_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reorder_report(request: HttpRequest) -> HttpResponse:
-    return render(request, "inventory/reorder_report.html", {"lines": selectors.reorder_report()})
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"querystring": query.urlencode(), **list_page(request, selectors.reorder_report()).context()}
+    return render(request, "inventory/reorder_report.html", context)
 
 
 @capability_required(Capability.MASTER_DATA)

@@ -25,12 +25,30 @@ class OrdersConfig(AppConfig):
         sources.register(sources.Kind.DEMAND, "sales_orders", sales_demand)
         sources.register(sources.Kind.PURCHASED, "purchase_orders", purchase_supply)
         _register_undos()
+        _register_scans()
 
         from inventory import traceability
 
         # A lot trace names the shipments (and customers) and receipts (and suppliers) behind the moves it finds.
         traceability.register_document("orders.shipment", selectors.traced_shipments)
         traceability.register_document("orders.receipt", selectors.traced_receipts)
+
+
+def _register_scans() -> None:
+    """A sales or purchase order number (SO-00012, any letter case) scanned into the scan box opens the order."""
+    from django.urls import reverse
+
+    from inventory.scan import register_scan_target
+    from orders.models import PurchaseOrder, SalesOrder
+    from orders.selectors import order_by_number
+
+    for model, url_name in ((SalesOrder, "orders:sales-order-detail"), (PurchaseOrder, "orders:purchase-order-detail")):
+
+        def resolve(code: str, model=model, url_name=url_name) -> str | None:
+            pk = order_by_number(model, code)
+            return None if pk is None else reverse(url_name, args=[pk])
+
+        register_scan_target(model._meta.label_lower, resolve)
 
 
 def _register_undos() -> None:

@@ -120,6 +120,33 @@ class Dashboard:
     late_purchase_lines: int
 
 
+def order_by_number(model: type[SalesOrder] | type[PurchaseOrder], number: str) -> int | None:
+    """The id of the order numbered `number` ("SO-00012", "so-12"), or None (the number is the prefix and the id)."""
+    prefix, _, digits = number.strip().upper().partition("-")
+    if prefix != model.NUMBER_PREFIX or not digits.isdigit() or len(digits) > 18:
+        return None
+    return model.objects.filter(pk=int(digits)).values_list("pk", flat=True).first()
+
+
+OPEN = "open"  # the order lists' status filter value for "open" (templates link dashboard figures with it)
+
+
+def open_statuses(model: type[SalesOrder] | type[PurchaseOrder]) -> tuple[str, ...]:
+    """The one definition of an open order, counted by the dashboard and listed by `?status=open`: confirmed
+    (sales) or sent (purchase), or partly shipped/received."""
+    return tuple(model.OPEN_STATUSES)
+
+
+def open_label(model: type[SalesOrder] | type[PurchaseOrder]) -> str:
+    labels = dict(model.Status.choices)
+    return "Open (" + " or ".join(str(labels[status]).lower() for status in open_statuses(model)) + ")"
+
+
+def open_order_count(counts: dict[str, int], model: type[SalesOrder] | type[PurchaseOrder]) -> int:
+    """Open orders out of per-status counts (`Dashboard.sales_counts` / `purchase_counts`)."""
+    return sum(counts[status] for status in open_statuses(model))
+
+
 def _counts(model: type[SalesOrder] | type[PurchaseOrder]) -> dict[str, int]:
     counts = dict.fromkeys(model.Status.values, 0)
     counts.update(dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by()))

@@ -104,7 +104,8 @@ def order_list(request: HttpRequest, *, pages: OrderPages) -> HttpResponse:
     """The sales or purchase order list: filters, sorting, paging; the partner column is the customer or supplier."""
     model, partner_field = pages.kind.model, pages.kind.partner_field
     partners = Partner.objects.filter(**{f"is_{partner_field}": True})
-    filters = OrderListFilter(request.GET or None, statuses=model.Status.choices, partners=partners)
+    statuses = [(selectors.OPEN, selectors.open_label(model)), *model.Status.choices]
+    filters = OrderListFilter(request.GET or None, statuses=statuses, partners=partners)
     orders = model.objects.select_related(partner_field).annotate(
         line_count=Count("lines"),
         total=Sum(ExpressionWrapper(F("lines__quantity") * F(f"lines__{pages.kind.price_field}"), output_field=_VALUE)),
@@ -112,8 +113,11 @@ def order_list(request: HttpRequest, *, pages: OrderPages) -> HttpResponse:
     table = table_sort(request, _ORDER_SORTS, default="-created", tiebreak=("-id",))
     orders = table.apply(orders)
     if filters.is_valid():
-        if filters.cleaned_data["status"]:
-            orders = orders.filter(status=filters.cleaned_data["status"])
+        status = filters.cleaned_data["status"]
+        if status == selectors.OPEN:
+            orders = orders.filter(status__in=selectors.open_statuses(model))
+        elif status:
+            orders = orders.filter(status=status)
         if filters.cleaned_data["partner"]:
             orders = orders.filter(**{partner_field: filters.cleaned_data["partner"]})
         if filters.cleaned_data["late"]:

@@ -86,4 +86,13 @@ class TenantRoutingMiddleware:
         if request.path.startswith(API_PREFIX):
             return JsonResponse({"detail": _API_DETAILS[template].format(host=context["host"])}, status=status)
         context["base_domain"] = settings.BASE_DOMAIN
+        context["home_host"], context["home_url"] = home_of(request)
         return HttpResponse(render_to_string(template, context), status=status)
+
+
+def home_of(request: HttpRequest) -> tuple[str, str]:
+    """The public site's host and URL on the scheme and port the request came in on (a dev server on :8000, a
+    tunnel on :8443), so a link from a status page lands where the visitor can reach."""
+    _, colon, port = request.get_host().rpartition(":")
+    host = f"{settings.BASE_DOMAIN}:{port}" if colon and port.isdigit() else settings.BASE_DOMAIN
+    return host, f"{request.scheme}://{host}/"

@@ -78,6 +78,9 @@ VIEW_MODELS: dict[str, str] = {
     "orders:shipment-return": "orders.Shipment",
     "orders:receipt-return": "orders.Receipt",
     "access:user-role": "auth.User",
+    "access:user-active": "auth.User",
+    "access:user-password-reset": "auth.User",
+    "access:api-key-revoke": "access.ApiKey",
     # Authoring pages (create/edit)
     "inventory:item-edit": "inventory.Item",
     "inventory:location-edit": "inventory.Location",
