@@ -147,9 +147,10 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
     """The service's own statement on a bare connection: the database's share of a move, without Django."""
     from django.utils import timezone
 
-    from inventory.services.moves import _POST_MOVE, _VALUE_MOVE, _value_params
+    from inventory.services.moves import _POST_MOVE
+    from inventory.services.valuation import VALUE_MOVE, value_params
 
-    class _Item:  # _value_params reads only the item's pk
+    class _Item:  # value_params reads only the item's pk
         def __init__(self, pk: int) -> None:
             self.pk = pk
 
@@ -169,11 +170,11 @@ def function_writer(tenant_pk: int, item_ids: list[int], location_id: int, deadl
                 # and the item's stock value (moving average) with its value-ledger entry, as the service does
                 delta = Decimal(1) if receipt else Decimal(-1)
                 outcome = raw.execute(
-                    _POST_MOVE + _VALUE_MOVE,
+                    _POST_MOVE + VALUE_MOVE,
                     [item_id, Decimal(1), reason, from_id, to_id, "", None, None, None, None, now, False,
                      True, *_audit_params(schema, reason, skus[item_id], *codes),
                      item_id, from_id, Decimal(1), "", None, now, False,
-                     *_value_params(_Item(item_id), delta, None, now)],
+                     *value_params(_Item(item_id), delta, None, now)],
                 ).fetchone()  # fmt: skip
                 assert outcome[0] == "ok", outcome
                 posted += 1

@@ -13,6 +13,12 @@ Other apps import from here (`from inventory.services import stock_issue`), not 
 """
 
 from core.numbers import MAX_QUANTITY, QUANTITY_PLACES, parse_quantity
+from inventory.services.documents import (
+    MoveDocument,
+    move_document,
+    move_documents,
+    register_document_undo,
+)
 from inventory.services.errors import (
     ImportRefused,
     InactiveItem,
@@ -51,10 +57,6 @@ from inventory.services.master_data import (
     unit_update,
 )
 from inventory.services.moves import (
-    MoveDocument,
-    move_document,
-    move_documents,
-    register_document_undo,
     stock_adjust,
     stock_issue,
     stock_move_post,

@@ -49,7 +49,7 @@ class MoveBelongsToDocument(InventoryError):
 
     def __init__(self, message: str, *, document: object) -> None:
         super().__init__(message)
-        self.document = document  # inventory.services.moves.MoveDocument: kind, label, undo, url
+        self.document = document  # inventory.services.documents.MoveDocument: kind, label, undo, url
 
 
 class ImportRefused(InventoryError):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +15,7 @@ from core.numbers import parse_money, parse_quantity
 from core.retry import retry_on_conflict
 from core.users import User, acting_user
 from inventory.models import Item, Location, StockMove, ValuationEntry
+from inventory.services.documents import move_document, same_document
 from inventory.services.errors import (
     InactiveItem,
     InvalidMove,
@@ -42,6 +40,7 @@ from inventory.services.levels import (
 from inventory.services.locking import unit_changed
 from inventory.services.lots import LotsInput, apply_lots, parse_lots
 from inventory.services.units import check_item_quantity
+from inventory.services.valuation import UNVALUED, VALUE_MOVE, value_params
 
 _SHAPES = {
     # reason: (needs from_location, needs to_location); None = either or both
@@ -104,45 +103,6 @@ _POST_MOVE = (
     " created_at) SELECT %s::bigint, %s::bigint, -(%s::numeric), %s::varchar, %s::bigint, %s::timestamptz"
     " FROM posted WHERE outcome = 'ok' AND %s::boolean)"
 )
-
-
-# A move into or out of the plant also changes the item's stock value, in the same statement (so in the same
-# transaction, with no round trip more): after the function has locked the move's level rows, the upsert locks the
-# item's valuation row (lock order: document, levels in pk order, valuation rows in item order) and applies the move
-# at `cost` (the purchase price, a work order's actual cost) or, without one, at the moving average (the standard
-# cost while the item has none). Reaching zero on hand takes the whole remaining value out, so no rounding residue
-# stays behind. The ledger entry records the unit cost and the value change.
-_COST = "COALESCE(%s::numeric, NULLIF(v.average_cost, 0), EXCLUDED.average_cost)"
-_VALUE_MOVE = (
-    ", valued AS ("
-    " INSERT INTO inventory_itemvaluation AS v"
-    " (item_id, quantity, value, average_cost, last_unit_cost, last_value_change)"
-    " SELECT i.id, d.delta, round(d.delta * c.cost, 4), c.cost, c.cost, round(d.delta * c.cost, 4)"
-    " FROM posted, (SELECT %s::numeric AS delta) d, inventory_item i,"
-    " LATERAL (SELECT COALESCE(%s::numeric, i.standard_cost) AS cost) c"
-    " WHERE posted.outcome = 'ok' AND i.id = %s"
-    " ON CONFLICT (item_id) DO UPDATE SET"
-    " quantity = v.quantity + EXCLUDED.quantity,"
-    " value = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN 0"
-    f" ELSE v.value + round(EXCLUDED.quantity * {_COST}, 4) END,"
-    " average_cost = CASE WHEN %s::numeric IS NOT NULL AND v.quantity + EXCLUDED.quantity > 0"
-    f" THEN round((v.value + EXCLUDED.quantity * {_COST}) / (v.quantity + EXCLUDED.quantity), 4)"
-    f" ELSE {_COST} END,"
-    f" last_unit_cost = {_COST},"
-    " last_value_change = CASE WHEN v.quantity + EXCLUDED.quantity = 0 THEN -v.value"
-    f" ELSE round(EXCLUDED.quantity * {_COST}, 4) END"
-    " RETURNING item_id, last_unit_cost, last_value_change),"
-    " entry AS (INSERT INTO inventory_valuationentry (item_id, move_id, quantity, unit_cost, value, created_at)"
-    " SELECT valued.item_id, posted.move_id, %s, valued.last_unit_cost, valued.last_value_change, %s"
-    " FROM valued, posted)"
-    " SELECT posted.*, valued.last_unit_cost FROM posted LEFT JOIN valued ON true"
-)
-_UNVALUED = " SELECT posted.*, NULL::numeric FROM posted"
-
-
-def _value_params(item: Item, delta: Decimal, cost: Decimal | None, created_at) -> list[object]:
-    """The parameters of _VALUE_MOVE, in order."""
-    return [delta, cost, item.pk, *[cost] * 6, delta, created_at]
 
 
 _TRACKED_NOW = {
@@ -215,7 +175,7 @@ def _post_move_row(
     valued = delta != 0
     with overflow_refused(item, quantity), connection.cursor() as cursor:
         cursor.execute(
-            _POST_MOVE + (_VALUE_MOVE if valued else _UNVALUED),
+            _POST_MOVE + (VALUE_MOVE if valued else UNVALUED),
             [
                 item.pk,
                 quantity,
@@ -251,7 +211,7 @@ def _post_move_row(
                 created_by.pk if created_by is not None else None,
                 created_at,
                 from_reservation and from_location is not None,
-                *(_value_params(item, delta, unit_cost, created_at) if valued else []),
+                *(value_params(item, delta, unit_cost, created_at) if valued else []),
             ],
         )
         outcome, field, move_id, amount, code, moved_at = cursor.fetchone()
@@ -466,68 +426,6 @@ def stock_adjust(
         )
 
 
-@dataclass(frozen=True)
-class DocumentUndo:
-    """How a document's moves are undone: in words ("a customer return against it") and the page that does it."""
-
-    undo: str
-    url: Callable[[Model], str] | None = None
-
-
-# "app_label.model" of a document that posts moves -> its undo. The documents' apps register theirs in
-# `AppConfig.ready` (inventory imports no business app).
-_DOCUMENT_UNDO: dict[str, DocumentUndo] = {}
-
-
-def register_document_undo(model: type[Model], *, undo: str, url: Callable[[Model], str] | None = None) -> None:
-    """Say how moves posted by documents of `model` are undone (the ledger points there instead of reversing)."""
-    _DOCUMENT_UNDO[model._meta.label_lower] = DocumentUndo(undo=undo, url=url)
-
-
-@dataclass(frozen=True)
-class MoveDocument:
-    """The document that posted a move: its kind ("shipment"), its name ("shipment SH-00003") and its undo."""
-
-    kind: str
-    label: str
-    undo: str
-    url: str | None
-
-
-def move_documents(moves: Iterable[StockMove]) -> dict[int, MoveDocument]:
-    """{move id: the document that posted it and how it is undone} for the moves a document posted (bare moves are
-    left out); one query per kind of document, so a ledger page costs a few queries, not one per move."""
-    wanted: dict[int, list[StockMove]] = defaultdict(list)
-    for move in moves:
-        if move.source_type_id is not None:
-            wanted[move.source_type_id].append(move)
-    found: dict[int, MoveDocument] = {}
-    for type_id, typed in wanted.items():
-        source_type = ContentType.objects.get_for_id(type_id)
-        model = source_type.model_class()
-        documents = model._default_manager.in_bulk({m.source_id for m in typed}) if model is not None else {}
-        kind = str(source_type.name)
-        undo = _DOCUMENT_UNDO.get(f"{source_type.app_label}.{source_type.model}", DocumentUndo(f"the {kind}'s undo"))
-        for move in typed:
-            document = documents.get(move.source_id)
-            found[move.pk] = MoveDocument(
-                kind=kind,
-                label=f"{kind} {document}" if document is not None else f"{kind} #{move.source_id}",
-                undo=undo.undo,
-                url=undo.url(document) if undo.url is not None and document is not None else None,
-            )
-    return found
-
-
-def move_document(move: StockMove) -> MoveDocument | None:
-    """The document that posted `move` and how it is undone; None for a bare move."""
-    return move_documents([move]).get(move.pk)
-
-
-def _same_document(move: StockMove, document: Model) -> bool:
-    return move.source_type_id == ContentType.objects.get_for_model(document).pk and move.source_id == document.pk
-
-
 @retry_on_conflict
 def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo_of: Model | None = None) -> StockMove:
     """Cancel a move by posting its mirror image (same item, quantity and reason; locations swapped).
@@ -538,7 +436,7 @@ def stock_move_reverse(*, move: StockMove, user: User, reference: str = "", undo
     happened: the document's own undo (a customer return, a return to supplier, un-complete) reverses it, passing
     itself as `undo_of`, and the reversal is recorded against it.
     """
-    if move.source_type_id is not None and (undo_of is None or not _same_document(move, undo_of)):
+    if move.source_type_id is not None and (undo_of is None or not same_document(move, undo_of)):
         document = move_document(move)
         assert document is not None
         raise MoveBelongsToDocument(
