@@ -4,7 +4,7 @@ Stock is never written here: release reserves components with `inventory.service
 consumes them (production-consumption moves from the reservation) and receives the finished goods (a
 production-output move), cancel releases what is still reserved. Each service runs in one transaction, so a
 refusal anywhere leaves nothing written. Before calling inventory, a service locks every level row it will change
-in primary-key order (`_lock_levels`), so it never waits on another writer's rows in the opposite order.
+in primary-key order (`lock_component_levels`), so it never waits on another writer's rows in the opposite order.
 """
 
 from production.services.boms import bom_create, bom_delete, bom_update
@@ -16,8 +16,8 @@ from production.services.errors import (
     ProductionError,
     TransitionNotAllowed,
 )
+from production.services.work_order_undo import work_order_uncomplete
 from production.services.work_orders import (
-    TRANSITIONS,
     transition_blocker,
     work_order_cancel,
     work_order_complete,
@@ -25,9 +25,17 @@ from production.services.work_orders import (
     work_order_delete,
     work_order_release,
     work_order_start,
-    work_order_uncomplete,
     work_order_update,
 )
+
+# The work-order actions of the pages and the API, by name.
+TRANSITIONS = {
+    "release": work_order_release,
+    "start": work_order_start,
+    "complete": work_order_complete,
+    "cancel": work_order_cancel,
+    "uncomplete": work_order_uncomplete,
+}
 
 __all__ = [
     "TRANSITIONS",

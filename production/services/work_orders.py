@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +22,6 @@ from core.validators import plan_date_error
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.selectors import default_receiving_location
 from inventory.services import (
-    InsufficientStock,
     LotsInput,
     check_item_quantity,
     hold_items,
@@ -32,7 +30,6 @@ from inventory.services import (
     parse_quantity,
     stock_issue,
     stock_move_post,
-    stock_move_reverse,
     stock_reserve,
     stock_unreserve,
     valuation_lock,
@@ -113,7 +110,7 @@ def work_order_create(
     return work_order
 
 
-def _lock(work_order: WorkOrder) -> WorkOrder:
+def lock_work_order(work_order: WorkOrder) -> WorkOrder:
     return (
         WorkOrder.objects.select_for_update(of=("self",))
         .select_related("item", "location", "bom")
@@ -175,7 +172,7 @@ def transition_blocker(work_order: WorkOrder, action: str) -> str | None:
     return f"cannot {action} {work_order.number}: it is {state}; {hint}"
 
 
-def _guard(work_order: WorkOrder, action: str) -> None:
+def guard_transition(work_order: WorkOrder, action: str) -> None:
     reason = transition_blocker(work_order, action)
     if reason is not None:
         raise TransitionNotAllowed(reason, field="state")
@@ -191,8 +188,8 @@ def work_order_update(
 ) -> WorkOrder:
     """Change quantity, due date or note of a draft work order."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "edit")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "edit")
         before = snapshot(fresh, _WO_AUDITED)
         if quantity is not None:
             fresh.quantity = check_item_quantity(fresh.item, parse_quantity(quantity))
@@ -216,8 +213,8 @@ def work_order_update(
 def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
     """Delete a draft work order (nothing was reserved yet); later ones are cancelled instead."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "delete")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "delete")
         before = snapshot(fresh, _WO_AUDITED)
         pk = fresh.pk
         fresh.delete()
@@ -226,14 +223,14 @@ def work_order_delete(*, work_order: WorkOrder, user: User) -> None:
         _audit(ProductionEvent.Action.WO_DELETED, user, work_order=fresh, changes=changes, number=fresh.number)
 
 
-def _released_location(work_order: WorkOrder) -> Location:
+def released_location(work_order: WorkOrder) -> Location:
     """Where a released work order takes and puts stock (release sets it)."""
     if work_order.location is None:
         raise ProductionError(f"{work_order.number} has no location; release it first", field="location")
     return work_order.location
 
 
-def _lock_levels(location: Location, item_ids: Iterable[int]) -> None:
+def lock_component_levels(location: Location, item_ids: Iterable[int]) -> None:
     """Lock the existing level rows this operation will change, all at once in primary-key order (as the orders app
     does), so inventory's own per-call locks are then taken on rows already held and no two writers deadlock."""
     lock_levels((item_id, location.pk) for item_id in item_ids)
@@ -244,8 +241,8 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
     """Draft -> released: fix the BOM and location, check that every component is available there for the whole
     order (the error lists each short one) and reserve them all. Default location: the default receiving one."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "release")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "release")
         before = snapshot(fresh, _WO_AUDITED)
         location = location or default_receiving_location()
         if location is None:
@@ -257,7 +254,7 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
             raise ProductionError(f"item {fresh.item.sku} has no active BOM; give it one first", field="item")
         lines = list(bom.lines.select_related("component", "component__uom").order_by("component_id"))
         needed = {line.component_id: line.required_for(fresh.quantity) for line in lines}
-        _lock_levels(location, needed)
+        lock_component_levels(location, needed)
         available = {
             level.item_id: level.on_hand - level.reserved
             for level in StockLevel.objects.filter(location_id=location.pk, item_id__in=needed)
@@ -304,8 +301,8 @@ def work_order_release(*, work_order: WorkOrder, user: User, location: Location 
 def work_order_start(*, work_order: WorkOrder, user: User) -> WorkOrder:
     """Released -> in progress: the shop floor has begun."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "start")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "start")
         before = snapshot(fresh, _WO_AUDITED)
         fresh.state, fresh.started_at = State.IN_PROGRESS, timezone.now()
         fresh.save(update_fields=["state", "started_at", "updated_at"])
@@ -346,8 +343,8 @@ def work_order_complete(
     the order keeps these actual costs with the standard cost of what it completed (the variance is the difference);
     the finished goods are received at this completion's actual unit cost."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "complete")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "complete")
         before = snapshot(fresh, _WO_AUDITED)
         remaining = fresh.remaining_quantity
         made = remaining if quantity is None else check_item_quantity(fresh.item, parse_quantity(quantity))
@@ -360,8 +357,8 @@ def work_order_complete(
         components = list(
             fresh.components.select_for_update(of=("self",)).select_related("item", "item__uom").order_by("item_id")
         )
-        location = _released_location(fresh)
-        _lock_levels(location, [fresh.item_id, *(component.item_id for component in components)])
+        location = released_location(fresh)
+        lock_component_levels(location, [fresh.item_id, *(component.item_id for component in components)])
         valuation_lock([fresh.item_id, *(component.item_id for component in components)])
         operations: list[tuple[int, WorkOrderComponent, Decimal]] = []
         for component in components:
@@ -439,8 +436,8 @@ def _conversion_share(work_order: WorkOrder, completed: Decimal, final: bool) ->
 def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
     """Cancel an open work order: release every reservation it still holds. Goods already made stay made."""
     with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "cancel")
+        fresh = lock_work_order(work_order)
+        guard_transition(fresh, "cancel")
         before = snapshot(fresh, _WO_AUDITED)
         held = list(
             fresh.components.select_for_update(of=("self",))
@@ -449,8 +446,8 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
             .order_by("item_id")
         )
         if held:
-            location = _released_location(fresh)
-            _lock_levels(location, [component.item_id for component in held])
+            location = released_location(fresh)
+            lock_component_levels(location, [component.item_id for component in held])
         for component in held:
             stock_unreserve(
                 item=component.item, location=location, quantity=component.reserved_quantity, user=user,
@@ -462,76 +459,3 @@ def work_order_cancel(*, work_order: WorkOrder, user: User) -> WorkOrder:
         _audit(ProductionEvent.Action.WO_CANCELLED, user, work_order=fresh, changes=changes_since(fresh, before))
     work_order.refresh_from_db()
     return fresh
-
-
-@retry_on_conflict
-def work_order_uncomplete(*, work_order: WorkOrder, user: User) -> WorkOrder:
-    """Undo every completion of a done (or partly completed) work order: its output moves and its consumption moves
-    are reversed, the consumed components are reserved for it again and it is back in progress with nothing
-    completed, all in one transaction. Refused when the output is no longer there (consumed, shipped, moved)."""
-    with transaction.atomic():
-        fresh = _lock(work_order)
-        _guard(fresh, "uncomplete")
-        before = snapshot(fresh, _WO_AUDITED)
-        location = _released_location(fresh)
-        components = list(fresh.components.select_for_update(of=("self",)).select_related("item").order_by("item_id"))
-        moves = list(
-            StockMove.objects.filter(
-                source_type=ContentType.objects.get_for_model(WorkOrder),
-                source_id=fresh.pk,
-                reverses__isnull=True,
-                reversed_by__isnull=True,
-                reason__in=[StockMove.Reason.PRODUCTION_OUTPUT, StockMove.Reason.PRODUCTION_CONSUMPTION],
-            )
-            .select_related("item", "from_location", "to_location")
-            .order_by("item_id", "pk")
-        )
-        _lock_levels(location, {move.item_id for move in moves})
-        valuation_lock(move.item_id for move in moves)
-        for move in moves:
-            try:
-                stock_move_reverse(move=move, user=user, reference=f"{fresh.number} un-completed", undo_of=fresh)
-            except InsufficientStock as exc:
-                raise ProductionError(
-                    f"cannot uncomplete {fresh.number}: its output is no longer all there ({exc.message}); "
-                    "bring it back first",
-                    field="state",
-                ) from None
-        for component in components:
-            if component.consumed_quantity > 0:
-                stock_reserve(
-                    item=component.item, location=location, quantity=component.consumed_quantity, user=user,
-                    reference=f"{fresh.number} un-completed",
-                )  # fmt: skip
-                WorkOrderComponent.objects.filter(pk=component.pk).update(
-                    reserved_quantity=F("reserved_quantity") + F("consumed_quantity"), consumed_quantity=0
-                )
-        made = fresh.completed_quantity
-        fresh.state, fresh.completed_quantity, fresh.finished_at = State.IN_PROGRESS, Decimal(0), None
-        # Every move was reversed at the cost it was posted at: the order has cost nothing so far.
-        fresh.material_cost = fresh.labour_cost = fresh.overhead_cost = fresh.standard_cost = Decimal(0)
-        fresh.save(
-            update_fields=[
-                "state", "completed_quantity", "finished_at", "updated_at",
-                "material_cost", "labour_cost", "overhead_cost", "standard_cost",
-            ]
-        )  # fmt: skip
-        _audit(
-            ProductionEvent.Action.WO_UNCOMPLETED,
-            user,
-            work_order=fresh,
-            changes=changes_since(fresh, before),
-            quantity=made,
-            moves_reversed=len(moves),
-        )
-    work_order.refresh_from_db()
-    return fresh
-
-
-TRANSITIONS = {
-    "release": work_order_release,
-    "start": work_order_start,
-    "complete": work_order_complete,
-    "cancel": work_order_cancel,
-    "uncomplete": work_order_uncomplete,
-}
