@@ -89,12 +89,18 @@ class PlainModelSerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         """The fields DRF builds from the model, built once per serializer class and copied for each instance (as
-        DRF copies declared fields): building them reads the model's metadata and validators on every request."""
+        DRF copies declared fields): building them reads the model's metadata and validators on every request.
+
+        A plain field holds nothing that binding or a request changes, so a shallow copy serves (DRF's deep copy
+        builds it again from its arguments); nested serializers and fields that hold other fields are deep-copied."""
         cls = type(self)
         prototype = PlainModelSerializer._prototype_fields.get(cls)
         if prototype is None:
             prototype = PlainModelSerializer._prototype_fields[cls] = super().get_fields()
-        return copy.deepcopy(prototype)
+        return {
+            name: copy.copy(field) if _shallow_copy_serves(field) else copy.deepcopy(field)
+            for name, field in prototype.items()
+        }
 
     def to_representation(self, instance: models.Model) -> dict:
         """DRF's `Serializer.to_representation`, with a model's own column values read straight off the instance:
@@ -143,6 +149,26 @@ _COLUMN_FIELDS = frozenset(
         PlainIntegerField,
     }
 )
+
+
+# Fields whose instances keep no other field and nothing a request changes: copy.copy of one is as good as a new one.
+_SHALLOW_COPY_FIELDS = _COLUMN_FIELDS | {
+    serializers.FloatField,
+    serializers.TimeField,
+    serializers.UUIDField,
+    serializers.SlugField,
+    serializers.URLField,
+    serializers.ReadOnlyField,
+    serializers.SerializerMethodField,
+    serializers.PrimaryKeyRelatedField,
+    serializers.SlugRelatedField,
+    PlainPrimaryKeyRelatedField,
+}
+
+
+def _shallow_copy_serves(field: serializers.Field) -> bool:
+    # A mutable default is handed out as is (DRF returns `field.default`): each instance gets its own, deep-copied.
+    return type(field) in _SHALLOW_COPY_FIELDS and not isinstance(field.default, list | dict | set)
 
 
 class IdRouter(SimpleRouter):
