@@ -134,11 +134,11 @@ class PlainModelSerializer(serializers.ModelSerializer):
         foreign_keys = {f.name: f.attname for f in concrete if f.many_to_one}
         plan: list[tuple[str, str | None, serializers.Field | None]] = []
         for field in self._readable_fields:
-            name = field.field_name
+            name = str(field.field_name)
             single = field.source_attrs[0] if len(field.source_attrs) == 1 else None
             if type(field) in _COLUMN_FIELDS and single in columns:
                 plan.append((name, single, field))
-            elif type(field) in _ID_FIELDS and field.pk_field is None and single in foreign_keys:
+            elif type(field) in _ID_FIELDS and getattr(field, "pk_field", None) is None and single in foreign_keys:
                 # DRF: PKOnlyObject(instance.serializable_value(name)) -> its pk, i.e. the `<name>_id` column.
                 plan.append((name, foreign_keys[single], None))
             else:
