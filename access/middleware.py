@@ -1,10 +1,10 @@
 """Refuse, before they cost a full Django request, API requests of a tenant whose budget is spent and requests from
 an address whose failed credentials locked it.
 
-Placed right after tenant routing: a flood of over-limit requests then costs one Redis read each (none while this
-process remembers the budget spent), not a session, an authentication (API key hash, JWT, user row) and DRF. It only
-peeks at the budget `TenantRateThrottle` takes from (`access.ratelimit`); requests within the budget go on and are
-counted there, once.
+Placed right after tenant routing: a flood of over-limit requests then costs no Redis read while this process knows
+the budget spent (`access.ratelimit.known_spent`, learnt from the takes of `TenantRateThrottle`), not a session, an
+authentication (API key hash, JWT, user row) and DRF. It never takes and never asks Redis: requests within the
+budget go on and are counted by the throttle, once, in the request's one Redis round trip.
 
 Failed credentials on the API (a 401, or a 403 for lack of a valid credential, to a request that carried one) count
 as failed sign-ins of the client address (`access.signin`); once the address is locked, its API requests and
@@ -42,7 +42,7 @@ class EarlyThrottleMiddleware:
                 return _locked(refusal, api=api)
         if not api:
             return self.get_response(request)
-        verdict = ratelimit.peek(ratelimit.budget_of(tenant, self._who(request)))
+        verdict = ratelimit.known_spent(ratelimit.budget_of(tenant, self._who(request)))
         if verdict.allowed:
             response = self.get_response(request)
             if response.status_code in (401, 403) and "HTTP_AUTHORIZATION" in request.META:

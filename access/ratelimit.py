@@ -11,10 +11,11 @@ Two callers, one rule:
 - `access.throttling.TenantRateThrottle` (DRF, after authentication) *takes* one request from the budget, the
   tenant's when it is authenticated, the tenant + client address's when anonymous (token endpoints), so nobody
   outside can spend a tenant's budget with made-up credentials.
-- `access.middleware.EarlyThrottleMiddleware` (right after tenant routing) only *peeks* at the same budget and
-  refuses a request at once when it is spent: no session, no authentication, no database. It never takes, so no
-  request is counted twice. Only taking can push the refill time further away, so once a process has seen a budget
-  spent it remembers that until the refill time and refuses without asking Redis again.
+- `access.middleware.EarlyThrottleMiddleware` (right after tenant routing) refuses a request at once while this
+  process knows the budget spent: no session, no authentication, no database, no Redis. It learns that from the
+  takes (a refused take, or one that left nothing, until the next request's worth comes back), so a request makes
+  one Redis round trip, the take, and an over-limit flood none while it lasts. Another process that has not seen
+  the budget spent yet serves one request up to the take, which refuses it and teaches that process.
 
 The key carries the cache prefix, the tenant schema, whose budget it is and the quota: a plan change starts a new
 bucket instead of reading the old one's state under another rate.
@@ -99,38 +100,48 @@ def budget_of(tenant, who: str = TENANT) -> Budget:
 
 
 def take(budget: Budget) -> Verdict:
-    """Take one request from the budget; refused (and nothing taken) when it is spent. Allowed if Redis is down."""
+    """Take one request from the budget; refused (and nothing taken) when it is spent. Allowed if Redis is down.
+
+    A refusal, or a take that left nothing, is remembered by this process until the next request's worth comes back
+    (`known_spent` then refuses without Redis)."""
     if time.monotonic() < _store_down_until:
         return _failed_open(budget, None)
     try:
-        result = _limiter(budget.quota, _redis_url()).limit(budget.key)
+        limiter = _limiter(budget.quota, _redis_url())
+        result = limiter.limit(budget.key)
     except _STORE_ERRORS as exc:
         return _failed_open(budget, exc)
-    return Verdict(allowed=not result.limited, retry_after=result.state.retry_after)
+    state = result.state
+    if result.limited:
+        _remember_spent(budget, state.retry_after)
+    elif state.remaining < 1:
+        # GCRA: with nothing left, one request comes back (burst - 1) emission intervals before the bucket is full.
+        quota = limiter.limiter.quota
+        _remember_spent(budget, state.reset_after - (quota.burst - 1) * quota.emission_interval)
+    return Verdict(allowed=not result.limited, retry_after=state.retry_after)
 
 
-def peek(budget: Budget) -> Verdict:
-    """Whether a request would be allowed now; never takes anything."""
+def known_spent(budget: Budget) -> Verdict:
+    """Whether this process knows the budget spent (its own takes said so): refused without asking Redis;
+    otherwise allowed, and the throttle's take decides. Never takes anything, never asks Redis."""
     now = time.monotonic()
     until = _spent_until.get(budget.key)
     if until is not None and until > now:
         return Verdict(allowed=False, retry_after=until - now)
-    if now < _store_down_until:
-        return _failed_open(budget, None)
-    try:
-        state = _limiter(budget.quota, _redis_url()).peek(budget.key)
-    except _STORE_ERRORS as exc:
-        return _failed_open(budget, exc)
-    if state.remaining >= 1:
-        return Verdict(allowed=True)
+    return Verdict(allowed=True)
+
+
+def _remember_spent(budget: Budget, seconds: float) -> None:
+    if seconds <= 0:
+        return
+    now = time.monotonic()
     if len(_spent_until) >= _MEMO_MAX:
         _spent_until.clear()
         _logged_at.clear()
-    _spent_until[budget.key] = now + state.retry_after
+    _spent_until[budget.key] = now + seconds
     if now - _logged_at.get(budget.key, -LOG_EVERY) >= LOG_EVERY:
         _logged_at[budget.key] = now
         logger.warning("API budget of %s spent; refusing early (logged once a minute)", budget.quota)
-    return Verdict(allowed=False, retry_after=state.retry_after)
 
 
 def _failed_open(budget: Budget, exc: Exception | None) -> Verdict:

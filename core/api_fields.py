@@ -89,12 +89,18 @@ class PlainModelSerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         """The fields DRF builds from the model, built once per serializer class and copied for each instance (as
-        DRF copies declared fields): building them reads the model's metadata and validators on every request."""
+        DRF copies declared fields): building them reads the model's metadata and validators on every request.
+
+        A plain field holds nothing that binding or a request changes, so a shallow copy serves (DRF's deep copy
+        builds it again from its arguments); nested serializers and fields that hold other fields are deep-copied."""
         cls = type(self)
         prototype = PlainModelSerializer._prototype_fields.get(cls)
         if prototype is None:
             prototype = PlainModelSerializer._prototype_fields[cls] = super().get_fields()
-        return copy.deepcopy(prototype)
+        return {
+            name: copy.copy(field) if _shallow_copy_serves(field) else copy.deepcopy(field)
+            for name, field in prototype.items()
+        }
 
     def to_representation(self, instance: models.Model) -> dict:
         """DRF's `Serializer.to_representation`, with a model's own column values read straight off the instance:
@@ -104,6 +110,9 @@ class PlainModelSerializer(serializers.ModelSerializer):
             plan = self.__dict__["_read_plan"] = self._make_read_plan()
         ret = {}
         for name, column, field in plan:
+            if field is None:  # a foreign key's id: DRF answers the `<name>_id` column's value as it is
+                ret[name] = getattr(instance, column)  # type: ignore[arg-type]
+                continue
             if column is not None:
                 attribute = check_for_none = getattr(instance, column)
             else:
@@ -115,15 +124,25 @@ class PlainModelSerializer(serializers.ModelSerializer):
             ret[name] = None if check_for_none is None else field.to_representation(attribute)
         return ret
 
-    def _make_read_plan(self) -> list[tuple[str, str | None, serializers.Field]]:
-        """(output name, column attribute or None for DRF's lookup, field) per readable field."""
+    def _make_read_plan(self) -> list[tuple[str, str | None, serializers.Field | None]]:
+        """(output name, column attribute or None for DRF's lookup, field or None for a foreign key's id taken as
+        it is) per readable field."""
         meta = getattr(self, "Meta", None)
         model = getattr(meta, "model", None)
-        columns = {f.name for f in model._meta.concrete_fields if not f.is_relation} if model is not None else set()
-        plan = []
+        concrete = model._meta.concrete_fields if model is not None else ()
+        columns = {f.name for f in concrete if not f.is_relation}
+        foreign_keys = {f.name: f.attname for f in concrete if f.many_to_one}
+        plan: list[tuple[str, str | None, serializers.Field | None]] = []
         for field in self._readable_fields:
-            direct = type(field) in _COLUMN_FIELDS and len(field.source_attrs) == 1 and field.source_attrs[0] in columns
-            plan.append((field.field_name, field.source_attrs[0] if direct else None, field))
+            name = str(field.field_name)
+            single = field.source_attrs[0] if len(field.source_attrs) == 1 else None
+            if type(field) in _COLUMN_FIELDS and single in columns:
+                plan.append((name, single, field))
+            elif type(field) in _ID_FIELDS and getattr(field, "pk_field", None) is None and single in foreign_keys:
+                # DRF: PKOnlyObject(instance.serializable_value(name)) -> its pk, i.e. the `<name>_id` column.
+                plan.append((name, foreign_keys[single], None))
+            else:
+                plan.append((name, None, field))
         return plan
 
 
@@ -143,6 +162,29 @@ _COLUMN_FIELDS = frozenset(
         PlainIntegerField,
     }
 )
+
+
+# Relations that answer the related row's primary key (the foreign key's column) when they have no `pk_field`.
+_ID_FIELDS = frozenset({serializers.PrimaryKeyRelatedField, PlainPrimaryKeyRelatedField})
+
+# Fields whose instances keep no other field and nothing a request changes: copy.copy of one is as good as a new one.
+_SHALLOW_COPY_FIELDS = _COLUMN_FIELDS | {
+    serializers.FloatField,
+    serializers.TimeField,
+    serializers.UUIDField,
+    serializers.SlugField,
+    serializers.URLField,
+    serializers.ReadOnlyField,
+    serializers.SerializerMethodField,
+    serializers.PrimaryKeyRelatedField,
+    serializers.SlugRelatedField,
+    PlainPrimaryKeyRelatedField,
+}
+
+
+def _shallow_copy_serves(field: serializers.Field) -> bool:
+    # A mutable default is handed out as is (DRF returns `field.default`): each instance gets its own, deep-copied.
+    return type(field) in _SHALLOW_COPY_FIELDS and not isinstance(field.default, list | dict | set)
 
 
 class IdRouter(SimpleRouter):

@@ -116,7 +116,7 @@ class LotInputSerializer(serializers.Serializer):
 class StockMoveSerializer(PlainModelSerializer):
     """A move to post: the reason decides which of from_location/to_location are needed."""
 
-    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.select_related("uom"))
+    item = PlainPrimaryKeyRelatedField(queryset=Item.objects.select_related("uom"))  # the unit rules the quantity
     quantity = PlainDecimalField(**QUANTITY)
     from_location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), allow_null=True, required=False, default=None

@@ -12,9 +12,9 @@ A transaction that changes stock takes its row locks in this order, and only the
    item no longer tracked, or without lots of one now tracked (the services say which by the transaction setting
    `inventory.lots_for_item`).
 1. The document row, alone: the sales or purchase order (`orders.services.engine.lock_order`), the work
-   order (`production.services.work_orders.lock_work_order`), then that document's own child rows (order lines, work order
-   components) in primary-key order. Always `select_for_update(of=("self",))`: a `select_related` without `of=`
-   would lock the joined rows too.
+   order (`production.services.work_orders.lock_work_order`), then that document's own child rows (order lines,
+   work order components) in primary-key order. Always `select_for_update(of=("self",))`: a `select_related`
+   without `of=` would lock the joined rows too.
 2. The existing stock level rows it will change, all in one statement, in primary-key order (`lock_levels` below;
    `inventory_post_move` does the same for the one or two levels of a move, `lock_level` for the one of a count or
    a reservation).

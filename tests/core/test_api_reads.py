@@ -106,7 +106,10 @@ def documents(in_acme):
 
     boss = get_user_model().objects.get(username="boss")
     location = LocationFactory()
-    bolt, nut = ItemFactory(attributes={"colour": "red"}), ItemFactory(description="")
+    from tests.inventory.factories import UnitFactory
+
+    kg = UnitFactory(code="kg", name="Kilogram")  # a fractional quantity (2.5) in a unit that allows one
+    bolt, nut = ItemFactory(attributes={"colour": "red"}, uom=kg), ItemFactory(description="", uom=kg)
     for item in (bolt, nut):
         stock_receive(item=item, location=location, quantity="3", user=boss)
     promised = datetime.date.today()
@@ -159,3 +162,13 @@ def test_a_kept_schema_answers_the_same_bytes_and_headers_in_each_format(api, mo
     for header in ("Content-Type", "Content-Disposition", "Vary", "Allow"):
         assert kept.get(header) == first.get(header), header
     assert first["Content-Type"].startswith(accept)
+
+
+def test_each_serializer_instance_binds_its_own_copy_of_every_field(documents):
+    from orders.api.serializers import SalesOrderSerializer
+
+    first, second = SalesOrderSerializer(), SalesOrderSerializer()
+    for name, field in first.fields.items():
+        assert field is not second.fields[name], name
+        assert field.parent is first and second.fields[name].parent is second, name
+    assert first.fields["lines"].child is not second.fields["lines"].child  # nested serializers: deep copies

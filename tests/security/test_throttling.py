@@ -112,11 +112,45 @@ def test_a_request_is_taken_once_and_early_refusals_not_at_all(tight_rates, acme
     client = signed_in(acme, "boss")
     client.get("/api/v1/items/")
     client.get("/api/v1/items/")
-    assert tenant_budget_used(acme) == 2  # the middleware peeked, the throttle counted: once each
+    assert tenant_budget_used(acme) == 2  # the throttle counted each once; the middleware takes nothing
     client.get("/api/v1/items/")
     for _ in range(5):
         assert client.get("/api/v1/items/").status_code == 429
     assert tenant_budget_used(acme) == 3
+
+
+def test_an_api_request_makes_one_redis_round_trip_the_take(tight_rates, acme, monkeypatch):
+    from access import ratelimit
+
+    asked = []
+    real = ratelimit._limiter
+
+    class Counting:
+        def __init__(self, limiter) -> None:
+            self._limiter = limiter
+
+        def __getattr__(self, name: str):
+            asked.append(name)
+            return getattr(self._limiter, name)
+
+    monkeypatch.setattr(ratelimit, "_limiter", lambda quota, url: Counting(real(quota, url)))
+    assert signed_in(acme, "boss").get("/api/v1/items/").status_code == 200
+    assert asked == ["limit"]
+
+
+def test_a_process_that_has_not_seen_the_budget_spent_refuses_at_the_take_then_early(
+    tight_rates, acme, monkeypatch, django_assert_num_queries
+):
+    from access import ratelimit
+
+    client = signed_in(acme, "boss")
+    for _ in range(3):
+        client.get("/api/v1/items/")
+    monkeypatch.setattr(ratelimit, "_spent_until", {})  # another web process: it took none of the three
+    assert client.get("/api/v1/items/").status_code == 429
+    assert tenant_budget_used(acme) == 3
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/items/").status_code == 429
 
 
 def test_made_up_credentials_do_not_spend_the_tenant_budget(tight_rates, acme):
