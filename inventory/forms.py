@@ -220,6 +220,14 @@ class ItemForm(RecordForm):
         "standard_cost",
         "is_active",
         "attributes",
+        "tracking",
+        "procurement",
+        "lot_sizing",
+        "lot_quantity",
+        "lot_minimum",
+        "lot_multiple",
+        "lot_period_days",
+        "safety_stock",
     )
 
     sku = forms.CharField(label="SKU", max_length=64)
@@ -232,6 +240,23 @@ class ItemForm(RecordForm):
     lead_time_days = PlainIntegerField(min_value=0, initial=0, label="Lead time (days)")
     standard_cost = PlainDecimalField(**MONEY, min_value=0, initial="0")
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    tracking = forms.ChoiceField(
+        choices=Item.Tracking.choices,
+        initial=Item.Tracking.NONE,
+        help_text="By lot or serial number: receipts then name lots, issues take them first-expiry-first-out.",
+    )
+    # Planning (MRP)
+    procurement = forms.ChoiceField(
+        choices=Item.Procurement.choices, initial=Item.Procurement.BUY, help_text="Make in-house or buy."
+    )
+    lot_sizing = forms.ChoiceField(choices=Item.LotSizing.choices, initial=Item.LotSizing.LOT_FOR_LOT)
+    lot_quantity = PlainDecimalField(**QUANTITY, min_value=0, initial="0", help_text="Fixed quantity: every order.")
+    lot_minimum = PlainDecimalField(**QUANTITY, min_value=0, initial="0", help_text="Minimum and multiple.")
+    lot_multiple = PlainDecimalField(**QUANTITY, min_value=0, initial="0", help_text="Minimum and multiple.")
+    lot_period_days = PlainIntegerField(
+        min_value=0, initial=0, label="Periods of supply (days)", help_text="Periods of supply: days one order covers."
+    )
+    safety_stock = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
     attributes = forms.JSONField(
         required=False,
         label="Custom fields",

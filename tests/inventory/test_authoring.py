@@ -37,6 +37,14 @@ def item_data(**overrides) -> dict:
         "standard_cost": "0.25",
         "is_active": "on",
         "attributes": '{"finish": "zinc"}',
+        "tracking": "none",
+        "procurement": "buy",
+        "lot_sizing": "lot_for_lot",
+        "lot_quantity": "0",
+        "lot_minimum": "0",
+        "lot_multiple": "0",
+        "lot_period_days": "0",
+        "safety_stock": "5",
     }
     return {**data, **overrides}
 
@@ -44,6 +52,7 @@ def item_data(**overrides) -> dict:
 def test_planner_creates_an_item_through_the_service(planner, in_acme):
     response = planner.post("/inventory/items/new/", item_data())
     item = Item.objects.get(sku="BOLT-10")
+    assert (item.procurement, item.tracking, item.safety_stock) == ("buy", "none", 5)
     assert response.status_code == 302 and response["Location"] == f"/inventory/items/{item.pk}/"
     assert (item.reorder_point, item.standard_cost) == (Decimal(10), Decimal("0.25"))
     assert item.attributes == {"finish": "zinc"}
@@ -222,3 +231,17 @@ def test_the_parent_choice_lists_locations_as_a_tree_without_the_location_itself
     assert f'value="{hall.pk}"' not in options
     new_page = planner.get("/inventory/locations/new/").content.decode()
     assert new_page.index(">HALL<") < new_page.index("\u2003HALL-S1<")
+
+
+def test_planner_sets_make_and_a_fixed_lot_size_on_the_item_form(planner, in_acme):
+    data = item_data(procurement="make", lot_sizing="fixed", lot_quantity="25", tracking="lot")
+    assert planner.post("/inventory/items/new/", data).status_code == 302
+    item = Item.objects.get(sku="BOLT-10")
+    assert (item.procurement, item.lot_sizing, item.lot_quantity, item.tracking) == ("make", "fixed", 25, "lot")
+
+
+def test_a_lot_size_beyond_ten_years_of_supply_is_an_error_by_its_field(planner, in_acme):
+    response = planner.post("/inventory/items/new/", item_data(lot_sizing="periods", lot_period_days="99999"))
+    assert response.status_code == 400
+    assert "lot_period_days" in response.context["form"].errors
+    assert not Item.objects.filter(sku="BOLT-10").exists()
