@@ -12,7 +12,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
-from customfields.services import custom_value_filter
+from customfields.selectors import with_custom_values
 from inventory.models import Item, Location, StockLevel, StockMove
 from inventory.supply import on_order_quantities
 
@@ -42,8 +42,7 @@ def items_with_custom_values(items: QuerySet[Item], params: Mapping[str, str]) -
     (`attributes @> {"key": value, ...}`), which the GIN jsonb_path_ops index on attributes serves. The value is
     compared as stored (a number as its decimal string, "12.5"; yes/no as a bool). An undefined key or a value its type
     refuses is a DomainError on `cf_<key>`."""
-    lookup = custom_value_filter("item", params)
-    return items.filter(attributes__contains=lookup) if lookup else items
+    return with_custom_values(items, entity="item", column="attributes", params=params)
 
 
 def item_search(*, query: str = "", kind: str = "", active_only: bool = False) -> QuerySet[Item]:

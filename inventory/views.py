@@ -3,20 +3,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from access.permissions import capability_required
 from access.roles import Capability
+from core.errors import DomainError
 from core.pages import service_form_page
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
+from customfields.forms import CustomFieldFilterForm, shown_value
+from customfields.services import definitions
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
+from inventory.exports import items_csv
 from inventory.forms import MOVE_FORMS, ImportForm, ItemForm, LocationForm, ReverseForm
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 
@@ -31,8 +35,46 @@ ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on
 def item_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     table = table_sort(request, ITEM_SORTS, default="sku", tiebreak=("sku",))
-    page = Paginator(table.apply(selectors.item_search(query=query)), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inventory/item_list.html", {"page": page, "query": query, **table.context()})
+    items, custom = _custom_filtered(request, selectors.item_search(query=query))
+    page = Paginator(table.apply(items), PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
+        values = item.attributes if isinstance(item.attributes, dict) else {}
+        item.custom_cells = [shown_value(d, values.get(d.key, "")) for d in custom["custom_columns"]]
+    export = reverse("inventory:item-export")
+    if request.GET:
+        export += "?" + urlencode([(k, v) for k, v in request.GET.items() if k not in {"page", "sort"}])
+    context = {"page": page, "query": query, "export_url": export, **custom, **table.context()}
+    return render(request, "inventory/item_list.html", context)
+
+
+def _custom_filtered(request: HttpRequest, items: QuerySet[Item]) -> tuple[QuerySet[Item], dict]:
+    """`items` narrowed by the request's `cf_<key>` filters, and the custom columns and filter form of the list. A
+    filter the field refuses (an undefined key, a number that is not one) is said by its box and shows no rows."""
+    shown = [d for d in definitions("item") if d.show_in_list]
+    form = CustomFieldFilterForm("item", request.GET, shown)
+    form.is_valid()
+    try:
+        items = selectors.items_with_custom_values(items, request.GET)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        items = items.none()
+    return items, {"custom_columns": shown, "custom_filters": form}
+
+
+@login_required
+def item_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """The items of the list (same search and custom-field filters) as CSV, in the columns the import reads."""
+    items, custom = _custom_filtered(request, Item.objects.select_related("uom").order_by("sku"))
+    if custom["custom_filters"].errors:
+        return HttpResponse(custom["custom_filters"].errors.as_text(), status=400, content_type="text/plain")
+    query = request.GET.get("q", "").strip()
+    if query:
+        items = items.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    response = StreamingHttpResponse(
+        items_csv(items.iterator(chunk_size=2000), definitions("item")), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="items.csv"'
+    return response
 
 
 @login_required

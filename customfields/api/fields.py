@@ -49,7 +49,7 @@ def check_custom_values(entity: str, values: object) -> None:
     try:
         validate_custom_values(entity, values)
     except CustomFieldsInvalid as exc:
-        raise serializers.ValidationError(exc.errors) from None
+        raise serializers.ValidationError({key: [message] for key, message in exc.errors.items()}) from None
     except DomainError as exc:
         raise serializers.ValidationError(exc.message) from None
 
