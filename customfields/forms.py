@@ -4,6 +4,7 @@ list filters, and the definition form tenant admins use."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,7 +28,11 @@ def form_field(definition: CustomField, *, for_filter: bool = False) -> forms.Fi
     """The form field of one definition: a text box (numbers too: the number rule reads them, with a digit keyboard),
     a date, a list of choices, or yes/no as a choice (a checkbox cannot say "no value")."""
     required = definition.required and not for_filter
-    common = {"label": definition.label, "required": required, "help_text": "" if for_filter else definition.help_text}
+    common: dict[str, Any] = {
+        "label": definition.label,
+        "required": required,
+        "help_text": "" if for_filter else definition.help_text,
+    }
     kind = definition.field_type
     if kind == CustomField.Type.NUMBER:
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)

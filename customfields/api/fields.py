@@ -39,7 +39,8 @@ class CustomFieldsField(serializers.Field):
 
     def to_internal_value(self, data: object) -> object:
         instance = getattr(self.parent, "instance", None)
-        current = getattr(instance, self.source, None) if instance is not None and self.source != "*" else None
+        source = self.source or ""
+        current = getattr(instance, source, None) if instance is not None and source not in {"", "*"} else None
         check_custom_values(self.entity, merged_custom_values(current, data))
         return data  # the service merges it into the record's values and validates the result again
 
