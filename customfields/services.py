@@ -146,6 +146,14 @@ def merged_custom_values(current: Mapping[str, object] | None, changes: object) 
     return {**(current or {}), **changes}
 
 
+def replacing_custom_values(current: Mapping[str, object] | None, new: object) -> object:
+    """The change that makes a record's values exactly `new` (a whole object, as the admin's JSON box holds it): the
+    keys `new` leaves out are removed (null), since a write otherwise keeps the keys it does not give."""
+    if not isinstance(new, Mapping):
+        return new
+    return {**dict.fromkeys(current or {}), **new}
+
+
 def custom_value_filter(entity: str, params: Mapping[str, str]) -> dict[str, object]:
     """{key: stored value} from `?cf_<key>=value` parameters, for a JSONB containment filter (`column @> {...}`,
     which the GIN jsonb_path_ops index serves). A key the tenant has not defined, or a value its type refuses, is a

@@ -120,3 +120,28 @@ def test_a_definition_of_acme_does_not_exist_in_globex_nor_on_its_pages(acme, gl
         globex_client.force_login(get_user_model().objects.get(username="boss"))
     assert "colour" not in globex_client.get("/custom-fields/").content.decode()
     assert globex_client.get(f"/custom-fields/{field.pk}/edit/").status_code == 404
+
+
+def admin_item_data(item, attributes: str) -> dict:
+    return {"sku": item.sku, "name": item.name, "uom": item.uom_id, "kind": "component", "reorder_point": "0",
+            "reorder_quantity": "0", "lead_time_days": "0", "standard_cost": "0", "is_active": "on",
+            "attributes": attributes, "tracking": "none", "procurement": "buy", "lot_sizing": "lot_for_lot",
+            "lot_quantity": "0", "lot_minimum": "0", "lot_multiple": "0", "lot_period_days": "0",
+            "safety_stock": "0"}  # fmt: skip
+
+
+def test_the_item_admin_json_box_is_the_whole_set_of_values(admin_client, in_acme):
+    define(key="colour")
+    define(key="grade")
+    item = ItemFactory(attributes={"colour": "red", "grade": "1"})
+    response = admin_client.post(f"/admin/inventory/item/{item.pk}/change/", admin_item_data(item, '{"grade": "2"}'))
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.attributes == {"grade": "2"}
+
+
+def test_the_item_admin_says_an_unknown_key_on_the_form(admin_client, in_acme):
+    item = ItemFactory(attributes={})
+    response = admin_client.post(f"/admin/inventory/item/{item.pk}/change/", admin_item_data(item, '{"x": "1"}'))
+    assert response.status_code == 200
+    assert "is not a custom field of items" in response.content.decode()
