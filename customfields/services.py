@@ -66,6 +66,8 @@ def _clean_one(definition: CustomField, value: object) -> object:
     if kind == CustomField.Type.TEXT:
         if not isinstance(value, str):
             raise ValueError("must be text")
+        if "\x00" in value:
+            raise ValueError("contains a NUL character, which cannot be stored")
         limit = min(definition.max_length, TEXT_MAX_LENGTH)
         if len(value) > limit:
             raise ValueError(f"is {len(value)} characters long; at most {limit}")

@@ -97,3 +97,7 @@ def test_a_filter_on_an_undefined_key_is_refused_on_its_parameter(item_fields):
     with pytest.raises(DomainError) as caught:
         custom_value_filter("item", {"cf_grade": "1"})
     assert caught.value.field == "cf_grade"
+
+
+def test_a_text_value_with_a_nul_character_is_refused(item_fields):
+    assert "NUL" in refusal({"note": "a\x00b"})["note"]
