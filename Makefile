@@ -68,6 +68,7 @@ bench-quick:
 	$(PY) bench/request_cost.py --requests 5 --rounds 1
 	$(PY) bench/document_lines.py --lines 50 --runs 1
 	$(PY) bench/trace.py --lots 200 --moves 1000 --runs 3
+	$(PY) bench/custom_fields.py --items 2000 --runs 3
 	$(PY) bench/fault_drill.py --tenants 3
 	$(PY) bench/pages.py --items 200 --moves 1000 --requests 2
 

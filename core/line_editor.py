@@ -138,7 +138,9 @@ def line_editor_page(
         rows = _raw_rows(request.POST, list(line_form.base_fields))
         extra = 1 if "add_line" in request.POST or not rows else 0
         lines = line_formset(line_form, extra=extra)(initial=rows, prefix=PREFIX)
-        header = {name: request.POST.get(name, "") for name in form_class.base_fields}
+        # Every header value typed, fields the form adds per instance (custom fields) included; not the lines'.
+        header = {name: value for name, value in request.POST.items() if not name.startswith(f"{PREFIX}-")}
+        header.update({name: request.POST.get(name, "") for name in form_class.base_fields})
         form = form_class(initial=header, lines=lines, instance=instance)
     elif request.method == "POST":
         lines = line_formset(line_form)(request.POST, prefix=PREFIX)

@@ -147,6 +147,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    "customfields",  # tenant-defined fields of items, partners and orders (definitions; values live on the records)
     "inventory",
     "production",
     "planning",

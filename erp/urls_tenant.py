@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/v1/", include("audit.api.urls")),
     path("audit/", include("audit.urls")),
     path("users/", include("access.urls")),
+    path("custom-fields/", include("customfields.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),  # generated once per process
     # HTML-only views: DRF's OPTIONS metadata response has no template to render there (a 500), so GET/HEAD only.
     path(

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.errors import DomainError
+from customfields.services import replacing_custom_values
 from inventory import services
 from inventory.models import (
     Item,
@@ -51,6 +52,8 @@ class ItemAdmin(ServiceAdmin):
     def service_save(self, request: HttpRequest, current: Item | None, fields: dict) -> Item:
         if current is None:
             return services.item_create(user=request.user, **fields)
+        if "attributes" in fields:  # the JSON box holds the whole object: keys taken out of it are removed
+            fields["attributes"] = replacing_custom_values(current.attributes, fields["attributes"])
         return services.item_update(item=current, user=request.user, **fields)
 
     def service_delete(self, request: HttpRequest, obj: Item) -> None:

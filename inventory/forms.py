@@ -10,6 +10,7 @@ from core.form_fields import PlainDecimalField, PlainIntegerField, PlainModelCho
 from core.forms import RecordForm, ServiceForm
 from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
+from customfields.forms import CustomFieldsFormMixin
 from inventory import services
 from inventory.models import Item, Location, StockMove, UnitOfMeasure
 from inventory.selectors import default_receiving_location, item_by_sku, item_search, location_tree
@@ -197,7 +198,7 @@ class ImportForm(ServiceForm):
     file = forms.FileField(
         label="CSV file",
         help_text="First line: sku,name,uom,kind,description,reorder_point,reorder_quantity,lead_time_days,"
-        "standard_cost,active (any subset with sku; attr.<name> columns become custom attributes).",
+        "standard_cost,active (any subset with sku), and cf_<key> for each custom field of items.",
     )
 
     def call_service(self, user: AbstractBaseUser) -> object:
@@ -207,7 +208,9 @@ class ImportForm(ServiceForm):
         return services.item_import_create(file_name=upload.name, data=upload.read(), user=user)
 
 
-class ItemForm(RecordForm):
+class ItemForm(CustomFieldsFormMixin, RecordForm):
+    custom_fields_entity = "item"
+    custom_fields_source = "attributes"  # the item's custom-field values (item_create/item_update take them so)
     service_fields = (
         "sku",
         "name",
@@ -219,7 +222,6 @@ class ItemForm(RecordForm):
         "lead_time_days",
         "standard_cost",
         "is_active",
-        "attributes",
         "tracking",
         "procurement",
         "lot_sizing",
@@ -257,25 +259,10 @@ class ItemForm(RecordForm):
         min_value=0, initial=0, label="Periods of supply (days)", help_text="Periods of supply: days one order covers."
     )
     safety_stock = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
-    attributes = forms.JSONField(
-        required=False,
-        label="Custom fields",
-        initial=dict,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='As JSON, e.g. {"colour": "red", "finish": "zinc"}.',
-    )
 
     @property
     def title(self) -> str:
         return f"Edit item {self.instance.sku}" if self.instance is not None else "New item"
-
-    def clean_attributes(self) -> dict:
-        value = self.cleaned_data.get("attributes")
-        if value in (None, ""):
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError('custom fields are a JSON object of names and values, e.g. {"colour": "red"}')
-        return value
 
     def call_service(self, user: AbstractBaseUser) -> Item:
         if self.instance is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -99,7 +100,11 @@ class Item(models.Model):
     safety_stock = models.DecimalField(**QUANTITY, default=ZERO)
     low_level_code = models.PositiveSmallIntegerField(default=0, editable=False)
     is_active = models.BooleanField("active", default=True)
-    attributes = models.JSONField(default=dict, blank=True, help_text='Custom attributes, e.g. {"colour": "red"}.')
+    # The item's custom-field values, {key: value}, checked against the tenant's definitions (customfields app) by
+    # the services; GIN-indexed (jsonb_path_ops) for `attributes @> {...}` filters. API: `custom_fields`.
+    attributes = models.JSONField(
+        "custom fields", default=dict, blank=True, help_text='Custom-field values by key, e.g. {"colour": "red"}.'
+    )
     # Lots and serials (Lot, LotLevel, StockMoveLot below); "none" keeps every stock path as it was.
     tracking = models.CharField(
         max_length=8,
@@ -112,6 +117,7 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["sku"]
+        indexes = [GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="inventory_item_attrs_gin")]
         constraints = [
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="inventory_item_reorder_point_gte_0"),
             models.CheckConstraint(condition=Q(reorder_quantity__gte=0), name="inventory_item_reorder_qty_gte_0"),

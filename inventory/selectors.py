@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
+from customfields.selectors import with_custom_values
 from inventory.models import Item, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
 from inventory.supply import on_order_quantities
 
@@ -61,6 +63,14 @@ def item_picks(*, query: str, limit: int) -> list[Item]:
         seen = [item.pk for item in by_sku]
         by_sku += items.filter(name__icontains=query).exclude(pk__in=seen).order_by("sku")[: limit - len(by_sku)]
     return by_sku
+
+
+def items_with_custom_values(items: QuerySet[Item], params: Mapping[str, str]) -> QuerySet[Item]:
+    """`items` narrowed by `?cf_<key>=value` parameters (other parameters are ignored): one JSONB containment
+    (`attributes @> {"key": value, ...}`), which the GIN jsonb_path_ops index on attributes serves. The value is
+    compared as stored (a number as its decimal string, "12.5"; yes/no as a bool). An undefined key or a value its type
+    refuses is a DomainError on `cf_<key>`."""
+    return with_custom_values(items, entity="item", column="attributes", params=params)
 
 
 def item_search(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.item_list, name="item-list"),
     path("scan/", views.scan, name="scan"),
     path("scan/stock/", views.item_stock, name="item-stock"),
+    path("items/export.csv", views.item_export, name="item-export"),
     path("items/<int:pk>/", views.item_detail, name="item-detail"),
     path("items/new/", views.item_new, name="item-new"),
     path("items/<int:pk>/edit/", views.item_edit, name="item-edit"),

@@ -3,20 +3,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from access.permissions import capability_required
 from access.roles import Capability
+from core.errors import DomainError
 from core.pages import service_form_page
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import list_page, table_sort
+from customfields.forms import CustomFieldFilterForm, shown_value
+from customfields.services import definitions
 from erp.celery import job_lacks_worker
 from inventory import selectors, services, traceability
+from inventory.exports import items_csv
 from inventory.forms import (
     MOVE_FORMS,
     ImportForm,
@@ -40,10 +44,54 @@ ITEM_SORTS = {"sku": "sku", "name": "name", "kind": "kind", "on_hand": "total_on
 def item_list(request: HttpRequest) -> HttpResponse:
     filters = ItemListFilter(request.GET)
     table = table_sort(request, ITEM_SORTS, default="sku", tiebreak=("sku",))
-    items = table.apply(filters.filter_items())
-    context = {"filters": filters, "query": filters.cleaned_data.get("q", ""), **table.context()}
-    context.update(list_page(request, items).context())
-    return render(request, "inventory/item_list.html", context, status=400 if filters.errors else 200)
+    items, custom = _custom_filtered(request, filters.filter_items())
+    listing = list_page(request, table.apply(items))
+    for item in listing.page.object_list:
+        values = item.attributes if isinstance(item.attributes, dict) else {}
+        item.custom_cells = [shown_value(d, values.get(d.key, "")) for d in custom["custom_columns"]]
+    export = reverse("inventory:item-export")
+    if request.GET:
+        export += "?" + urlencode([(k, v) for k, v in request.GET.items() if k not in {"page", "sort", "size"}])
+    context = {
+        "filters": filters,
+        "query": filters.cleaned_data.get("q", ""),
+        "export_url": export,
+        **custom,
+        **table.context(),
+        **listing.context(),
+    }
+    refused = filters.errors or custom["custom_filters"].errors
+    return render(request, "inventory/item_list.html", context, status=400 if refused else 200)
+
+
+def _custom_filtered(request: HttpRequest, items: QuerySet[Item]) -> tuple[QuerySet[Item], dict]:
+    """`items` narrowed by the request's `cf_<key>` filters, and the custom columns and filter form of the list. A
+    filter the field refuses (an undefined key, a number that is not one) is said by its box and shows no rows."""
+    shown = [d for d in definitions("item") if d.show_in_list]
+    form = CustomFieldFilterForm("item", request.GET, shown)
+    form.is_valid()
+    try:
+        items = selectors.items_with_custom_values(items, request.GET)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        items = items.none()
+    return items, {"custom_columns": shown, "custom_filters": form}
+
+
+@login_required
+def item_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    """The items of the list (same search and custom-field filters) as CSV, in the columns the import reads."""
+    items, custom = _custom_filtered(request, Item.objects.select_related("uom").order_by("sku"))
+    if custom["custom_filters"].errors:
+        return HttpResponse(custom["custom_filters"].errors.as_text(), status=400, content_type="text/plain")
+    query = request.GET.get("q", "").strip()
+    if query:
+        items = items.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    response = StreamingHttpResponse(
+        items_csv(items.iterator(chunk_size=2000), definitions("item")), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="items.csv"'
+    return response
 
 
 @login_required

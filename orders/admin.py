@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.errors import DomainError
+from customfields.services import replacing_custom_values
 from orders import services
 from orders.models import (
     CustomerReturn,
@@ -49,6 +50,8 @@ class PartnerAdmin(ServiceAdmin):
     def service_save(self, request: HttpRequest, current: Partner | None, fields: dict) -> Partner:
         if current is None:
             return services.partner_create(user=request.user, **fields)
+        if "custom_fields" in fields:  # the JSON box holds the whole object: keys taken out of it are removed
+            fields["custom_fields"] = replacing_custom_values(current.custom_fields, fields["custom_fields"])
         return services.partner_update(partner=current, user=request.user, **fields)
 
 

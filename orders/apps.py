@@ -5,8 +5,13 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self) -> None:
+        from customfields.registry import register_entity
         from orders import selectors
         from planning import sources
+
+        register_entity("partner", model_label="orders.Partner", column="custom_fields")
+        register_entity("sales_order", model_label="orders.SalesOrder", column="custom_fields")
+        register_entity("purchase_order", model_label="orders.PurchaseOrder", column="custom_fields")
 
         def sales_demand() -> list[sources.DemandLine]:
             return [

@@ -14,6 +14,7 @@ from core.line_editor import LineEditorForm, LineForm
 from core.numbers import MONEY, QUANTITY
 from core.pickers import PickerInput
 from core.validators import validate_plan_date
+from customfields.forms import CustomFieldsFormMixin
 from inventory.forms import ItemSkuField, LotsField
 from inventory.models import Item, Location
 from inventory.selectors import default_receiving_location
@@ -276,7 +277,8 @@ class PartnerCodeField(forms.CharField):
         raise forms.ValidationError(f"no customer or supplier has code {code!r}")
 
 
-class PartnerForm(RecordForm):
+class PartnerForm(CustomFieldsFormMixin, RecordForm):
+    custom_fields_entity = "partner"
     service_fields = PARTNER_FIELDS
 
     code = forms.CharField(max_length=32)
@@ -335,7 +337,7 @@ class PurchaseOrderLineForm(OrderLineForm):
     )
 
 
-class OrderForm(LineEditorForm):
+class OrderForm(CustomFieldsFormMixin, LineEditorForm):
     """A draft sales or purchase order's header; its lines go with it to the kind's service."""
 
     kind_label = ""
@@ -355,10 +357,15 @@ class OrderForm(LineEditorForm):
         return f"Edit {self.instance.number}" if self.instance is not None else f"New {self.kind_label}"
 
     def header(self) -> dict[str, object]:
-        return {f"{self.partner_field}_reference": self.cleaned_data["reference"], "notes": self.cleaned_data["notes"]}
+        return {
+            f"{self.partner_field}_reference": self.cleaned_data["reference"],
+            "notes": self.cleaned_data["notes"],
+            "custom_fields": self.custom_values(),
+        }
 
 
 class SalesOrderForm(OrderForm):
+    custom_fields_entity = "sales_order"
     kind_label = "sales order"
     partner_field = "customer"
     header_fields = ("location", "reference", "notes")
@@ -386,6 +393,7 @@ class SalesOrderForm(OrderForm):
 
 
 class PurchaseOrderForm(OrderForm):
+    custom_fields_entity = "purchase_order"
     kind_label = "purchase order"
     partner_field = "supplier"
     header_fields = ("reference", "notes")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,10 +41,12 @@ class Partner(models.Model):
         help_text="Supplier lead time: a purchase line without an expected date is due this many days out.",
     )
     is_active = models.BooleanField("active", default=True)
+    custom_fields = models.JSONField(default=dict, blank=True, help_text="Custom-field values by key.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
+        indexes = [GinIndex(fields=["custom_fields"], opclasses=["jsonb_path_ops"], name="orders_partner_cf_gin")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_customer=True) | Q(is_supplier=True), name="orders_partner_customer_or_supplier"
@@ -204,7 +207,10 @@ def order_kind(
 
     class Meta(Order.Meta):
         abstract = True
-        indexes = [models.Index(fields=["status"], name=f"orders_{prefix}_status")]
+        indexes = [
+            models.Index(fields=["status"], name=f"orders_{prefix}_status"),
+            GinIndex(fields=["custom_fields"], opclasses=["jsonb_path_ops"], name=f"orders_{prefix}_cf_gin"),
+        ]
 
     fields = {
         partner: models.ForeignKey(Partner, on_delete=models.PROTECT, related_name=related_name),
@@ -214,6 +220,7 @@ def order_kind(
         "closed_at": models.DateTimeField(
             null=True, blank=True, help_text=f"When it was fully {delivered} or cancelled."
         ),
+        "custom_fields": models.JSONField(default=dict, blank=True, help_text="Custom-field values by key."),
     }
     attrs = {
         "__module__": __name__,

@@ -5,7 +5,8 @@ are left out. The layers, bottom up:
 
 - tenancy core, `tenants`: registry, routing, provisioning, database roles, edge, the report registry. A shared app
   (public schema) that every other app may import; it imports none of them.
-- tenant platform apps, `access` (roles, users, API keys, sign-in limits) and `audit` (the audit trail): what every
+- tenant platform apps, `access` (roles, users, API keys, sign-in limits), `audit` (the audit trail) and
+  `customfields` (tenant-defined fields; entities named by a string key): what every
   business app uses. Not business apps, but tenant apps all the same, so the core does not import them either.
 - business apps, `inventory`, `production`, `orders`, `planning`: the plant's data. `inventory` is at their bottom.
 - fleet operations (`fleet`) and support sessions (`support`): shared apps beside each other, above the core. They
@@ -22,7 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BUSINESS_APPS = {"inventory", "production", "orders", "planning"}
-PLATFORM_APPS = {"access", "audit"}
+PLATFORM_APPS = {"access", "audit", "customfields"}
 TOP = {"fleet", "support", "dashboard"}
 
 

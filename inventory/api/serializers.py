@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from core.api_fields import PlainDecimalField, PlainIntegerField, PlainModelSerializer, PlainPrimaryKeyRelatedField
 from core.numbers import QUANTITY
+from customfields.api.fields import CustomFieldsField, CustomFieldsSerializerMixin
 from inventory.models import (
     CONVERSION_FACTOR,
     Item,
@@ -38,8 +39,13 @@ class ConversionSerializer(PlainModelSerializer):
         validators: list = []  # one per item and unit: conversion_create says so by the field
 
 
-class ItemSerializer(PlainModelSerializer):
+class ItemSerializer(CustomFieldsSerializerMixin, PlainModelSerializer):
+    custom_fields_entity = "item"
     uom = serializers.SlugRelatedField(slug_field="code", queryset=UnitOfMeasure.objects.all(), help_text="Unit code")
+    custom_fields = CustomFieldsField(entity="item", source="attributes")
+    attributes = serializers.JSONField(
+        read_only=True, help_text="Deprecated: the same values as custom_fields (read-only; write custom_fields)."
+    )
 
     class Meta:
         model = Item
@@ -55,6 +61,7 @@ class ItemSerializer(PlainModelSerializer):
             "lead_time_days",
             "standard_cost",
             "is_active",
+            "custom_fields",
             "attributes",
             "tracking",
             "procurement",
@@ -78,11 +85,6 @@ class ItemSerializer(PlainModelSerializer):
             "lot_multiple": {"min_value": 0},
             "safety_stock": {"min_value": 0},
         }
-
-    def validate_attributes(self, value: object) -> dict:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError('attributes must be a JSON object, e.g. {"colour": "red"}')
-        return value
 
 
 class LocationSerializer(PlainModelSerializer):

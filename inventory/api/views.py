@@ -1,9 +1,9 @@
 """Inventory API viewsets: each write validates its input with a serializer and calls one service."""
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -50,6 +50,14 @@ class UnitViewSet(api.ModelViewSet):
         services.unit_delete(unit=instance, user=self.request.user)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Items, filtered by the fields below and by custom fields: `?cf_<key>=<value>` (one parameter per "
+        "custom field of items, e.g. `?cf_colour=red&cf_hazardous=true`; all must match). The value is read by the "
+        "field's type (a number as 12.5, a date as YYYY-MM-DD, yes/no as true/false) and matched exactly; an "
+        "undefined key or a value its type refuses is a 400 on `cf_<key>`."
+    )
+)
 class ItemViewSet(api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Item.objects.select_related("uom")
@@ -58,6 +66,12 @@ class ItemViewSet(api.ModelViewSet):
     search_fields = ["sku", "name", "description"]
     ordering_fields = ["sku", "name", "kind", "reorder_point", "standard_cost", "created_at", "updated_at"]
     ordering = ["sku"]
+
+    def filter_queryset(self, queryset: QuerySet[Item]) -> QuerySet[Item]:
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list":
+            queryset = selectors.items_with_custom_values(queryset, self.request.query_params)
+        return queryset
 
     def perform_create(self, serializer: ItemSerializer) -> None:
         serializer.instance = services.item_create(user=self.request.user, **serializer.validated_data)

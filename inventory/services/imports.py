@@ -13,6 +13,7 @@ from audit.services import audit_record
 from core.errors import DomainError
 from core.numbers import parse_quantity, plain_number_error
 from core.users import User, acting_user
+from customfields.services import definitions
 from inventory.models import Item, ItemImport, UnitOfMeasure
 from inventory.selectors import item_by_sku
 from inventory.services.errors import (
@@ -33,7 +34,8 @@ IMPORT_COLUMNS = (
     "standard_cost",
     "active",
 )
-ATTRIBUTE_PREFIX = "attr."
+CUSTOM_FIELD_PREFIX = "cf_"  # cf_<key>: a custom field of items (customfields), as in the API's ?cf_<key>= filter
+ATTRIBUTE_PREFIX = "attr."  # the same, as files written before custom fields had definitions named them
 _PROGRESS_EVERY = 50
 
 
@@ -66,15 +68,36 @@ def item_import_create(*, file_name: str, data: bytes, user: User) -> ItemImport
     return job
 
 
+def custom_key(column: str) -> str | None:
+    """The custom field's key a column names (cf_<key>, or attr.<key> in older files), or None."""
+    for prefix in (CUSTOM_FIELD_PREFIX, ATTRIBUTE_PREFIX):
+        if column.startswith(prefix):
+            return column[len(prefix) :]
+    return None
+
+
 def _check_header(header: list[str] | None) -> list[str]:
     if not header:
         raise ImportRefused("the file is empty; the first line must name the columns (sku, name, uom, ...)")
     columns = [column.strip().lower() for column in header]
-    unknown = [c for c in columns if c not in IMPORT_COLUMNS and not c.startswith(ATTRIBUTE_PREFIX)]
+    unknown = [c for c in columns if c not in IMPORT_COLUMNS and custom_key(c) is None]
     if unknown:
         raise ImportRefused(
-            f"unknown column(s) {', '.join(unknown)}: use {', '.join(IMPORT_COLUMNS)} or attr.<name>", field="file"
+            f"unknown column(s) {', '.join(unknown)}: use {', '.join(IMPORT_COLUMNS)} or cf_<custom field key>",
+            field="file",
         )
+    keys = [key for c in columns if (key := custom_key(c)) is not None]
+    if keys:
+        defined = {d.key for d in definitions("item")}
+        undefined = [key for key in keys if key not in defined]
+        if undefined:
+            raise ImportRefused(
+                f"column(s) {', '.join(CUSTOM_FIELD_PREFIX + key for key in undefined)} name no custom field of items "
+                f"(defined: {', '.join(sorted(defined)) or 'none yet'}; a tenant admin adds them)",
+                field="file",
+            )
+        if len(set(keys)) != len(keys):
+            raise ImportRefused("a custom field has more than one column (cf_<key> and attr.<key>)", field="file")
     if "sku" not in columns:
         raise ImportRefused("the first line must name a sku column", field="file")
     duplicates = sorted({c for c in columns if columns.count(c) > 1})
@@ -112,7 +135,7 @@ def item_import_run(*, job_id: int) -> ItemImport:
         if not any(cell.strip() for cell in cells):
             job.processed_rows += 1
             continue
-        row = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+        row = dict(zip(columns, (_uncell(cell.strip()) for cell in cells), strict=False))
         try:
             if len(cells) > len(columns):
                 raise ImportRefused(f"{len(cells)} cells but the header names {len(columns)} columns")
@@ -131,6 +154,12 @@ def item_import_run(*, job_id: int) -> ItemImport:
     job.status, job.finished_at = ItemImport.Status.DONE, timezone.now()
     job.save()
     return job
+
+
+def _uncell(cell: str) -> str:
+    """A cell as typed: the apostrophe a spreadsheet (or our export) puts before "=", "+", "-" or "@" to keep the
+    text from running as a formula is not part of the value."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def _reason(exc: Exception) -> str:
@@ -174,7 +203,8 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: U
         if flag not in {"1", "0", "true", "false", "yes", "no"}:
             raise ImportRefused(f"active {row['active']!r} must be yes or no")
         fields["is_active"] = flag in {"1", "true", "yes"}
-    attributes = {k.removeprefix(ATTRIBUTE_PREFIX): v for k, v in row.items() if k.startswith(ATTRIBUTE_PREFIX) and v}
+    # Custom values (validated by the item services against the definitions); an empty cell keeps the item's value.
+    attributes = {key: value for column, value in row.items() if (key := custom_key(column)) is not None and value}
 
     with transaction.atomic():
         # FOR NO KEY UPDATE: stock writers' key-share locks on the item go on (inventory.services.locking).
@@ -186,6 +216,6 @@ def _import_row(row: dict[str, str], units: dict[str, UnitOfMeasure], *, user: U
             item_create(sku=sku, user=user, attributes=attributes, **fields)
             return True
         if attributes:
-            fields["attributes"] = {**item.attributes, **attributes}
+            fields["attributes"] = attributes  # item_update changes these keys and keeps the others
         item_update(item=item, user=user, **fields)
         return False

@@ -12,6 +12,7 @@ from django.db.models import Model, ProtectedError
 from audit.services import audit_record, changes_since, snapshot
 from core.numbers import QUANTITY_PLACES
 from core.users import User
+from customfields.services import merged_custom_values, validate_custom_values
 from inventory.models import Item, Location, UnitOfMeasure
 from inventory.selectors import item_by_sku
 from inventory.services.errors import (
@@ -168,8 +169,10 @@ def _check_tracking_change(item: Item) -> None:
 
 
 def item_create(*, sku: str, name: str, uom: UnitOfMeasure, user: User, **fields: object) -> Item:
-    """A new item; the SKU is unique within the tenant, ignoring letter case. Stock starts at zero everywhere."""
+    """A new item; the SKU is unique within the tenant, ignoring letter case. Stock starts at zero everywhere.
+    Its custom-field values (`attributes`) must fit the tenant's definitions (required ones included)."""
     _check_sku_free(sku)
+    fields["attributes"] = validate_custom_values("item", fields.get("attributes") or {}, field="attributes")
     _check_item_quantities(uom, fields)
     item = Item(sku="", name="", uom=uom)
     item = _update(item, {"sku": sku, "name": name, **fields}, _ITEM_FIELDS, user=user, action="inventory.item_create")
@@ -181,9 +184,15 @@ def item_update(*, item: Item, user: User, **fields: object) -> Item:
     """Change an item's master data (deactivate it with is_active=False; its ledger stays).
 
     The stock unit changes only while nothing counts the item yet (no stock, orders, BOM lines or conversions).
+    `attributes` changes custom-field values by key (null removes one; keys not given stay), and the result must fit
+    the tenant's definitions.
     """
     if "sku" in fields:
         _check_sku_free(fields["sku"], item)
+    if "attributes" in fields:
+        fields["attributes"] = validate_custom_values(
+            "item", merged_custom_values(item.attributes, fields["attributes"]), field="attributes"
+        )
     with transaction.atomic():
         new_uom = fields.get("uom")
         changes_unit = isinstance(new_uom, UnitOfMeasure) and new_uom.pk != item.uom_id

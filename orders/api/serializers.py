@@ -12,6 +12,7 @@ from core.api_fields import (
 )
 from core.numbers import QUANTITY
 from core.validators import validate_plan_date
+from customfields.api.fields import CustomFieldsField, CustomFieldsSerializerMixin
 from inventory.api.serializers import LotInputSerializer
 from inventory.models import Item, Location, UnitOfMeasure
 from orders.models import (
@@ -33,10 +34,13 @@ from orders.models import (
 from orders.services.partners import PARTNER_FIELDS
 
 
-class PartnerSerializer(PlainModelSerializer):
+class PartnerSerializer(CustomFieldsSerializerMixin, PlainModelSerializer):
+    custom_fields_entity = "partner"
+    custom_fields = CustomFieldsField(entity="partner")
+
     class Meta:
         model = Partner
-        fields = ["id", *PARTNER_FIELDS, "created_at"]
+        fields = ["id", *PARTNER_FIELDS, "custom_fields", "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -130,8 +134,8 @@ def _line_meta(line_model: type[Model], price: str, date: str, *delivered: str) 
 def _order_meta(order_model: type[Model], partner: str, *header: str, released_at: str) -> type:
     class Meta:
         model = order_model
-        fields = ["id", "number", partner, "status", *header, f"{partner}_reference", "notes", "lines", "created_by",
-                  "created_at", released_at, "closed_at"]  # fmt: skip
+        fields = ["id", "number", partner, "status", *header, f"{partner}_reference", "notes", "custom_fields",
+                  "lines", "created_by", "created_at", released_at, "closed_at"]  # fmt: skip
         read_only_fields = ["number", "status", "created_at", released_at, "closed_at"]
 
     return Meta
@@ -161,7 +165,9 @@ class SalesOrderLineSerializer(_OrderLineSerializer):
     Meta = _line_meta(SalesOrderLine, "unit_price", "promised_date", "reserved_quantity", "shipped_quantity")
 
 
-class SalesOrderSerializer(_OrderSerializer):
+class SalesOrderSerializer(CustomFieldsSerializerMixin, _OrderSerializer):
+    custom_fields_entity = "sales_order"
+    custom_fields = CustomFieldsField(entity="sales_order")
     customer = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
     location = PlainPrimaryKeyRelatedField(
         queryset=Location.objects.all(), required=False, allow_null=True, default=None, help_text="Ship from"
@@ -198,7 +204,9 @@ class PurchaseOrderLineSerializer(_OrderLineSerializer):
     Meta = _line_meta(PurchaseOrderLine, "unit_cost", "expected_date", "received_quantity")
 
 
-class PurchaseOrderSerializer(_OrderSerializer):
+class PurchaseOrderSerializer(CustomFieldsSerializerMixin, _OrderSerializer):
+    custom_fields_entity = "purchase_order"
+    custom_fields = CustomFieldsField(entity="purchase_order")
     supplier = PlainPrimaryKeyRelatedField(queryset=Partner.objects.all())
     lines = PurchaseOrderLineSerializer(many=True, validators=[_require_lines])
 

@@ -6,7 +6,7 @@ Every POST (creates and state-change actions) honours an `Idempotency-Key` heade
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Model, Prefetch
+from django.db.models import Model, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -16,6 +16,7 @@ from rest_framework.serializers import Serializer
 
 from access.roles import Capability
 from core import api
+from customfields.selectors import with_custom_values
 from orders import selectors, services
 from orders.api.serializers import (
     CustomerReturnSerializer,
@@ -60,6 +61,13 @@ class PartnerViewSet(api.ModelViewSet):
     ordering_fields = ["code", "name", "created_at"]
     ordering = ["code"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]  # deactivate instead of deleting
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list":
+            params = self.request.query_params
+            queryset = with_custom_values(queryset, entity="partner", column="custom_fields", params=params)
+        return queryset
 
     def perform_create(self, serializer: PartnerSerializer) -> None:
         serializer.instance = services.partner_create(user=self.request.user, **serializer.validated_data)
@@ -108,6 +116,13 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
         )
         cls.search_fields = [f"{partner}__code", f"{partner}__name", cls.kind.reference_field]
         cls.ordering_fields = ["created_at", "status", f"{partner}__code"]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list":
+            entity, params = self.kind.audit_name, self.request.query_params
+            queryset = with_custom_values(queryset, entity=entity, column="custom_fields", params=params)
+        return queryset
 
     def perform_create(self, serializer: Serializer) -> None:
         data = dict(serializer.validated_data)

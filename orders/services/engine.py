@@ -31,6 +31,7 @@ from core.errors import DomainError
 from core.limits import capped_lines
 from core.retry import retry_on_conflict
 from core.users import acting_user as actor
+from customfields.services import merged_custom_values, validate_custom_values
 from inventory import services as inventory
 from inventory.models import Item, Location, StockMove, UnitOfMeasure
 from orders.models import Delivery, Order, Partner
@@ -140,7 +141,7 @@ class OrderKind:
     @property
     def header(self) -> frozenset[str]:
         """The fields a draft's update may set, besides its lines."""
-        return frozenset({self.partner_field, self.reference_field, "notes", *self.header_extra})
+        return frozenset({self.partner_field, self.reference_field, "notes", "custom_fields", *self.header_extra})
 
     @property
     def audited(self) -> tuple[str, ...]:
@@ -283,6 +284,8 @@ def order_create(kind: OrderKind, *, partner: Partner, lines: Lines, user: User,
     """A draft order of `kind` for the partner, with its lines."""
     kind.check_partner(partner)
     kind.clean_header(header)
+    # Custom-field values (customfields): the kind's entity is its audit name, "sales_order" / "purchase_order".
+    header["custom_fields"] = validate_custom_values(kind.audit_name, header.get("custom_fields") or {})
     rows = build_lines(kind, partner, lines)
     header[kind.reference_field] = header.get(kind.reference_field, "").strip()
     header.update({kind.partner_field: partner, "created_by": actor(user)})
@@ -315,6 +318,9 @@ def order_update(
     with transaction.atomic():
         order = lock_order(kind, order)
         guard(kind, order, "change")
+        if "custom_fields" in fields:  # by key: null removes a value, keys not given stay
+            merged = merged_custom_values(order.custom_fields, fields["custom_fields"] or {})
+            fields["custom_fields"] = validate_custom_values(kind.audit_name, merged)
         for name, value in fields.items():
             setattr(order, name, value.strip() if name == kind.reference_field else value)
         order.save()

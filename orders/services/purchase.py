@@ -7,6 +7,7 @@ was ordered when ORDERS_OVER_RECEIPT_TOLERANCE_PERCENT allows it.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -72,13 +73,25 @@ PURCHASE = OrderKind(
 
 
 def purchase_order_create(
-    *, supplier: Partner, lines: Lines, user: User, supplier_reference: str = "", notes: str = ""
+    *,
+    supplier: Partner,
+    lines: Lines,
+    user: User,
+    supplier_reference: str = "",
+    notes: str = "",
+    custom_fields: Mapping[str, object] | None = None,
 ) -> PurchaseOrder:
     """A draft purchase order. Each line: item, quantity (> 0), unit_cost (>= 0), expected_date (default: today
     plus the supplier's lead time).
     """
     return engine.order_create(
-        PURCHASE, partner=supplier, lines=lines, user=user, supplier_reference=supplier_reference, notes=notes
+        PURCHASE,
+        partner=supplier,
+        lines=lines,
+        user=user,
+        supplier_reference=supplier_reference,
+        notes=notes,
+        custom_fields=custom_fields,
     )
 
 

@@ -6,6 +6,7 @@ then free stock. What cannot be reserved stays open as demand for material requi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
@@ -123,6 +124,7 @@ def sales_order_create(
     location: Location | None = None,
     customer_reference: str = "",
     notes: str = "",
+    custom_fields: Mapping[str, object] | None = None,
 ) -> SalesOrder:
     """A draft sales order. Each line: item, quantity (> 0), unit_price (>= 0), promised_date.
 
@@ -136,6 +138,7 @@ def sales_order_create(
         location=location,
         customer_reference=customer_reference,
         notes=notes,
+        custom_fields=custom_fields,
     )
 
 

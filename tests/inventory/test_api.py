@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from customfields.models import CustomField
 from inventory.models import Item, StockLevel, StockMove
 from inventory.services import stock_receive, stock_reserve
 from planning import sources
@@ -37,14 +38,15 @@ def test_item_list_filters_by_kind_and_orders_by_any_listed_field(acme_api, in_a
 
 
 def test_item_is_created_with_its_unit_given_by_code(acme_api, in_acme):
+    CustomField.objects.create(entity="item", key="teeth", label="Teeth", field_type=CustomField.Type.NUMBER)
     response = acme_api.post(
         "/api/v1/items/",
-        {"sku": "GEAR-1", "name": "Gear", "uom": "pcs", "reorder_point": "5", "attributes": {"teeth": 32}},
+        {"sku": "GEAR-1", "name": "Gear", "uom": "pcs", "reorder_point": "5", "custom_fields": {"teeth": 32}},
         content_type="application/json",
     )
     assert response.status_code == 201, response.json()
     item = Item.objects.get(sku="GEAR-1")
-    assert (item.uom.code, item.reorder_point, item.attributes) == ("pcs", D(5), {"teeth": 32})
+    assert (item.uom.code, item.reorder_point, item.attributes) == ("pcs", D(5), {"teeth": "32"})
 
 
 def test_duplicate_sku_is_a_400_on_the_sku_field(acme_api, in_acme):

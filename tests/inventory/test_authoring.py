@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from audit.models import AuditEntry
+from customfields.models import CustomField
 from inventory.models import Item, Location
 from tests.inventory.factories import ItemFactory, LocationFactory, UnitFactory
 from tests.web_roles import signed_in_as
@@ -36,7 +37,7 @@ def item_data(**overrides) -> dict:
         "lead_time_days": "3",
         "standard_cost": "0.25",
         "is_active": "on",
-        "attributes": '{"finish": "zinc"}',
+        "cf_finish": "zinc",
         "tracking": "none",
         "procurement": "buy",
         "lot_sizing": "lot_for_lot",
@@ -47,6 +48,14 @@ def item_data(**overrides) -> dict:
         "safety_stock": "5",
     }
     return {**data, **overrides}
+
+
+@pytest.fixture(autouse=True)
+def finish(request):
+    """A custom field of items, shown on the item form as cf_finish."""
+    if "in_acme" in request.fixturenames:
+        request.getfixturevalue("in_acme")
+        CustomField.objects.create(entity="item", key="finish", label="Finish")
 
 
 def test_planner_creates_an_item_through_the_service(planner, in_acme):
@@ -94,9 +103,12 @@ def test_item_form_with_letters_for_a_number_says_enter_a_number(planner, in_acm
     assert not Item.objects.exists()
 
 
-def test_item_form_refuses_custom_fields_that_are_not_an_object(planner, in_acme):
-    response = planner.post("/inventory/items/new/", item_data(attributes="[1, 2]"))
-    assert "JSON object" in response.context["form"].errors["attributes"][0]
+def test_item_form_refuses_a_custom_value_its_type_refuses_by_its_field(planner, in_acme):
+    CustomField.objects.create(entity="item", key="teeth", label="Teeth", field_type=CustomField.Type.NUMBER)
+    response = planner.post("/inventory/items/new/", item_data(cf_teeth="2,5"))
+    assert response.status_code == 400
+    assert "use a dot for decimals" in response.context["form"].errors["cf_teeth"][0]
+    assert 'value="2,5"' in response.content.decode()
     assert not Item.objects.exists()
 
 

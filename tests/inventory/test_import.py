@@ -5,19 +5,29 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from customfields.models import CustomField
 from inventory.models import Item, ItemImport
 from inventory.services import ImportRefused, item_import_create, item_import_run
 from inventory.tasks import import_items
 from tests.inventory.factories import ItemFactory
 
 GOOD_AND_BAD = (
-    "sku,name,uom,kind,reorder_point,standard_cost,attr.colour\n"
+    "sku,name,uom,kind,reorder_point,standard_cost,cf_colour\n"
     "BOLT-10,Bolt M10,pcs,component,100,0.12,zinc\n"
     "NUT-10,Hex nut,boxes,component,,,\n"
     ",No sku,pcs,,,,\n"
     "WASHER-10,Washer,pcs,component,-5,,\n"
     "OIL-1,Cutting oil,l,consumable,2,3.5,\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def custom_fields(request):
+    """Custom fields of items the files name (cf_colour, or attr.colour as files before definitions did)."""
+    if "in_acme" in request.fixturenames:
+        request.getfixturevalue("in_acme")
+        for key in ("colour", "grade"):
+            CustomField.objects.create(entity="item", key=key, label=key.capitalize())
 
 
 @pytest.fixture

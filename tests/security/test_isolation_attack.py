@@ -44,6 +44,7 @@ from django_tenants.utils import schema_context, tenant_context
 from access.models import ApiKey
 from access.services import api_key_create
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from customfields.services import custom_field_create
 from inventory import services as inventory_services
 from inventory.models import Item, ItemImport
 from orders import services as order_services
@@ -90,6 +91,9 @@ VIEW_MODELS: dict[str, str] = {
     "production:bom-edit": "production.Bom",
     "production:bom-activate": "production.Bom",
     "production:work-order-edit": "production.WorkOrder",
+    # Custom-field definitions (tenant admins)
+    "customfields:field-edit": "customfields.CustomField",
+    "customfields:field-delete": "customfields.CustomField",
 }
 
 
@@ -247,6 +251,7 @@ def create_acme_objects(boss) -> None:
     production_services.work_order_start(work_order=panel_order, user=boss)
     production_services.work_order_complete(work_order=panel_order, user=boss)
     Group.objects.create(name=f"{MARKER} planners")
+    custom_field_create(entity="item", key="marker", label=f"{MARKER} field", user=boss)
     api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
 
 
