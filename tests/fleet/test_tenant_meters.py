@@ -173,6 +173,18 @@ def test_the_rollup_counts_active_users_as_seats(acme):
     assert TenantUsageDay.objects.get(tenant=acme, day=datetime.now(UTC).date()).seats == 2
 
 
+def test_the_rollup_counts_its_queued_jobs_as_queue_depth(acme, globex):
+    from fleet.models import FanOutResult, FanOutRun
+
+    run = FanOutRun.objects.create(job="tenant_stats", actor="ops")
+    FanOutResult.objects.create(run=run, tenant=acme, queue="q", status=FanOutResult.Status.QUEUED)
+    FanOutResult.objects.create(run=run, tenant=globex, queue="q", status=FanOutResult.Status.OK)
+    usage_rollup()
+    today = datetime.now(UTC).date()
+    assert TenantUsageDay.objects.get(tenant=acme, day=today).queue_depth == 1
+    assert TenantUsageDay.objects.get(tenant=globex, day=today).queue_depth == 0
+
+
 def test_the_rollup_finishes_yesterday_without_touching_its_measured_seats(acme):
     now = datetime.now(UTC)
     yesterday = now.date() - timedelta(days=1)
