@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import F, FloatField, QuerySet
-from django.db.models.functions import Cast, NullIf
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.template.defaultfilters import filesizeformat
 
 from fleet.models import (
@@ -157,8 +157,10 @@ class TenantUsageDayAdmin(ReadOnlyAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                # 5xx share of the day's requests; NULL (sorted last) without traffic
-                error_share=Cast(F("errors_5xx"), FloatField()) / NullIf(Cast(F("requests"), FloatField()), 0.0),
+                # 5xx share of the day's requests; 0 without traffic (PostgreSQL sorts NULL first when descending)
+                error_share=Coalesce(
+                    Cast(F("errors_5xx"), FloatField()) / NullIf(Cast(F("requests"), FloatField()), 0.0), 0.0
+                ),
                 # requests a minute over the last five minutes before the rollup
                 recent_rate=Cast(F("requests_last_5min"), FloatField()) / 5.0,
             )
@@ -174,8 +176,7 @@ class TenantUsageDayAdmin(ReadOnlyAdmin):
 
     @admin.display(description="5xx rate", ordering="error_share")
     def error_rate(self, obj: TenantUsageDay) -> str:
-        share = obj.error_share  # type: ignore[attr-defined]
-        return "-" if share is None else f"{share:.2%}"
+        return "-" if not obj.requests else f"{obj.error_share:.2%}"  # type: ignore[attr-defined]
 
     @admin.display(description="storage", ordering="storage_bytes")
     def storage(self, obj: TenantUsageDay) -> str:

@@ -229,6 +229,13 @@ def test_the_ops_page_sorts_by_error_rate(acme, globex):
     assert page.index("acme") < page.index("globex")
 
 
+def test_the_ops_page_puts_a_quiet_tenant_after_a_failing_one(acme, globex):
+    _usage(acme, requests=0)
+    _usage(globex, requests=10, errors_5xx=1)
+    page = ops_client(view=True).get("/admin/fleet/tenantusageday/", {"o": "-5"}).content.decode()
+    assert page.index("globex") < page.index("acme")
+
+
 def test_the_ops_page_sorts_by_requests(acme, globex):
     _usage(acme, requests=5)
     _usage(globex, requests=500)
@@ -259,6 +266,12 @@ def test_the_ops_page_is_not_reachable_from_a_tenant_host_even_by_its_superuser(
 
 
 # --- /metrics -----------------------------------------------------------------------------------------------------
+
+
+def test_metrics_refuses_a_post(settings):
+    settings.METRICS_TOKEN = TOKEN
+    response = Client(HTTP_HOST=settings.BASE_DOMAIN).post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 405
 
 
 def test_metrics_is_404_without_a_token_configured(settings):
