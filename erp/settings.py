@@ -199,6 +199,8 @@ MIDDLEWARE = [
     # Oversized bodies and NUL characters refused first; a statement timeout per request (erp.http_limits).
     "erp.http_limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # Per-tenant request, error and latency meters: one pipelined Redis round trip, no database write (fleet.meters).
+    "fleet.meters.TenantMetersMiddleware",
     # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).
     "access.middleware.EarlyThrottleMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -327,6 +329,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # /healthz answers anonymous callers {"status": "ok"} only; with `Authorization: Bearer <HEALTHZ_TOKEN>` (or as
 # operations staff signed in on the public host) it adds the schema, live workers and queue depths (tenants.views).
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+# /metrics (public host only, Prometheus text format, labels plan and cell, never a tenant): served only to
+# `Authorization: Bearer <METRICS_TOKEN>`; without a token configured it is a 404 (fleet.metrics).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Celery beat (`celery -A erp beat`): the per-tenant meters in Redis become TenantUsageDay rows (fleet.usage).
+CELERY_BEAT_SCHEDULE = {
+    "fleet-usage-rollup": {"task": "fleet.usage_rollup", "schedule": env.int("USAGE_ROLLUP_SECONDS", default=300)},
+}
 
 # --- REST framework ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

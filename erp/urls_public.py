@@ -8,11 +8,13 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from fleet.metrics import metrics
 from tenants import views
 
 urlpatterns = [
     path("", views.public_home, name="public-home"),
     path("healthz", views.health, name="health"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, bearer METRICS_TOKEN only (fleet.metrics)
     path("admin/", admin.site.urls),
     path("operations/", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("accounts/login/", RedirectView.as_view(pattern_name="admin:login", query_string=True), name="login"),

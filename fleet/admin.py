@@ -1,6 +1,9 @@
 """Fleet operations in the operations admin: read-only views of what the fleet commands did."""
 
 from django.contrib import admin
+from django.db.models import F, FloatField, QuerySet
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.template.defaultfilters import filesizeformat
 
 from fleet.models import (
     FanOutResult,
@@ -10,6 +13,7 @@ from fleet.models import (
     TenantArchive,
     TenantAuditEvent,
     TenantReportRow,
+    TenantUsageDay,
 )
 from tenants.admin import ReadOnlyAdmin, ReadOnlyInline, TenantAdmin
 
@@ -118,3 +122,62 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
     @admin.display(description="schema size", ordering="schema_bytes")
     def schema_size(self, obj: TenantReportRow) -> str:
         return f"{obj.schema_bytes / 1_048_576:.1f} MB"
+
+
+@admin.register(TenantUsageDay)
+class TenantUsageDayAdmin(ReadOnlyAdmin):
+    """The ops page: per tenant and day, who is hot (requests, rate, p95) and who is failing (error rate); every
+    column sorts. Filled by the usage rollup (fleet.usage) from the Redis meters; one query per page."""
+
+    list_display = [
+        "tenant",
+        "plan",
+        "day",
+        "requests",
+        "rate_per_min",
+        "error_rate",
+        "errors_5xx",
+        "errors_4xx",
+        "p95_ms",
+        "queue_depth",
+        "seats",
+        "storage",
+        "api_calls",
+        "updated_at",
+    ]
+    list_filter = ["day", "tenant__plan", "tenant__status"]
+    search_fields = ["tenant__slug", "tenant__name"]
+    date_hierarchy = "day"
+    ordering = ["-day", "-requests"]
+    list_select_related = ["tenant"]
+    show_full_result_count = False  # a count(*) over 10,000 tenants x days is no use on this page
+
+    def get_queryset(self, request) -> QuerySet[TenantUsageDay]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                # 5xx share of the day's requests; 0 without traffic (PostgreSQL sorts NULL first when descending)
+                error_share=Coalesce(
+                    Cast(F("errors_5xx"), FloatField()) / NullIf(Cast(F("requests"), FloatField()), 0.0), 0.0
+                ),
+                # requests a minute over the last five minutes before the rollup
+                recent_rate=Cast(F("requests_last_5min"), FloatField()) / 5.0,
+            )
+        )
+
+    @admin.display(description="plan", ordering="tenant__plan")
+    def plan(self, obj: TenantUsageDay) -> str:
+        return obj.tenant.plan
+
+    @admin.display(description="req/min (5 min)", ordering="recent_rate")
+    def rate_per_min(self, obj: TenantUsageDay) -> str:
+        return f"{obj.recent_rate:.1f}"  # type: ignore[attr-defined]
+
+    @admin.display(description="5xx rate", ordering="error_share")
+    def error_rate(self, obj: TenantUsageDay) -> str:
+        return "-" if not obj.requests else f"{obj.error_share:.2%}"  # type: ignore[attr-defined]
+
+    @admin.display(description="storage", ordering="storage_bytes")
+    def storage(self, obj: TenantUsageDay) -> str:
+        return filesizeformat(obj.storage_bytes)

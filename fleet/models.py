@@ -178,3 +178,31 @@ class TenantReportRow(models.Model):
 
     def __str__(self) -> str:
         return f"report of {self.tenant_id}"
+
+
+class TenantUsageDay(models.Model):
+    """One tenant's usage on one UTC day: traffic counted by fleet.meters in Redis, and seats, storage and queued jobs
+    measured by the rollup (fleet.usage.usage_rollup), which rewrites the row from those sources each run."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    requests = models.BigIntegerField(default=0)
+    api_calls = models.BigIntegerField(default=0, help_text="Requests to /api/ (billed).")
+    errors_5xx = models.BigIntegerField(default=0)
+    errors_4xx = models.BigIntegerField(default=0)
+    latency_ms_sum = models.BigIntegerField(default=0)
+    latency_buckets = models.JSONField(default=dict, help_text="Requests per latency bucket (fleet.meters).")
+    p95_ms = models.PositiveIntegerField(null=True, blank=True, help_text="95th percentile, bucket upper bound.")
+    requests_last_5min = models.PositiveIntegerField(default=0, help_text="Requests in the 5 minutes before rollup.")
+    seats = models.PositiveIntegerField(default=0, help_text="Active users in the tenant schema.")
+    storage_bytes = models.BigIntegerField(default=0, help_text="Tables, indexes and TOAST of the tenant schema.")
+    queue_depth = models.PositiveIntegerField(default=0, help_text="Its fan-out jobs waiting in a queue.")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "tenant__slug"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="tenant_usage_one_per_day")]
+        indexes = [models.Index(fields=["day", "tenant"], name="tenant_usage_day_idx")]
+
+    def __str__(self) -> str:
+        return f"usage of {self.tenant_id} on {self.day}"
