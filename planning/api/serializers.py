@@ -156,7 +156,7 @@ class ConvertedDocumentSerializer(serializers.Serializer):
     number = serializers.CharField()
 
 
-class ConversionSerializer(serializers.Serializer):
+class PlannedOrderConversionSerializer(serializers.Serializer):
     purchase_orders = ConvertedDocumentSerializer(many=True)
     work_orders = ConvertedDocumentSerializer(many=True)
     planned_orders = PlannedOrderSerializer(many=True)

@@ -13,10 +13,10 @@ from access.roles import Capability
 from core import api
 from planning import engine, services
 from planning.api.serializers import (
-    ConversionSerializer,
     MrpLineSerializer,
     MrpRunSerializer,
     PlannedOrderChangeSerializer,
+    PlannedOrderConversionSerializer,
     PlannedOrderIdsSerializer,
     PlannedOrderSerializer,
     PlanQuerySerializer,
@@ -106,7 +106,7 @@ def _converted(conversion: services.Conversion) -> Response:
         "work_orders": [{"id": order.pk, "number": order.number} for order in conversion.work_orders],
         "planned_orders": PlannedOrderSerializer(conversion.planned_orders, many=True).data,
     }
-    return Response(data, status=status.HTTP_201_CREATED)  # the shape of ConversionSerializer
+    return Response(data, status=status.HTTP_201_CREATED)  # the shape of PlannedOrderConversionSerializer
 
 
 class FirmPlannedOrderListView(api.APIView):
@@ -143,7 +143,7 @@ class PlannedOrderFirmView(api.APIView):
 
     write_capability = Capability.PLANNING
 
-    @extend_schema(request=None, responses=PlannedOrderSerializer)
+    @extend_schema(request=None, responses=PlannedOrderSerializer, operation_id="mrp_planned_order_firm")
     def post(self, request: Request, pk: int) -> Response:
         order = services.planned_order_firm(planned_order=get_object_or_404(PlannedOrder, pk=pk), user=request.user)
         return Response(PlannedOrderSerializer(PlannedOrder.objects.select_related(*RELATED).get(pk=order.pk)).data)
@@ -154,7 +154,9 @@ class PlannedOrderConvertView(api.APIView):
 
     write_capability = Capability.PLANNING
 
-    @extend_schema(request=None, responses={201: ConversionSerializer})
+    @extend_schema(
+        request=None, responses={201: PlannedOrderConversionSerializer}, operation_id="mrp_planned_order_convert"
+    )
     def post(self, request: Request, pk: int) -> Response:
         order = get_object_or_404(PlannedOrder, pk=pk)
         return _converted(services.planned_orders_convert(planned_orders=[order], user=request.user))
@@ -165,7 +167,11 @@ class PlannedOrdersFirmView(api.APIView):
 
     write_capability = Capability.PLANNING
 
-    @extend_schema(request=PlannedOrderIdsSerializer, responses=PlannedOrderSerializer(many=True))
+    @extend_schema(
+        request=PlannedOrderIdsSerializer,
+        responses=PlannedOrderSerializer(many=True),
+        operation_id="mrp_planned_orders_firm",
+    )
     def post(self, request: Request) -> Response:
         orders = services.planned_orders_firm(planned_orders=_selected(request), user=request.user)
         fresh = PlannedOrder.objects.filter(pk__in=[order.pk for order in orders]).select_related(*RELATED)
@@ -178,6 +184,10 @@ class PlannedOrdersConvertView(api.APIView):
 
     write_capability = Capability.PLANNING
 
-    @extend_schema(request=PlannedOrderIdsSerializer, responses={201: ConversionSerializer})
+    @extend_schema(
+        request=PlannedOrderIdsSerializer,
+        responses={201: PlannedOrderConversionSerializer},
+        operation_id="mrp_planned_orders_convert",
+    )
     def post(self, request: Request) -> Response:
         return _converted(services.planned_orders_convert(planned_orders=_selected(request), user=request.user))

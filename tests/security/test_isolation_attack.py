@@ -216,6 +216,9 @@ def create_acme_objects(boss) -> None:
     order_services.customer_return_create(
         shipment=shipment, reference=f"{MARKER} back", user=boss, lines=[{"line": shipment.lines.get(), "quantity": 1}]
     )
+    order_services.supplier_item_create(
+        supplier=supplier, item=bolt, unit_price=Decimal("1.25"), lead_time_days=3, is_preferred=True, user=boss
+    )
     purchase = order_services.purchase_order_create(
         supplier=supplier,
         supplier_reference=MARKER,
