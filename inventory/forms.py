@@ -117,12 +117,13 @@ class ReceiveForm(ServiceForm):
     item = ItemSkuField()
     location = _locations()
     quantity = PlainDecimalField(**QUANTITY)
-    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
-    lots = LotsField(help_text=_LOTS_IN)
+    # Before the reference, so the reference stays the last one-line field (Enter there submits: static/js/scan.js).
     unit_cost = PlainDecimalField(
         max_digits=18, decimal_places=4, required=False, label="Unit cost",
         help_text="What each unit cost; empty: the item's current average cost.",
     )  # fmt: skip
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
+    lots = LotsField(help_text=_LOTS_IN)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

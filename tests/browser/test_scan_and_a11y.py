@@ -93,11 +93,13 @@ def test_enter_walks_a_move_form_and_submits_from_the_last_field(browser, acme_s
     browser.switch_to.active_element.send_keys(floor.raw.sku.lower() + Keys.ENTER)
     assert _active_id(browser) == "id_location"
     stock = browser.find_element(By.ID, "id_item-stock")
-    WebDriverWait(browser, 10).until(lambda d: "Steel sheet 2 mm. 0 pcs on hand" in stock.text)
+    WebDriverWait(browser, 30).until(lambda d: "Steel sheet 2 mm. 0 pcs on hand" in stock.text)
     assert stock.get_attribute("aria-live") == "polite"
     browser.switch_to.active_element.send_keys(Keys.ENTER)  # keep the default receiving location
     assert _active_id(browser) == "id_quantity"
     browser.switch_to.active_element.send_keys("4" + Keys.ENTER)
+    assert _active_id(browser) == "id_unit_cost"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)  # no price: the item's average cost
     assert _active_id(browser) == "id_reference"  # the last one-line field: Enter submits (lots are reached by Tab)
     wait_for_new_page(browser, lambda: browser.switch_to.active_element.send_keys(Keys.ENTER))
     assert h1(browser).startswith(floor.raw.sku)
