@@ -10,10 +10,15 @@ any other template (selects, textareas, a non-empty error list, forms, formsets)
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape as _escape
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import escape
 from django.utils.safestring import SafeData
+
+
+def escape(value: object) -> str:
+    """django.utils.html.escape (which is html.escape of the str), without its lazy-string wrapper per call."""
+    return _escape(f"{value}")
 
 
 def _text(value: object) -> str:
