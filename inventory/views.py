@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from access.permissions import capability_required
 from access.roles import Capability
-from core.pages import service_form_page
+from core.pages import service_form_page, url_around_id
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import list_page, table_sort
 from erp.celery import job_lacks_worker
@@ -73,9 +73,6 @@ def item_stock(request: HttpRequest) -> HttpResponse:
     return HttpResponse(stock.sentence, content_type="text/plain; charset=utf-8")
 
 
-_ANY_ID = 987654321
-
-
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Item.objects.select_related("uom", "valuation"), pk=pk)
@@ -83,7 +80,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
     # row links there instead of offering a bare reversal.
     documents = services.move_documents(moves.object_list)
-    reverse_at = reverse("inventory:move-reverse", args=[_ANY_ID]).split(str(_ANY_ID))  # one reverse for every row
+    reverse_at = url_around_id("inventory:move-reverse")
     for move in moves.object_list:
         move.document = documents.get(move.pk)
         move.reverse_url = f"{reverse_at[0]}{move.pk}{reverse_at[1]}"

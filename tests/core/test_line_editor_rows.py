@@ -55,3 +55,12 @@ def test_priced_rows_with_amounts_and_errors_are_the_template_rows():
 def test_unpriced_blank_rows_are_the_template_rows():
     formset = line_formset(_PlainLine, extra=2)(initial=[{"sku": "A&B", "quantity": "1"}], prefix=PREFIX)
     _same(formset, priced=False)
+
+
+def test_a_url_around_an_id_is_the_reversed_url(in_acme):
+    from django.urls import reverse
+
+    from core.pages import url_around_id
+
+    before, after = url_around_id("inventory:item-detail")
+    assert f"{before}1207{after}" == reverse("inventory:item-detail", args=[1207])
