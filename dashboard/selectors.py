@@ -86,7 +86,7 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
     """Open orders, late shipments, work orders by state, items below their reorder point, and 30 days of stock
     value."""
     board = orders_dashboard(today=today)
-    late = late_shipments(today=today)
+    late = late_shipments(today=today, limit=PANEL_ROWS)  # how many: the orders board's count
     reorder = reorder_report()
     counts = dict(WorkOrder.objects.values_list("state").annotate(n=Count("pk")).order_by())
     largest = max(counts.values(), default=0) or 1
@@ -98,8 +98,8 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
         orders=board,
         open_sales_orders=open_order_count(board.sales_counts, SalesOrder),
         open_purchase_orders=open_order_count(board.purchase_counts, PurchaseOrder),
-        late_shipments=late[:PANEL_ROWS],
-        late_shipment_count=len(late),
+        late_shipments=late,
+        late_shipment_count=board.late_sales_lines,
         work_orders=states,
         open_work_orders=sum(counts.get(state, 0) for state in WorkOrder.OPEN_STATES),
         below_reorder=reorder[:PANEL_ROWS],

@@ -232,6 +232,8 @@ TEMPLATES = [
         },
     },
 ]
+# Plain inputs and empty error lists rendered in Python, the same HTML (a line editor's 300 widgets: core.form_renderer)
+FORM_RENDERER = "core.form_renderer.FastRenderer"
 
 # --- Database ----------------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/erp")}

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from access.permissions import capability_required
 from access.roles import Capability
 from core.errors import DomainError
-from core.pages import service_form_page
+from core.pages import service_form_page, url_around_id
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import list_page, table_sort
 from customfields.forms import CustomFieldFilterForm, shown_value
@@ -128,8 +128,10 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
     # row links there instead of offering a bare reversal.
     documents = services.move_documents(moves.object_list)
+    reverse_at = url_around_id("inventory:move-reverse")
     for move in moves.object_list:
         move.document = documents.get(move.pk)
+        move.reverse_url = f"{reverse_at[0]}{move.pk}{reverse_at[1]}"
     context = {
         "item": item,
         "levels": selectors.item_levels(item=item),

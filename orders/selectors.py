@@ -196,12 +196,17 @@ class LateShipment:
     days_late: int
 
 
-def late_shipments(*, today: datetime.date | None = None, customer: Partner | None = None) -> list[LateShipment]:
-    """Open sales lines whose promised date has passed, most late first."""
+def late_shipments(
+    *, today: datetime.date | None = None, customer: Partner | None = None, limit: int | None = None
+) -> list[LateShipment]:
+    """Open sales lines whose promised date has passed, most late first (the first `limit` of them if given; their
+    number is `dashboard().late_sales_lines`)."""
     today = today or timezone.localdate()
     lines = open_sales_lines().filter(promised_date__lt=today).order_by("promised_date", "order_id", "pk")
     if customer is not None:
         lines = lines.filter(order__customer=customer)
+    if limit is not None:
+        lines = lines[:limit]
     return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
 
 

@@ -19,7 +19,7 @@ from access.permissions import capability_required, require_capability
 from access.roles import Capability, has_capability
 from core.errors import DomainError
 from core.line_editor import line_editor_page, shown
-from core.pages import service_form_page
+from core.pages import service_form_page, url_around_id
 from core.pickers import PICKS, picker_query, picker_response
 from core.tables import table_sort
 from orders import selectors
@@ -174,6 +174,7 @@ def order_detail(request: HttpRequest, pk: int, *, pages: OrderPages) -> HttpRes
         "return_url": f"orders:{pages.kind.delivery_field}-return",
         "delivery_anchor": pages.kind.delivery_field,
         "edit_url": f"orders:{pages.name}-edit",
+        "item_url": url_around_id("inventory:item-detail"),
         **pages.deliveries(order),
     }
     return render(request, pages.template, context, status=status)
