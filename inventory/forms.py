@@ -214,6 +214,7 @@ class ItemForm(RecordForm):
         "description",
         "uom",
         "kind",
+        "procurement",
         "reorder_point",
         "reorder_quantity",
         "lead_time_days",
@@ -227,6 +228,9 @@ class ItemForm(RecordForm):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     uom = PlainModelChoiceField(queryset=UnitOfMeasure.objects.order_by("code"), label="Unit")
     kind = forms.ChoiceField(choices=Item.Kind.choices, initial=Item.Kind.COMPONENT)
+    procurement = forms.ChoiceField(
+        choices=Item.Procurement.choices, initial=Item.Procurement.BUY, help_text="Make in-house or buy (MRP)."
+    )
     reorder_point = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
     reorder_quantity = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
     lead_time_days = PlainIntegerField(min_value=0, initial=0, label="Lead time (days)")
