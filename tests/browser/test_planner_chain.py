@@ -37,11 +37,17 @@ const unlabelled = Array.from(document.querySelectorAll('input, select, textarea
 return {h1: document.querySelectorAll('h1').length, unlabelled: unlabelled,
         scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
 """
-# Read after a Tab key press, so the ring is the keyboard one (:focus-visible), not the state a script focus leaves.
+# After a Tab key press (keyboard modality, so :focus-visible applies as it would for a keyboard user), the page's first
+# visible control in main is focused and its ring read; without one, whatever Tab reached (the skip link).
 FOCUS_RING = """
+const control = Array.from(document.querySelectorAll(
+  'main input:not([type=hidden]), main select, main textarea, main button, main a[href]'))
+  .find(el => el.offsetParent !== null && !el.disabled);
+if (control) control.focus();
 const el = document.activeElement;
 const style = getComputedStyle(el);
-return {tag: el.tagName, style: style.outlineStyle, width: parseFloat(style.outlineWidth), shadow: style.boxShadow};
+return {tag: el.tagName, name: el.name || el.id || el.textContent.trim().slice(0, 30), style: style.outlineStyle,
+        width: parseFloat(style.outlineWidth), shadow: style.boxShadow};
 """
 
 
