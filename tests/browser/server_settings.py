@@ -5,5 +5,3 @@ from erp.settings import *  # noqa: F403
 from erp.settings_test import PASSWORD_HASHERS  # noqa: F401  (the test users' passwords are hashed with these)
 
 WHITENOISE_USE_FINDERS = True
-# MRP runs and other background jobs run in the request's own process (no worker in the browser tests).
-CELERY_TASK_ALWAYS_EAGER = True
