@@ -118,9 +118,12 @@ class ReceiveForm(ServiceForm):
     quantity = PlainDecimalField(**QUANTITY)
     reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
     lots = LotsField(help_text=_LOTS_IN)
+    # Optional and typed, not scanned: Enter walks past it (data-scan-skip, static/js/scan.js), so Enter in the
+    # reference still submits the receipt; it is reached with Tab.
     unit_cost = PlainDecimalField(
         max_digits=18, decimal_places=4, required=False, label="Unit cost",
         help_text="What each unit cost; empty: the item's current average cost.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-scan-skip": ""}),
     )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:
