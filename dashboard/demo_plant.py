@@ -1,8 +1,9 @@
 """A small, believable plant for a demo tenant, written through the apps' services only (seed_demo calls it).
 
 About 100 items on three levels (finished goods -> sub-assemblies -> bought parts and materials, a few materials
-lot-tracked, one finished good serial-tracked), their BOMs, customers and suppliers, stock moves, sales and purchase
-orders in every state (some late), work orders in every state and one MRP run with planned orders.
+lot-tracked, one finished good serial-tracked), their BOMs, customers and suppliers (each bought item priced by two
+suppliers, one preferred), stock moves, sales and purchase orders in every state (some late), work orders in every
+state and one MRP run with planned orders (its planned buys convert: every bought item has a preferred supplier).
 
 The plant is drawn from a fixed random seed, so every tenant and every run gets the same one. It is written in one
 transaction, all or nothing, so its first item (MARKER_SKU) says the whole plant is there: a second run changes
@@ -34,6 +35,7 @@ from orders.services import (
     sales_order_confirm,
     sales_order_create,
     shipment_create,
+    supplier_item_create,
 )
 from planning.runs import mrp_run_execute
 from planning.services import mrp_run_create
@@ -114,6 +116,7 @@ def seed_plant(*, user, today: date | None = None) -> Plant | None:
         plant = _master_data(rng, user)
         store, line = _locations(user)
         customers, suppliers = _partners(user)
+        _supplier_prices(plant, user, suppliers)
         _history(rng, plant, user, today, store, line)
         _purchase_orders(rng, plant, user, today, suppliers)
         _work_orders(rng, plant, user, today)
@@ -231,6 +234,20 @@ def _partners(user):
         for n, (name, lead) in enumerate(_SUPPLIERS)
     ]  # fmt: skip
     return customers, suppliers
+
+
+def _supplier_prices(plant: Plant, user, suppliers) -> None:
+    """Each bought item from two suppliers: the preferred one at its standard cost, the other 8% dearer, so the demo
+    MRP run's planned buys convert to purchase orders."""
+    bought = plant.parts + plant.materials + plant.consumables
+    for n, item in enumerate(bought):
+        for k, preferred in ((0, True), (1, False)):
+            supplier = suppliers[(n + k) % len(suppliers)]
+            price = item.standard_cost if preferred else _money(float(item.standard_cost) * 1.08)
+            supplier_item_create(
+                supplier=supplier, item=item, unit_price=price, user=user,
+                lead_time_days=max(item.lead_time_days, supplier.default_lead_time_days), is_preferred=preferred,
+            )  # fmt: skip
 
 
 def _receiving() -> Location:

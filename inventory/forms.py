@@ -117,13 +117,15 @@ class ReceiveForm(ServiceForm):
     item = ItemSkuField()
     location = _locations()
     quantity = PlainDecimalField(**QUANTITY)
-    # Before the reference, so the reference stays the last one-line field (Enter there submits: static/js/scan.js).
+    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
+    lots = LotsField(help_text=_LOTS_IN)
+    # Optional and typed, not scanned: Enter walks past it (data-scan-skip, static/js/scan.js), so Enter in the
+    # reference still submits the receipt; it is reached with Tab.
     unit_cost = PlainDecimalField(
         max_digits=18, decimal_places=4, required=False, label="Unit cost",
         help_text="What each unit cost; empty: the item's current average cost.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "data-scan-skip": ""}),
     )  # fmt: skip
-    reference = forms.CharField(max_length=200, required=False, help_text="e.g. the delivery note number")
-    lots = LotsField(help_text=_LOTS_IN)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -218,13 +220,13 @@ class ItemForm(CustomFieldsFormMixin, RecordForm):
         "description",
         "uom",
         "kind",
+        "procurement",
         "reorder_point",
         "reorder_quantity",
         "lead_time_days",
         "standard_cost",
         "is_active",
         "tracking",
-        "procurement",
         "lot_sizing",
         "lot_quantity",
         "lot_minimum",
@@ -238,6 +240,9 @@ class ItemForm(CustomFieldsFormMixin, RecordForm):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     uom = PlainModelChoiceField(queryset=UnitOfMeasure.objects.order_by("code"), label="Unit")
     kind = forms.ChoiceField(choices=Item.Kind.choices, initial=Item.Kind.COMPONENT)
+    procurement = forms.ChoiceField(
+        choices=Item.Procurement.choices, initial=Item.Procurement.BUY, help_text="Make in-house or buy (MRP)."
+    )
     reorder_point = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
     reorder_quantity = PlainDecimalField(**QUANTITY, min_value=0, initial="0")
     lead_time_days = PlainIntegerField(min_value=0, initial=0, label="Lead time (days)")
@@ -248,10 +253,7 @@ class ItemForm(CustomFieldsFormMixin, RecordForm):
         initial=Item.Tracking.NONE,
         help_text="By lot or serial number: receipts then name lots, issues take them first-expiry-first-out.",
     )
-    # Planning (MRP)
-    procurement = forms.ChoiceField(
-        choices=Item.Procurement.choices, initial=Item.Procurement.BUY, help_text="Make in-house or buy."
-    )
+    # Planning (MRP), with `procurement` above
     lot_sizing = forms.ChoiceField(choices=Item.LotSizing.choices, initial=Item.LotSizing.LOT_FOR_LOT)
     lot_quantity = PlainDecimalField(**QUANTITY, min_value=0, initial="0", help_text="Fixed quantity: every order.")
     lot_minimum = PlainDecimalField(**QUANTITY, min_value=0, initial="0", help_text="Minimum and multiple.")

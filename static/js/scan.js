@@ -2,7 +2,8 @@
 // A barcode scanner types the code and presses Enter. Enter in a field marked data-scan moves on to the next field
 // instead of submitting half a form. In a scanning form (data-scan-flow: stock moves, work orders) every one-line
 // field does so, and Enter in the last one submits it (a select too, where Enter alone would do nothing); other
-// forms (line editors) keep Enter's own meaning outside their SKU fields. A textarea (lots) keeps Enter for its new lines and is reached with Tab; Ctrl+Enter there
+// forms (line editors) keep Enter's own meaning outside their SKU fields. A field marked data-scan-skip (an optional
+// typed one, such as a receipt's unit cost) is left out of the walk: Tab reaches it, Enter in it submits. A textarea (lots) keeps Enter for its new lines and is reached with Tab; Ctrl+Enter there
 // submits. After a scanned SKU, the item's name and stock are said next to its field (aria-live).
 // Focus: on load, the first field the server marked invalid; else the first empty data-scan field of the page; else
 // the page's scan box (data-scan-box). After an htmx post that leaves nothing focused, the scan box again.
@@ -11,7 +12,8 @@
   function fields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return !el.disabled && el.type !== "hidden" && el.type !== "submit" && el.tagName !== "BUTTON" &&
-        el.tagName !== "FIELDSET" && el.tagName !== "OUTPUT" && el.tagName !== "TEXTAREA" && !el.readOnly;
+        el.tagName !== "FIELDSET" && el.tagName !== "OUTPUT" && el.tagName !== "TEXTAREA" && !el.readOnly &&
+        !el.hasAttribute("data-scan-skip");
     });
   }
   function scanForm(el) {

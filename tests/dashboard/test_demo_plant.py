@@ -87,3 +87,30 @@ def test_the_plant_has_stock_history(seeded):
     with tenant_context(seeded):
         assert StockMove.objects.count() >= 150
         assert StockMove.objects.filter(reference__contains="day -").exists()
+
+
+def test_every_bought_item_has_one_preferred_supplier_price(seeded):
+    from orders.models import SupplierItem
+
+    with tenant_context(seeded):
+        bought = set(Item.objects.filter(procurement=Item.Procurement.BUY).values_list("pk", flat=True))
+        preferred = list(SupplierItem.objects.filter(is_preferred=True).values_list("item_id", flat=True))
+        assert bought and set(preferred) == bought and len(preferred) == len(bought)
+        assert SupplierItem.objects.filter(supplier__is_supplier=True).count() == 2 * len(bought)
+    call_command("seed_demo")
+    with tenant_context(seeded):
+        assert SupplierItem.objects.count() == 2 * len(bought)  # the second seed adds no prices
+
+
+def test_the_demo_runs_planned_buys_convert_to_purchase_orders(seeded):
+    from django.contrib.auth import get_user_model
+
+    from planning.services import planned_orders_convert
+
+    with tenant_context(seeded):
+        buys = list(PlannedOrder.objects.filter(kind=PlannedOrder.Kind.BUY, status=PlannedOrder.Status.PLANNED))
+        assert buys
+        user = get_user_model().objects.order_by("pk").first()
+        conversion = planned_orders_convert(planned_orders=buys, user=user)
+        assert conversion.purchase_orders
+        assert sum(order.lines.count() for order in conversion.purchase_orders) == len(buys)

@@ -32,6 +32,7 @@ def item_data(**overrides) -> dict:
         "description": "",
         "uom": UnitFactory().pk,
         "kind": "component",
+        "procurement": "buy",
         "reorder_point": "10",
         "reorder_quantity": "50",
         "lead_time_days": "3",
@@ -39,7 +40,6 @@ def item_data(**overrides) -> dict:
         "is_active": "on",
         "cf_finish": "zinc",
         "tracking": "none",
-        "procurement": "buy",
         "lot_sizing": "lot_for_lot",
         "lot_quantity": "0",
         "lot_minimum": "0",
@@ -66,6 +66,21 @@ def test_planner_creates_an_item_through_the_service(planner, in_acme):
     assert (item.reorder_point, item.standard_cost) == (Decimal(10), Decimal("0.25"))
     assert item.attributes == {"finish": "zinc"}
     assert AuditEntry.objects.filter(action="inventory.item_create").count() == 1
+
+
+def test_the_item_form_sets_make_or_buy_and_the_edit_form_starts_from_it(planner, in_acme):
+    response = planner.post("/inventory/items/new/", item_data(procurement="make"))
+    item = Item.objects.get(sku="BOLT-10")
+    assert response.status_code == 302 and item.procurement == Item.Procurement.MAKE
+    page = planner.get(f"/inventory/items/{item.pk}/edit/").content.decode()
+    assert '<option value="make" selected>' in page
+
+
+def test_the_item_form_refuses_an_unknown_procurement_by_its_field(planner, in_acme):
+    response = planner.post("/inventory/items/new/", item_data(procurement="steal"))
+    assert response.status_code == 400
+    assert "steal is not one of the available choices" in response.content.decode()
+    assert not Item.objects.filter(sku="BOLT-10").exists()
 
 
 def test_planner_edits_an_item_and_the_form_starts_from_its_values(planner, in_acme):
