@@ -48,7 +48,7 @@ from customfields.services import custom_field_create
 from inventory import services as inventory_services
 from inventory.models import Item, ItemImport
 from orders import services as order_services
-from planning.models import MrpRun
+from planning.models import MrpRun, PlannedOrder
 from production import services as production_services
 from tests.conftest import ADMIN_PASSWORD, host_of
 from tests.inventory.factories import UnitFactory
@@ -70,8 +70,13 @@ VIEW_MODELS: dict[str, str] = {
     "production:bom-detail": "production.Bom",
     "production:cost-rollup-detail": "production.CostRollup",
     "planning:mrp-run-detail": "planning.MrpRun",
+    "planning:planned-orders-act": "planning.MrpRun",
+    "planning:planned-order-edit": "planning.PlannedOrder",
     "planning-api:mrp-run-detail": "planning.MrpRun",
     "planning-api:mrp-planned-orders": "planning.MrpRun",
+    "planning-api:mrp-planned-order": "planning.PlannedOrder",
+    "planning-api:mrp-planned-order-firm": "planning.PlannedOrder",
+    "planning-api:mrp-planned-order-convert": "planning.PlannedOrder",
     "orders:sales-order-detail": "orders.SalesOrder",
     "orders:sales-order-action": "orders.SalesOrder",
     "orders:purchase-order-detail": "orders.PurchaseOrder",
@@ -86,6 +91,8 @@ VIEW_MODELS: dict[str, str] = {
     "inventory:item-edit": "inventory.Item",
     "inventory:location-edit": "inventory.Location",
     "orders:partner-edit": "orders.Partner",
+    "orders:supplier-prices": "orders.Partner",
+    "orders:supplier-price-edit": "orders.SupplierItem",
     "orders:sales-order-edit": "orders.SalesOrder",
     "orders:purchase-order-edit": "orders.PurchaseOrder",
     "production:bom-edit": "production.Bom",
@@ -199,6 +206,11 @@ def create_acme_objects(boss) -> None:
     production_services.work_order_release(work_order=work_order, location=store, user=boss)
     production_services.cost_rollup_run(item=gear, user=boss)
     MrpRun.objects.create(status=MrpRun.Status.FAILED, failure=f"{MARKER} failure", created_by=boss)
+    planned_run = MrpRun.objects.create(status=MrpRun.Status.DONE, created_by=boss)
+    PlannedOrder.objects.create(
+        run=planned_run, number=1, item=bolt, kind=PlannedOrder.Kind.BUY, quantity=3, net_quantity=3,
+        release_date=datetime.date(2030, 1, 1), due_date=datetime.date(2030, 1, 2),
+    )  # fmt: skip
     customer = order_services.partner_create(code=f"C-{MARKER}", name=f"{MARKER} customer", is_customer=True, user=boss)
     supplier = order_services.partner_create(code=f"S-{MARKER}", name=f"{MARKER} supplier", is_supplier=True, user=boss)
     today = datetime.date.today()
