@@ -134,6 +134,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # GinIndex (custom fields), lookups
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

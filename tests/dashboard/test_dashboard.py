@@ -79,13 +79,16 @@ def test_stock_value_walks_back_through_flows_in_and_out_not_transfers(in_acme):
     boss = get_user_model().objects.get(username="boss")
     receiving, shelf = Location.objects.get(is_default_receiving=True), LocationFactory()
     item = ItemFactory(standard_cost=Decimal("2.50"))
+    # The tenant's value is shared by every test's items; what this test adds is measured against it.
+    before = stock_value_history(days=30)
     stock_receive(item=item, location=receiving, quantity=10, user=boss)
     stock_transfer(item=item, from_location=receiving, to_location=shelf, quantity=4, user=boss)
     stock_issue(item=item, location=shelf, quantity=2, user=boss)
     series = stock_value_history(days=30)
     assert len(series) == 30
-    assert series[-1] == (timezone.localdate(), Decimal(20))  # 8 left x 2.50
-    assert series[-2][1] == Decimal(0)  # before today's receipt nothing was there
+    assert series[-1][0] == timezone.localdate()
+    assert series[-1][1] - before[-1][1] == Decimal(20)  # 8 left x 2.50
+    assert series[-2][1] == before[-2][1]  # today's receipt is not in yesterday's value
     assert series[0][0] == timezone.localdate() - datetime.timedelta(days=29)
 
 
@@ -103,8 +106,9 @@ def test_dashboard_stock_value_is_the_valuation_at_moving_average_cost(in_acme, 
     boss = get_user_model().objects.get(username="boss")
     receiving = Location.objects.get(is_default_receiving=True)
     item = ItemFactory(standard_cost=Decimal("1.25"))
+    before = stock_value_history(days=1)[-1][1]  # other tests' items, shared by the tenant
     stock_receive(item=item, location=receiving, quantity=10, unit_cost="2.00", user=boss)
     stock_receive(item=item, location=receiving, quantity=10, unit_cost="3.00", user=boss)
     # 10 x 2.00 + 10 x 3.00 = 50.00 (at the standard cost it would be 20 x 1.25 = 25.00)
     body = boss_client.get("/").content.decode()
-    assert 'id="stock-value-now" data-value="50.00"' in body
+    assert f'id="stock-value-now" data-value="{before + Decimal(50):.2f}"' in body
