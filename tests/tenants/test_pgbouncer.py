@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 
 from erp.db_backend.base import DatabaseWrapper
@@ -76,11 +76,15 @@ def clients(pgbouncer_port, acme, globex):
     """Two Django connections of this project's backend through pgbouncer: the first as acme, the second as globex."""
     settings_dict = {**connection.settings_dict, "HOST": "127.0.0.1", "PORT": str(pgbouncer_port)}
     first, second = DatabaseWrapper(settings_dict, "bouncer_acme"), DatabaseWrapper(settings_dict, "bouncer_globex")
+    # Known to the connection handler, as every connection is: django.contrib.postgres looks a new connection up by
+    # its alias (hstore type handlers) when it connects.
+    connections["bouncer_acme"], connections["bouncer_globex"] = first, second
     first.set_tenant(acme)
     second.set_tenant(globex)
     yield first, second
     first.close()
     second.close()
+    del connections["bouncer_acme"], connections["bouncer_globex"]
 
 
 def _context(wrapper: DatabaseWrapper) -> tuple[str, str, list[str]]:
