@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from throttled.exceptions import DataError
 from throttled.rate_limiter import quota_parser
 
+from cells.config import parse_cells
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -141,6 +143,7 @@ SHARED_APPS = [
     "django_filters",
     "django_htmx",  # request.htmx and the vendored htmx script ({% htmx_script %}): pickers and line editors
     "core",  # shared helpers, abstract models and templates only: no tables, no migrations
+    "cells",  # the database servers tenants live on (control plane tables)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -249,6 +252,9 @@ if DATABASE_POOL_MODE not in {"session", "transaction"}:
     raise ImproperlyConfigured(f"DATABASE_POOL_MODE must be 'session' or 'transaction', not {DATABASE_POOL_MODE!r}")
 if DATABASE_POOL_MODE == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Cells: further databases tenants can live on, `name=postgres://…,name=postgres://…` (cells.config). The control
+# plane's own database is always the cell `default`; unset, the whole fleet lives there.
+CELLS = parse_cells(env.str("CELLS", default=""))
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)

@@ -20,6 +20,8 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROVISIONING)
+    # The cell (database) the tenant's schema lives in: `default` or a name from the CELLS setting (cells.config).
+    cell = models.CharField(max_length=30, default="default", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,35 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from cells.config import parse_cells
+
+
+def test_cells_are_parsed_by_name_in_the_order_given():
+    cells = parse_cells("cell1=postgres://u:p@db1:5432/erp, cell2=postgres://db2/erp")
+    assert list(cells) == ["cell1", "cell2"]
+    assert cells["cell2"].url == "postgres://db2/erp"
+
+
+def test_an_empty_setting_means_no_cells_beside_the_default():
+    assert parse_cells("") == {}
+
+
+def test_a_cell_url_is_printed_without_its_password():
+    assert (
+        parse_cells("cell1=postgres://erp:secret@db1:5432/erp")["cell1"].safe_url == "postgres://erp:***@db1:5432/erp"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("cell1", "is not name=postgres://"),
+        ("default=postgres://db/erp", "must be lowercase"),
+        ("Cell1=postgres://db/erp", "must be lowercase"),
+        ("cell1=mysql://db/erp", "needs a postgres:// URL"),
+        ("cell1=postgres://a/erp,cell1=postgres://b/erp", "named twice"),
+    ],
+)
+def test_a_malformed_cells_setting_stops_the_process_with_one_line(value, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        parse_cells(value)
