@@ -9,6 +9,9 @@ components), in one pass. `load` reads what a plan needs with a constant number 
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from datetime import date
 
 from django.utils import timezone
@@ -68,7 +71,25 @@ def mrp_plan(
     *, today: date | None = None, horizon_days: int | None = None, data: PlanningData | None = None
 ) -> MrpPlan:
     """Today's time-phased plan from the database (a constant number of queries), or from `data` already loaded."""
-    return plan(data if data is not None else load(), today=today or timezone.localdate(), horizon_days=horizon_days)
+    with _cyclic_gc_paused():
+        return plan(
+            data if data is not None else load(), today=today or timezone.localdate(), horizon_days=horizon_days
+        )
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A plan allocates about a million small objects (rows, buckets, pegs) and none of them form a cycle, yet each
+    allocation burst makes the cyclic collector walk every object alive, the whole plan so far included: at 10,000
+    items that was half the run (bench/mrp.py). Reference counting still frees everything; the collector catches
+    up when the run ends. Process-wide, so a concurrent request in the same process merely defers its collections."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def mrp_report(*, today: date | None = None, horizon_days: int | None = None) -> list[MrpLine]:
