@@ -7,7 +7,8 @@ database afterwards.
 
 Data: `--items` items over 5 BOM levels (5% finished goods, then 10%, 15%, 20% sub-assemblies, 50% purchased parts);
 each made item has 3 components, mostly from the level below and sometimes from deeper ones, so parts sit on
-several levels. Lot-sizing rules, safety stock and lead times vary by item. Stock received through inventory's
+several levels. Lot-sizing rules, safety stock and lead times vary by item; half the purchased parts have a
+preferred supplier price whose lead time and least order the plan uses. Stock received through inventory's
 services for a fifth of the items; 1,000 confirmed sales orders (promised within the horizon), 500 draft work
 orders and 200 sent purchase orders (some due after the horizon), all through their services (every count scales
 with `--items` / 10,000). Master data (items, BOMs) is bulk-inserted; the low-level codes are then computed by the
@@ -40,6 +41,7 @@ RULES = ["lot_for_lot", "lot_for_lot", "fixed", "min_multiple", "periods"]
 
 def build(user, *, items: int, horizon: int, seed: int) -> dict[str, int]:
     from inventory.models import Item, Location, UnitOfMeasure
+    from orders.models import SupplierItem
     from orders.services import (
         partner_create,
         purchase_order_create,
@@ -121,6 +123,12 @@ def build(user, *, items: int, horizon: int, seed: int) -> dict[str, int]:
                     "promised_date": today + datetime.timedelta(days=rng.randint(1, horizon))}],
         )  # fmt: skip
         sales_order_confirm(order=order, user=user)
+    # Half the purchased parts have a preferred supplier price: planned with its lead time and least order.
+    SupplierItem.objects.bulk_create(
+        SupplierItem(supplier=supplier, item=part, unit_price=Decimal(1), lead_time_days=rng.randint(2, 20),
+                     minimum_quantity=Decimal(rng.choice([0, 0, 25, 100])), is_preferred=True)
+        for part in levels[-1][::2]
+    )  # fmt: skip
     for _ in range(max(2, round(200 * scale))):
         order = purchase_order_create(
             supplier=supplier, user=user,
@@ -187,7 +195,7 @@ def reference_plan(data, *, today: datetime.date, horizon: int) -> dict[int, tup
             elif item.lot_sizing == "periods" and item.lot_period_days > 1:
                 window = on_hand + sum(r[t + 1 : t + item.lot_period_days]) - sum(g[t + 1 : t + item.lot_period_days])
                 quantity = max(net, item.safety_stock - window)
-            quantity = _up(quantity)
+            quantity = _up(max(quantity, item.order_minimum))  # a supplier's least order
             planned[t] = quantity
             on_hand += quantity
             release = max(t - item.lead_time_days, 0)

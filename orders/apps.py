@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.apps import AppConfig
 
 
@@ -25,10 +27,18 @@ class OrdersConfig(AppConfig):
                 for line in selectors.open_purchase_supply()
             ]
 
+        def preferred_supplier_terms() -> list[sources.PurchaseTerms]:
+            return [
+                sources.PurchaseTerms(item_id, lead_time_days, minimum or Decimal(0))
+                for item_id, lead_time_days, minimum in selectors.preferred_supplier_terms()
+            ]
+
         # Open sales lines are planning's demand; open purchase lines its purchased supply (material requirements,
         # and what inventory's reorder report counts as on order).
         sources.register(sources.Kind.DEMAND, "sales_orders", sales_demand)
         sources.register(sources.Kind.PURCHASED, "purchase_orders", purchase_supply)
+        # A bought item is planned with its preferred supplier's lead time and least order (converting orders from it).
+        sources.register_purchase_terms("preferred_suppliers", preferred_supplier_terms)
         _register_undos()
         _register_scans()
 

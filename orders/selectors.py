@@ -24,6 +24,7 @@ from orders.models import (
     SalesOrder,
     SalesOrderLine,
     Shipment,
+    SupplierItem,
 )
 
 if TYPE_CHECKING:  # django-stubs (a development requirement): the type of a model instance with annotations
@@ -91,6 +92,15 @@ def open_purchase_supply() -> list[OpenLine]:
         .values_list("item_id", "open_qty", "expected_date", "order_id")
     )
     return [OpenLine(item, qty, due, f"PO-{order:05d}") for item, qty, due, order in lines]
+
+
+def preferred_supplier_terms() -> list[tuple[int, int, Decimal | None]]:
+    """(item, lead time in days, least order quantity) of every item's preferred supplier, in one query."""
+    return list(
+        SupplierItem.objects.filter(is_preferred=True)
+        .order_by()
+        .values_list("item_id", "lead_time_days", "minimum_quantity")
+    )
 
 
 def on_order_quantities(item_ids: Collection[int]) -> dict[int, Decimal]:

@@ -11,6 +11,9 @@ date), `SupplyLine`s for `Kind.PURCHASED` (goods ordered from a supplier), `Kind
 line is pegged to the document behind it (`Peg`), so a plan can say which order a requirement serves. Material
 requirements read every source; inventory's reorder report counts the purchased supply as on order (see `apps.py`).
 Each document is registered once, under one kind, so nothing is counted twice.
+
+Purchase terms (`register_purchase_terms`) are the other input an app owns: for a bought item, the lead time and
+least order quantity of the supplier it is bought from, which planning uses instead of the item's own lead time.
 """
 
 from __future__ import annotations
@@ -55,7 +58,33 @@ class SupplyLine:
     peg: Peg
 
 
+@dataclass(frozen=True)
+class PurchaseTerms:
+    """How a bought item is bought: the days from ordering to delivery and the least quantity an order takes."""
+
+    item_id: int
+    lead_time_days: int
+    minimum_quantity: Decimal
+
+
 Source = Callable[[], Iterable[DemandLine]] | Callable[[], Iterable[SupplyLine]]
+TermsSource = Callable[[], Iterable[PurchaseTerms]]
+_terms_sources: dict[str, TermsSource] = {}
+
+
+def register_purchase_terms(name: str, source: TermsSource) -> None:
+    """Add (or replace) a source of purchase terms called `name` (a later source wins for the same item)."""
+    _terms_sources[name] = source
+
+
+def unregister_purchase_terms(name: str) -> None:
+    _terms_sources.pop(name, None)
+
+
+def purchase_terms() -> dict[int, PurchaseTerms]:
+    """The purchase terms of every bought item that has some, by item id."""
+    return {terms.item_id: terms for source in _terms_sources.values() for terms in source()}
+
 
 _sources: dict[Kind, dict[str, Callable[[], Iterable]]] = {kind: {} for kind in Kind}
 

@@ -4,7 +4,7 @@ demand that `planning.sources` gathers, read with a constant number of queries (
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -47,6 +47,8 @@ class ItemData:
     lot_period_days: int
     safety_stock: Decimal
     low_level_code: int
+    # The least quantity one order may be (a bought item's preferred supplier's minimum), whatever the lot rule.
+    order_minimum: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -67,9 +69,14 @@ _ITEM_FIELDS = (
 
 
 def load() -> PlanningData:
-    """Demand and supply from every registered source, then items, active BOM lines and free stock, one query each."""
-    demand, supply = sources.demand(), sources.supply()
+    """Demand and supply from every registered source, then items, active BOM lines and free stock, one query each.
+    A bought item with purchase terms (its preferred supplier's) is planned with their lead time and least order."""
+    demand, supply, terms = sources.demand(), sources.supply(), sources.purchase_terms()
     items = {row[0]: ItemData(*row) for row in Item.objects.values_list(*_ITEM_FIELDS).order_by()}
+    for pk, bought in terms.items():
+        item = items.get(pk)
+        if item is not None and item.procurement == Item.Procurement.BUY:
+            items[pk] = replace(item, lead_time_days=bought.lead_time_days, order_minimum=bought.minimum_quantity)
     children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for parent, component, quantity, scrap in (
         BomLine.objects.filter(bom__is_active=True)

@@ -42,8 +42,13 @@ class _Demand:
 
 
 def lot_size(item: ItemData, net: Decimal, window: Decimal = ZERO) -> Decimal:
-    """The order quantity for a net requirement `net` under the item's lot-sizing rule. `window` is the net
-    requirement of the item's periods of supply (periods rule only)."""
+    """The order quantity for a net requirement `net` under the item's lot-sizing rule, and at least the item's
+    order minimum. `window` is the net requirement of the item's periods of supply (periods rule only)."""
+    quantity = _lot_rule(item, net, window)
+    return quantity if quantity >= item.order_minimum else _up(item.order_minimum)
+
+
+def _lot_rule(item: ItemData, net: Decimal, window: Decimal) -> Decimal:
     rule = item.lot_sizing
     if rule == Item.LotSizing.FIXED and item.lot_quantity > 0:
         return _up(max(_ceiling(net / item.lot_quantity), Decimal(1)) * item.lot_quantity)  # whole lots, at least one

@@ -103,7 +103,37 @@ def test_the_plan_takes_the_same_number_of_queries_for_more_items_and_levels(in_
     assert orders == [1, 2]
     large, orders = queries_for(6, "L")
     assert orders == [1, 2, 4, 8, 16, 32]
-    assert small == large <= 10
+    assert small == large <= 11  # every source once, purchase terms, items, BOM lines, stock
+
+
+def test_a_bought_item_is_planned_with_its_preferred_suppliers_lead_time_and_least_order(in_acme, item, feed, planner):
+    from orders.services import supplier_item_create
+    from planning.engine import mrp_plan
+    from tests.orders.factories import SupplierFactory
+
+    p = item("P", lead_time_days=2)
+    supplier_item_create(supplier=SupplierFactory(code="S-1"), item=p, unit_price=1, lead_time_days=9,
+                         minimum_quantity=25, is_preferred=True, user=planner)  # fmt: skip
+    supplier_item_create(
+        supplier=SupplierFactory(code="S-2"), item=p, unit_price=1, lead_time_days=30, user=planner
+    )  # fmt: skip (not preferred: not used)
+    feed[0].append(DemandLine(p.pk, D(10), day(12), Peg("orders.salesorder", None, "SO-1")))
+    # net 10 on day 12, raised to the supplier's least order of 25, released 9 days before (not the item's 2)
+    (order,) = mrp_plan().planned_orders
+    assert (order.quantity, order.net, order.due, order.release) == (D(25), D(10), day(12), day(3))
+
+
+def test_a_made_item_keeps_its_own_lead_time_whatever_supplier_prices_it_has(in_acme, item, feed, planner):
+    from orders.services import supplier_item_create
+    from planning.engine import mrp_plan
+    from tests.orders.factories import SupplierFactory
+
+    m = item("M", lead_time_days=2, procurement="make")
+    supplier_item_create(supplier=SupplierFactory(code="S-1"), item=m, unit_price=1, lead_time_days=9,
+                         minimum_quantity=25, is_preferred=True, user=planner)  # fmt: skip
+    feed[0].append(DemandLine(m.pk, D(10), day(12), Peg("orders.salesorder", None, "SO-1")))
+    (order,) = mrp_plan().planned_orders
+    assert (order.quantity, order.release) == (D(10), day(10))
 
 
 # --- Runs keep their planned orders ---------------------------------------------------------------------------------

@@ -156,6 +156,16 @@ def test_minimum_and_multiple_round_each_order_up():
     assert rows(result.items[0])[9][2] == 0
 
 
+def test_a_suppliers_least_order_raises_the_order_of_every_rule():
+    from dataclasses import replace
+
+    # least order 20: lot for lot 10 -> 20 (10 left), day 5: 0, no order; day 9: -10 -> 20 (10); day 12: 60 - 10 = 50
+    u = replace(item(1, "U", lead=1), order_minimum=D(20))
+    demand = [DemandLine(1, D(q), day(n), so(i)) for i, (n, q) in enumerate(LUMPY, start=1)]
+    result = plan(data([u], demand=demand), today=TODAY, horizon_days=30)
+    assert orders_of(result, "U") == [(20, 10, 2, 3), (20, 10, 8, 9), (50, 50, 11, 12)]
+
+
 def test_periods_of_supply_cover_the_next_days_net_requirements():
     # 7 days of supply: the order due day 3 covers days 3-9 (10 + 10 + 10 = 30); the one due day 12 covers 12-18 (60)
     result = lumpy(sizing="periods", periods=7)
