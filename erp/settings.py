@@ -203,6 +203,8 @@ MIDDLEWARE = [
     # Oversized bodies and NUL characters refused first; a statement timeout per request (erp.http_limits).
     "erp.http_limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # Writes to a tenant that is moving between cells: 503 + Retry-After, reads go on (cells.middleware).
+    "cells.middleware.TenantFreezeMiddleware",
     # Per-tenant request, error and latency meters: one pipelined Redis round trip, no database write (fleet.meters).
     "fleet.meters.TenantMetersMiddleware",
     # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).

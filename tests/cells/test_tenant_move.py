@@ -1,0 +1,341 @@
+"""Moving a tenant between two real PostgreSQL servers: the copy, the catch-up under load, the freeze as clients see
+it, verification, the flip, and a move killed at every step."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+from psycopg import sql
+
+from access.services import api_key_create
+from cells.models import TenantMove
+from cells.move import MoveError, capture, freeze, runner, tenant_move
+from cells.move.conn import connect
+from cells.move.verify import digests
+from core.retry import _sqlstate
+from fleet.models import TenantAuditEvent
+from tenants.models import Tenant
+from tests.cells import move_fixtures
+from tests.cells.move_fixtures import SEED
+
+# The fixtures these tests use (kept out of conftest.py: see move_fixtures).
+db = move_fixtures.db
+second_server = move_fixtures.second_server
+cells = move_fixtures.cells
+stocked_tenant = move_fixtures.stocked_tenant
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def ledger(cell: str, schema_name: str) -> tuple[Decimal, Decimal, int]:
+    """(sum of the stock moves' quantities, sum of the levels' on hand, number of moves) on `cell`."""
+    with connect(cell) as conn:
+        moves, count = conn.execute(
+            sql.SQL("SELECT coalesce(sum(quantity), 0), count(*) FROM {}").format(
+                sql.Identifier(schema_name, "inventory_stockmove")
+            )
+        ).fetchone()
+        on_hand = conn.execute(
+            sql.SQL("SELECT coalesce(sum(on_hand), 0) FROM {}").format(
+                sql.Identifier(schema_name, "inventory_stocklevel")
+            )
+        ).fetchone()[0]
+    return moves, on_hand, count
+
+
+def has_schema(cell: str, schema_name: str) -> bool:
+    with connect(cell) as conn:
+        return conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", [schema_name]).fetchone()[0]
+
+
+def capture_triggers(cell: str, schema_name: str) -> int:
+    with connect(cell) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = %s",
+            [schema_name, capture.TRIGGER],
+        ).fetchone()[0]
+
+
+def receive(tenant: Tenant, quantity: Decimal) -> None:
+    from inventory.models import Item, Location
+    from inventory.services import stock_receive
+
+    with tenant_context(tenant):
+        stock_receive(item=Item.objects.get(sku="MV-1"), location=Location.objects.get(code="MV"),
+                      quantity=quantity, user=None, reference="load")  # fmt: skip
+
+
+class Writer(threading.Thread):
+    """Posts receipts of 1 unit through the inventory service until stopped; counts what was accepted and refused."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__(daemon=True)
+        self.tenant, self.stop = tenant, threading.Event()
+        self.accepted = self.refused = 0
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    receive(self.tenant, Decimal(1))
+                    self.accepted += 1
+                except DatabaseError as exc:
+                    if _sqlstate(exc) != capture.FROZEN_SQLSTATE:
+                        raise
+                    self.refused += 1
+                    time.sleep(0.01)
+        except BaseException as exc:
+            self.errors.append(exc)
+        finally:
+            connection.close()
+
+
+def test_a_move_copies_every_table_and_flips_the_registry(stocked_tenant, cells):
+    schema = stocked_tenant.schema_name
+    move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "cell2"
+    assert move.state == TenantMove.State.FLIPPED and move.step == "unfreeze" and move.step_done
+    with connect("default") as source, connect("cell2") as target:
+        assert digests(source, schema) == digests(target, schema)
+    assert ledger("cell2", schema) == (SEED, SEED, 10)
+    assert move.counts["tables"]["inventory_stockmove"] == 10
+    assert capture_triggers("cell2", schema) == 0
+    phases = [e.details["phase"] for e in TenantAuditEvent.objects.filter(tenant_slug=stocked_tenant.slug,
+                                                                          action="move").order_by("pk")]  # fmt: skip
+    assert phases == ["start", "flipped"]
+
+
+def test_the_target_continues_the_sources_sequences(stocked_tenant, cells):
+    schema = stocked_tenant.schema_name
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    query = sql.SQL("SELECT nextval(pg_get_serial_sequence({}, 'id'))").format(
+        sql.Literal(f'"{schema}".inventory_stockmove')
+    )
+    with connect("cell2") as target:
+        assert target.execute(query).fetchone()[0] == 11
+
+
+def test_the_tenant_role_of_the_target_database_gets_the_grants_provisioning_gives(stocked_tenant, cells):
+    from tenants.db_roles import role_name
+
+    schema = stocked_tenant.schema_name
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    role = role_name(schema, cells["cell2"])
+    with connect("cell2") as target:
+        checks = target.execute(
+            "SELECT has_table_privilege(%(r)s, %(m)s, 'SELECT'), has_table_privilege(%(r)s, %(m)s, 'INSERT'), "
+            "has_table_privilege(%(r)s, %(i)s, 'INSERT')",
+            {"r": role, "m": f'"{schema}".inventory_stockmove', "i": f'"{schema}".inventory_item'},
+        ).fetchone()
+    assert checks == (True, False, True)  # stock moves only through the SECURITY DEFINER function
+
+
+def test_writes_during_the_move_all_reach_the_target(stocked_tenant, cells):
+    schema = stocked_tenant.schema_name
+    writer = Writer(stocked_tenant)
+    flipped = threading.Event()
+
+    def slow_copy(step: str, phase: str) -> None:
+        if step == "copy" and phase == "started":
+            time.sleep(0.5)  # writes land while the copy's snapshot is taken and after it
+        if step == "catch_up" and phase == "done":
+            time.sleep(0.3)  # and between the catch-up and the freeze
+        if step == "flip" and phase == "done":
+            flipped.set()
+
+    writer.start()
+    time.sleep(0.2)
+    runner.STEP_HOOK = slow_copy
+    try:
+        move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    finally:
+        runner.STEP_HOOK = None
+        time.sleep(0.2)  # writes after the flip still go to the source (no routing here): the fence refuses them
+        writer.stop.set()
+        writer.join(30)
+    assert not writer.errors
+    assert flipped.is_set() and writer.accepted > 20 and writer.refused > 0
+    expected = SEED + writer.accepted
+    assert ledger("cell2", schema) == (expected, expected, 10 + writer.accepted)
+    assert ledger("default", schema) == ledger("cell2", schema)  # the fenced source took nothing more
+    assert move.changes_applied > 0
+
+
+def test_a_frozen_tenant_refuses_writes_with_503_and_retry_after_and_still_serves_reads(stocked_tenant):
+    from django.conf import settings
+
+    from tenants.routing import routing_cache
+
+    with tenant_context(stocked_tenant):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(username="boss")
+        key = api_key_create(name="sync", scope="read_write", user=user, created_by=None).key
+    connection.set_schema_to_public()
+    routing_cache.clear()
+    client = Client(HTTP_HOST=f"{stocked_tenant.slug}.{settings.BASE_DOMAIN}", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    freeze.freeze(stocked_tenant.schema_name, 0)
+    try:
+        refused = client.post("/api/v1/items/", {"sku": "NEW-1", "name": "New", "uom": "pcs"},
+                              content_type="application/json")  # fmt: skip
+        read = client.get("/api/v1/items/")
+    finally:
+        freeze.unfreeze(stocked_tenant.schema_name)
+    assert refused.status_code == 503 and refused["Retry-After"] == "2"
+    assert "moving" in refused.json()["detail"]
+    assert read.status_code == 200 and read.json()["count"] == 1
+    assert client.post("/api/v1/items/", {"sku": "NEW-1", "name": "New", "uom": "pcs"},
+                       content_type="application/json").status_code == 201  # fmt: skip
+
+
+def test_a_write_that_slips_past_the_door_is_refused_by_the_database_as_a_503(stocked_tenant):
+    from django.conf import settings
+
+    with tenant_context(stocked_tenant):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(username="boss")
+        key = api_key_create(name="sync", scope="read_write", user=user, created_by=None).key
+    connection.set_schema_to_public()
+    schema = stocked_tenant.schema_name
+    client = Client(HTTP_HOST=f"{stocked_tenant.slug}.{settings.BASE_DOMAIN}", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    with connect("default") as source, connect("default") as guard:
+        capture.install(source, schema)
+        guard.execute("SELECT pg_advisory_lock(%s)", [capture.freeze_key(schema)])  # the mover's freeze, no Redis key
+        try:
+            response = client.post("/api/v1/items/", {"sku": "NEW-2", "name": "New", "uom": "pcs"},
+                                   content_type="application/json")  # fmt: skip
+        finally:
+            capture.remove(source, schema)
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+
+
+def test_a_copy_that_differs_from_its_source_is_rolled_back_and_the_tenant_stays(stocked_tenant, cells):
+    schema = stocked_tenant.schema_name
+
+    def tamper(step: str, phase: str) -> None:
+        if step == "verify" and phase == "started":
+            with connect("cell2") as target:
+                target.execute("SET session_replication_role = replica")
+                target.execute(sql.SQL("DELETE FROM {} WHERE id = 1").format(
+                    sql.Identifier(schema, "inventory_stockmove")))  # fmt: skip
+
+    runner.STEP_HOOK = tamper
+    try:
+        with pytest.raises(MoveError, match="differs from its source: inventory_stockmove"):
+            tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    finally:
+        runner.STEP_HOOK = None
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "default"
+    assert not has_schema("cell2", schema) and capture_triggers("default", schema) == 0
+    assert not freeze.is_frozen(schema)
+    assert TenantMove.objects.get(tenant=stocked_tenant).state == TenantMove.State.ROLLED_BACK
+    receive(stocked_tenant, Decimal(5))  # writes go on at the source
+    assert ledger("default", schema)[0] == SEED + 5
+
+
+class Kill(BaseException):
+    """What a kill -9 leaves: no cleanup runs (the runner catches Exception only), sessions die with the process."""
+
+
+@pytest.mark.parametrize(
+    ("step", "phase"), [(step, "done") for step in runner.STEPS] + [("copy", "started"), ("flip", "started")]
+)
+def test_a_move_killed_at_any_step_leaves_one_serving_cell_and_the_rerun_completes_it(stocked_tenant, cells,
+                                                                                       step, phase):  # fmt: skip
+    schema = stocked_tenant.schema_name
+
+    def kill(at: str, when: str) -> None:
+        if (at, when) == (step, phase):
+            raise Kill(step)
+
+    runner.STEP_HOOK = kill
+    try:
+        with pytest.raises(Kill):
+            tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    finally:
+        runner.STEP_HOOK = None
+    stocked_tenant.refresh_from_db()
+    flipped = runner.STEPS.index(step) > runner.STEPS.index("flip") or (step, phase) == ("flip", "done")
+    serving = "cell2" if flipped else "default"
+    assert stocked_tenant.cell == serving
+    assert ledger(serving, schema) == (SEED, SEED, 10)
+    if not flipped and step != "fence":
+        receive(stocked_tenant, Decimal(3))  # the source still takes writes (the freeze died with the mover)
+
+    move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")  # the rerun
+
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "cell2" and move.state == TenantMove.State.FLIPPED
+    written = SEED + (3 if not flipped and step != "fence" else 0)
+    assert ledger("cell2", schema)[:2] == (written, written)
+    assert not freeze.is_frozen(schema)
+    states = sorted(TenantMove.objects.filter(tenant=stocked_tenant).values_list("state", flat=True))
+    assert states == (["flipped"] if flipped else ["flipped", "rolled_back"])
+
+
+def test_a_dry_run_reports_the_plan_and_changes_nothing(stocked_tenant, cells):
+    move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test", dry_run=True)
+    stocked_tenant.refresh_from_db()
+    assert move.state == TenantMove.State.DRY_RUN and stocked_tenant.cell == "default"
+    assert move.counts["inventory_stockmove"]["bytes"] > 0 and move.timings["tables"] > 20
+    assert not has_schema("cell2", stocked_tenant.schema_name)
+    assert capture_triggers("default", stocked_tenant.schema_name) == 0
+
+
+def test_the_source_is_dropped_once_its_grace_ends(stocked_tenant, cells):
+    from datetime import timedelta
+
+    from cells.move import move_finish
+
+    schema = stocked_tenant.schema_name
+    move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test", drop_source_after=timedelta(hours=1))
+    assert has_schema("default", schema)
+    assert move_finish(actor="test") == []  # not due yet
+    from django.utils import timezone
+
+    finished = move_finish(actor="test", now=timezone.now() + timedelta(hours=2))
+    assert [m.pk for m in finished] == [move.pk] and finished[0].state == TenantMove.State.FINISHED
+    assert not has_schema("default", schema) and has_schema("cell2", schema)
+    assert ledger("cell2", schema) == (SEED, SEED, 10)
+
+
+def test_a_tenant_moves_on_from_one_cell_to_another_and_back(stocked_tenant, cells):
+    from datetime import timedelta
+
+    schema = stocked_tenant.schema_name
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test", drop_source_after=timedelta(0))
+    stocked_tenant.refresh_from_db()
+    tenant_move(tenant=stocked_tenant, target="cell3", actor="test", drop_source_after=timedelta(0))
+    stocked_tenant.refresh_from_db()
+    with pytest.raises(MoveError, match="already has a schema"):
+        _ = has_schema("cell3", schema) and tenant_move(tenant=stocked_tenant, target="cell3", actor="test")
+    tenant_move(tenant=stocked_tenant, target="default", actor="test", drop_source_after=timedelta(0))
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "default"
+    assert [has_schema(cell, schema) for cell in ("default", "cell2", "cell3")] == [True, False, False]
+    assert ledger("default", schema) == (SEED, SEED, 10)
+    receive(stocked_tenant, Decimal(2))
+    assert ledger("default", schema)[:2] == (SEED + 2, SEED + 2)
+
+
+def test_the_command_refuses_an_unknown_cell_in_one_line(stocked_tenant, cells):
+    with pytest.raises(CommandError, match="unknown cell 'nowhere'"):
+        call_command("tenant_move", stocked_tenant.slug, "--to", "nowhere")
+
+
+def test_the_command_dry_run_prints_the_plan(stocked_tenant, cells, capsys):
+    call_command("tenant_move", stocked_tenant.slug, "--to", "cell2", "--dry-run")
+    out = capsys.readouterr().out
+    assert f"move {stocked_tenant.slug}" in out and "nothing changed" in out and "inventory_stockmove" in out
