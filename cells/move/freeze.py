@@ -1,13 +1,17 @@
 """The write freeze as the web and worker processes see it: a Redis key per tenant schema, read only by requests
 that write (unsafe methods) and by tenant tasks. The database enforces the same freeze by itself (the advisory lock
 of cells.move.capture): the key lets a request get its 503 before it does any work, and is never the only guard.
+
+A plain Redis key under the cache's prefix, not a cache entry: the cache's keys carry the schema that is current
+when they are made (django_tenants.cache.make_key), and the mover runs on the public schema.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -15,23 +19,32 @@ logger = logging.getLogger(__name__)
 FREEZE_TTL_SECONDS = 60
 RETRY_AFTER_SECONDS = 2
 
+_client: redis.Redis | None = None
+
+
+def _redis() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    return _client
+
 
 def _key(schema_name: str) -> str:
-    return f"cells:frozen:{schema_name}"
+    return f"{settings.CACHES['default']['KEY_PREFIX']}:cells:frozen:{schema_name}"
 
 
 def freeze(schema_name: str, move_id: int) -> None:
-    cache.set(_key(schema_name), move_id, timeout=FREEZE_TTL_SECONDS)
+    _redis().set(_key(schema_name), move_id, ex=FREEZE_TTL_SECONDS)
 
 
 def unfreeze(schema_name: str) -> None:
-    cache.delete(_key(schema_name))
+    _redis().delete(_key(schema_name))
 
 
 def is_frozen(schema_name: str) -> bool:
     """Whether writes to the tenant are paused for a move; False when Redis cannot say (the database still guards)."""
     try:
-        return cache.get(_key(schema_name)) is not None
-    except Exception as exc:  # an unreachable Redis must not stop writes: the database refuses them if frozen
+        return bool(_redis().exists(_key(schema_name)))
+    except redis.RedisError as exc:  # an unreachable Redis must not stop writes: the database refuses them if frozen
         logger.warning("cannot read the move freeze of %s: %s", schema_name, exc)
         return False

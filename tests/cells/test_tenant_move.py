@@ -271,14 +271,15 @@ def test_a_move_killed_at_any_step_leaves_one_serving_cell_and_the_rerun_complet
     serving = "cell2" if flipped else "default"
     assert stocked_tenant.cell == serving
     assert ledger(serving, schema) == (SEED, SEED, 10)
-    if not flipped and step != "fence":
+    fenced = not flipped and runner.STEPS.index(step) >= runner.STEPS.index("fence")
+    if not flipped and not fenced:
         receive(stocked_tenant, Decimal(3))  # the source still takes writes (the freeze died with the mover)
 
     move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")  # the rerun
 
     stocked_tenant.refresh_from_db()
     assert stocked_tenant.cell == "cell2" and move.state == TenantMove.State.FLIPPED
-    written = SEED + (3 if not flipped and step != "fence" else 0)
+    written = SEED + (3 if not flipped and not fenced else 0)
     assert ledger("cell2", schema)[:2] == (written, written)
     assert not freeze.is_frozen(schema)
     states = sorted(TenantMove.objects.filter(tenant=stocked_tenant).values_list("state", flat=True))
@@ -315,19 +316,23 @@ def test_a_tenant_moves_on_from_one_cell_to_another_and_back(stocked_tenant, cel
     from datetime import timedelta
 
     schema = stocked_tenant.schema_name
-    tenant_move(tenant=stocked_tenant, target="cell2", actor="test", drop_source_after=timedelta(0))
-    stocked_tenant.refresh_from_db()
-    tenant_move(tenant=stocked_tenant, target="cell3", actor="test", drop_source_after=timedelta(0))
-    stocked_tenant.refresh_from_db()
-    with pytest.raises(MoveError, match="already has a schema"):
-        _ = has_schema("cell3", schema) and tenant_move(tenant=stocked_tenant, target="cell3", actor="test")
-    tenant_move(tenant=stocked_tenant, target="default", actor="test", drop_source_after=timedelta(0))
-    stocked_tenant.refresh_from_db()
-    assert stocked_tenant.cell == "default"
+    for target in ("cell2", "cell3", "default"):
+        tenant_move(tenant=stocked_tenant, target=target, actor="test", drop_source_after=timedelta(0))
+        stocked_tenant.refresh_from_db()
+        assert stocked_tenant.cell == target
     assert [has_schema(cell, schema) for cell in ("default", "cell2", "cell3")] == [True, False, False]
     assert ledger("default", schema) == (SEED, SEED, 10)
     receive(stocked_tenant, Decimal(2))
     assert ledger("default", schema)[:2] == (SEED + 2, SEED + 2)
+
+
+def test_a_move_back_before_the_kept_source_is_dropped_is_refused_naming_finish(stocked_tenant, cells):
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    stocked_tenant.refresh_from_db()
+    with pytest.raises(MoveError, match=r"already has a schema .* `tenant_move --finish"):
+        tenant_move(tenant=stocked_tenant, target="default", actor="test")
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "cell2"
 
 
 def test_the_command_refuses_an_unknown_cell_in_one_line(stocked_tenant, cells):
