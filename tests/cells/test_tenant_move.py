@@ -344,3 +344,21 @@ def test_the_command_dry_run_prints_the_plan(stocked_tenant, cells, capsys):
     call_command("tenant_move", stocked_tenant.slug, "--to", "cell2", "--dry-run")
     out = capsys.readouterr().out
     assert f"move {stocked_tenant.slug}" in out and "nothing changed" in out and "inventory_stockmove" in out
+
+
+def test_a_tenant_task_sent_during_the_freeze_is_retried_instead_of_run(stocked_tenant):
+    from celery.exceptions import MaxRetriesExceededError
+
+    from tenants.tasks import describe_current_schema
+
+    freeze.freeze(stocked_tenant.schema_name, 0)
+    try:
+        with tenant_context(stocked_tenant):
+            result = describe_current_schema.apply()
+    finally:
+        freeze.unfreeze(stocked_tenant.schema_name)
+    # Run eagerly, the retries ignore their countdown and are spent at once (a worker waits 2 s between them): the
+    # body never ran.
+    assert isinstance(result.result, MaxRetriesExceededError)
+    with tenant_context(stocked_tenant):
+        assert describe_current_schema.apply().get()["schema"] == stocked_tenant.schema_name
