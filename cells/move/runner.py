@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg
@@ -256,8 +257,10 @@ def _copy(move: TenantMove, source: psycopg.Connection, target: psycopg.Connecti
     with source.transaction():
         snapshot = source.execute("SELECT pg_export_snapshot()").fetchone()[0]
         tables = capture.tables(source, schema)
-        pre = copying.schema_ddl(move.source, schema, snapshot, "pre-data")
-        post = copying.schema_ddl(move.source, schema, snapshot, "post-data")
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two pg_dump runs of the same snapshot, side by side
+            pre_dump = pool.submit(copying.schema_ddl, move.source, schema, snapshot, "pre-data")
+            post_dump = pool.submit(copying.schema_ddl, move.source, schema, snapshot, "post-data")
+            pre, post = pre_dump.result(), post_dump.result()
         with target.transaction():
             target.execute("SET LOCAL session_replication_role = replica")
             copying.run_ddl(target, pre)
