@@ -121,22 +121,23 @@ def create_fixture(moves: int):
             "FROM inventory_stockmove GROUP BY item_id) m WHERE m.item_id = l.item_id"
         )
         cursor.execute("ANALYZE")
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
     return tenant, location.pk
 
 
 def ledger(cell: str, schema: str) -> tuple[Decimal, Decimal, int]:
     from psycopg import sql
 
-    from cells.move.conn import connect
+    from cells.move.conn import connect, value
 
     with connect(cell) as conn:
-        moves, count = conn.execute(
-            sql.SQL("SELECT sum(quantity), count(*) FROM {}").format(sql.Identifier(schema, "inventory_stockmove"))
-        ).fetchone()
-        on_hand = conn.execute(
-            sql.SQL("SELECT sum(on_hand) FROM {}").format(sql.Identifier(schema, "inventory_stocklevel"))
-        ).fetchone()[0]
+        moves = value(
+            conn, sql.SQL("SELECT sum(quantity) FROM {}").format(sql.Identifier(schema, "inventory_stockmove"))
+        )
+        count = value(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, "inventory_stockmove")))
+        on_hand = value(
+            conn, sql.SQL("SELECT sum(on_hand) FROM {}").format(sql.Identifier(schema, "inventory_stocklevel"))
+        )
     return moves, on_hand, count
 
 
@@ -148,13 +149,11 @@ class Registry(threading.Thread):
         self.tenant_pk, self.cell, self.stop = tenant_pk, "default", threading.Event()
 
     def run(self) -> None:
-        from cells.move.conn import connect
+        from cells.move.conn import connect, value
 
         with connect("default") as conn:
             while not self.stop.is_set():
-                self.cell = conn.execute("SELECT cell FROM tenants_tenant WHERE id = %s", [self.tenant_pk]).fetchone()[
-                    0
-                ]
+                self.cell = value(conn, "SELECT cell FROM tenants_tenant WHERE id = %s", [self.tenant_pk])
                 time.sleep(0.02)
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from cells.move.conn import value
 from cells.move.errors import MoveError
 
 TRIGGER = "_move_capture"
@@ -145,7 +146,7 @@ def install(conn: psycopg.Connection, schema_name: str) -> int:
 def remove(conn: psycopg.Connection, schema_name: str) -> None:
     """Drop the capture triggers, the captured changes and the fence of the schema (idempotent)."""
     with conn.transaction():
-        if not conn.execute("SELECT to_regclass('_move.changes')").fetchone()[0]:
+        if not value(conn, "SELECT to_regclass('_move.changes')"):
             return
         rows = conn.execute(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -170,9 +171,9 @@ def fence(conn: psycopg.Connection, schema_name: str, move_id: int) -> None:
 
 
 def is_fenced(conn: psycopg.Connection, schema_name: str) -> bool:
-    if not conn.execute("SELECT to_regclass('_move.fence')").fetchone()[0]:
+    if not value(conn, "SELECT to_regclass('_move.fence')"):
         return False
-    return conn.execute("SELECT EXISTS (SELECT FROM _move.fence WHERE schema_name = %s)", [schema_name]).fetchone()[0]
+    return value(conn, "SELECT EXISTS (SELECT FROM _move.fence WHERE schema_name = %s)", [schema_name])
 
 
 def pending(conn: psycopg.Connection, schema_name: str, limit: int) -> list[tuple[int, str, str]]:
@@ -184,4 +185,4 @@ def pending(conn: psycopg.Connection, schema_name: str, limit: int) -> list[tupl
 
 
 def backlog(conn: psycopg.Connection, schema_name: str) -> int:
-    return conn.execute("SELECT count(*) FROM _move.changes WHERE schema_name = %s", [schema_name]).fetchone()[0]
+    return value(conn, "SELECT count(*) FROM _move.changes WHERE schema_name = %s", [schema_name])

@@ -37,12 +37,21 @@ def conninfo(cell: str) -> dict[str, str]:
 def connect(cell: str, *, autocommit: bool = True, application: str = "tenant_move") -> psycopg.Connection:
     """A session to the cell's database with the text settings fixed, so row text (checksums) reads the same on
     both sides whatever each server's defaults."""
-    conn = psycopg.connect(**conninfo(cell), autocommit=autocommit, application_name=application, connect_timeout=10)
+    dsn = psycopg.conninfo.make_conninfo(**conninfo(cell), application_name=application, connect_timeout=10)
+    conn = psycopg.connect(dsn, autocommit=autocommit)
     conn.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
                  " SET extra_float_digits = 1; SET statement_timeout = 0")  # fmt: skip
     if not autocommit:
         conn.commit()
     return conn
+
+
+def value(conn: psycopg.Connection, query: Any, params: Any = None) -> Any:
+    """The first column of the first row a query returns (queries that always return one)."""
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        raise MoveError(f"no row from {query!r}")
+    return row[0]
 
 
 def same_database(a: str, b: str) -> bool:

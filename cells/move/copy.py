@@ -18,7 +18,7 @@ from django.conf import settings
 from psycopg import sql
 
 from cells.move.capture import TRIGGER, Table, pending
-from cells.move.conn import conninfo
+from cells.move.conn import conninfo, value
 from cells.move.errors import MoveError
 from fleet.backup.sql import statements
 from tenants import db_roles, schema_template
@@ -113,7 +113,8 @@ def copy_sequences(source: psycopg.Connection, target: psycopg.Connection, schem
     ]
     for name in names:
         ident = sql.Identifier(schema_name, name)
-        last_value, is_called = source.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(ident)).fetchone()
+        last_value = value(source, sql.SQL("SELECT last_value FROM {}").format(ident))
+        is_called = value(source, sql.SQL("SELECT is_called FROM {}").format(ident))
         target.execute("SELECT setval(%s::regclass, %s, %s)", [ident.as_string(target), last_value, is_called])
     return len(names)
 
@@ -141,10 +142,10 @@ def grant_tenant_role(target: psycopg.Connection, schema_name: str, database_nam
     ):
         target.execute(sql.SQL(statement).format(role=role, schema=schema))
     for table in settings.TENANT_DB_ROLE_PUBLIC_READ:  # the target's public tables, where it has them
-        if target.execute("SELECT to_regclass(%s)", [f"public.{table}"]).fetchone()[0]:
+        if value(target, "SELECT to_regclass(%s)", [f"public.{table}"]):
             target.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier("public", table), role))
     for table, privileges in getattr(settings, "TENANT_DB_ROLE_TABLE_PRIVILEGES", {}).items():
-        if target.execute("SELECT to_regclass(%s)", [f'"{schema_name}".{table}']).fetchone()[0]:
+        if value(target, "SELECT to_regclass(%s)", [f'"{schema_name}".{table}']):
             ident = sql.Identifier(schema_name, table)
             target.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(ident, role))
             target.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(privileges), ident, role))
@@ -164,7 +165,7 @@ def drop_schema(conn: psycopg.Connection, schema_name: str) -> None:
 
 
 def schema_exists(conn: psycopg.Connection, schema_name: str) -> bool:
-    return conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", [schema_name]).fetchone()[0]
+    return value(conn, "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", [schema_name])
 
 
 def table_sizes(conn: psycopg.Connection, schema_name: str) -> list[tuple[str, int, int]]:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from cells.models import TenantMove
 from cells.move import capture, freeze, verify
 from cells.move import copy as copying
-from cells.move.conn import cell_names, connect, conninfo, same_database
+from cells.move.conn import cell_names, connect, conninfo, same_database, value
 from cells.move.errors import MoveError
 from fleet.audit import audit
 from fleet.models import TenantAuditEvent
@@ -107,11 +107,12 @@ def move_plan(*, tenant: Tenant, target: str, actor: str) -> TenantMove:
     _check(tenant, target)
     with connect(tenant.cell) as source:
         sizes = copying.table_sizes(source, tenant.schema_name)
-        sequences = source.execute(
+        sequences = value(
+            source,
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind = 'S'",
             [tenant.schema_name],
-        ).fetchone()[0]
+        )
     total = sum(size for _, _, size in sizes)
     move = TenantMove.objects.create(
         tenant=tenant, tenant_slug=tenant.slug, schema_name=tenant.schema_name, source=tenant.cell, target=target,
@@ -184,7 +185,7 @@ def _check(tenant: Tenant, target: str) -> None:
                                              state=TenantMove.State.FLIPPED).first()  # fmt: skip
             hint = f" (the source kept by move #{kept.pk}: run `tenant_move --finish {tenant.slug}`)" if kept else ""
             raise MoveError(f"cell {target!r} already has a schema {tenant.schema_name!r}{hint}")
-        superuser = into.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        superuser = value(into, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if not superuser:
             raise MoveError(f"the login of cell {target!r} must be a superuser to load rows without firing triggers")
 
@@ -255,7 +256,7 @@ def _copy(move: TenantMove, source: psycopg.Connection, target: psycopg.Connecti
     schema = move.schema_name
     copied = 0
     with source.transaction():
-        snapshot = source.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot = value(source, "SELECT pg_export_snapshot()")
         tables = capture.tables(source, schema)
         with ThreadPoolExecutor(max_workers=2) as pool:  # two pg_dump runs of the same snapshot, side by side
             pre_dump = pool.submit(copying.schema_ddl, move.source, schema, snapshot, "pre-data")

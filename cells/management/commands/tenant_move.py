@@ -72,9 +72,9 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError("name the tenant: tenant_move <slug> --to <cell>")
         if options["abort"]:
-            move = move_abort(tenant=tenant, actor=actor)
+            aborted = move_abort(tenant=tenant, actor=actor)
             none = f"tenant {tenant.slug!r} has no unfinished move"
-            self.stdout.write(f"move #{move.pk} rolled back" if move else none)
+            self.stdout.write(f"move #{aborted.pk} rolled back" if aborted else none)
             return
         if not options["target"]:
             raise CommandError("--to CELL is required")
