@@ -257,6 +257,9 @@ if DATABASE_POOL_MODE == "transaction":
 # Cells: further databases tenants can live on, `name=postgres://…,name=postgres://…` (cells.config). The control
 # plane's own database is always the cell `default`; unset, the whole fleet lives there.
 CELLS = parse_cells(env.str("CELLS", default=""))
+# After `tenant_move` flips a tenant to another cell, its old schema is kept (fenced) this long before
+# `tenant_move --finish` drops it; `--drop-source-after` overrides it per move.
+CELLS_MOVE_GRACE_SECONDS = env.int("CELLS_MOVE_GRACE_SECONDS", default=24 * 3600)
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
