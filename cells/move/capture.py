@@ -28,6 +28,7 @@ from cells.move.conn import value
 from cells.move.errors import MoveError
 
 TRIGGER = "_move_capture"
+TRUNCATE_TRIGGER = "_move_capture_truncate"  # row triggers do not see a TRUNCATE: refused while the move lasts
 # SQLSTATE of a write refused because the tenant is frozen or fenced (cells.middleware answers it with a 503).
 FROZEN_SQLSTATE = "MV001"
 
@@ -64,6 +65,14 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION _move.capture() FROM PUBLIC;
+CREATE OR REPLACE FUNCTION _move.refuse_truncate() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'MV001',
+        MESSAGE = format('workspace %s is moving to another database server; TRUNCATE is refused', TG_TABLE_SCHEMA);
+END
+$fn$;
+REVOKE ALL ON FUNCTION _move.refuse_truncate() FROM PUBLIC;
 """
 
 
@@ -127,9 +136,12 @@ def install(conn: psycopg.Connection, schema_name: str) -> int:
                     conn.execute(
                         sql.SQL(
                             "DROP TRIGGER IF EXISTS {trigger} ON {table}; CREATE TRIGGER {trigger} AFTER INSERT OR "
-                            "UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION _move.capture({pk}, {key})"
+                            "UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION _move.capture({pk}, {key}); "
+                            "DROP TRIGGER IF EXISTS {truncate} ON {table}; CREATE TRIGGER {truncate} BEFORE TRUNCATE "
+                            "ON {table} FOR EACH STATEMENT EXECUTE FUNCTION _move.refuse_truncate()"
                         ).format(
                             trigger=sql.Identifier(TRIGGER),
+                            truncate=sql.Identifier(TRUNCATE_TRIGGER),
                             table=table.ident(schema_name),
                             pk=sql.Literal(table.pk),
                             key=sql.Literal(str(key)),
@@ -149,14 +161,14 @@ def remove(conn: psycopg.Connection, schema_name: str) -> None:
         if not value(conn, "SELECT to_regclass('_move.changes')"):
             return
         rows = conn.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = %s",
-            [schema_name, TRIGGER],
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = ANY(%s)",
+            [schema_name, [TRIGGER, TRUNCATE_TRIGGER]],
         ).fetchall()
-        for (table,) in rows:
+        for trigger, table in rows:
             conn.execute(
                 sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                    sql.Identifier(TRIGGER), sql.Identifier(schema_name, table)
+                    sql.Identifier(trigger), sql.Identifier(schema_name, table)
                 )
             )
         conn.execute("DELETE FROM _move.changes WHERE schema_name = %s", [schema_name])

@@ -34,11 +34,20 @@ def _key(schema_name: str) -> str:
 
 
 def freeze(schema_name: str, move_id: int) -> None:
-    _redis().set(_key(schema_name), move_id, ex=FREEZE_TTL_SECONDS)
+    """Set the key; without Redis the move goes on, the database's refusals becoming the clients' 503s."""
+    try:
+        _redis().set(_key(schema_name), move_id, ex=FREEZE_TTL_SECONDS)
+    except redis.RedisError as exc:
+        logger.warning("cannot set the move freeze of %s (the database still refuses writes): %s", schema_name, exc)
 
 
 def unfreeze(schema_name: str) -> None:
-    _redis().delete(_key(schema_name))
+    """Drop the key; if Redis cannot be reached, it expires by itself within FREEZE_TTL_SECONDS."""
+    try:
+        _redis().delete(_key(schema_name))
+    except redis.RedisError as exc:
+        logger.error("cannot lift the move freeze of %s; it expires within %s s: %s", schema_name,
+                     FREEZE_TTL_SECONDS, exc)  # fmt: skip
 
 
 def is_frozen(schema_name: str) -> bool:

@@ -59,8 +59,8 @@ def capture_triggers(cell: str, schema_name: str) -> int:
     with connect(cell) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
-            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = %s",
-            [schema_name, capture.TRIGGER],
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = ANY(%s)",
+            [schema_name, [capture.TRIGGER, capture.TRUNCATE_TRIGGER]],
         ).fetchone()[0]
 
 
@@ -362,3 +362,36 @@ def test_a_tenant_task_sent_during_the_freeze_is_retried_instead_of_run(stocked_
     assert isinstance(result.result, MaxRetriesExceededError)
     with tenant_context(stocked_tenant):
         assert describe_current_schema.apply().get()["schema"] == stocked_tenant.schema_name
+
+
+def test_a_truncate_during_the_move_is_refused(stocked_tenant):
+    schema = stocked_tenant.schema_name
+    with connect("default") as source:
+        capture.install(source, schema)
+        try:
+            with pytest.raises(Exception, match="TRUNCATE is refused"):
+                source.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.Identifier(schema, "inventory_location")))
+        finally:
+            capture.remove(source, schema)
+    assert capture_triggers("default", schema) == 0
+
+
+def test_the_command_stopped_after_a_step_is_rolled_back_and_redone_by_the_next_run(stocked_tenant, cells, capsys):
+    with pytest.raises(SystemExit, match="stopped after catch_up"):
+        call_command("tenant_move", stocked_tenant.slug, "--to", "cell2", "--stop-after", "catch_up")
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "default" and has_schema("cell2", stocked_tenant.schema_name)
+    call_command("tenant_move", stocked_tenant.slug, "--to", "cell2", "--drop-source-after", "0")
+    assert "source dropped" in capsys.readouterr().out
+    stocked_tenant.refresh_from_db()
+    assert stocked_tenant.cell == "cell2" and not has_schema("default", stocked_tenant.schema_name)
+    assert ledger("cell2", stocked_tenant.schema_name) == (SEED, SEED, 10)
+
+
+def test_the_command_aborts_a_move_a_killed_run_left(stocked_tenant, cells, capsys):
+    with pytest.raises(SystemExit):
+        call_command("tenant_move", stocked_tenant.slug, "--to", "cell2", "--stop-after", "copy")
+    call_command("tenant_move", stocked_tenant.slug, "--abort")
+    assert "rolled back" in capsys.readouterr().out
+    assert not has_schema("cell2", stocked_tenant.schema_name)
+    assert capture_triggers("default", stocked_tenant.schema_name) == 0
