@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cells.config import DEFAULT_CELL
 from cells.models import TenantMove
 from cells.move import capture, freeze, verify
 from cells.move import copy as copying
@@ -48,7 +49,8 @@ STEP_HOOK: Callable[[str, str], None] | None = None
 CATCH_UP_SMALL = 500  # changes few enough to apply inside the freeze
 CATCH_UP_PASSES = 30
 CATCH_UP_BATCH = 20_000
-FREEZE_WAIT_SECONDS = 10  # writers in flight must finish within this, or the move is rolled back
+FREEZE_WAIT_SECONDS = 3  # writers in flight must finish within this; else the freeze is lifted and tried again
+FREEZE_TRIES = 5
 ASSUMED_COPY_BYTES_PER_SECOND = 40_000_000  # for a dry run's estimate only
 
 
@@ -66,32 +68,33 @@ def tenant_move(
 
     A move of this tenant left running by a killed process is rolled back first, then the move starts afresh."""
     connection.set_schema_to_public()  # type: ignore[attr-defined]
-    for stale in TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.RUNNING):
-        _rollback(stale, error=f"killed at step {stale.step} ({'done' if stale.step_done else 'started'}); "
-                               "rolled back by the next run")  # fmt: skip
-    for flipped in TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.FLIPPED):
-        _complete_unfreeze(flipped)
-    tenant.refresh_from_db()
-    done = TenantMove.objects.filter(tenant=tenant, target=target, state=TenantMove.State.FLIPPED).first()
-    if done is not None and tenant.cell == target and not dry_run:
-        return done  # a rerun of a move killed after its flip: it is complete
-    if dry_run:
-        return move_plan(tenant=tenant, target=target, actor=actor)
-    _check(tenant, target)
-    move = TenantMove.objects.create(
-        tenant=tenant, tenant_slug=tenant.slug, schema_name=tenant.schema_name, source=tenant.cell, target=target,
-        actor=actor,
-    )  # fmt: skip
-    audit(tenant=tenant, action=TenantAuditEvent.Action.MOVE, actor=actor, move=move.pk, phase="start",
-          source=move.source, target=target)  # fmt: skip
-    try:
-        _run(move, tenant)
-    except Exception as exc:
-        message = str(exc) if isinstance(exc, MoveError) else f"{type(exc).__name__}: {exc}"
-        _rollback(move, error=message)
-        raise MoveError(
-            f"move of {tenant.slug} to {target} failed at step {move.step} and was rolled back: {message}"
-        ) from exc
+    with _mover_lock(tenant):
+        for stale in TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.RUNNING):
+            _rollback(stale, error=f"killed at step {stale.step} ({'done' if stale.step_done else 'started'}); "
+                                   "rolled back by the next run")  # fmt: skip
+        for flipped in TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.FLIPPED):
+            _complete_unfreeze(flipped)
+        tenant.refresh_from_db()
+        done = TenantMove.objects.filter(tenant=tenant, target=target, state=TenantMove.State.FLIPPED).first()
+        if done is not None and tenant.cell == target and not dry_run:
+            return done  # a rerun of a move killed after its flip: it is complete
+        if dry_run:
+            return move_plan(tenant=tenant, target=target, actor=actor)
+        _check(tenant, target)
+        move = TenantMove.objects.create(
+            tenant=tenant, tenant_slug=tenant.slug, schema_name=tenant.schema_name, source=tenant.cell,
+            target=target, actor=actor,
+        )  # fmt: skip
+        audit(tenant=tenant, action=TenantAuditEvent.Action.MOVE, actor=actor, move=move.pk, phase="start",
+              source=move.source, target=target)  # fmt: skip
+        try:
+            _run(move, tenant)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, MoveError) else f"{type(exc).__name__}: {exc}"
+            _rollback(move, error=message)
+            raise MoveError(
+                f"move of {tenant.slug} to {target} failed at step {move.step} and was rolled back: {message}"
+            ) from exc
     wait = drop_source_after if drop_source_after is not None else _grace()
     TenantMove.objects.filter(pk=move.pk).update(drop_source_after=timezone.now() + wait)
     move.refresh_from_db()
@@ -99,6 +102,17 @@ def tenant_move(
         move_finish(actor=actor, move=move)
         move.refresh_from_db()
     return move
+
+
+@contextlib.contextmanager
+def _mover_lock(tenant: Tenant) -> Iterator[None]:
+    """One mover per tenant at a time, held by a control-plane session: a `running` move whose lock is free belongs
+    to a dead process (safe to roll back); one whose lock is held is being moved right now."""
+    key = capture.freeze_key(f"mover:{tenant.pk}")
+    with connect(DEFAULT_CELL, application="tenant_move mover") as session:
+        if not value(session, "SELECT pg_try_advisory_lock(%s)", [key]):
+            raise MoveError(f"another tenant_move of {tenant.slug!r} is running; let it finish or stop it first")
+        yield
 
 
 def move_plan(*, tenant: Tenant, target: str, actor: str) -> TenantMove:
@@ -128,10 +142,11 @@ def move_plan(*, tenant: Tenant, target: str, actor: str) -> TenantMove:
 
 def move_abort(*, tenant: Tenant, actor: str) -> TenantMove | None:
     """Roll back the tenant's move left running (a killed process); None when there is none."""
-    move = TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.RUNNING).first()
-    if move is not None:
-        _rollback(move, error=f"aborted by {actor} at step {move.step}")
-        move.refresh_from_db()
+    with _mover_lock(tenant):
+        move = TenantMove.objects.filter(tenant=tenant, state=TenantMove.State.RUNNING).first()
+        if move is not None:
+            _rollback(move, error=f"aborted by {actor} at step {move.step}")
+            move.refresh_from_db()
     return move
 
 
@@ -227,13 +242,7 @@ def _run(move: TenantMove, tenant: Tenant) -> None:
                     break
         with connect(move.source, application="tenant_move freeze") as guard:
             with _step(move, "freeze"):
-                frozen_at = time.monotonic()
-                freeze.freeze(schema, move.pk)
-                guard.execute(f"SET lock_timeout = '{FREEZE_WAIT_SECONDS}s'")
-                try:
-                    guard.execute("SELECT pg_advisory_lock(%s)", [capture.freeze_key(schema)])
-                except psycopg.errors.LockNotAvailable:
-                    raise MoveError(f"writes in flight did not finish within {FREEZE_WAIT_SECONDS} s") from None
+                frozen_at = _freeze(move, guard, source, target, tables)
             with _step(move, "final_catch_up"):
                 while applied := _catch_up_pass(source, target, schema, tables):
                     move.changes_applied += applied
@@ -248,6 +257,28 @@ def _run(move: TenantMove, tenant: Tenant) -> None:
                 freeze.unfreeze(schema)
                 guard.execute("SELECT pg_advisory_unlock_all()")
                 move.freeze_seconds = round(time.monotonic() - frozen_at, 3)
+
+
+def _freeze(move: TenantMove, guard: psycopg.Connection, source: psycopg.Connection, target: psycopg.Connection,
+            tables: dict) -> float:  # fmt: skip
+    """Pause the tenant's writes and wait out those in flight; returns when the freeze began. A writer that holds on
+    past FREEZE_WAIT_SECONDS (a long import) lifts the freeze for a catch-up pass and a second try, FREEZE_TRIES in
+    all, rather than keeping every other write waiting."""
+    schema = move.schema_name
+    guard.execute(f"SET lock_timeout = '{FREEZE_WAIT_SECONDS}s'")
+    for attempt in range(1, FREEZE_TRIES + 1):
+        frozen_at = time.monotonic()
+        freeze.freeze(schema, move.pk)
+        try:
+            guard.execute("SELECT pg_advisory_lock(%s)", [capture.freeze_key(schema)])
+            return frozen_at
+        except psycopg.errors.LockNotAvailable:
+            freeze.unfreeze(schema)
+            if attempt == FREEZE_TRIES:
+                break
+            time.sleep(1.0)
+            move.changes_applied += _catch_up_pass(source, target, schema, tables)
+    raise MoveError(f"writes in flight did not finish within {FREEZE_WAIT_SECONDS} s, {FREEZE_TRIES} times")
 
 
 def _copy(move: TenantMove, source: psycopg.Connection, target: psycopg.Connection) -> int:

@@ -395,3 +395,52 @@ def test_the_command_aborts_a_move_a_killed_run_left(stocked_tenant, cells, caps
     assert "rolled back" in capsys.readouterr().out
     assert not has_schema("cell2", stocked_tenant.schema_name)
     assert capture_triggers("default", stocked_tenant.schema_name) == 0
+
+
+def test_a_second_move_of_the_same_tenant_while_one_runs_is_refused(stocked_tenant, cells):
+    refusals = []
+
+    def second_mover(step: str, phase: str) -> None:
+        if (step, phase) == ("catch_up", "done"):
+            try:
+                tenant_move(tenant=Tenant.objects.get(pk=stocked_tenant.pk), target="cell3", actor="other")
+            except MoveError as exc:
+                refusals.append(exc.message)
+
+    runner.STEP_HOOK = second_mover
+    try:
+        move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    finally:
+        runner.STEP_HOOK = None
+    assert refusals == [f"another tenant_move of {stocked_tenant.slug!r} is running; let it finish or stop it first"]
+    assert move.state == TenantMove.State.FLIPPED
+    assert not has_schema("cell3", stocked_tenant.schema_name)
+
+
+def test_a_writer_holding_on_past_the_freeze_wait_is_waited_out_by_a_second_freeze(stocked_tenant, cells):
+    schema = stocked_tenant.schema_name
+    holder = connect("default", autocommit=False)
+
+    def long_writer(step: str, phase: str) -> None:
+        if (step, phase) == ("catch_up", "done"):
+            # A transaction that has written (so holds the tenant's key shared) and commits 4 s later.
+            insert = sql.SQL(
+                "INSERT INTO {} (code, name, kind, is_active, is_default_receiving)"
+                " VALUES ('LATE', 'Late', 'bin', true,"
+                " false)"
+            )
+            holder.execute(insert.format(sql.Identifier(schema, "inventory_location")))
+            threading.Timer(runner.FREEZE_WAIT_SECONDS + 1, holder.commit).start()
+
+    runner.STEP_HOOK = long_writer
+    try:
+        move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    finally:
+        runner.STEP_HOOK = None
+        holder.close()
+    assert move.state == TenantMove.State.FLIPPED
+    assert move.timings["freeze"] > runner.FREEZE_WAIT_SECONDS
+    with connect("cell2") as target:
+        codes = target.execute(sql.SQL("SELECT code FROM {} ORDER BY code").format(
+            sql.Identifier(schema, "inventory_location"))).fetchall()  # fmt: skip
+    assert ("LATE",) in codes
