@@ -15,8 +15,10 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# A killed mover leaves its key behind at worst this long; the database guard went with the mover's session.
-FREEZE_TTL_SECONDS = 60
+# A killed mover leaves its key behind at worst this long; the database guard went with the mover's session. A
+# freeze that outlasts the key (a large tenant's verification) is still enforced by the database, whose refusals the
+# middleware answers with the same 503.
+FREEZE_TTL_SECONDS = 15
 RETRY_AFTER_SECONDS = 2
 
 _client: redis.Redis | None = None

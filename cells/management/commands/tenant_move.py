@@ -1,4 +1,6 @@
 import getpass
+import os
+import signal
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,10 +9,6 @@ from cells.models import TenantMove
 from cells.move import MoveError, move_abort, move_finish, runner, tenant_move
 from core.errors import DomainError
 from tenants.models import Tenant
-
-
-class _Stopped(SystemExit):
-    pass
 
 
 class Command(BaseCommand):
@@ -37,7 +35,7 @@ class Command(BaseCommand):
             "--stop-after",
             metavar="STEP",
             choices=runner.STEPS,
-            help="stop the process right after STEP (drills: the next run rolls back and starts again)",
+            help="drill: the process kills itself (SIGKILL) right after STEP; the next run rolls back and moves again",
         )
         parser.add_argument("--actor", default=f"cli:{getpass.getuser()}", help="who runs this (recorded)")
 
@@ -83,7 +81,9 @@ class Command(BaseCommand):
 
             def hook(step: str, phase: str) -> None:
                 if step == stop and phase == "done":
-                    raise _Stopped(f"stopped after {step} (--stop-after); run tenant_move again to roll back and retry")
+                    self.stderr.write(f"killed after {step} (--stop-after); run tenant_move again to recover")
+                    self.stderr.flush()
+                    os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind: what a crash leaves
 
             runner.STEP_HOOK = hook
         grace = options["drop_source_after"]
