@@ -467,3 +467,18 @@ def test_a_writer_holding_on_past_the_freeze_wait_is_waited_out_by_a_second_free
         codes = target.execute(sql.SQL("SELECT code FROM {} ORDER BY code").format(
             sql.Identifier(schema, "inventory_location"))).fetchall()  # fmt: skip
     assert ("LATE",) in codes
+
+
+def test_the_operations_admin_lists_the_moves(stocked_tenant, cells):
+    from django.contrib.auth import get_user_model
+
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test", dry_run=True)
+    admin = get_user_model().objects.create_superuser("move-admin", "root@example.test", "pw-123456789")
+    try:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(admin)
+        response = client.get("/admin/cells/tenantmove/")
+        assert response.status_code == 200 and stocked_tenant.slug.encode() in response.content
+    finally:
+        with connection.cursor() as cursor:  # raw: an ORM delete would cascade into tenant-only tables
+            cursor.execute("DELETE FROM public.auth_user WHERE id = %s", [admin.pk])
