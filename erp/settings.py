@@ -349,6 +349,8 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Celery beat (`celery -A erp beat`): the per-tenant meters in Redis become TenantUsageDay rows (fleet.usage).
 CELERY_BEAT_SCHEDULE = {
     "fleet-usage-rollup": {"task": "fleet.usage_rollup", "schedule": env.int("USAGE_ROLLUP_SECONDS", default=300)},
+    # Sources kept after a tenant moved between cells are dropped once their grace (CELLS_MOVE_GRACE_SECONDS) ends.
+    "cells-finish-moves": {"task": "cells.finish_moves", "schedule": 3600},
 }
 
 # --- REST framework ----------------------------------------------------------------------------------------------

@@ -482,3 +482,15 @@ def test_the_operations_admin_lists_the_moves(stocked_tenant, cells):
     finally:
         with connection.cursor() as cursor:  # raw: an ORM delete would cascade into tenant-only tables
             cursor.execute("DELETE FROM public.auth_user WHERE id = %s", [admin.pk])
+
+
+def test_the_beat_task_drops_the_sources_whose_grace_ended(stocked_tenant, cells):
+    from datetime import timedelta
+
+    from cells.tasks import finish_moves_task
+
+    move = tenant_move(tenant=stocked_tenant, target="cell2", actor="test", drop_source_after=timedelta(hours=1))
+    assert finish_moves_task.apply().get() == 0
+    TenantMove.objects.filter(pk=move.pk).update(drop_source_after=move.drop_source_after - timedelta(hours=2))
+    assert finish_moves_task.apply().get() == 1
+    assert not has_schema("default", stocked_tenant.schema_name)
