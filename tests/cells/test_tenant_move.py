@@ -494,3 +494,20 @@ def test_the_beat_task_drops_the_sources_whose_grace_ended(stocked_tenant, cells
     TenantMove.objects.filter(pk=move.pk).update(drop_source_after=move.drop_source_after - timedelta(hours=2))
     assert finish_moves_task.apply().get() == 1
     assert not has_schema("default", stocked_tenant.schema_name)
+
+
+def test_a_backup_taken_during_a_move_holds_none_of_its_capture_triggers(stocked_tenant, tmp_path):
+    from fleet.backup.archive import read_backup
+    from fleet.backup.snapshot import tenant_backup
+    from fleet.models import TenantArchive
+
+    with connect("default") as source:
+        capture.install(source, stocked_tenant.schema_name)
+        try:
+            tenant_backup(tenant=stocked_tenant, path=tmp_path / "during-move.tar.gz", actor="test")
+        finally:
+            capture.remove(source, stocked_tenant.schema_name)
+    TenantArchive.objects.filter(tenant_slug=stocked_tenant.slug).delete()
+    dump = read_backup(tmp_path / "during-move.tar.gz").dump
+    assert "CREATE TRIGGER inventory_stockmove_immutable" in dump
+    assert "CREATE TRIGGER _move_capture" not in dump and "_move.capture(" not in dump
