@@ -511,3 +511,16 @@ def test_a_backup_taken_during_a_move_holds_none_of_its_capture_triggers(stocked
     dump = read_backup(tmp_path / "during-move.tar.gz").dump
     assert "CREATE TRIGGER inventory_stockmove_immutable" in dump
     assert "CREATE TRIGGER _move_capture" not in dump and "_move.capture(" not in dump
+
+
+def test_a_form_post_to_a_frozen_tenant_gets_the_refusal_page_with_retry_after(stocked_tenant):
+    from django.conf import settings
+
+    client = Client(HTTP_HOST=f"{stocked_tenant.slug}.{settings.BASE_DOMAIN}")
+    freeze.freeze(stocked_tenant.schema_name, 0)
+    try:
+        response = client.post("/inventory/items/new/", {"sku": "X"})
+    finally:
+        freeze.unfreeze(stocked_tenant.schema_name)
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert response["Content-Type"].startswith("text/html") and b"moving to another database server" in response.content
