@@ -102,7 +102,12 @@ def apply_changes(
 
 
 def copy_sequences(source: psycopg.Connection, target: psycopg.Connection, schema_name: str) -> int:
-    """Set every sequence of the schema on the target to its source value (identity columns included)."""
+    """Set every sequence of the schema on the target to its source value (identity columns included).
+
+    Run during the freeze, after the last catch-up: no write commits on the source any more, so its sequences are past
+    every key a row holds. A write refused by the freeze still draws its key first (a column default comes before any
+    trigger), so the source may move on afterwards: gaps, never a key handed out twice, which is why verification
+    compares rows and not sequences."""
     names = [
         row[0]
         for row in source.execute(
