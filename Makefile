@@ -72,6 +72,7 @@ bench-quick:
 	$(PY) bench/fault_drill.py --tenants 3
 	$(PY) bench/pages.py --items 200 --moves 1000 --requests 2
 	$(PY) bench/catalog.py --tenants 3 --touch 2
+	$(PY) bench/tenant_move.py --moves 2000 --clients 2
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

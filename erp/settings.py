@@ -203,6 +203,8 @@ MIDDLEWARE = [
     # Oversized bodies and NUL characters refused first; a statement timeout per request (erp.http_limits).
     "erp.http_limits.RequestLimitsMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
+    # Writes to a tenant that is moving between cells: 503 + Retry-After, reads go on (cells.middleware).
+    "cells.middleware.TenantFreezeMiddleware",
     # Per-tenant request, error and latency meters: one pipelined Redis round trip, no database write (fleet.meters).
     "fleet.meters.TenantMetersMiddleware",
     # Over-limit API requests get their 429 here, before sessions, authentication and DRF (access.ratelimit).
@@ -255,6 +257,9 @@ if DATABASE_POOL_MODE == "transaction":
 # Cells: further databases tenants can live on, `name=postgres://…,name=postgres://…` (cells.config). The control
 # plane's own database is always the cell `default`; unset, the whole fleet lives there.
 CELLS = parse_cells(env.str("CELLS", default=""))
+# After `tenant_move` flips a tenant to another cell, its old schema is kept (fenced) this long before
+# `tenant_move --finish` drops it; `--drop-source-after` overrides it per move.
+CELLS_MOVE_GRACE_SECONDS = env.int("CELLS_MOVE_GRACE_SECONDS", default=24 * 3600)
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
@@ -344,6 +349,8 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Celery beat (`celery -A erp beat`): the per-tenant meters in Redis become TenantUsageDay rows (fleet.usage).
 CELERY_BEAT_SCHEDULE = {
     "fleet-usage-rollup": {"task": "fleet.usage_rollup", "schedule": env.int("USAGE_ROLLUP_SECONDS", default=300)},
+    # Sources kept after a tenant moved between cells are dropped once their grace (CELLS_MOVE_GRACE_SECONDS) ends.
+    "cells-finish-moves": {"task": "cells.finish_moves", "schedule": 3600},
 }
 
 # --- REST framework ----------------------------------------------------------------------------------------------

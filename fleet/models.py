@@ -80,6 +80,7 @@ class TenantAuditEvent(models.Model):
         RESTORE = "restore", "Restore"
         ARCHIVE = "archive", "Archive"
         DELETE = "delete", "Hard delete"
+        MOVE = "move", "Move between cells"
 
     tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
     tenant_slug = models.CharField(max_length=30)

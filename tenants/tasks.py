@@ -29,6 +29,11 @@ class TenantBoundTask(TenantTask):
             status = Tenant.objects.filter(schema_name=schema_name).values_list("status", flat=True).first()
             if status != Tenant.Status.ACTIVE:
                 raise TenantNotActive(f"tenant schema {schema_name!r} is {status or 'unknown'}; task refused")
+            from cells.move.freeze import RETRY_AFTER_SECONDS, is_frozen
+
+            if is_frozen(schema_name):
+                # A move between cells pauses the tenant's writes for seconds: run after it, not into its refusal.
+                raise self.retry(countdown=RETRY_AFTER_SECONDS, max_retries=30)
         return super().__call__(*args, **kwargs)
 
 

@@ -35,6 +35,7 @@ _MARKS_BY_FILE = {
     "test_restored_write_paths.py": ("fleet",),
     "test_localservices.py": ("embedded",),  # starts its own PostgreSQL and Redis
     "test_manage_py.py": ("embedded",),
+    "test_tenant_move.py": ("embedded",),  # moves tenants to a second PostgreSQL server it starts
     "test_isolation_attack.py": ("attack",),  # every URL with every stolen credential: minutes
     "test_api_fuzz.py": ("attack",),  # schemathesis over the whole API
 }

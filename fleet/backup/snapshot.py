@@ -60,7 +60,13 @@ def _pg_dump(schema_name: str, snapshot: str) -> str:
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
     if result.returncode != 0:
         raise BackupError(f"pg_dump of schema {schema_name!r} failed: {result.stderr.strip()[-500:]}")
-    return result.stdout
+    # A tenant being moved between cells carries the move's capture triggers (cells.move.capture): they belong to the
+    # move, not to the tenant, and name a function a restored schema does not have. pg_dump writes each on one line.
+    lines = result.stdout.split("\n")
+    return "\n".join(line for line in lines if not line.startswith(_MOVE_TRIGGERS))
+
+
+_MOVE_TRIGGERS = ("CREATE TRIGGER _move_capture ", "CREATE TRIGGER _move_capture_truncate ")
 
 
 # --- Backup ------------------------------------------------------------------------------------------------------

@@ -270,7 +270,7 @@ def create_acme_objects(boss) -> None:
     api_key_create(name=f"{MARKER} integration", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss)
 
 
-PUBLIC_APPS = {"tenants", "fleet", "support"}  # the registry and the fleet's and support sessions' records
+PUBLIC_APPS = {"tenants", "fleet", "support", "cells"}  # the registry and the fleet's, support's, moves' records
 
 
 def acme_ids(acme) -> dict[type[Model], str]:
