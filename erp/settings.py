@@ -163,7 +163,8 @@ TENANT_APPS = [
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The control plane's tables stay there while a thread serves a tenant of another cell (cells.routers).
+DATABASE_ROUTERS = ["cells.routers.ControlPlaneRouter", "django_tenants.routers.TenantSyncRouter"]
 # Set the search path once per schema switch instead of before every query.
 TENANT_LIMIT_SET_CALLS = True
 # Provisioning copies this migrated template schema; it is never a tenant and never routed to.
@@ -255,6 +256,12 @@ if DATABASE_POOL_MODE == "transaction":
 # Cells: further databases tenants can live on, `name=postgres://…,name=postgres://…` (cells.config). The control
 # plane's own database is always the cell `default`; unset, the whole fleet lives there.
 CELLS = parse_cells(env.str("CELLS", default=""))
+if CELLS:
+    # While a thread serves a tenant of another cell, the control plane's registry is read through `control`: the
+    # thread's own control-plane connection (cells.routing assigns it), declared so Django closes it as any other.
+    DATABASES["control"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+# Plans whose tenants each get a cell of their own (an empty configured cell; cells.placement).
+CELL_DEDICATED_PLANS = env.list("CELL_DEDICATED_PLANS", default=[])
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)
