@@ -63,7 +63,7 @@ def provision(slug_prefix: str, *, cell: str, **options):
     from tests.support import committed
 
     slug = f"{slug_prefix}-{uuid.uuid4().hex[:6]}"
-    defaults = {"name": slug, "admin_email": f"boss@{slug}.test", "admin_password": "correct-horse-battery"}
+    defaults = {"name": slug, "admin_email": f"boss@{slug}.test", "admin_password": PASSWORD}
     return committed(lambda: tenant_create(slug=slug, cell=cell, **{**defaults, **options}).tenant)
 
 
@@ -92,9 +92,12 @@ def west_and_east(cells_configured, django_db_blocker):
         drop(east)
 
 
-def token_for(client, username: str = "boss", password: str = "correct-horse-battery") -> str:
+PASSWORD = "correct-horse-battery"  # the test tenants' admin password
+
+
+def token_for(client) -> str:
     response = client.post(
-        "/api/v1/auth/token/", {"username": username, "password": password}, content_type="application/json"
+        "/api/v1/auth/token/", {"username": "boss", "password": PASSWORD}, content_type="application/json"
     )
     assert response.status_code == 200, response.content[:300]
     return response.json()["access"]
