@@ -40,7 +40,10 @@ def dedicated_cells() -> set[str]:
     plans = list(settings.CELL_DEDICATED_PLANS)
     if not plans:
         return set()
-    return set(Tenant.objects.filter(plan__in=plans).values_list("cell", flat=True).distinct())
+    # The control plane's own database is never dedicated: tenants of such a plan placed before it was set stay
+    # there without closing it to others.
+    cells = Tenant.objects.filter(plan__in=plans).exclude(cell=DEFAULT_CELL).values_list("cell", flat=True)
+    return set(cells.distinct())
 
 
 def choose_cell(*, plan: str, requested: str | None = None) -> str:
@@ -52,7 +55,7 @@ def choose_cell(*, plan: str, requested: str | None = None) -> str:
         return DEFAULT_CELL
     counts = cell_tenant_counts()
     if plan in settings.CELL_DEDICATED_PLANS:
-        for name in settings.CELLS:
+        for name in settings.CELLS:  # never `default`: the control plane is shared
             if counts[name] == 0:
                 return name
         raise NoCellAvailable(
