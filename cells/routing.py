@@ -120,7 +120,18 @@ def switch(name: str) -> str:
     if previous == DEFAULT_CELL:
         state.control = connections[DEFAULT_DB_ALIAS]
         connections[CONTROL_ALIAS] = state.control
-    connections[DEFAULT_DB_ALIAS] = state.control if spec is None else _cell_wrapper(state, spec)
+    leaving: Any = connections[DEFAULT_DB_ALIAS]  # erp.db_backend's wrapper
+    arriving = state.control if spec is None else _cell_wrapper(state, spec)
+    # A web request's statement timeout (erp.http_limits: set before the tenant is known, lifted when the response
+    # is closed, on whichever connection is `default` then) travels with the thread; a cell's connection keeps none
+    # of its own once left.
+    arriving.statement_timeout_ms = getattr(leaving, "statement_timeout_ms", None)
+    if leaving is not state.control:
+        leaving.statement_timeout_ms = None
+        # A cell's connection left behind must not keep the last tenant's search path and role for whatever uses
+        # it next in this thread (nothing is sent now: the next statement carries the change).
+        leaving.set_schema_to_public()
+    connections[DEFAULT_DB_ALIAS] = arriving
     state.current = name
     return previous
 
@@ -135,12 +146,15 @@ def activate(tenant: Any) -> str:
 @contextmanager
 def on_cell(name: str) -> Iterator[Any]:
     """Run the block with `default` on cell `name` (ops code: provisioning, migrations, backups); yields the
-    connection. The cell's connection keeps the schema it was on; set one (or `set_schema_to_public`) first."""
+    connection, on the public schema unless the thread was already on that cell. The context in place before comes
+    back after the block."""
+    before = connection.tenant, connection.include_public_schema  # type: ignore[attr-defined]
     previous = switch(name)
     try:
         yield connections[DEFAULT_DB_ALIAS]
     finally:
         switch(previous)
+        connection.set_tenant(*before)  # type: ignore[attr-defined]  # what a cell left was on is put back
 
 
 @contextmanager

@@ -42,3 +42,19 @@ def test_migrate_fleet_migrates_the_tenants_of_each_cell_on_their_own_server(wes
     finally:
         connection.set_schema_to_public()
         FleetMigrationRun.objects.all().delete()
+
+
+def test_the_ops_report_covers_every_cell_with_a_cell_column(west_and_east, items_on_each_cell):
+    from fleet.models import TenantReportRow
+    from fleet.report import collect_fleet_report, report_columns, report_rows
+
+    west, east = west_and_east
+    try:
+        collect_fleet_report(tenants=[west, east])
+        rows = {row["slug"]: row for row in report_rows()}
+        assert "cell" in report_columns()
+        assert (rows[west.slug]["cell"], rows[west.slug]["items"]) == ("default", 1)
+        assert (rows[east.slug]["cell"], rows[east.slug]["items"]) == (CELL, 1)
+        assert rows[east.slug]["schema_bytes"] > 0
+    finally:
+        TenantReportRow.objects.filter(tenant__in=[west, east]).delete()
