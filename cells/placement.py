@@ -11,7 +11,10 @@ Archived tenants count: their registry row names the cell their backup is restor
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.db import connections
 from django.db.models import Count
 
 from cells.config import DEFAULT_CELL
@@ -67,3 +70,28 @@ def choose_cell(*, plan: str, requested: str | None = None) -> str:
     if not candidates:
         raise NoCellAvailable("every cell is dedicated to one tenant: add one to CELLS")
     return min(candidates, key=lambda name: (counts[name], candidates.index(name)))
+
+
+# Serialises the placement check of concurrent provisionings on the control plane (transaction-scoped).
+_PLACEMENT_LOCK_KEY = 7_341_018
+
+
+def confirm_placement(tenant: Any, *, using: str) -> None:
+    """Inside the registry transaction that inserted `tenant`: refuse if a concurrent provisioning broke the policy
+    (two tenants of a dedicated plan into one empty cell, or anyone into a dedicated cell). Waits for the others'
+    registry transactions (an advisory lock), so the second one sees the first's row. Only with cells configured."""
+    from tenants.models import Tenant
+
+    if not settings.CELLS or not settings.CELL_DEDICATED_PLANS or tenant.cell == DEFAULT_CELL:
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACEMENT_LOCK_KEY])
+    others = Tenant.objects.filter(cell=tenant.cell).exclude(pk=tenant.pk)
+    if tenant.plan in settings.CELL_DEDICATED_PLANS:
+        if others.exists():
+            raise NoCellAvailable(
+                f"cell {tenant.cell!r} was taken meanwhile; a {tenant.plan} tenant needs a cell of its own: try again",
+                field="plan",
+            )
+    elif others.filter(plan__in=settings.CELL_DEDICATED_PLANS).exists():
+        raise NoCellAvailable(f"cell {tenant.cell!r} became dedicated to another tenant meanwhile: try again")

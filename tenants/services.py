@@ -214,6 +214,7 @@ def _create_on_other_cell(
             )  # fmt: skip
             tenant.save()
             Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+            placement.confirm_placement(tenant, using=routing.control_alias())
             with routing.on_cell(cell):
                 with transaction.atomic():
                     from_spare, username, set_password_url = _build_tenant_schema(

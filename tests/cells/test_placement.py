@@ -60,3 +60,46 @@ def test_a_failure_after_the_cell_committed_drops_the_schema_there_and_leaves_no
     with routing.on_cell(CELL):
         connection.set_schema_to_public()
         assert not schema_exists("halfway")
+
+
+def test_two_dedicated_tenants_provisioned_at_once_never_share_a_cell(settings):
+    import threading
+
+    from django.db import connections
+
+    from tests.cells.conftest import drop
+
+    settings.CELL_DEDICATED_PLANS = [Tenant.Plan.PREMIUM]
+    assert cell_tenant_counts()[CELL] == 0
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def create(slug: str) -> None:
+        try:
+            barrier.wait()
+            outcomes[slug] = tenant_create(
+                slug=slug, name=slug, admin_email=f"boss@{slug}.test", plan=Tenant.Plan.PREMIUM
+            ).tenant
+        except Exception as exc:
+            outcomes[slug] = exc
+        finally:
+            routing.close_cell_connections()
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(slug,)) for slug in ("vip-one", "vip-two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [outcome for outcome in outcomes.values() if isinstance(outcome, Tenant)]
+    losers = [outcome for outcome in outcomes.values() if not isinstance(outcome, Tenant)]
+    try:
+        assert [winner.cell for winner in winners] == [CELL]
+        assert len(losers) == 1 and isinstance(losers[0], NoCellAvailable), losers
+        loser_slug = next(slug for slug, outcome in outcomes.items() if outcome is losers[0])
+        with routing.on_cell(CELL):
+            connection.set_schema_to_public()
+            assert not schema_exists(loser_slug.replace("-", "_"))
+    finally:
+        for winner in winners:
+            drop(winner)
