@@ -3,8 +3,9 @@
 - A plan in `CELL_DEDICATED_PLANS` gets a cell of its own: the first configured cell (in `CELLS` order) that holds no
   tenant. The plans have no `enterprise` tier, so no plan is dedicated by default; `CELL_DEDICATED_PLANS=premium`
   gives each premium tenant its own server. With no empty cell left, provisioning refuses and says to add one.
+  With `CELL_DEDICATED_SERVER` set, a new database is created there for it instead (cells.services).
 - Every other tenant goes to the cell with the fewest tenants, ties broken by configured order (`default`, the
-  control plane's own database, first). A cell holding a dedicated tenant takes no one else.
+  control plane's own database, first). A cell holding a dedicated tenant, or made for one, takes no one else.
 
 Archived tenants count: their registry row names the cell their backup is restored to.
 """
@@ -18,7 +19,7 @@ from django.db import connections
 from django.db.models import Count
 
 from cells.config import DEFAULT_CELL
-from cells.routing import cell_names, cell_spec
+from cells.routing import cell_names, cell_spec, dedicated_cells
 from core.errors import DomainError
 
 
@@ -37,7 +38,7 @@ def cell_tenant_counts() -> dict[str, int]:
     return counts
 
 
-def dedicated_cells() -> set[str]:
+def cells_held_by_dedicated_tenants() -> set[str]:
     from tenants.models import Tenant
 
     plans = list(settings.CELL_DEDICATED_PLANS)
@@ -50,23 +51,30 @@ def dedicated_cells() -> set[str]:
 
 
 def choose_cell(*, plan: str, requested: str | None = None) -> str:
-    """The cell a new tenant of `plan` is provisioned on; `requested` (validated) wins over the policy."""
+    """The cell a new tenant of `plan` is provisioned on; `requested` (validated) wins over the policy. A dedicated
+    plan with no empty cell left gets one created on the dedicated server when one is configured."""
     if requested:
         cell_spec(requested)  # UnknownCell for a name that is not configured
         return requested
-    if not settings.CELLS:
+    if not settings.CELLS and not settings.CELL_DEDICATED_SERVER:
         return DEFAULT_CELL
     counts = cell_tenant_counts()
+    on_demand = set(dedicated_cells())
     if plan in settings.CELL_DEDICATED_PLANS:
-        for name in settings.CELLS:  # never `default`: the control plane is shared
-            if counts[name] == 0:
+        for name in counts:  # never `default`: the control plane is shared
+            if name != DEFAULT_CELL and counts[name] == 0:
                 return name
+        if settings.CELL_DEDICATED_SERVER:
+            from cells.services import dedicated_cell_create
+
+            return dedicated_cell_create().name
         raise NoCellAvailable(
             f"plan {plan!r} gets a cell of its own and every configured cell holds tenants: add one to CELLS",
             field="plan",
         )
-    taken = dedicated_cells()
-    candidates = [name for name in cell_names() if name not in taken]
+    # Cells made on demand are for dedicated tenants only.
+    taken = cells_held_by_dedicated_tenants() | on_demand
+    candidates = [name for name in counts if name not in taken]
     if not candidates:
         raise NoCellAvailable("every cell is dedicated to one tenant: add one to CELLS")
     return min(candidates, key=lambda name: (counts[name], candidates.index(name)))
@@ -82,7 +90,8 @@ def confirm_placement(tenant: Any, *, using: str) -> None:
     registry transactions (an advisory lock), so the second one sees the first's row. Only with cells configured."""
     from tenants.models import Tenant
 
-    if not settings.CELLS or not settings.CELL_DEDICATED_PLANS or tenant.cell == DEFAULT_CELL:
+    with_cells = settings.CELLS or settings.CELL_DEDICATED_SERVER
+    if not with_cells or not settings.CELL_DEDICATED_PLANS or tenant.cell == DEFAULT_CELL:
         return
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PLACEMENT_LOCK_KEY])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from asgiref.local import Local
 from django.conf import settings
@@ -53,15 +54,41 @@ def _cells() -> _ThreadCells:
 
 
 def cell_names() -> list[str]:
-    """Every cell in placement order: `default` first, then the configured ones as given."""
-    return [DEFAULT_CELL, *settings.CELLS]
+    """Every cell in placement order: `default` first, the configured ones as given, then the dedicated cells
+    created on demand (cells.services.dedicated_cell_create), oldest first."""
+    return [DEFAULT_CELL, *settings.CELLS, *dedicated_cells()]
+
+
+def dedicated_cells() -> dict[str, CellSpec]:
+    """The cells created on demand for dedicated tenants (a registry read; none without CELL_DEDICATED_SERVER)."""
+    if not settings.CELL_DEDICATED_SERVER:
+        return {}
+    from cells.models import DedicatedCell
+
+    rows = DedicatedCell.objects.values_list("name", "database")
+    specs = {name: dedicated_spec(name, database) for name, database in rows}
+    _dedicated.update(specs)
+    return specs
+
+
+def dedicated_spec(name: str, database: str) -> CellSpec:
+    """A dedicated cell's spec: the dedicated server's URL (its credentials) with the cell's own database."""
+    base = urlsplit(settings.CELL_DEDICATED_SERVER)
+    return CellSpec(name, urlunsplit(base._replace(path=f"/{database}")))
+
+
+# Dedicated cells already looked up by this process (they are never renamed; a request to their tenants must not
+# read the registry for them each time).
+_dedicated: dict[str, CellSpec] = {}
 
 
 def cell_spec(name: str) -> CellSpec | None:
-    """The configured cell `name` (None for `default`); UnknownCell for a name not configured."""
+    """The cell `name` (None for `default`); UnknownCell for a name neither configured nor created on demand."""
     if name == DEFAULT_CELL:
         return None
-    spec = settings.CELLS.get(name)
+    spec = settings.CELLS.get(name) or _dedicated.get(name)
+    if spec is None and settings.CELL_DEDICATED_SERVER:
+        spec = dedicated_cells().get(name)
     if spec is None:
         raise UnknownCell(f"unknown cell {name!r}: the cells are {', '.join(cell_names())}", field="cell")
     return spec

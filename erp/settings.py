@@ -262,6 +262,9 @@ if CELLS:
     DATABASES["control"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 # Plans whose tenants each get a cell of their own (an empty configured cell; cells.placement).
 CELL_DEDICATED_PLANS = env.list("CELL_DEDICATED_PLANS", default=[])
+# A PostgreSQL server (postgres://user:password@host:port/any) on which a dedicated tenant's cell is created on demand
+# (a database of its own) when no empty configured cell is left; unset, such a tenant needs an empty one in CELLS.
+CELL_DEDICATED_SERVER = env.str("CELL_DEDICATED_SERVER", default="")
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)

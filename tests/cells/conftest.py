@@ -57,8 +57,9 @@ def cells_configured(request, django_db_setup, django_db_blocker):
         override.disable()
 
 
-def provision(slug_prefix: str, *, cell: str, **options):
-    """A committed tenant on `cell` (from a helper thread, so every connection sees it)."""
+def provision(slug_prefix: str, *, cell: str | None, **options):
+    """A committed tenant on `cell` (None: where the placement policy says), from a helper thread, so every
+    connection sees it."""
     from tenants.services import tenant_create
     from tests.support import committed
 
