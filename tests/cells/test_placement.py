@@ -1,6 +1,7 @@
 """Where new tenants go, and provisioning that fails between the two databases leaving nothing."""
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -103,3 +104,40 @@ def test_two_dedicated_tenants_provisioned_at_once_never_share_a_cell(settings):
     finally:
         for winner in winners:
             drop(winner)
+
+
+def test_create_tenant_on_a_cell_says_where_and_refills_that_cells_spare_pool():
+    import io
+
+    from tenants.models import SpareSchema
+    from tests.cells.conftest import drop
+    from tests.support import committed
+
+    out = io.StringIO()
+    committed(
+        lambda: call_command(
+            "create_tenant", "oncmd", "--name=On Cmd", "--admin-email=boss@oncmd.test", f"--cell={CELL}", stdout=out
+        )
+    )
+    tenant = committed(lambda: Tenant.objects.get(slug="oncmd"))
+    try:
+        assert f"created tenant oncmd at http://oncmd.{settings.BASE_DOMAIN}/ (cell {CELL})" in out.getvalue()
+        with routing.on_cell(CELL):
+            assert SpareSchema.objects.count() == 1  # TENANT_SPARE_SCHEMAS for these tests
+    finally:
+        drop(tenant)
+
+
+def test_a_tenant_on_a_cell_that_is_not_configured_gets_a_503_page_and_no_data():
+    from django.test import Client
+
+    from tenants.models import Domain
+
+    tenant = Tenant.objects.create(schema_name="orphan", slug="orphan", name="Orphan", cell="retired", status="active")
+    Domain.objects.create(domain=f"orphan.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+    response = Client(HTTP_HOST=f"orphan.{settings.BASE_DOMAIN}").get("/api/v1/items/")
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": f"The workspace at orphan.{settings.BASE_DOMAIN} is not ready yet. Try again in a minute."
+    }
+    assert routing.current_cell() == "default"
