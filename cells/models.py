@@ -1,4 +1,4 @@
-"""Control-plane records of the cells app: each move of a tenant between cells, step by step."""
+"""Control-plane records of the cells app: cells created on demand, and each move of a tenant between cells."""
 
 from __future__ import annotations
 
@@ -53,3 +53,18 @@ class TenantMove(models.Model):
 
     def __str__(self) -> str:
         return f"move {self.tenant_slug} {self.source} -> {self.target} ({self.state}, {self.step or '-'})"
+
+
+class DedicatedCell(models.Model):
+    """A cell created on demand for one tenant of a dedicated plan: a database of its own on the server
+    `CELL_DEDICATED_SERVER` names (whose credentials it uses). Configured cells (`CELLS`) have no row here."""
+
+    name = models.CharField(max_length=30, unique=True)
+    database = models.CharField(max_length=63, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.database})"

@@ -18,6 +18,26 @@ from celery import bootsteps, signals
 from tenant_schemas_celery.app import CeleryApp
 
 app = CeleryApp("erp", task_cls="tenants.tasks:TenantBoundTask")
+
+# tenant-schemas-celery switches schemas; ours (tenants.tasks) switch the cell too: theirs are replaced.
+signals.task_prerun.disconnect(dispatch_uid="tenant_schemas_switch_schema")
+signals.task_postrun.disconnect(dispatch_uid="tenant_schemas_restore_schema")
+
+
+@signals.task_prerun.connect(dispatch_uid="erp.enter_task_tenant")
+def _enter_task_tenant(task, **kwargs) -> None:
+    from tenants.tasks import enter_task_tenant
+
+    enter_task_tenant(task)
+
+
+@signals.task_postrun.connect(dispatch_uid="erp.leave_task_tenant")
+def _leave_task_tenant(task, **kwargs) -> None:
+    from tenants.tasks import leave_task_tenant
+
+    leave_task_tenant(task)
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["fleet"], related_name="jobs")  # fan-out jobs (fleet.jobs)

@@ -163,7 +163,8 @@ TENANT_APPS = [
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The control plane's tables stay there while a thread serves a tenant of another cell (cells.routers).
+DATABASE_ROUTERS = ["cells.routers.ControlPlaneRouter", "django_tenants.routers.TenantSyncRouter"]
 # Set the search path once per schema switch instead of before every query.
 TENANT_LIMIT_SET_CALLS = True
 # Provisioning copies this migrated template schema; it is never a tenant and never routed to.
@@ -260,6 +261,15 @@ CELLS = parse_cells(env.str("CELLS", default=""))
 # After `tenant_move` flips a tenant to another cell, its old schema is kept (fenced) this long before
 # `tenant_move --finish` drops it; `--drop-source-after` overrides it per move.
 CELLS_MOVE_GRACE_SECONDS = env.int("CELLS_MOVE_GRACE_SECONDS", default=24 * 3600)
+if CELLS:
+    # While a thread serves a tenant of another cell, the control plane's registry is read through `control`: the
+    # thread's own control-plane connection (cells.routing assigns it), declared so Django closes it as any other.
+    DATABASES["control"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+# Plans whose tenants each get a cell of their own (an empty configured cell; cells.placement).
+CELL_DEDICATED_PLANS = env.list("CELL_DEDICATED_PLANS", default=[])
+# A PostgreSQL server (postgres://user:password@host:port/any) on which a dedicated tenant's cell is created on demand
+# (a database of its own) when no empty configured cell is left; unset, such a tenant needs an empty one in CELLS.
+CELL_DEDICATED_SERVER = env.str("CELL_DEDICATED_SERVER", default="")
 # Milliseconds any one SQL statement of a web request may run (0: no limit); past it a 503 with Retry-After.
 # Not applied to migrations, management commands or Celery tasks (erp.http_limits, erp.db_backend).
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30000)

@@ -25,8 +25,8 @@ class FleetMigrationRecordInline(ReadOnlyInline):
 
 @admin.register(FleetMigrationRun)
 class FleetMigrationRunAdmin(ReadOnlyAdmin):
-    list_display = ["id", "started_at", "finished_at", "status", "canary", "up_to_date", "summary", "actor"]
-    list_filter = ["status"]
+    list_display = ["id", "started_at", "finished_at", "status", "cell", "canary", "up_to_date", "summary", "actor"]
+    list_filter = ["status", "cell"]
     inlines = [FleetMigrationRecordInline]
 
 
@@ -97,8 +97,10 @@ class FanOutRunAdmin(ReadOnlyAdmin):
 class TenantReportRowAdmin(ReadOnlyAdmin):
     """The cross-tenant ops report (refreshed by `manage.py fleet_report` or the `tenant_stats` fan-out job)."""
 
-    list_display = ["tenant", "plan", "status", "users", "items", "schema_size", "last_activity", "collected_at"]
-    list_filter = ["tenant__plan", "tenant__status"]
+    list_display = [
+        "tenant", "plan", "status", "cell", "users", "items", "schema_size", "last_activity", "collected_at"
+    ]  # fmt: skip
+    list_filter = ["tenant__plan", "tenant__status", "tenant__cell"]
     search_fields = ["tenant__slug", "tenant__name"]
     list_select_related = ["tenant"]
     ordering = ["tenant__slug"]
@@ -110,6 +112,10 @@ class TenantReportRowAdmin(ReadOnlyAdmin):
     @admin.display(ordering="tenant__status")
     def status(self, obj: TenantReportRow) -> str:
         return obj.tenant.status
+
+    @admin.display(ordering="tenant__cell")
+    def cell(self, obj: TenantReportRow) -> str:
+        return obj.tenant.cell
 
     @admin.display()
     def users(self, obj: TenantReportRow):

@@ -44,6 +44,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from cells.routing import control_alias
 from core.errors import DomainError
 from fleet import report
 from fleet.models import FanOutResult, FanOutRun
@@ -189,17 +190,19 @@ def fan_out(*, job: str, actor: str, params: dict | None = None) -> FanOutRun:
     params = params or {}
     connection.set_schema_to_public()
     tenants = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).exclude(schema_name="public").order_by("slug"))
-    with transaction.atomic():
+    with transaction.atomic(using=control_alias()):
         run = FanOutRun.objects.create(job=job, actor=actor, tenant_count=len(tenants))
         results = FanOutResult.objects.bulk_create(
             [FanOutResult(run=run, tenant=tenant, queue=queue_for(tenant)) for tenant in tenants]
         )
         sends = [(tenant.schema_name, result.pk, result.queue) for tenant, result in zip(tenants, results, strict=True)]
-        transaction.on_commit(lambda: _send(job, params, sends))
+        transaction.on_commit(lambda: _send(job, params, sends), using=control_alias())
     return run
 
 
 def _send(job: str, params: dict, sends: list[tuple[str, int, str]]) -> None:
+    # Only the schema name travels (a worker finds the tenant's cell in the registry: tenants.tasks), so the headers
+    # are set on whichever connection is in place; nothing is sent to PostgreSQL.
     for schema_name, result_id, queue in sends:
         with schema_context(schema_name):  # the task's headers carry the schema it is sent from
             run_tenant_job.apply_async(args=[result_id, job, params], queue=queue)

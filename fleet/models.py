@@ -28,6 +28,8 @@ class FleetMigrationRun(models.Model):
     holder_pid = models.IntegerField(
         null=True, blank=True, help_text="PostgreSQL backend that holds the fleet lock for this run while it lives."
     )
+    # Each cell is migrated by a run of its own, holding that cell's fleet lock (cells: several servers).
+    cell = models.CharField(max_length=30, default="default", db_index=True)
 
     class Meta:
         db_table = "tenants_fleetmigrationrun"  # created by the tenants app; the table kept its name

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cells.routing import control_alias, current_cell, on_cell
 from core.errors import DomainError
 from fleet.audit import audit
 from fleet.backup import read_backup, tenant_backup
@@ -67,19 +68,28 @@ def tenant_archive(*, tenant: Tenant, actor: str, path: Path | None = None, reas
     read_backup(result.path)  # the file we are about to rely on can be read back
 
     connection.set_schema_to_public()
-    with transaction.atomic():
+    with transaction.atomic(using=control_alias()):
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if locked.status != Tenant.Status.SUSPENDED:
             raise OffboardingError(f"tenant {locked.slug!r} became {locked.status} while archiving; schema kept")
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA {schema_template.quote(locked.schema_name)} CASCADE")
-        db_roles.drop_tenant_role(locked.schema_name)
+        if locked.cell == current_cell():
+            _drop_schema_and_role(locked.schema_name)
+        else:  # the registry's transaction stays open while the cell's commits: a failure there keeps the row
+            with on_cell(locked.cell), transaction.atomic():
+                connection.set_schema_to_public()
+                _drop_schema_and_role(locked.schema_name)
         locked.status = Tenant.Status.ARCHIVED
         locked.save(update_fields=["status", "updated_at"])
         archive = TenantArchive.objects.filter(tenant=locked, location=str(result.path.resolve())).latest()
         audit(tenant=locked, action=Action.ARCHIVE, actor=actor, location=archive.location, sha256=archive.sha256,
               reason=reason or None)  # fmt: skip
     return archive
+
+
+def _drop_schema_and_role(schema_name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema_template.quote(schema_name)} CASCADE")
+    db_roles.drop_tenant_role(schema_name)
 
 
 def tenant_hard_delete(*, tenant: Tenant, actor: str, confirm: str) -> None:

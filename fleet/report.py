@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from cells.routing import UnknownCell, cell_spec, on_cell
 from fleet.models import TenantReportRow
 from tenants.models import Tenant
 from tenants.reports import ACTIVITY, METRICS, activity, metric
@@ -93,23 +94,35 @@ def store_figures(*, tenant: Tenant, figures: TenantFigures, schema_bytes: int |
 
 
 def collect_fleet_report(*, tenants: list[Tenant] | None = None) -> list[TenantReportRow]:
-    """Gather the figures of every tenant that has a schema (active and suspended), one schema at a time."""
+    """Gather the figures of every tenant that has a schema (active and suspended), one schema at a time, cell by
+    cell (each cell's sizes from its own catalog)."""
     connection.set_schema_to_public()
-    sizes = schema_sizes()
     if tenants is None:
         tenants = list(Tenant.objects.exclude(schema_name="public").order_by("slug"))
-    rows = []
+    by_cell: dict[str, list[Tenant]] = {}
     for tenant in tenants:
-        if tenant.schema_name not in sizes:
-            continue  # archived: no schema
-        with tenant_context(tenant):
-            figures = current_tenant_figures()
-        rows.append(store_figures(tenant=tenant, figures=figures, schema_bytes=sizes[tenant.schema_name]))
-    return rows
+        by_cell.setdefault(tenant.cell, []).append(tenant)
+    rows = []
+    for cell, members in by_cell.items():
+        try:
+            cell_spec(cell)
+        except UnknownCell:
+            logger.error("fleet report: %d tenant(s) on cell %r, which is not configured", len(members), cell)
+            continue
+        with on_cell(cell):
+            connection.set_schema_to_public()
+            sizes = schema_sizes()
+            for tenant in members:
+                if tenant.schema_name not in sizes:
+                    continue  # archived: no schema
+                with tenant_context(tenant):
+                    figures = current_tenant_figures()
+                rows.append(store_figures(tenant=tenant, figures=figures, schema_bytes=sizes[tenant.schema_name]))
+    return sorted(rows, key=lambda row: row.tenant.slug)
 
 
 def report_columns() -> list[str]:
-    return ["slug", "name", "plan", "status", *METRICS, "schema_bytes", "last_activity", "collected_at"]
+    return ["slug", "name", "plan", "status", "cell", *METRICS, "schema_bytes", "last_activity", "collected_at"]
 
 
 def report_rows() -> list[dict[str, Any]]:
@@ -123,6 +136,7 @@ def report_rows() -> list[dict[str, Any]]:
                 "name": tenant.name,
                 "plan": tenant.plan,
                 "status": tenant.status,
+                "cell": tenant.cell,
                 **{name: row.metrics.get(name) for name in METRICS},
                 "schema_bytes": row.schema_bytes,
                 "last_activity": row.last_activity.isoformat() if row.last_activity else "",

@@ -38,8 +38,8 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(PublicHostOnly, admin.ModelAdmin):
-    list_display = ["slug", "name", "plan", "status", "schema_name", "created_at"]
-    list_filter = ["plan", "status"]
+    list_display = ["slug", "name", "plan", "status", "cell", "schema_name", "created_at"]
+    list_filter = ["plan", "status", "cell"]
     search_fields = ["slug", "name"]
     readonly_fields = ["schema_name", "created_at", "updated_at"]
     inlines = [DomainInline]

@@ -177,12 +177,17 @@ def sync_tenant_roles() -> list[str]:
     from django.db import transaction
     from django_tenants.utils import schema_exists
 
+    from cells.routing import on_cell
     from tenants.models import Tenant
 
     granted = []
     connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
-    for tenant in Tenant.objects.exclude(status=Tenant.Status.ARCHIVED).order_by("slug"):
-        if schema_exists(tenant.schema_name):
-            with transaction.atomic():
-                granted.append(grant_tenant_role(tenant.schema_name))
+    tenants = list(Tenant.objects.exclude(status=Tenant.Status.ARCHIVED).order_by("slug"))
+    for cell in sorted({tenant.cell for tenant in tenants}):
+        with on_cell(cell):  # roles are per server: each cell's tenants get theirs there
+            connection.set_schema_to_public()  # type: ignore[attr-defined]
+            for tenant in tenants:
+                if tenant.cell == cell and schema_exists(tenant.schema_name):
+                    with transaction.atomic():
+                        granted.append(grant_tenant_role(tenant.schema_name))
     return [role for role in granted if role]

@@ -4,6 +4,7 @@
 gets a 404 page and never another tenant's data. A tenant that is not active gets a page that says why, and no data.
 """
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -15,8 +16,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import set_urlconf
 
+from cells import routing as cells_routing
 from tenants.models import Tenant
 from tenants.routing import tenant_for_host
+
+logger = logging.getLogger(__name__)
 
 _STATUS_PAGES = {
     Tenant.Status.SUSPENDED: (403, "tenants/suspended.html"),
@@ -35,7 +39,7 @@ API_PREFIX = "/api/"
 
 class _ContextsBefore(threading.local):
     def __init__(self) -> None:
-        self.stack: list[tuple[object, bool]] = []
+        self.stack: list[tuple[str, object, bool]] = []
 
 
 _contexts_before = _ContextsBefore()
@@ -44,7 +48,8 @@ _contexts_before = _ContextsBefore()
 @receiver(request_finished, dispatch_uid="tenants.restore_context_before_request")
 def _restore_context_before_request(**kwargs) -> None:
     if _contexts_before.stack:
-        tenant, include_public = _contexts_before.stack.pop()
+        cell, tenant, include_public = _contexts_before.stack.pop()
+        cells_routing.switch(cell)  # the thread's control-plane connection is `default` again
         connection.set_tenant(tenant, include_public)
 
 
@@ -58,7 +63,10 @@ class TenantRoutingMiddleware:
         # role into whatever runs next in the thread, so the context in place before the request comes back when the
         # response is closed: after Django has logged it (4xx/5xx log lines carry the tenant) and after a streaming
         # body is sent. Nothing is sent to PostgreSQL for that; the next statement carries the then current context.
-        _contexts_before.stack.append((connection.tenant, connection.include_public_schema))
+        # The same holds for the cell: a request for a tenant of another cell points `default` there (cells.routing).
+        _contexts_before.stack.append(
+            (cells_routing.current_cell(), connection.tenant, connection.include_public_schema)
+        )
         return self._route(request)
 
     def _route(self, request: HttpRequest) -> HttpResponse:
@@ -77,7 +85,11 @@ class TenantRoutingMiddleware:
             status, template = _STATUS_PAGES[tenant.status]
             return self._page(request, status, template, host=host, tenant_name=tenant.name)
 
-        connection.set_tenant(tenant)
+        try:
+            cells_routing.activate(tenant)
+        except cells_routing.UnknownCell:
+            logger.error("tenant %s is on cell %r, which is not configured (CELLS)", tenant.slug, tenant.cell)
+            return self._page(request, 503, "tenants/provisioning.html", host=host, tenant_name=tenant.name)
         request.tenant = tenant
         return self.get_response(request)
 

@@ -26,8 +26,9 @@ from typing import cast
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
+from cells.routing import control_alias, control_connection
 from tenants.models import Domain, Tenant
 
 logger = logging.getLogger(__name__)
@@ -138,9 +139,11 @@ def registry_version() -> int:
     """The registry version: bumped by PostgreSQL in the commit of any change to tenants or domains.
 
     Read as the login role on the public schema (the request has not switched to its tenant yet); free of any extra
-    round trip for the tenant switch that follows, which the next statement carries (erp.db_backend)."""
-    connection.set_schema_to_public()  # type: ignore[attr-defined]
-    with connection.cursor() as cursor:
+    round trip for the tenant switch that follows, which the next statement carries (erp.db_backend). Always on the
+    control plane, whichever cell the thread serves."""
+    control = control_connection()
+    control.set_schema_to_public()
+    with control.cursor() as cursor:
         cursor.execute("SELECT version FROM public.tenants_registry_version WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row is not None else 0
@@ -165,7 +168,7 @@ def _publish_registry_change() -> None:
 def registry_changed() -> None:
     """Drop this process's routes now and every process's routes once the change is committed."""
     routing_cache.clear()
-    transaction.on_commit(_publish_registry_change)
+    transaction.on_commit(_publish_registry_change, using=control_alias())
 
 
 def tenant_for_host(host: str) -> Tenant | None:
@@ -174,7 +177,7 @@ def tenant_for_host(host: str) -> Tenant | None:
     if cached is not _MISSING:
         return copy.copy(cast(Tenant, cached)) if cached is not None else None
     generation = routing_cache.generation
-    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
+    control_connection().set_schema_to_public()  # the registry is on the control plane (cells.routers)
     domain = Domain.objects.select_related("tenant").filter(domain=host).first()
     tenant = domain.tenant if domain is not None else None
     if tenant is not None:

@@ -217,7 +217,7 @@ _DROPPED_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|\\|--)")
 
 
 def _dump_template() -> str:
-    db = settings.DATABASES["default"]
+    db = connection.settings_dict  # the cell in place (cells.routing), the control plane by default
     command = [
         pg_dump_binary(),
         "--schema",

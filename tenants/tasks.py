@@ -1,5 +1,7 @@
 """Tenant-bound Celery plumbing and the demo task that proves a task runs in its sender's schema."""
 
+import threading
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -35,6 +37,46 @@ class TenantBoundTask(TenantTask):
                 # A move between cells pauses the tenant's writes for seconds: run after it, not into its refusal.
                 raise self.retry(countdown=RETRY_AFTER_SECONDS, max_retries=30)
         return super().__call__(*args, **kwargs)
+
+
+class _ContextsBefore(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, object, bool]] = []
+
+
+_contexts_before = _ContextsBefore()
+
+
+def enter_task_tenant(task) -> None:
+    """Before a task runs (task_prerun): its sender's tenant, on that tenant's cell (cells.routing).
+
+    Replaces tenant-schemas-celery's own switch, which knows schemas but not cells. The sender's schema name (in
+    the message headers) is unique across cells, so the registry on the control plane says where it lives. What was
+    in place before is put back after the task (`leave_task_tenant`): an eager task runs inside its caller."""
+    from django_tenants.utils import get_public_schema_name
+    from tenant_schemas_celery.app import get_schema_name_from_task
+
+    from cells import routing
+
+    _contexts_before.stack.append((routing.current_cell(), connection.tenant, connection.include_public_schema))
+    schema_name = get_schema_name_from_task(task, None) or get_public_schema_name()
+    if connection.schema_name == schema_name:
+        return  # already there (a task run eagerly by its tenant's request, consecutive tasks of one tenant)
+    routing.switch(routing.DEFAULT_CELL)
+    if schema_name == get_public_schema_name():
+        connection.set_schema_to_public()
+        return
+    routing.activate(task.get_tenant_for_schema(schema_name=schema_name))
+
+
+def leave_task_tenant(task) -> None:
+    """After a task (task_postrun): the cell and tenant context that were in place before it."""
+    from cells import routing
+
+    if _contexts_before.stack:
+        cell, tenant, include_public = _contexts_before.stack.pop()
+        routing.switch(cell)
+        connection.set_tenant(tenant, include_public)
 
 
 @shared_task(name="tenants.describe_current_schema")

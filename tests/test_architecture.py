@@ -4,7 +4,8 @@ Every import counts, module-level or inside a function (a lazy import is still a
 are left out. The layers, bottom up:
 
 - tenancy core, `tenants`: registry, routing, provisioning, database roles, edge, the report registry. A shared app
-  (public schema) that every other app may import; it imports none of them.
+  (public schema) that every other app may import; it imports none of them. `cells` (the databases tenants live on:
+  placement and per-thread routing) belongs to it, the two importing each other.
 - tenant platform apps, `access` (roles, users, API keys, sign-in limits), `audit` (the audit trail) and
   `customfields` (tenant-defined fields; entities named by a string key): what every
   business app uses. Not business apps, but tenant apps all the same, so the core does not import them either.
@@ -55,6 +56,10 @@ def offending(app: str, forbidden: set[str]) -> dict[str, list[str]]:
 
 def test_the_tenancy_core_imports_no_other_app():
     assert offending("tenants", BUSINESS_APPS | PLATFORM_APPS | TOP) == {}
+
+
+def test_cells_import_no_app_above_the_tenancy_core():
+    assert offending("cells", BUSINESS_APPS | PLATFORM_APPS | TOP) == {}
 
 
 @pytest.mark.parametrize("app", sorted(BUSINESS_APPS & {path.name for path in REPO.iterdir()}))

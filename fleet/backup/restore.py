@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, ProgrammingError, connection, transaction
 from django_tenants.utils import schema_exists
 
+from cells.placement import choose_cell
+from cells.routing import control_alias, on_cell, tenant_on_cell
 from fleet.audit import audit
 from fleet.backup.archive import Backup, BackupError, TableDigest, read_backup
 from fleet.backup.snapshot import table_digests
@@ -27,7 +29,9 @@ _RESTORE_PREFIX = "_restore_"
 _RESTORE_LOCK_KEY = 7_341_002
 
 
-def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replace: bool = False) -> Tenant:
+def tenant_restore(
+    *, path: Path, actor: str, as_slug: str | None = None, replace: bool = False, cell: str | None = None
+) -> Tenant:
     """Recreate a tenant from a backup file, under its own slug or `as_slug`, and register its domain.
 
     Refused over an existing tenant unless `replace` (its current schema is then dropped at the swap); an archived
@@ -37,10 +41,21 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
     history applies), and one transaction renames it into place with the registry row, domain and role. Any failure
     drops the scratch schema: nothing is left behind. A copy under another slug gets no working credential of the
     original: API keys revoked, passwords unusable, sessions dropped.
+
+    The schema goes to the cell of the registry row it replaces or revives; a new tenant to `cell`, else where the
+    placement policy says (cells.placement). The registry row stays on the control plane.
     """
     backup = read_backup(Path(path))
     original = backup.manifest["tenant"]
     slug = as_slug or original["slug"]
+    existing = Tenant.objects.filter(slug=slug).only("cell").first()
+    target = existing.cell if existing is not None else choose_cell(plan=original["plan"], requested=cell)
+    with on_cell(target):
+        return _restore_on_cell(backup, path=Path(path), actor=actor, slug=slug, replace=replace, cell=target)
+
+
+def _restore_on_cell(backup: Backup, *, path: Path, actor: str, slug: str, replace: bool, cell: str) -> Tenant:
+    original = backup.manifest["tenant"]
     code = {f"{a}.{n}" for a, n in schema_template.code_migrations()}
     unknown = set(backup.manifest["migrations"]) - code
     if unknown:
@@ -72,7 +87,7 @@ def tenant_restore(*, path: Path, actor: str, as_slug: str | None = None, replac
                                   f"{_first_line(exc)}); nothing restored") from exc  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:
             definer_functions_from_the_code(cursor, scratch)
-        return _swap_in(scratch, backup=backup, slug=slug, replace=replace, actor=actor, path=Path(path))
+        return _swap_in(scratch, backup=backup, slug=slug, replace=replace, actor=actor, path=path, cell=cell)
     finally:
         connection.set_schema_to_public()
         schema_template.drop_schema(scratch)  # gone already once renamed into place
@@ -94,13 +109,14 @@ def _check_target(slug: str, *, replace: bool, lock: bool = False) -> Tenant | N
     return existing
 
 
-def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: str, path: Path) -> Tenant:
-    """One transaction: the restored schema renamed into place with its registry row, domains, role and audit."""
+def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: str, path: Path, cell: str) -> Tenant:
+    """One transaction: the restored schema renamed into place with its registry row, domains, role and audit. On
+    another cell than the control plane, two nested ones: the cell's commits first, inside the registry's."""
     original = backup.manifest["tenant"]
     schema_name = schema_name_for(slug)
     creating = False
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=control_alias()), transaction.atomic():
             existing = _check_target(slug, replace=replace, lock=True)
             creating = existing is None
             replaced = None
@@ -120,7 +136,8 @@ def _swap_in(scratch: str, *, backup: Backup, slug: str, replace: bool, actor: s
                 tenant.save(update_fields=["status", "updated_at"])
             else:
                 tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=original["name"],
-                                               plan=original["plan"], status=Tenant.Status.ACTIVE)  # fmt: skip
+                                               plan=original["plan"], status=Tenant.Status.ACTIVE,
+                                               cell=cell)  # fmt: skip
                 domains = backup.manifest["domains"] if slug == original["slug"] else []
                 domains = domains or [{"domain": f"{slug}.{settings.BASE_DOMAIN}", "is_primary": True}]
                 for domain in domains:
@@ -179,11 +196,10 @@ def _reset_credentials(cursor, schema_name: str) -> None:
 def set_password_links(tenant: Tenant) -> dict[str, str]:
     """One-time links for the tenant's active admins to set a password (after a restore `--as`)."""
     from django.contrib.auth import get_user_model
-    from django_tenants.utils import tenant_context
 
     from tenants.services import _set_password_url
 
-    with tenant_context(tenant):
+    with tenant_on_cell(tenant):
         admins = get_user_model().objects.filter(is_superuser=True, is_active=True).order_by("username")
         links = {admin.username: _set_password_url(tenant.slug, admin) for admin in admins}
     connection.set_schema_to_public()

@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import psycopg
-from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from cells.routing import control_alias, on_cell
 from fleet.audit import audit
 from fleet.backup.archive import FORMAT, BackupError, BackupResult, TableDigest, write_archive
 from fleet.models import TenantArchive, TenantAuditEvent
@@ -21,7 +21,7 @@ from tenants.models import Tenant
 
 
 def _conninfo() -> dict[str, str]:
-    db = settings.DATABASES["default"]
+    db = connection.settings_dict  # the cell in place (cells.routing), the control plane by default
     info = {"dbname": db["NAME"], "host": db.get("HOST") or "", "port": str(db.get("PORT") or ""),
             "user": db.get("USER") or "", "password": db.get("PASSWORD") or ""}  # fmt: skip
     return {key: value for key, value in info.items() if value}
@@ -74,9 +74,24 @@ _MOVE_TRIGGERS = ("CREATE TRIGGER _move_capture ", "CREATE TRIGGER _move_capture
 
 def tenant_backup(*, tenant: Tenant, path: Path, actor: str) -> BackupResult:
     """Write the tenant's schema and registry row to `path` (a consistent snapshot, even while it is in use)."""
+    with on_cell(tenant.cell):
+        tables, migrations, dump = _snapshot(tenant, Path(path))
+    path = Path(path)
+    sha256 = write_archive(path, _manifest(tenant, tables, migrations), dump)
+    size = path.stat().st_size
+    with transaction.atomic(using=control_alias()):
+        TenantArchive.objects.create(
+            tenant=tenant, tenant_slug=tenant.slug, location=str(path.resolve()), size_bytes=size, sha256=sha256
+        )
+        audit(tenant=tenant, action=TenantAuditEvent.Action.BACKUP, actor=actor,
+              location=str(path.resolve()), size_bytes=size, sha256=sha256, tables=len(tables))  # fmt: skip
+    return BackupResult(path=path, size_bytes=size, sha256=sha256, tables=tables)
+
+
+def _snapshot(tenant: Tenant, path: Path) -> tuple[dict[str, TableDigest], list[str], str]:
+    """On the tenant's cell: every table's digest, the applied migrations and the dump, from one snapshot."""
     if not schema_exists(tenant.schema_name):
         raise BackupError(f"tenant {tenant.slug!r} has no schema {tenant.schema_name!r} (archived?); nothing to save")
-    path = Path(path)
     if path.exists():
         raise BackupError(f"{path} already exists; choose another file name")
     # A snapshot exported from a repeatable-read transaction: the checksums and pg_dump see exactly the same rows.
@@ -89,7 +104,11 @@ def tenant_backup(*, tenant: Tenant, path: Path, actor: str) -> BackupResult:
             cursor.execute(f"SELECT app, name FROM {schema_template.quote(tenant.schema_name)}.django_migrations")
             migrations = sorted(f"{app}.{name}" for app, name in cursor.fetchall())
             dump = _pg_dump(tenant.schema_name, snapshot)
-    manifest = {
+    return tables, migrations, dump
+
+
+def _manifest(tenant: Tenant, tables: dict[str, TableDigest], migrations: list[str]) -> dict:
+    return {
         "format": FORMAT,
         "created_at": timezone.now().isoformat(),
         "tenant": {
@@ -104,12 +123,3 @@ def tenant_backup(*, tenant: Tenant, path: Path, actor: str) -> BackupResult:
         "migrations": migrations,
         "tables": {name: {"rows": d.rows, "checksum": d.checksum} for name, d in tables.items()},
     }
-    sha256 = write_archive(path, manifest, dump)
-    size = path.stat().st_size
-    with transaction.atomic():
-        TenantArchive.objects.create(
-            tenant=tenant, tenant_slug=tenant.slug, location=str(path.resolve()), size_bytes=size, sha256=sha256
-        )
-        audit(tenant=tenant, action=TenantAuditEvent.Action.BACKUP, actor=actor,
-              location=str(path.resolve()), size_bytes=size, sha256=sha256, tables=len(tables))  # fmt: skip
-    return BackupResult(path=path, size_bytes=size, sha256=sha256, tables=tables)

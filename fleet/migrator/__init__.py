@@ -15,7 +15,7 @@ state, is recorded with its error, and never stops the others. Only a failing ca
 """
 
 from fleet.migrator.plan import FleetMigrationError, FleetPlan, Group, Target, fleet_plan, fleet_targets
-from fleet.migrator.runs import close_abandoned_runs, run_fleet_migration
+from fleet.migrator.runs import close_abandoned_runs, run_fleet_migration, run_fleet_migration_on_cells
 
 __all__ = [
     "FleetMigrationError",
@@ -26,4 +26,5 @@ __all__ = [
     "fleet_plan",
     "fleet_targets",
     "run_fleet_migration",
+    "run_fleet_migration_on_cells",
 ]

@@ -14,6 +14,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.special import SeparateDatabaseAndState
 
+from cells.routing import current_cell
 from core.errors import DomainError
 from fleet.models import FleetMigrationRecord
 from tenants import schema_template
@@ -78,7 +79,8 @@ class FleetPlan:
 
 
 def fleet_targets(*, schemas: Iterable[str] | None = None) -> list[Target]:
-    """Every tenant whose schema exists, plus the provisioning template; optionally only the given schemas."""
+    """Every tenant of the current cell whose schema exists, plus the cell's provisioning template; optionally only
+    the given schemas."""
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute("SELECT nspname FROM pg_namespace")
@@ -86,7 +88,7 @@ def fleet_targets(*, schemas: Iterable[str] | None = None) -> list[Target]:
     wanted = set(schemas) if schemas is not None else None
     targets = [
         Target(schema_name, tenant_id, slug)
-        for tenant_id, schema_name, slug in Tenant.objects.exclude(schema_name="public")
+        for tenant_id, schema_name, slug in _tenants_of_this_cell()
         .order_by("slug")
         .values_list("pk", "schema_name", "slug")
         if schema_name in existing and (wanted is None or schema_name in wanted)
@@ -95,6 +97,12 @@ def fleet_targets(*, schemas: Iterable[str] | None = None) -> list[Target]:
     if template in existing and (wanted is None or template in wanted):
         targets.insert(0, Target(template, None, f"(template {template})"))
     return targets
+
+
+def _tenants_of_this_cell():
+    tenants = Tenant.objects.exclude(schema_name="public")
+    # With cells, a schema of the same name on another server is another tenant's, or none: only this cell's count.
+    return tenants.filter(cell=current_cell()) if settings.CELLS else tenants
 
 
 def _digest(migrations: Iterable[tuple[str, str]]) -> str:

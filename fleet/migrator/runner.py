@@ -11,6 +11,7 @@ from queue import Empty, SimpleQueue
 from django.db import connection, connections
 from django.utils import timezone
 
+from cells import routing
 from fleet.migrator.apply import _error_text, _migrate_with_executor, _replay
 from fleet.migrator.plan import FleetPlan, Group, Progress, Record, Target
 from fleet.models import FleetMigrationRecord, FleetMigrationRun, RunStatus
@@ -112,9 +113,11 @@ class FleetMigrator:
         for item in work:
             queue.put(item)
         errors: list[BaseException] = []
+        cell = routing.current_cell()
 
         def worker() -> None:
             try:
+                routing.switch(cell)  # a new thread starts on the control plane
                 while True:
                     try:
                         target, group = queue.get_nowait()
@@ -124,6 +127,8 @@ class FleetMigrator:
             except BaseException as exc:  # recording itself failed: let the caller see it
                 errors.append(exc)
             finally:
+                routing.switch(routing.DEFAULT_CELL)
+                routing.close_cell_connections()
                 connections.close_all()
 
         threads = [threading.Thread(target=worker, name=f"fleet-{i}") for i in range(self.concurrency)]

@@ -4,12 +4,16 @@ what the last run left undone, and the entry point `run_fleet_migration`."""
 from __future__ import annotations
 
 import logging
+import threading
+from typing import Any
 
 import psycopg
-from django.db import close_old_connections, connection, transaction
+from django.core.management import call_command
+from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from cells.routing import close_cell_connections, current_cell, on_cell
 from fleet.migrator.plan import (
     _FLEET_LOCK_KEY,
     FleetMigrationError,
@@ -66,7 +70,8 @@ def close_abandoned_runs() -> list[FleetMigrationRun]:
     not reached `skipped`; `--retry-failed` then takes them all.
     """
     connection.set_schema_to_public()
-    running = list(FleetMigrationRun.objects.filter(status=RunStatus.RUNNING))
+    # A run holds the fleet lock of its own cell's server: only this cell's runs can be judged here.
+    running = list(FleetMigrationRun.objects.filter(status=RunStatus.RUNNING, cell=current_cell()))
     if not running:
         return []
     live = _live_holders()
@@ -97,7 +102,7 @@ def close_abandoned_runs() -> list[FleetMigrationRun]:
 def _undone_of_last_run() -> tuple[FleetMigrationRun, list[str]]:
     """The newest run and every schema it did not finish: failed, and never reached or cut off (pending, running,
     skipped). An older run is never considered: what it left undone was either finished since or is in the newest."""
-    last = FleetMigrationRun.objects.order_by("-started_at", "-pk").first()
+    last = FleetMigrationRun.objects.filter(cell=current_cell()).order_by("-started_at", "-pk").first()
     if last is None:
         raise FleetMigrationError("no fleet migration has run yet; nothing to retry")
     undone = list(last.records.exclude(status=Record.OK).values_list("schema_name", flat=True))
@@ -116,9 +121,9 @@ def run_fleet_migration(
     lock_timeout: float = 10.0,
     progress: Progress = logger.info,
 ) -> FleetMigrationRun:
-    """Migrate every tenant schema and the template; the canary first (the run stops if it fails), then the rest.
-
-    Each schema is migrated in its own transaction and gets a record (status, error, duration) in the run.
+    """Migrate every tenant schema and the template of the current cell; the canary first (the run stops if it
+    fails), then the rest. Each schema is migrated in its own transaction and gets a record (status, error,
+    duration) in the run. See `run_fleet_migration_on_cells` for every cell at once.
     """
     if connection.in_atomic_block:
         raise FleetMigrationError("the fleet migration commits per schema; do not call it inside a transaction")
@@ -137,6 +142,7 @@ def run_fleet_migration(
             retry_of=retry_of,
             up_to_date=plan.up_to_date,
             holder_pid=holder.pid,
+            cell=current_cell(),
         )
         migrator = FleetMigrator(
             run=run, plan=plan, concurrency=concurrency, lock_timeout=lock_timeout, progress=progress
@@ -157,6 +163,42 @@ def run_fleet_migration(
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "summary", "finished_at"])
     return run
+
+
+def run_fleet_migration_on_cells(
+    *,
+    cells: list[str],
+    concurrency: int = 4,
+    migrate_shared: bool = True,
+    progress: Progress = logger.info,
+    **options: Any,
+) -> dict[str, FleetMigrationRun | BaseException]:
+    """`run_fleet_migration` on each of `cells` at once, a thread per cell, each migrating `concurrency` schemas at a
+    time on its own server (its own fleet lock, run and records). Each cell's public schema is migrated first. A
+    cell that fails to run (its lock taken, its server down) is reported by its exception; the others go on."""
+    outcomes: dict[str, FleetMigrationRun | BaseException] = {}
+
+    def migrate_cell(cell: str) -> None:
+        try:
+            with on_cell(cell):
+                connection.set_schema_to_public()
+                if migrate_shared:
+                    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0, skip_checks=True)
+                outcomes[cell] = run_fleet_migration(
+                    concurrency=concurrency, progress=lambda line: progress(f"[{cell}] {line}"), **options
+                )
+        except BaseException as exc:
+            outcomes[cell] = exc
+        finally:
+            close_cell_connections()
+            connections.close_all()
+
+    threads = [threading.Thread(target=migrate_cell, args=(cell,), name=f"fleet-cell-{cell}") for cell in cells]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {cell: outcomes[cell] for cell in cells}
 
 
 def _choose_canary(plan: FleetPlan, canary_slug: str | None) -> Target | None:

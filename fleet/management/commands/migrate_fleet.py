@@ -1,8 +1,10 @@
 import getpass
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from cells.routing import UnknownCell, cell_names, cell_spec, on_cell
 from core.errors import DomainError
 from fleet import migrator as fleet
 from fleet.models import FleetMigrationRecord, RunStatus
@@ -28,8 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait for a table lock")
         parser.add_argument("--skip-shared", action="store_true", help="do not migrate the public schema first")
         parser.add_argument("--actor", default=f"cli:{getpass.getuser()}", help="who runs this (recorded)")
+        parser.add_argument(
+            "--cell",
+            action="append",
+            dest="cells",
+            help="only this cell (repeatable; default: every cell, each in parallel with --concurrency of its own)",
+        )
 
     def handle(self, *args, **options) -> None:
+        if settings.CELLS or options["cells"]:
+            self._on_cells(options)
+            return
         try:
             if options["dry_run"]:
                 self._dry_run(options["schemas"])
@@ -53,6 +64,47 @@ class Command(BaseCommand):
         self.stdout.write(f"fleet migration #{run.pk} {run.status}: {run.summary}")
         if run.status != RunStatus.OK:
             raise CommandError(f"fleet migration #{run.pk} {run.status}; fix and rerun with --retry-failed")
+
+    def _on_cells(self, options) -> None:
+        cells = options["cells"] or cell_names()
+        for name in cells:
+            try:
+                cell_spec(name)
+            except UnknownCell as exc:
+                raise CommandError(exc.message, returncode=2) from None
+        if options["dry_run"]:
+            for name in cells:
+                with on_cell(name):
+                    self.stdout.write(f"cell {name}:")
+                    self._dry_run(options["schemas"])
+            return
+        outcomes = fleet.run_fleet_migration_on_cells(
+            cells=cells,
+            migrate_shared=not options["skip_shared"],
+            actor=options["actor"],
+            canary_slug=options["canary"],
+            concurrency=options["concurrency"],
+            retry_failed=options["retry_failed"],
+            schemas=options["schemas"],
+            lock_timeout=options["lock_timeout"],
+            progress=lambda line: self.stdout.write(line),
+        )
+        bad = []
+        for name, outcome in outcomes.items():
+            if isinstance(outcome, BaseException):
+                message = (
+                    outcome.message if isinstance(outcome, DomainError) else f"{type(outcome).__name__}: {outcome}"
+                )
+                self.stderr.write(f"cell {name}: not migrated: {message}")
+                bad.append(name)
+                continue
+            for record in outcome.records.filter(status=FleetMigrationRecord.Status.FAILED):
+                self.stderr.write(f"failed: [{name}] {record.schema_name}: {(record.error or '').splitlines()[:1]}")
+            self.stdout.write(f"cell {name}: fleet migration #{outcome.pk} {outcome.status}: {outcome.summary}")
+            if outcome.status != RunStatus.OK:
+                bad.append(name)
+        if bad:
+            raise CommandError(f"cells not fully migrated: {', '.join(bad)}; fix and rerun with --retry-failed")
 
     def _dry_run(self, schemas: list[str] | None) -> None:
         plan = fleet.fleet_plan(fleet.fleet_targets(schemas=schemas))

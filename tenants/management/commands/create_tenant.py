@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from cells.routing import UnknownCell, cell_spec, on_cell
 from core.errors import DomainError
 from tenants.models import Tenant
 from tenants.schema_template import refill_spare_schemas
@@ -21,8 +22,14 @@ class Command(BaseCommand):
             choices=[m.value for m in ProvisioningMethod],
             help="template (fast, default) or migrations (replay every migration)",
         )
+        parser.add_argument("--cell", help="the cell (database) to put it on; default: the placement policy's choice")
 
     def handle(self, *args, **options) -> None:
+        if options["cell"] is not None:
+            try:
+                cell_spec(options["cell"])
+            except UnknownCell as exc:
+                raise CommandError(exc.message, returncode=2) from None
         try:
             provisioned = tenant_create(
                 slug=options["slug"],
@@ -31,10 +38,13 @@ class Command(BaseCommand):
                 admin_password=options["admin_password"],
                 plan=options["plan"],
                 method=ProvisioningMethod(options["method"]),
+                cell=options["cell"],
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(f"created tenant {provisioned.tenant.slug} at {provisioned.url}")
+        self.stdout.write(
+            f"created tenant {provisioned.tenant.slug} at {provisioned.url} (cell {provisioned.tenant.cell})"
+        )
         if provisioned.admin_password:
             self.stdout.write(
                 f"admin login: {provisioned.admin_username} / {provisioned.admin_password} ({provisioned.url}admin/)"
@@ -42,4 +52,5 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"admin {provisioned.admin_username}: set a password at {provisioned.set_password_url}")
         # The tenant is live; now rebuild the spare schema it used, off its critical path.
-        refill_spare_schemas()
+        with on_cell(provisioned.tenant.cell):
+            refill_spare_schemas()
