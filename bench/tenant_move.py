@@ -133,7 +133,9 @@ def create_fixture(moves: int):
     from inventory.models import Item, Location, UnitOfMeasure
     from tenants.services import tenant_create
 
-    tenant = tenant_create(slug=f"move-{uuid.uuid4().hex[:6]}", name="Move bench", admin_email="b@bench.test").tenant
+    tenant = tenant_create(
+        slug=f"move-{uuid.uuid4().hex[:6]}", name="Move bench", admin_email="b@bench.test", cell="default"
+    ).tenant
     with tenant_context(tenant):
         unit = UnitOfMeasure.objects.get(code="pcs")
         location = Location.objects.create(code="BENCH", name="Bench bin")

@@ -61,6 +61,11 @@ def cells(second_server, settings):
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     settings.CELLS = {cell: CellSpec(cell, f"{base}/{name}") for cell, name in names.items()}
     yield names
+    # Tenants moved there go with their cells (deleted on their cell while it exists; a test's own teardown may run
+    # after this one and find them gone).
+    connection.set_schema_to_public()
+    for tenant in Tenant.objects.filter(cell__in=list(names)):
+        tenant_delete(tenant=tenant)
     with _admin(second_server) as admin:
         for name in names.values():
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -78,7 +83,7 @@ def stocked_tenant(django_db_blocker):
 
     slug = f"mv-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
-        tenant = tenant_create(slug=slug, name="Moving Plant", admin_email=f"boss@{slug}.test").tenant
+        tenant = tenant_create(slug=slug, name="Moving Plant", admin_email=f"boss@{slug}.test", cell="default").tenant
         with tenant_context(tenant):
             item = Item.objects.create(sku="MV-1", name="Moving bolt", uom=UnitOfMeasure.objects.get(code="pcs"))
             location = Location.objects.create(code="MV", name="Moving bin")
@@ -90,9 +95,19 @@ def stocked_tenant(django_db_blocker):
         finally:
             connection.set_schema_to_public()
             _drop_capture_leftovers(tenant.schema_name)
-            tenant_delete(tenant=Tenant.objects.get(pk=tenant.pk))
+            current = Tenant.objects.filter(pk=tenant.pk).first()
+            if current is not None:
+                tenant_delete(tenant=current)
+            _drop_kept_source(tenant.schema_name)
             TenantMove.objects.filter(tenant_slug=slug).delete()
             TenantAuditEvent.objects.filter(tenant_slug=slug).delete()
+
+
+def _drop_kept_source(schema_name: str) -> None:
+    """The fenced source a flipped move keeps on the default cell until its grace ends (move_finish drops it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+    db_roles.drop_tenant_role(schema_name)
 
 
 def _drop_capture_leftovers(schema_name: str) -> None:
