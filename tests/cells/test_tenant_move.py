@@ -118,6 +118,32 @@ def test_a_move_copies_every_table_and_flips_the_registry(stocked_tenant, cells)
     assert phases == ["start", "flipped"]
 
 
+def test_after_the_move_the_tenants_host_is_served_by_the_target_cell(stocked_tenant, cells):
+    from django.conf import settings
+
+    from tenants.routing import routing_cache
+
+    with tenant_context(stocked_tenant):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(username="boss")
+        key = api_key_create(name="sync", scope="read_write", user=user, created_by=None).key
+    connection.set_schema_to_public()
+    tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
+    routing_cache.clear()
+    client = Client(HTTP_HOST=f"{stocked_tenant.slug}.{settings.BASE_DOMAIN}", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    # the source is fenced (it refuses writes for good): a write that succeeds was written on the target
+    created = client.post("/api/v1/items/", {"sku": "AFTER-1", "name": "After", "uom": "pcs"},
+                          content_type="application/json")  # fmt: skip
+    listed = client.get("/api/v1/items/")
+    assert created.status_code == 201, created.content
+    assert sorted(row["sku"] for row in listed.json()["results"]) == ["AFTER-1", "MV-1"]
+    schema = stocked_tenant.schema_name
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, "inventory_item"))
+    with connect("cell2") as target, connect("default") as source:
+        assert (target.execute(query).fetchone()[0], source.execute(query).fetchone()[0]) == (2, 1)
+
+
 def test_the_target_continues_the_sources_sequences(stocked_tenant, cells):
     schema = stocked_tenant.schema_name
     tenant_move(tenant=stocked_tenant, target="cell2", actor="test")
