@@ -73,6 +73,7 @@ bench-quick:
 	$(PY) bench/pages.py --items 200 --moves 1000 --requests 2
 	$(PY) bench/catalog.py --tenants 3 --touch 2
 	$(PY) bench/tenant_move.py --moves 2000 --clients 2
+	$(PY) bench/cells.py --tenants 2 --requests 20 --rounds 1
 
 format: install
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
