@@ -12,6 +12,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
+from core import prepared
 from customfields.selectors import with_custom_values
 from inventory.models import Item, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
 from inventory.supply import on_order_quantities
@@ -175,6 +176,34 @@ def reorder_report() -> list[ReorderLine]:
     return lines
 
 
+def reorder_summary(*, limit: int) -> tuple[list[ReorderLine], int]:
+    """The first `limit` lines of `reorder_report()` (by SKU) and how many lines it has, without loading every item
+    short of its reorder point: the candidates are read as plain values, and only the shown items as rows."""
+    candidates = prepared.rows("inventory.reorder_candidates", _reorder_candidates)
+    on_order = on_order_quantities([pk for pk, *_ in candidates])
+    short = []
+    for pk, available, reorder_point, reorder_quantity in candidates:
+        ordered = on_order.get(pk, Decimal(0))
+        shortfall = reorder_point - (available + ordered)
+        if shortfall > 0:
+            short.append((pk, available, ordered, reorder_point, max(reorder_quantity, shortfall)))
+    shown = short[:limit]
+    items = Item.objects.select_related("uom").in_bulk([pk for pk, *_ in shown]) if shown else {}
+    return [ReorderLine(items[pk], *figures) for pk, *figures in shown], len(short)
+
+
+def _reorder_candidates() -> QuerySet:
+    """(id, available, reorder point, reorder quantity) of the active items whose available stock is below their
+    reorder point, by SKU: `reorder_report`'s candidates."""
+    return (
+        Item.objects.filter(is_active=True, reorder_point__gt=0)
+        .annotate(available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO))
+        .filter(available__lt=F("reorder_point"))
+        .order_by("sku")
+        .values_list("pk", "available", "reorder_point", "reorder_quantity")
+    )
+
+
 def below_reorder_item_ids() -> list[int]:
     return [line.item.pk for line in reorder_report()]
 
@@ -210,16 +239,11 @@ def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -
     (receipts, output, issues, shipments; transfers between locations change nothing)."""
     today = today or timezone.localdate()
     first = today - datetime.timedelta(days=days - 1)
-    now = ItemValuation.objects.aggregate(value=Coalesce(Sum("value"), ZERO))["value"]
+    ((now,),) = prepared.rows("inventory.stock_value", _stock_value)
     since = timezone.make_aware(datetime.datetime.combine(first + datetime.timedelta(days=1), datetime.time.min))
-    flows = dict(
-        ValuationEntry.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(net=Sum("value"))
-        .order_by()
-        .values_list("day", "net")
-    )
+    # The SQL names the time zone (days are cut at its midnight) and `since`: both are in the key.
+    key = ("inventory.stock_value_flows", since, timezone.get_current_timezone_name())
+    flows = dict(prepared.rows(key, lambda: _value_flows(since)))
     series = []
     value = now
     for offset in range(days):
@@ -227,6 +251,29 @@ def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -
         series.append((day, value))
         value -= flows.get(day, Decimal(0))
     return series[::-1]
+
+
+def _stock_value() -> QuerySet:
+    # Grouped by a constant, which PostgreSQL is not asked to group by: one row, the whole table's sum.
+    return (
+        ItemValuation.objects.annotate(whole=Value(1))
+        .values("whole")
+        .annotate(total=Coalesce(Sum("value"), ZERO))
+        .order_by()
+        .values_list("total")
+    )
+
+
+def _value_flows(since: datetime.datetime) -> QuerySet:
+    """(day, net value change) of each day from `since` with a change."""
+    return (
+        ValuationEntry.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(net=Sum("value"))
+        .order_by()
+        .values_list("day", "net")
+    )
 
 
 @dataclass(frozen=True)
