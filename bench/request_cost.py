@@ -9,10 +9,10 @@ administrator (a JWT for the API, a session cookie for the pages). Each endpoint
 process (Django's test client, same requests): that gives its queries per request, and the floor, a bare Django view
 served by the same gunicorn (bench/request_cost_floor.py) that runs exactly those statements through psycopg and
 returns the last one's rows with `json.dumps`. Then, per round and endpoint, the floor and the endpoint each get
-`--requests` sequential requests; the
-CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by the requests is the cost. Prints, per
-endpoint, the median over the rounds: ms of CPU per request, queries per request, the floor's ms, and the ratio
-(goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy machine than wall time, not immune to it.
+`--requests` sequential requests; the CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by
+the requests is the cost. Prints, per endpoint, the median over the rounds: ms of CPU per request, queries per
+request, the floor's ms, and the ratio (goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy
+machine than wall time, not immune to it.
 """
 
 from __future__ import annotations
