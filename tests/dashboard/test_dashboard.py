@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.template import Context, Template
 from django.utils import timezone
 
 from dashboard.selectors import line_chart
+from dashboard.views import value_rows
 from inventory.models import Location
 from inventory.selectors import stock_value_history
 from inventory.services import stock_issue, stock_receive, stock_transfer
@@ -113,3 +115,18 @@ def test_dashboard_stock_value_is_the_valuation_at_moving_average_cost(in_acme, 
     # 10 x 2.00 + 10 x 3.00 = 50.00 (at the standard cost it would be 20 x 1.25 = 25.00)
     body = boss_client.get("/").content.decode()
     assert f'id="stock-value-now" data-value="{before + Decimal(50):.2f}"' in body
+
+
+def test_the_value_rows_are_the_html_the_template_loop_gave():
+    loop = Template(
+        '{% for day, value in points %}<tr><td>{{ day|date:"Y-m-d" }}</td>'
+        '<td class="num">{{ value|floatformat:2 }}</td></tr>{% endfor %}'
+    )
+    points = [
+        (datetime.date(2026, 1, 2), Decimal("1234567.895")),
+        (datetime.date(999, 12, 31), Decimal("-0.004")),
+        (datetime.date(2026, 11, 30), Decimal("0")),
+        (datetime.date(2026, 12, 1), Decimal("-12.5")),
+        (datetime.date(2026, 12, 2), Decimal("7E+3")),
+    ]
+    assert value_rows(points) == loop.render(Context({"points": points}))
