@@ -15,22 +15,24 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from django.db import connection
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
 
 _MAX_ENTRIES = 256  # keys carry a date: a long-running process drops the old days' entries all at once
-_statements: dict[Hashable, tuple[str, tuple[Any, ...]]] = {}
+_statements: dict[Hashable, tuple[type[Model], str, tuple[Any, ...]]] = {}
 
 
 def rows(key: Hashable, build: Callable[[], QuerySet]) -> list[tuple]:
     """The rows of `build()` (a values_list queryset), compiled once for `key` (which must name every input of
-    `build`, e.g. ("orders.dashboard.lines", today))."""
+    `build`, e.g. ("orders.dashboard.lines", today)), read from the database the router reads its model from."""
     statement = _statements.get(key)
     if statement is None:
-        sql, params = build().query.sql_with_params()
+        queryset = build()
+        sql, params = queryset.query.sql_with_params()
         if len(_statements) >= _MAX_ENTRIES:
             _statements.clear()
-        statement = _statements[key] = (sql, tuple(params))
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
+        statement = _statements[key] = (queryset.model, sql, tuple(params))
+    model, sql, params = statement
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchall()
