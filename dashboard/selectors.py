@@ -16,7 +16,7 @@ from core import prepared
 from inventory.selectors import ReorderLine, reorder_summary, stock_value_history
 from orders.models import PurchaseOrder, SalesOrder
 from orders.selectors import Dashboard as OrdersDashboard
-from orders.selectors import LateShipment, late_shipments, open_order_count
+from orders.selectors import LateLine, late_lines, open_order_count
 from orders.selectors import dashboard as orders_dashboard
 from production.models import WorkOrder
 
@@ -58,7 +58,7 @@ class PlantDashboard:
     orders: OrdersDashboard
     open_sales_orders: int  # orders.selectors.open_statuses, the same as the sales order list's ?status=open
     open_purchase_orders: int
-    late_shipments: list[LateShipment]  # the most late first, at most PANEL_ROWS
+    late_shipments: list[LateLine]  # the most late first, at most PANEL_ROWS
     late_shipment_count: int
     work_orders: list[StateCount]
     open_work_orders: int
@@ -87,7 +87,7 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
     """Open orders, late shipments, work orders by state, items below their reorder point, and 30 days of stock
     value."""
     board = orders_dashboard(today=today)
-    late = late_shipments(today=today, limit=PANEL_ROWS)  # how many: the orders board's count
+    late = late_lines(today=today, limit=PANEL_ROWS)  # how many: the orders board's count
     below_reorder, below_reorder_count = reorder_summary(limit=PANEL_ROWS)
     counts = dict(prepared.rows("dashboard.work_order_states", _work_order_states))
     largest = max(counts.values(), default=0) or 1

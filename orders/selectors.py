@@ -243,6 +243,33 @@ def late_shipments(
     return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
 
 
+@dataclass(frozen=True)
+class LateLine:
+    """A late sales line as a panel lists it, read as plain values (`late_shipments` gives the lines themselves)."""
+
+    order_id: int
+    order_number: str
+    customer_code: str
+    sku: str
+    open_quantity: Decimal
+    days_late: int
+
+
+def late_lines(*, limit: int, today: datetime.date | None = None) -> list[LateLine]:
+    """The first `limit` of `late_shipments()`, most late first, as plain values in one compiled-once query."""
+    today = today or timezone.localdate()
+    rows = prepared.rows(("orders.late_lines", today, limit), lambda: _late_line_values(today, limit))
+    return [
+        LateLine(order_id, SalesOrder.number_of(order_id), customer, sku, open_qty, (today - promised).days)
+        for order_id, customer, sku, open_qty, promised in rows
+    ]
+
+
+def _late_line_values(today: datetime.date, limit: int) -> QuerySet:
+    lines = open_sales_lines().filter(promised_date__lt=today).order_by("promised_date", "order_id", "pk")
+    return lines.values_list("order_id", "order__customer__code", "item__sku", "open_qty", "promised_date")[:limit]
+
+
 def late_order_ids(
     model: type[SalesOrder] | type[PurchaseOrder], date_field: str, *, today: datetime.date | None = None
 ) -> QuerySet:

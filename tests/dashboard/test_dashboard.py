@@ -13,6 +13,7 @@ from dashboard.views import value_rows
 from inventory.models import Location
 from inventory.selectors import stock_value_history
 from inventory.services import stock_issue, stock_receive, stock_transfer
+from orders.selectors import late_shipments
 from orders.services import sales_order_confirm, sales_order_create
 from tenants.routing import routing_cache
 from tests.inventory.factories import ItemFactory, LocationFactory
@@ -71,6 +72,19 @@ def test_dashboard_shows_each_panel(in_acme, boss_client):
     assert 'id="wo-state-draft" data-value="1"' in body
     assert "<svg" in body and "<polyline" in body
     assert "Signed in as boss" in body
+
+
+def test_the_late_panel_lists_what_late_shipments_gives_most_late_first(in_acme, boss_client):
+    _plant(get_user_model().objects.get(username="boss"), 7)
+    body = boss_client.get("/").content.decode()
+    expected = "".join(
+        f'\n    <tr><td><a href="/orders/sales/{row.line.order_id}/">{row.line.order.number}</a> '
+        f"{row.line.order.customer.code}</td>\n      <td>{row.line.item.sku}</td>"
+        f'<td class="num">{row.open_quantity.normalize()}</td><td class="num">{row.days_late}</td></tr>\n    '
+        for row in late_shipments(limit=5)
+    )
+    assert [row.days_late for row in late_shipments(limit=5)] == [7, 6, 5, 4, 3]
+    assert expected in body
 
 
 def test_anonymous_home_has_no_dashboard(acme_client):
