@@ -158,28 +158,25 @@ def reorder_report() -> list[ReorderLine]:
 
     The suggestion orders at least the item's reorder quantity, and enough to get back to the reorder point.
     """
-    candidates = list(
-        Item.objects.filter(is_active=True, reorder_point__gt=0)
-        .select_related("uom")
-        .annotate(available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO))
-        .filter(available__lt=F("reorder_point"))
-        .order_by("sku")
-    )
-    on_order = on_order_quantities([item.pk for item in candidates])
-    lines = []
-    for item in candidates:
-        ordered = on_order.get(item.pk, Decimal(0))
-        shortfall = item.reorder_point - (item.available + ordered)
-        if shortfall > 0:
-            suggested = max(item.reorder_quantity, shortfall)
-            lines.append(ReorderLine(item, item.available, ordered, item.reorder_point, suggested))
-    return lines
+    candidates = {item.pk: item for item in _candidates().select_related("uom")}
+    rows = [(pk, item.available, item.reorder_point, item.reorder_quantity) for pk, item in candidates.items()]
+    return [ReorderLine(candidates[pk], *figures) for pk, *figures in _short(rows)]
 
 
 def reorder_summary(*, limit: int) -> tuple[list[ReorderLine], int]:
     """The first `limit` lines of `reorder_report()` (by SKU) and how many lines it has, without loading every item
     short of its reorder point: the candidates are read as plain values, and only the shown items as rows."""
-    candidates = prepared.rows("inventory.reorder_candidates", _reorder_candidates)
+    short = _short(prepared.rows("inventory.reorder_candidates", _reorder_candidates))
+    shown = short[:limit]
+    items = Item.objects.select_related("uom").in_bulk([pk for pk, *_ in shown]) if shown else {}
+    return [ReorderLine(items[pk], *figures) for pk, *figures in shown], len(short)
+
+
+def _short(
+    candidates: list[tuple[int, Decimal, Decimal, Decimal]],
+) -> list[tuple[int, Decimal, Decimal, Decimal, Decimal]]:
+    """(item id, available, on order, reorder point, suggested quantity) of the candidates (item id, available,
+    reorder point, reorder quantity) still short once what is on order is counted, in the candidates' order."""
     on_order = on_order_quantities([pk for pk, *_ in candidates])
     short = []
     for pk, available, reorder_point, reorder_quantity in candidates:
@@ -187,21 +184,21 @@ def reorder_summary(*, limit: int) -> tuple[list[ReorderLine], int]:
         shortfall = reorder_point - (available + ordered)
         if shortfall > 0:
             short.append((pk, available, ordered, reorder_point, max(reorder_quantity, shortfall)))
-    shown = short[:limit]
-    items = Item.objects.select_related("uom").in_bulk([pk for pk, *_ in shown]) if shown else {}
-    return [ReorderLine(items[pk], *figures) for pk, *figures in shown], len(short)
+    return short
 
 
-def _reorder_candidates() -> QuerySet:
-    """(id, available, reorder point, reorder quantity) of the active items whose available stock is below their
-    reorder point, by SKU: `reorder_report`'s candidates."""
+def _candidates() -> QuerySet:
+    """Active items whose available stock (annotated) is below their reorder point, by SKU."""
     return (
         Item.objects.filter(is_active=True, reorder_point__gt=0)
         .annotate(available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO))
         .filter(available__lt=F("reorder_point"))
         .order_by("sku")
-        .values_list("pk", "available", "reorder_point", "reorder_quantity")
     )
+
+
+def _reorder_candidates() -> QuerySet:
+    return _candidates().values_list("pk", "available", "reorder_point", "reorder_quantity")
 
 
 def below_reorder_item_ids() -> list[int]:
