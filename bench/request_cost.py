@@ -1,16 +1,18 @@
 """CPU per request of the hot endpoints, in the gunicorn workers, next to a floor measured in the same run.
 
     .venv/bin/python bench/request_cost.py [--requests 200] [--rounds 3] [--only items,moves] [--workers 1]
+        [--database NAME]
 
-Uses its own database (erp_bench_request_cost) and provisions one tenant with 20 items, stock of each at a location,
-20 stock moves, 20 sales orders of 2 lines, signed in as the tenant's administrator (a JWT for the API, a session
-cookie for the pages). Each endpoint's SQL is first captured in this process (Django's test client, same requests):
-that gives its queries per request, and the floor, a bare Django view served by the same gunicorn
-(bench/request_cost_floor.py) that runs exactly those statements through psycopg and returns the last one's rows with
-`json.dumps`. Then, per round and endpoint, the floor and the endpoint each get `--requests` sequential requests; the
-CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by the requests is the cost. Prints, per
-endpoint, the median over the rounds: ms of CPU per request, queries per request, the floor's ms, and the ratio
-(goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy machine than wall time, not immune to it.
+Uses its own database (erp_bench_request_cost, or --database on the same server) and provisions one tenant with 20
+items, stock of each at a location, 20 stock moves, 20 sales orders of 2 lines, signed in as the tenant's
+administrator (a JWT for the API, a session cookie for the pages). Each endpoint's SQL is first captured in this
+process (Django's test client, same requests): that gives its queries per request, and the floor, a bare Django view
+served by the same gunicorn (bench/request_cost_floor.py) that runs exactly those statements through psycopg and
+returns the last one's rows with `json.dumps`. Then, per round and endpoint, the floor and the endpoint each get
+`--requests` sequential requests; the CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by
+the requests is the cost. Prints, per endpoint, the median over the rounds: ms of CPU per request, queries per
+request, the floor's ms, and the ratio (goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy
+machine than wall time, not immune to it.
 """
 
 from __future__ import annotations
@@ -188,9 +190,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--only", help="comma-separated endpoint names")
     parser.add_argument("--sql", action="store_true", help="print each endpoint's captured SQL")
+    parser.add_argument("--database", default=DB_NAME, help="database to create and drop on DATABASE_URL's server")
     args = parser.parse_args()
 
-    url = use_private_database(DB_NAME)
+    url = use_private_database(args.database)
     setup_django()
     from django.conf import settings
     from django.core.management import call_command
@@ -251,7 +254,7 @@ def main() -> None:
             )
     finally:
         connection.close()
-        drop_database(DB_NAME)
+        drop_database(args.database)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
-from inventory.selectors import ReorderLine, reorder_report, stock_value_history
+from core import prepared
+from inventory.selectors import ReorderLine, reorder_summary, stock_value_history
 from orders.models import PurchaseOrder, SalesOrder
 from orders.selectors import Dashboard as OrdersDashboard
-from orders.selectors import LateShipment, late_shipments, open_order_count
+from orders.selectors import LateLine, late_lines, open_order_count
 from orders.selectors import dashboard as orders_dashboard
 from production.models import WorkOrder
 
@@ -57,7 +58,7 @@ class PlantDashboard:
     orders: OrdersDashboard
     open_sales_orders: int  # orders.selectors.open_statuses, the same as the sales order list's ?status=open
     open_purchase_orders: int
-    late_shipments: list[LateShipment]  # the most late first, at most PANEL_ROWS
+    late_shipments: list[LateLine]  # the most late first, at most PANEL_ROWS
     late_shipment_count: int
     work_orders: list[StateCount]
     open_work_orders: int
@@ -86,9 +87,9 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
     """Open orders, late shipments, work orders by state, items below their reorder point, and 30 days of stock
     value."""
     board = orders_dashboard(today=today)
-    late = late_shipments(today=today, limit=PANEL_ROWS)  # how many: the orders board's count
-    reorder = reorder_report()
-    counts = dict(WorkOrder.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    late = late_lines(today=today, limit=PANEL_ROWS)  # how many: the orders board's count
+    below_reorder, below_reorder_count = reorder_summary(limit=PANEL_ROWS)
+    counts = dict(prepared.rows("dashboard.work_order_states", _work_order_states))
     largest = max(counts.values(), default=0) or 1
     states = [
         StateCount(value, label, counts.get(value, 0), round(100 * counts.get(value, 0) / largest))
@@ -102,7 +103,11 @@ def plant_dashboard(*, today: datetime.date | None = None) -> PlantDashboard:
         late_shipment_count=board.late_sales_lines,
         work_orders=states,
         open_work_orders=sum(counts.get(state, 0) for state in WorkOrder.OPEN_STATES),
-        below_reorder=reorder[:PANEL_ROWS],
-        below_reorder_count=len(reorder),
+        below_reorder=below_reorder,
+        below_reorder_count=below_reorder_count,
         stock_value=line_chart(stock_value_history(days=30, today=today)),
     )
+
+
+def _work_order_states() -> QuerySet:
+    return WorkOrder.objects.values_list("state").annotate(n=Count("pk")).order_by()

@@ -12,6 +12,7 @@ from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
+from core import prepared
 from customfields.selectors import with_custom_values
 from inventory.models import Item, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
 from inventory.supply import on_order_quantities
@@ -157,22 +158,47 @@ def reorder_report() -> list[ReorderLine]:
 
     The suggestion orders at least the item's reorder quantity, and enough to get back to the reorder point.
     """
-    candidates = list(
+    candidates = {item.pk: item for item in _candidates().select_related("uom")}
+    rows = [(pk, item.available, item.reorder_point, item.reorder_quantity) for pk, item in candidates.items()]
+    return [ReorderLine(candidates[pk], *figures) for pk, *figures in _short(rows)]
+
+
+def reorder_summary(*, limit: int) -> tuple[list[ReorderLine], int]:
+    """The first `limit` lines of `reorder_report()` (by SKU) and how many lines it has, without loading every item
+    short of its reorder point: the candidates are read as plain values, and only the shown items as rows."""
+    short = _short(prepared.rows("inventory.reorder_candidates", _reorder_candidates))
+    shown = short[:limit]
+    items = Item.objects.select_related("uom").in_bulk([pk for pk, *_ in shown]) if shown else {}
+    return [ReorderLine(items[pk], *figures) for pk, *figures in shown], len(short)
+
+
+def _short(
+    candidates: list[tuple[int, Decimal, Decimal, Decimal]],
+) -> list[tuple[int, Decimal, Decimal, Decimal, Decimal]]:
+    """(item id, available, on order, reorder point, suggested quantity) of the candidates (item id, available,
+    reorder point, reorder quantity) still short once what is on order is counted, in the candidates' order."""
+    on_order = on_order_quantities([pk for pk, *_ in candidates])
+    short = []
+    for pk, available, reorder_point, reorder_quantity in candidates:
+        ordered = on_order.get(pk, Decimal(0))
+        shortfall = reorder_point - (available + ordered)
+        if shortfall > 0:
+            short.append((pk, available, ordered, reorder_point, max(reorder_quantity, shortfall)))
+    return short
+
+
+def _candidates() -> QuerySet:
+    """Active items whose available stock (annotated) is below their reorder point, by SKU."""
+    return (
         Item.objects.filter(is_active=True, reorder_point__gt=0)
-        .select_related("uom")
         .annotate(available=Coalesce(Sum(F("levels__on_hand") - F("levels__reserved")), ZERO))
         .filter(available__lt=F("reorder_point"))
         .order_by("sku")
     )
-    on_order = on_order_quantities([item.pk for item in candidates])
-    lines = []
-    for item in candidates:
-        ordered = on_order.get(item.pk, Decimal(0))
-        shortfall = item.reorder_point - (item.available + ordered)
-        if shortfall > 0:
-            suggested = max(item.reorder_quantity, shortfall)
-            lines.append(ReorderLine(item, item.available, ordered, item.reorder_point, suggested))
-    return lines
+
+
+def _reorder_candidates() -> QuerySet:
+    return _candidates().values_list("pk", "available", "reorder_point", "reorder_quantity")
 
 
 def below_reorder_item_ids() -> list[int]:
@@ -210,16 +236,11 @@ def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -
     (receipts, output, issues, shipments; transfers between locations change nothing)."""
     today = today or timezone.localdate()
     first = today - datetime.timedelta(days=days - 1)
-    now = ItemValuation.objects.aggregate(value=Coalesce(Sum("value"), ZERO))["value"]
+    ((now,),) = prepared.rows("inventory.stock_value", _stock_value)
     since = timezone.make_aware(datetime.datetime.combine(first + datetime.timedelta(days=1), datetime.time.min))
-    flows = dict(
-        ValuationEntry.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(net=Sum("value"))
-        .order_by()
-        .values_list("day", "net")
-    )
+    # The SQL names the time zone (days are cut at its midnight) and `since`: both are in the key.
+    key = ("inventory.stock_value_flows", since, timezone.get_current_timezone_name())
+    flows = dict(prepared.rows(key, lambda: _value_flows(since)))
     series = []
     value = now
     for offset in range(days):
@@ -227,6 +248,29 @@ def stock_value_history(*, days: int = 30, today: datetime.date | None = None) -
         series.append((day, value))
         value -= flows.get(day, Decimal(0))
     return series[::-1]
+
+
+def _stock_value() -> QuerySet:
+    # Grouped by a constant, which PostgreSQL is not asked to group by: one row, the whole table's sum.
+    return (
+        ItemValuation.objects.annotate(whole=Value(1))
+        .values("whole")
+        .annotate(total=Coalesce(Sum("value"), ZERO))
+        .order_by()
+        .values_list("total")
+    )
+
+
+def _value_flows(since: datetime.datetime) -> QuerySet:
+    """(day, net value change) of each day from `since` with a change."""
+    return (
+        ValuationEntry.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(net=Sum("value"))
+        .order_by()
+        .values_list("day", "net")
+    )
 
 
 @dataclass(frozen=True)

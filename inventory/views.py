@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from access.permissions import capability_required
-from access.roles import Capability
+from access.roles import Capability, has_capability
 from core.errors import DomainError
 from core.pages import service_form_page, url_around_id
 from core.pickers import PICKS, picker_query, picker_response
@@ -30,6 +30,7 @@ from inventory.forms import (
     ReverseForm,
     ValuationForm,
 )
+from inventory.ledger_rows import ledger_rows
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 from inventory.scan import document_url
 
@@ -136,6 +137,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "item": item,
         "levels": selectors.item_levels(item=item),
         "moves": moves,
+        "ledger_rows": ledger_rows(moves.object_list, can_stock=has_capability(request.user, Capability.STOCK)),
         "conversions": item.conversions.select_related("uom").order_by("uom__code"),
     }
     return render(request, "inventory/item_detail.html", context)

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.selectors import audit_entries
+from core import prepared
 from inventory.traceability import TracedDocument
 from orders.models import (
     Order,
@@ -157,10 +158,18 @@ def open_order_count(counts: dict[str, int], model: type[SalesOrder] | type[Purc
     return sum(counts[status] for status in open_statuses(model))
 
 
-def _counts(model: type[SalesOrder] | type[PurchaseOrder]) -> dict[str, int]:
-    counts = dict.fromkeys(model.Status.values, 0)
-    counts.update(dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by()))
-    return counts
+def _status_counts() -> tuple[dict[str, int], dict[str, int]]:
+    """Sales and purchase orders per status, every status present (0 if none), in one query (UNION ALL)."""
+    sales, purchases = dict.fromkeys(SalesOrder.Status.values, 0), dict.fromkeys(PurchaseOrder.Status.values, 0)
+    for kind, status, n in prepared.rows("orders.status_counts", _status_count_rows):
+        (sales if kind == "s" else purchases)[status] = n
+    return sales, purchases
+
+
+def _status_count_rows() -> QuerySet:
+    sales = SalesOrder.objects.annotate(kind=Value("s")).values_list("kind", "status").annotate(n=Count("pk"))
+    purchases = PurchaseOrder.objects.annotate(kind=Value("p")).values_list("kind", "status").annotate(n=Count("pk"))
+    return sales.order_by().union(purchases.order_by(), all=True).order_by()
 
 
 # A line's price is per its own unit; open quantities are in stock units: line quantity / stock quantity converts
@@ -172,23 +181,13 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
     """Open orders at a glance: counts per status, open value, lines due in the coming week and lines late."""
     today = today or timezone.localdate()
     week_end = today + datetime.timedelta(days=6)
-    sales = open_sales_lines().aggregate(
-        value=Coalesce(
-            Sum(ExpressionWrapper(F("open_qty") * F("unit_price") * _PER_STOCK_UNIT, output_field=_DEC)), Value(ZERO)
-        ),
-        due=Count("pk", filter=Q(promised_date__range=(today, week_end))),
-        late=Count("pk", filter=Q(promised_date__lt=today)),
-    )
-    purchases = open_purchase_lines().aggregate(
-        value=Coalesce(
-            Sum(ExpressionWrapper(F("open_qty") * F("unit_cost") * _PER_STOCK_UNIT, output_field=_DEC)), Value(ZERO)
-        ),
-        due=Count("pk", filter=Q(expected_date__range=(today, week_end))),
-        late=Count("pk", filter=Q(expected_date__lt=today)),
-    )
+    lines = prepared.rows(("orders.open_line_totals", today), lambda: _open_line_totals(today, week_end))
+    totals = {kind: dict(value=value, due=due, late=late) for kind, value, due, late in lines}
+    sales, purchases = totals["s"], totals["p"]
+    sales_counts, purchase_counts = _status_counts()
     return Dashboard(
-        sales_counts=_counts(SalesOrder),
-        purchase_counts=_counts(PurchaseOrder),
+        sales_counts=sales_counts,
+        purchase_counts=purchase_counts,
         open_sales_value=sales["value"].quantize(Decimal("0.01")),
         open_purchase_value=purchases["value"].quantize(Decimal("0.01")),
         sales_due_this_week=sales["due"],
@@ -196,6 +195,40 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
         late_sales_lines=sales["late"],
         late_purchase_lines=purchases["late"],
     )
+
+
+def _open_line_totals(today: datetime.date, week_end: datetime.date) -> QuerySet:
+    """Open value, lines due this week and lines late, of sales ("s") and purchase ("p") lines, as one query: each
+    side an aggregate without GROUP BY (exactly one row, even over no lines), tagged since UNION ALL keeps no order."""
+    sales = (
+        open_sales_lines()
+        .annotate(kind=Value("s"))
+        .values("kind")
+        .annotate(
+            value=Coalesce(
+                Sum(ExpressionWrapper(F("open_qty") * F("unit_price") * _PER_STOCK_UNIT, output_field=_DEC)),
+                Value(ZERO),
+            ),
+            due=Count("pk", filter=Q(promised_date__range=(today, week_end))),
+            late=Count("pk", filter=Q(promised_date__lt=today)),
+        )
+        .values_list("kind", "value", "due", "late")
+    )
+    purchases = (
+        open_purchase_lines()
+        .annotate(kind=Value("p"))
+        .values("kind")
+        .annotate(
+            value=Coalesce(
+                Sum(ExpressionWrapper(F("open_qty") * F("unit_cost") * _PER_STOCK_UNIT, output_field=_DEC)),
+                Value(ZERO),
+            ),
+            due=Count("pk", filter=Q(expected_date__range=(today, week_end))),
+            late=Count("pk", filter=Q(expected_date__lt=today)),
+        )
+        .values_list("kind", "value", "due", "late")
+    )
+    return sales.order_by().union(purchases.order_by(), all=True).order_by()
 
 
 # --- Lateness ------------------------------------------------------------------------------------------------------
@@ -218,6 +251,33 @@ def late_shipments(
     if limit is not None:
         lines = lines[:limit]
     return [LateShipment(line, line.open_qty, (today - line.promised_date).days) for line in lines]
+
+
+@dataclass(frozen=True)
+class LateLine:
+    """A late sales line as a panel lists it, read as plain values (`late_shipments` gives the lines themselves)."""
+
+    order_id: int
+    order_number: str
+    customer_code: str
+    sku: str
+    open_quantity: Decimal
+    days_late: int
+
+
+def late_lines(*, limit: int, today: datetime.date | None = None) -> list[LateLine]:
+    """The first `limit` of `late_shipments()`, most late first, as plain values in one compiled-once query."""
+    today = today or timezone.localdate()
+    rows = prepared.rows(("orders.late_lines", today, limit), lambda: _late_line_values(today, limit))
+    return [
+        LateLine(order_id, SalesOrder.number_of(order_id), customer, sku, open_qty, (today - promised).days)
+        for order_id, customer, sku, open_qty, promised in rows
+    ]
+
+
+def _late_line_values(today: datetime.date, limit: int) -> QuerySet:
+    lines = open_sales_lines().filter(promised_date__lt=today).order_by("promised_date", "order_id", "pk")
+    return lines.values_list("order_id", "order__customer__code", "item__sku", "open_qty", "promised_date")[:limit]
 
 
 def late_order_ids(

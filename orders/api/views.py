@@ -17,6 +17,7 @@ from rest_framework.serializers import Serializer
 from access.roles import Capability
 from core import api
 from customfields.selectors import with_custom_values
+from inventory.models import Item
 from orders import selectors, services
 from orders.api.serializers import (
     CustomerReturnSerializer,
@@ -110,8 +111,12 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        partner, lines = cls.kind.partner_field, cls.kind.line_model.objects.select_related("item")
-        cls.queryset = cls.kind.model._default_manager.select_related(partner, "created_by").prefetch_related(
+        # The answer names the partner and a line's item by id (read off the `_id` column) and shows the item's SKU
+        # and the author's username: only those rows are joined, and of the item only its SKU is read.
+        partner = cls.kind.partner_field
+        item_rest = [f"item__{f.name}" for f in Item._meta.concrete_fields if f.name not in ("id", "sku")]
+        lines = cls.kind.line_model.objects.select_related("item").defer(*item_rest)
+        cls.queryset = cls.kind.model._default_manager.select_related("created_by").prefetch_related(
             Prefetch("lines", queryset=lines)
         )
         cls.search_fields = [f"{partner}__code", f"{partner}__name", cls.kind.reference_field]

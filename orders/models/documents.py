@@ -44,7 +44,12 @@ class Order(models.Model):
 
     @property
     def number(self) -> str:
-        return f"{self.NUMBER_PREFIX}-{self.pk:05d}" if self.pk else f"{self.NUMBER_PREFIX}-new"
+        return self.number_of(self.pk) if self.pk else f"{self.NUMBER_PREFIX}-new"
+
+    @classmethod
+    def number_of(cls, pk: int) -> str:
+        """The number of the order with id `pk` (a list read as values has the id, not the order)."""
+        return f"{cls.NUMBER_PREFIX}-{pk:05d}"
 
 
 class OrderLine(models.Model):

@@ -5,12 +5,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.template import Context, Template
 from django.utils import timezone
 
 from dashboard.selectors import line_chart
+from dashboard.views import value_rows
 from inventory.models import Location
 from inventory.selectors import stock_value_history
 from inventory.services import stock_issue, stock_receive, stock_transfer
+from orders.selectors import late_shipments
 from orders.services import sales_order_confirm, sales_order_create
 from tenants.routing import routing_cache
 from tests.inventory.factories import ItemFactory, LocationFactory
@@ -18,8 +21,9 @@ from tests.orders.factories import CustomerFactory
 from tests.production.factories import WorkOrderFactory
 
 # A warm request (tenant routing cached, search path already acme's): session, user, then the panels: orders
-# dashboard (4), late shipments (1), reorder report (2), work orders by state (1), stock value (2).
-DASHBOARD_QUERIES = 12
+# dashboard (2: line totals, orders per status), late shipments (1), items below their reorder point (3 when some
+# are: candidates, on order, the shown items), work orders by state (1), stock value (2).
+DASHBOARD_QUERIES = 11
 
 
 def _plant(boss, n: int) -> None:
@@ -70,6 +74,19 @@ def test_dashboard_shows_each_panel(in_acme, boss_client):
     assert "Signed in as boss" in body
 
 
+def test_the_late_panel_lists_what_late_shipments_gives_most_late_first(in_acme, boss_client):
+    _plant(get_user_model().objects.get(username="boss"), 7)
+    body = boss_client.get("/").content.decode()
+    expected = "".join(
+        f'\n    <tr><td><a href="/orders/sales/{row.line.order_id}/">{row.line.order.number}</a> '
+        f"{row.line.order.customer.code}</td>\n      <td>{row.line.item.sku}</td>"
+        f'<td class="num">{row.open_quantity.normalize()}</td><td class="num">{row.days_late}</td></tr>\n    '
+        for row in late_shipments(limit=5)
+    )
+    assert [row.days_late for row in late_shipments(limit=5)] == [7, 6, 5, 4, 3]
+    assert expected in body
+
+
 def test_anonymous_home_has_no_dashboard(acme_client):
     body = acme_client.get("/").content.decode()
     assert "kpi" not in body and "<svg" not in body
@@ -112,3 +129,18 @@ def test_dashboard_stock_value_is_the_valuation_at_moving_average_cost(in_acme, 
     # 10 x 2.00 + 10 x 3.00 = 50.00 (at the standard cost it would be 20 x 1.25 = 25.00)
     body = boss_client.get("/").content.decode()
     assert f'id="stock-value-now" data-value="{before + Decimal(50):.2f}"' in body
+
+
+def test_the_value_rows_are_the_html_the_template_loop_gave():
+    loop = Template(
+        '{% for day, value in points %}<tr><td>{{ day|date:"Y-m-d" }}</td>'
+        '<td class="num">{{ value|floatformat:2 }}</td></tr>{% endfor %}'
+    )
+    points = [
+        (datetime.date(2026, 1, 2), Decimal("1234567.895")),
+        (datetime.date(999, 12, 31), Decimal("-0.004")),
+        (datetime.date(2026, 11, 30), Decimal("0")),
+        (datetime.date(2026, 12, 1), Decimal("-12.5")),
+        (datetime.date(2026, 12, 2), Decimal("7E+3")),
+    ]
+    assert value_rows(points) == loop.render(Context({"points": points}))
