@@ -197,37 +197,29 @@ def dashboard(*, today: datetime.date | None = None) -> Dashboard:
     )
 
 
+def _open_totals(
+    lines: QuerySet, kind: str, price: str, due_on: str, today: datetime.date, week_end: datetime.date
+) -> QuerySet:
+    """One side of `_open_line_totals`: open value at `price`, lines due (`due_on`) this week and lines late."""
+    return (
+        lines.annotate(kind=Value(kind))
+        .values("kind")
+        .annotate(
+            value=Coalesce(
+                Sum(ExpressionWrapper(F("open_qty") * F(price) * _PER_STOCK_UNIT, output_field=_DEC)), Value(ZERO)
+            ),
+            due=Count("pk", filter=Q(**{f"{due_on}__range": (today, week_end)})),
+            late=Count("pk", filter=Q(**{f"{due_on}__lt": today})),
+        )
+        .values_list("kind", "value", "due", "late")
+    )
+
+
 def _open_line_totals(today: datetime.date, week_end: datetime.date) -> QuerySet:
     """Open value, lines due this week and lines late, of sales ("s") and purchase ("p") lines, as one query: each
     side an aggregate without GROUP BY (exactly one row, even over no lines), tagged since UNION ALL keeps no order."""
-    sales = (
-        open_sales_lines()
-        .annotate(kind=Value("s"))
-        .values("kind")
-        .annotate(
-            value=Coalesce(
-                Sum(ExpressionWrapper(F("open_qty") * F("unit_price") * _PER_STOCK_UNIT, output_field=_DEC)),
-                Value(ZERO),
-            ),
-            due=Count("pk", filter=Q(promised_date__range=(today, week_end))),
-            late=Count("pk", filter=Q(promised_date__lt=today)),
-        )
-        .values_list("kind", "value", "due", "late")
-    )
-    purchases = (
-        open_purchase_lines()
-        .annotate(kind=Value("p"))
-        .values("kind")
-        .annotate(
-            value=Coalesce(
-                Sum(ExpressionWrapper(F("open_qty") * F("unit_cost") * _PER_STOCK_UNIT, output_field=_DEC)),
-                Value(ZERO),
-            ),
-            due=Count("pk", filter=Q(expected_date__range=(today, week_end))),
-            late=Count("pk", filter=Q(expected_date__lt=today)),
-        )
-        .values_list("kind", "value", "due", "late")
-    )
+    sales = _open_totals(open_sales_lines(), "s", "unit_price", "promised_date", today, week_end)
+    purchases = _open_totals(open_purchase_lines(), "p", "unit_cost", "expected_date", today, week_end)
     return sales.order_by().union(purchases.order_by(), all=True).order_by()
 
 
