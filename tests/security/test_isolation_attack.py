@@ -12,6 +12,9 @@ No response may carry acme's marker (any status) or be a server error (5xx), the
 acme's host, and no row of acme's schema is inserted, updated or deleted (PostgreSQL's per-transaction table
 statistics, read after every attempt, count even writes a view rolled back). A URL parameter the suite does not know
 how to fill fails the suite: a new endpoint must be classified here before it ships.
+
+tests/cells/test_cell_attack.py runs the same machinery with attacker and victim on different cells (PostgreSQL
+servers).
 """
 
 from __future__ import annotations
