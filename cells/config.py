@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import environ
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 DEFAULT_CELL = "default"
@@ -50,9 +51,15 @@ def parse_cells(value: str) -> dict[str, CellSpec]:
 
 
 def database_settings(spec: CellSpec, default: dict[str, Any]) -> dict[str, Any]:
-    """Django DATABASES settings for a cell: its URL, everything else (engine, pooling, options) as `default`."""
+    """Django DATABASES settings for a cell: its URL, everything else (engine, pooling, options) as `default`.
+
+    Behind PgBouncer in transaction pooling (DATABASE_POOL_MODE=transaction) a server-side cursor would outlive the
+    transaction that holds its server connection, so a cell's connection never opens one, whatever `default` says
+    (erp.db_backend turns off server-side prepared statements from the same setting)."""
     config = dict(default)
     config.update(environ.Env.db_url_config(spec.url))
     config["ENGINE"] = default["ENGINE"]
     config["OPTIONS"] = {**default.get("OPTIONS", {}), **config.get("OPTIONS", {})}
+    if getattr(settings, "DATABASE_POOL_MODE", "session") == "transaction":
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config

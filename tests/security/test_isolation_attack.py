@@ -12,11 +12,15 @@ No response may carry acme's marker (any status) or be a server error (5xx), the
 acme's host, and no row of acme's schema is inserted, updated or deleted (PostgreSQL's per-transaction table
 statistics, read after every attempt, count even writes a view rolled back). A URL parameter the suite does not know
 how to fill fails the suite: a new endpoint must be classified here before it ships.
+
+tests/cells/test_cell_attack.py runs the same machinery with attacker and victim on different cells (PostgreSQL
+servers).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import re
@@ -39,10 +43,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls import path as url_path
 from django.urls.resolvers import RoutePattern
-from django_tenants.utils import schema_context, tenant_context
+from django_tenants.utils import schema_context
 
 from access.models import ApiKey
 from access.services import api_key_create
+from cells import routing
+from cells.config import DEFAULT_CELL
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from customfields.services import custom_field_create
 from inventory import services as inventory_services
@@ -350,15 +356,16 @@ def _write_body(path: str) -> tuple[str, str]:
     return urlencode(fields), "application/x-www-form-urlencoded"
 
 
-def _acme_writes(schema: str) -> int:
-    """Rows inserted, updated or deleted in `schema` by this transaction so far (aborted subtransactions too)."""
+def _acme_writes(schema: str) -> dict[str, int]:
+    """Rows inserted, updated or deleted in `schema` by this transaction so far (aborted subtransactions too), by
+    table."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
-            "WHERE schemaname = %s AND relname <> 'django_session'",
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = %s AND relname <> 'django_session' AND n_tup_ins + n_tup_upd + n_tup_del > 0",
             [schema],
         )
-        return int(cursor.fetchone()[0])
+        return dict(cursor.fetchall())
 
 
 def _acme_row_counts(schema: str) -> dict[str, int]:
@@ -387,24 +394,50 @@ class Attacker:
     make_client: Callable[[], Client]
     headers: dict[str, str]
     on_victim_host: bool
+    cell: str = DEFAULT_CELL  # where the attacker's tenant lives (tests/cells/test_cell_attack.py: another cell)
+
+
+@contextlib.contextmanager
+def _rolled_back(cells: list[str]) -> Iterator[None]:
+    """Whatever an attempt writes on these cells (in the transaction each is in) is undone after it."""
+    savepoints = []
+    for cell in cells:
+        with routing.on_cell(cell):
+            savepoints.append((cell, transaction.savepoint_create()))
+    try:
+        yield
+    finally:
+        for cell, sid in reversed(savepoints):
+            with routing.on_cell(cell):
+                transaction.savepoint_rollback(sid)
+                connection.set_schema_to_public()
 
 
 def run_attacks(attackers: list[Attacker], paths: list[str], acme, counter: dict[str, int]) -> list[str]:
-    """Send every method to every path as every attacker; return the findings (empty when nothing leaked)."""
+    """Send every method to every path as every attacker; return the findings (empty when nothing leaked).
+
+    The victim `acme` may live on another cell than the control plane and the attacker (tests/cells): its writes are
+    counted on its cell's connection, and every cell the attempt can touch must be in a transaction (the test's)."""
     findings: list[str] = []
     markers = [MARKER.lower()]
+    victim_cell = getattr(acme, "cell", DEFAULT_CELL)
+    before: dict[str, int] | None = None
     for attacker in attackers:
         client = attacker.make_client()
         forbidden = markers if attacker.on_victim_host else [*markers, acme.name.lower()]
+        cells = list(dict.fromkeys([DEFAULT_CELL, victim_cell, attacker.cell]))
         for path in paths:
             for method in METHODS:
                 body, content_type = _write_body(path) if method in {"POST", "PUT", "PATCH"} else ("", None)
-                sid = transaction.savepoint_create()
-                before = _acme_writes(acme.schema_name)
-                try:
+                with _rolled_back(cells):
+                    if before is None:  # else the last attempt's count: rolling back a savepoint leaves it as it is
+                        with routing.on_cell(victim_cell):
+                            before = _acme_writes(acme.schema_name)
                     kwargs = {"content_type": content_type} if content_type else {}
                     response = client.generic(method, path, body, headers=attacker.headers, **kwargs)
                     counter["attempts"] += 1
+                    if attacker.cell != victim_cell:
+                        counter["across cells"] = counter.get("across cells", 0) + 1
                     where = f"{attacker.label}: {method} {path} -> {response.status_code}"
                     text = _body(response).lower()
                     leaked = [marker for marker in forbidden if marker in text]
@@ -413,23 +446,23 @@ def run_attacks(attackers: list[Attacker], paths: list[str], acme, counter: dict
                     user = getattr(response.wsgi_request, "user", None)
                     if attacker.on_victim_host and user is not None and user.is_authenticated:
                         findings.append(f"{where} authenticated the attacker as {user} on acme's host")
-                    writes = _acme_writes(acme.schema_name) - before
+                    with routing.on_cell(victim_cell):
+                        after = _acme_writes(acme.schema_name)
+                    writes = {table: n - before.get(table, 0) for table, n in after.items() if n != before.get(table)}
+                    before = after
                     if writes:
-                        findings.append(f"{where} wrote {writes} row(s) in acme's schema")
+                        findings.append(f"{where} wrote row(s) in acme's schema: {writes}")
                     if response.status_code >= 500:  # a crash is a finding too: it may hide a leak behind it
                         findings.append(f"{where}: a server error")
-                finally:
-                    transaction.savepoint_rollback(sid)
-                    connection.set_schema_to_public()
     return findings
 
 
 # --- The suite -------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def victim(acme):
-    with tenant_context(acme):
+def prepare_victim(acme) -> None:
+    """acme's objects (create_acme_objects) and an idempotency record, on acme's cell, in the transaction there."""
+    with routing.tenant_on_cell(acme):
         boss = get_user_model().objects.get(username="boss")
         create_acme_objects(boss)
         client = Client(HTTP_HOST=host_of(acme))
@@ -442,14 +475,28 @@ def victim(acme):
     )
     assert response.status_code == 201, response.content
     connection.set_schema_to_public()
-    return acme
+
+
+def victim_ids(acme) -> dict[type[Model], str]:
+    with routing.on_cell(getattr(acme, "cell", DEFAULT_CELL)):
+        return acme_ids(acme)
+
+
+def victim_row_counts(acme) -> dict[str, int]:
+    with routing.on_cell(getattr(acme, "cell", DEFAULT_CELL)):
+        return _acme_row_counts(acme.schema_name)
 
 
 @pytest.fixture
-def globex_session(globex) -> str:
-    """The session key of globex's boss, who has the same username (and id) as acme's boss."""
-    client = Client(HTTP_HOST=host_of(globex))
-    with tenant_context(globex):
+def victim(acme):
+    prepare_victim(acme)
+    return acme
+
+
+def session_of(tenant) -> str:
+    """The session key of `tenant`'s boss (every tenant's boss has the same username and id)."""
+    client = Client(HTTP_HOST=host_of(tenant))
+    with routing.tenant_on_cell(tenant):
         boss = get_user_model().objects.get(username="boss")
         client.force_login(boss)
     connection.set_schema_to_public()
@@ -457,18 +504,33 @@ def globex_session(globex) -> str:
 
 
 @pytest.fixture
-def globex_credentials(globex, settings) -> dict[str, str]:
-    """Authorization headers that are valid on globex's host only."""
-    credentials = _token_credentials(globex)
+def globex_session(globex) -> str:
+    """The session key of globex's boss, who has the same username (and id) as acme's boss."""
+    return session_of(globex)
+
+
+def attacker_credentials(tenant, settings, *, basic: bool = True) -> dict[str, str]:
+    """Authorization headers that are valid on `tenant`'s host only: its JWT, an API key and (`basic`) Basic auth."""
+    credentials = _token_credentials(tenant)
+    # The walk posts junk to every sign-in form from one address: past the limit, the victim's audit log would (by
+    # design) record the lock, a write in its schema. The suite tests isolation, not lockout (test_auth_lockout.py).
+    settings.SIGNIN_FAILURES_PER_USER = settings.SIGNIN_FAILURES_PER_ADDRESS = 10**6
+    if not basic:
+        return credentials
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # thousands of Basic logins
     settings.API_BASIC_AUTH = True  # off by default; the attack tries it as a deployment that turned it on would
-    settings.SIGNIN_FAILURES_PER_USER = settings.SIGNIN_FAILURES_PER_ADDRESS = 10**6  # test isolation, not lockout
-    with tenant_context(globex):
+    with routing.tenant_on_cell(tenant):
         get_user_model().objects.create_superuser(ATTACKER_USERNAME, "mallory@globex.test", ATTACKER_PASSWORD)
     connection.set_schema_to_public()
-    basic = base64.b64encode(f"{ATTACKER_USERNAME}:{ATTACKER_PASSWORD}".encode()).decode()
-    credentials["basic"] = f"Basic {basic}"
+    basic_token = base64.b64encode(f"{ATTACKER_USERNAME}:{ATTACKER_PASSWORD}".encode()).decode()
+    credentials["basic"] = f"Basic {basic_token}"
     return credentials
+
+
+@pytest.fixture
+def globex_credentials(globex, settings) -> dict[str, str]:
+    """Authorization headers that are valid on globex's host only."""
+    return attacker_credentials(globex, settings)
 
 
 def _token_credentials(globex) -> dict[str, str]:
@@ -478,19 +540,19 @@ def _token_credentials(globex) -> dict[str, str]:
         "/api/v1/auth/token/", {"username": "boss", "password": ADMIN_PASSWORD}, content_type="application/json"
     )
     assert response.status_code == 200, response.content
-    with tenant_context(globex):
+    with routing.tenant_on_cell(globex):
         boss = get_user_model().objects.get(username="boss")
         key = api_key_create(name="attacker", scope=ApiKey.Scope.READ_WRITE, user=boss, created_by=boss).key
     connection.set_schema_to_public()
     return {"jwt": f"Bearer {response.json()['access']}", "api key": f"Api-Key {key}"}
 
 
-def _paths(ids) -> list[str]:
+def attack_paths(ids) -> list[str]:
     actions = _action_values()
     return [path for route in walk_urls() for path in fill(route, ids, actions)]
 
 
-def _session_client(host: str, session_key: str) -> Callable[[], Client]:
+def session_client(host: str, session_key: str) -> Callable[[], Client]:
     def make() -> Client:
         client = Client(HTTP_HOST=host, raise_request_exception=False)
         client.cookies[settings.SESSION_COOKIE_NAME] = session_key
@@ -499,12 +561,12 @@ def _session_client(host: str, session_key: str) -> Callable[[], Client]:
     return make
 
 
-def _check(findings: list[str]) -> None:
+def check(findings: list[str]) -> None:
     assert not findings, f"{len(findings)} cross-tenant finding(s):\n" + "\n".join(findings[:50])
 
 
 def test_the_walk_covers_ui_api_and_admin(victim, acme):
-    paths = _paths(acme_ids(acme))
+    paths = attack_paths(acme_ids(acme))
     assert any(p.startswith("/api/v1/items/") for p in paths)
     assert any(p.startswith("/admin/inventory/item/") for p in paths)
     assert any(p.startswith("/inventory/items/") for p in paths)
@@ -512,8 +574,8 @@ def test_the_walk_covers_ui_api_and_admin(victim, acme):
 
 def test_globex_session_replayed_on_acme_host_gets_nothing(victim, acme, globex_session, attack_counter):
     before = _acme_row_counts(acme.schema_name)
-    attacker = Attacker("session replay", host_of(acme), _session_client(host_of(acme), globex_session), {}, True)
-    _check(run_attacks([attacker], _paths(acme_ids(acme)), acme, attack_counter))
+    attacker = Attacker("session replay", host_of(acme), session_client(host_of(acme), globex_session), {}, True)
+    check(run_attacks([attacker], attack_paths(acme_ids(acme)), acme, attack_counter))
     assert _acme_row_counts(acme.schema_name) == before
 
 
@@ -529,16 +591,16 @@ def test_globex_credentials_on_acme_host_get_nothing(victim, acme, globex_creden
         )
         for kind, header in globex_credentials.items()
     ]
-    _check(run_attacks(attackers, _paths(acme_ids(acme)), acme, attack_counter))
+    check(run_attacks(attackers, attack_paths(acme_ids(acme)), acme, attack_counter))
     assert _acme_row_counts(acme.schema_name) == before
 
 
 def test_acme_ids_on_globex_host_get_nothing_of_acme(victim, acme, globex, globex_session, attack_counter):
     before = _acme_row_counts(acme.schema_name)
     attacker = Attacker(
-        "globex on its host", host_of(globex), _session_client(host_of(globex), globex_session), {}, False
+        "globex on its host", host_of(globex), session_client(host_of(globex), globex_session), {}, False
     )
-    _check(run_attacks([attacker], _paths(acme_ids(acme)), acme, attack_counter))
+    check(run_attacks([attacker], attack_paths(acme_ids(acme)), acme, attack_counter))
     assert _acme_row_counts(acme.schema_name) == before
 
 
@@ -552,7 +614,7 @@ urlpatterns = [url_path("crash/", _crash)]  # ROOT_URLCONF of the guard below
 def test_a_server_error_is_a_finding(acme, globex_session, settings, attack_counter):
     """Guards the suite itself: a 5xx fails it rather than being printed and passed over."""
     settings.ROOT_URLCONF = __name__
-    attacker = Attacker("session replay", host_of(acme), _session_client(host_of(acme), globex_session), {}, True)
+    attacker = Attacker("session replay", host_of(acme), session_client(host_of(acme), globex_session), {}, True)
     findings = run_attacks([attacker], ["/crash/"], acme, attack_counter)
     assert findings and all("a server error" in finding for finding in findings)
 
@@ -562,5 +624,5 @@ def test_the_attacker_credentials_work_on_their_own_host(globex, globex_credenti
     for kind, header in globex_credentials.items():
         client = Client(HTTP_HOST=host_of(globex))
         assert client.get("/api/v1/items/", headers={"Authorization": header}).status_code == 200, kind
-    client = _session_client(host_of(globex), globex_session)()
+    client = session_client(host_of(globex), globex_session)()
     assert client.get("/api/v1/items/").status_code == 200

@@ -2,73 +2,33 @@
 into another tenant's statements (DATABASE_POOL_MODE=transaction binds both per transaction with SET LOCAL).
 
 The test starts Debian's pgbouncer itself on loopback, with ONE server connection for the pool, so every client
-connection shares it and any context left on it would show. Without pgbouncer installed the tests skip, except under
-CI (CI set), where they fail: `.ci/run` installs it.
+connection shares it and any context left on it would show (tests/pgbouncer_support.py; without pgbouncer installed
+the tests skip, except under CI, where they fail). tests/cells/test_cell_pgbouncer.py does the same for a second cell.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection, connections
 from django.test import override_settings
 
 from erp.db_backend.base import DatabaseWrapper
-from erp.localservices import free_port
 from tenants import db_roles
+from tests.pgbouncer_support import pgbouncer
 
 
 @pytest.fixture(scope="module")
-def pgbouncer_port() -> int:
-    binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
-    if binary is None:
-        reason = "pgbouncer is not installed (Debian package pgbouncer)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
+def pgbouncer_port() -> Iterator[int]:
     settings_dict = connection.settings_dict
-    user = settings_dict["USER"] or "postgres"
-    # As root, pgbouncer runs as an unprivileged user (-u): its files live where that user can reach them.
-    workdir = Path(tempfile.mkdtemp(prefix="erp-pgbouncer-"))
-    workdir.chmod(0o777)
-    port = free_port()
-    (workdir / "users.txt").write_text(f'"{user}" "{settings_dict["PASSWORD"] or ""}"\n')
-    (workdir / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host={settings_dict['HOST'] or '127.0.0.1'} port={settings_dict['PORT'] or 5432}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = {'plain' if settings_dict['PASSWORD'] else 'trust'}\nauth_file = {workdir / 'users.txt'}\n"
-        "pool_mode = transaction\ndefault_pool_size = 1\nmin_pool_size = 0\nmax_client_conn = 20\n"
-        "server_reset_query =\nignore_startup_parameters = extra_float_digits,options\n"
-        f"logfile = {workdir / 'pgbouncer.log'}\npidfile = {workdir / 'pgbouncer.pid'}\n"
-    )
-    for name in ("users.txt", "pgbouncer.ini"):
-        (workdir / name).chmod(0o644)
-    command = [binary, str(workdir / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        command[1:1] = ["-u", "nobody"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"pgbouncer exited: {process.stderr.read().decode()[-500:]}", pytrace=False)
-            time.sleep(0.05)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(workdir, ignore_errors=True)
+    with pgbouncer(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"] or "postgres",
+        password=settings_dict["PASSWORD"] or "",
+    ) as port:
+        yield port
 
 
 @pytest.fixture
