@@ -19,6 +19,7 @@ goes. So a key names every input of the SQL *other* than `args` (a slice of rows
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -109,17 +110,27 @@ def count(key: Hashable, build: Callable[..., QuerySet], *args: Any) -> int:
     return n
 
 
+class _Captured(Exception):
+    """Raised in place of running a statement whose SQL was wanted, not its rows."""
+
+
 def _count_statement(key: Hashable, queryset: QuerySet, markers: tuple[Any, ...]) -> _Statement:
-    """The statement `queryset.count()` sends, taken as it is sent (its one run, with the markers, answers 0)."""
+    """The statement `queryset.count()` sends, taken as it is about to be sent (and not sent: the compilation costs
+    no query of its own)."""
     sent: list[tuple[str, tuple[Any, ...]]] = []
 
     def capture(execute, sql, params, many, context):
         sent.append((sql, tuple(params or ())))
-        return execute(sql, params, many, context)
+        raise _Captured
 
     connection = connections[router.db_for_read(queryset.model)]
-    with connection.execute_wrapper(capture):
-        queryset.count()
+    # A query log (a test's query count) would list the statement as run: it is not, so it is not logged either.
+    logging, connection.force_debug_cursor = connection.force_debug_cursor, False
+    try:
+        with connection.execute_wrapper(capture), contextlib.suppress(_Captured):
+            queryset.count()
+    finally:
+        connection.force_debug_cursor = logging
     if len(sent) != 1:
         raise ValueError(f"prepared count {key!r}: {len(sent)} statements, not one")
     sql, params = sent[0]

@@ -96,3 +96,10 @@ def test_one_prepared_read_with_an_argument_answers_each_tenant_from_its_own_sch
     with tenant_context(globex):
         assert prepared.objects(key, _location_by_code(calls), "PREP-TENANT") == []
     assert calls == [1]
+
+
+def test_compiling_a_prepared_count_runs_no_query_of_its_own(in_acme, django_assert_num_queries):
+    from inventory.models import Location
+
+    with django_assert_num_queries(1):
+        assert prepared.count(("test", uuid.uuid4().hex), lambda code: Location.objects.filter(code=code), "NONE") == 0
