@@ -12,15 +12,16 @@ request's search path picks the tenant's tables), so one entry serves every tena
   by Django's own iterable from the statement's rows, converters and all.
 - `count(key, build, *args)`: what `build(*args).count()` answers.
 
-`args` are ints or strings. `build` is called once per key with markers in their place (never with the caller's
-values), and each marker must reach the SQL as one parameter: that is how the statement knows where each argument
-goes. So a key names every input of the SQL *other* than `args` (a slice of rows, today's date, a time zone).
+`args` are ints, strings or aware datetimes. `build` is called once per key with markers in their place (never
+with the caller's values), and each marker must reach the SQL as one parameter: that is how the statement knows where
+each argument goes. So a key names every input of the SQL *other* than `args` (a slice of rows, a time zone).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -58,8 +59,10 @@ def _markers(args: tuple[Any, ...]) -> tuple[Any, ...]:
             markers.append(2_061_283_000 + index)
         elif type(arg) is str:
             markers.append(f"\x1fprepared-marker-{index}\x1f")
+        elif type(arg) is datetime.datetime and arg.tzinfo is not None:
+            markers.append(datetime.datetime(2061, 2, 8, 3, 0, index, 283, tzinfo=datetime.UTC))
         else:
-            raise TypeError(f"prepared reads take ints and strings as arguments, not {type(arg).__name__}")
+            raise TypeError(f"prepared reads take ints, strings and aware datetimes, not {type(arg).__name__}")
     return tuple(markers)
 
 
