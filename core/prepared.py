@@ -15,6 +15,7 @@ request's search path picks the tenant's tables), so one entry serves every tena
 `args` are ints, strings or aware datetimes. `build` is called once per key with markers in their place (never
 with the caller's values), and each marker must reach the SQL as one parameter: that is how the statement knows where
 each argument goes. So a key names every input of the SQL *other* than `args` (a slice of rows, a time zone).
+An argument is sent as it is, as Django sends an int, a string or an aware datetime to PostgreSQL.
 """
 
 from __future__ import annotations
