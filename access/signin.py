@@ -49,6 +49,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
+from core import prepared
+
 logger = logging.getLogger(__name__)
 
 USERNAME, ADDRESS, BUSY = "username", "address", "busy"
@@ -229,6 +231,15 @@ class SignInLimitBackend(ModelBackend):
     A failure is final (PermissionDenied stops Django's backend loop): `django.contrib.auth.backends.ModelBackend`
     stays listed after this one only so that sessions it signed in remain valid, and must not hash the password again.
     """
+
+    def get_user(self, user_id):
+        """ModelBackend's: the active user of this id, or None; read by a prepared statement (core.prepared), as
+        every signed-in page asks for it."""
+        if type(user_id) is not int or not 0 < user_id < 2**63:
+            return super().get_user(user_id)
+        model = get_user_model()
+        found = prepared.objects(("access.session_user",), lambda pk: model._default_manager.filter(pk=pk), user_id)
+        return found[0] if found and self.user_can_authenticate(found[0]) else None
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:

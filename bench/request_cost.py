@@ -122,7 +122,7 @@ def provision() -> tuple[object, dict[str, int], dict[str, str]]:
         session.update(
             {
                 "_auth_user_id": str(admin.pk),
-                "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+                "_auth_user_backend": "access.signin.SignInLimitBackend",  # as a sign-in records it
                 "_auth_user_hash": admin.get_session_auth_hash(),
             }
         )

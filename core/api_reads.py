@@ -2,6 +2,8 @@
 
 - `PageNumberPagination`: page 1 of a list shorter than a page needs no `COUNT(*)`: the page is read with one row
   more than fits, and when it is not full its length is the count. Larger lists count as before.
+  A view may read that first page of an unfiltered list through prepared statements (`prepared_head`,
+  core.prepared).
 - `DjangoFilterBackend`: django-filter builds a form and validates it for every request; a request that names none
   of the view's filters is not filtered, so it skips that.
 - `core.api_schema.SchemaView`: `/api/schema/` generated once per process.
@@ -26,7 +28,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not page_size or request.query_params.get(self.page_query_param, "1") != "1":
             return super().paginate_queryset(queryset, request, view)
         self.request = request
-        head = list(queryset[: page_size + 1])
+        head = _first_rows(queryset, page_size + 1, request, view)
         if len(head) > page_size:  # more than a page: count as DRF does, keep the rows already read
             paginator = self.django_paginator_class(queryset, page_size)
             if paginator.num_pages < 1:  # rows vanished between the two reads: read the page again
@@ -40,6 +42,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
         except InvalidPage as exc:  # never for page 1 (allow_empty_first_page); as DRF says it otherwise
             raise NotFound(self.invalid_page_message.format(page_number=1, message=str(exc))) from exc
         return list(self.page)
+
+
+def _first_rows(queryset, n: int, request: Request, view) -> list:
+    """The list's first `n` rows: from the view's `prepared_head(queryset, n)` when it has one and the request has
+    no query parameters (no filter, search or ordering then changes the view's queryset, so its SQL is the same for
+    every such request), else by slicing the queryset."""
+    prepared_head = getattr(view, "prepared_head", None)
+    if prepared_head is not None and not request.query_params:
+        return prepared_head(queryset, n)
+    return list(queryset[:n])
 
 
 @functools.cache

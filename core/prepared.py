@@ -1,38 +1,194 @@
 """Reads whose SQL the ORM writes once per process: a hot page's fixed-shape queries run as their cached statement.
 
-Turning a QuerySet into SQL costs more CPU than PostgreSQL spends answering a small aggregate (0.5-1.5 ms of Python
-for a conditional aggregate over a join, against well under a millisecond in the database). A query whose shape
-never changes, only its parameters (today's date), is compiled on its first use under a key that names everything
-the SQL depends on, and later calls send the same statement with its parameters. The SQL names no schema (the
+Turning a QuerySet into SQL costs more CPU than PostgreSQL spends answering a small aggregate or a page of rows
+(0.5-1.5 ms of Python for a filter over a join, against well under a millisecond in the database). A query whose
+shape never changes, only its parameters (today's date, an item's id), is compiled on its first use under a key that
+names the shape, and later calls send the same statement with their own parameters. The SQL names no schema (the
 request's search path picks the tenant's tables), so one entry serves every tenant of the process.
 
-Only for `values_list()` querysets of plain values (numbers, text, dates): rows come back as psycopg returns them,
-without the ORM's converters, which for such columns (numeric -> Decimal, bigint -> int, date) change nothing.
+- `rows(key, build, *args)`: the rows of a `values_list()` queryset of plain values (numbers, text, dates), as
+  psycopg returns them, without the ORM's converters, which for such columns change nothing.
+- `objects(key, build, *args)`: the model instances of a queryset (with its `select_related` and annotations), built
+  by Django's own iterable from the statement's rows, converters and all.
+- `count(key, build, *args)`: what `build(*args).count()` answers.
+
+`args` are ints, strings or aware datetimes. `build` is called once per key with markers in their place (never
+with the caller's values), and each marker must reach the SQL as one parameter: that is how the statement knows where
+each argument goes. So a key names every input of the SQL *other* than `args` (a slice of rows, a time zone).
+An argument is sent as it is, as Django sends an int, a string or an aware datetime to PostgreSQL.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import datetime
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
-_MAX_ENTRIES = 256  # keys carry a date: a long-running process drops the old days' entries all at once
-_statements: dict[Hashable, tuple[type[Model], str, tuple[Any, ...]]] = {}
+_MAX_ENTRIES = 512  # keys may carry a date or a page: a long-running process drops all entries at once, then refills
 
 
-def rows(key: Hashable, build: Callable[[], QuerySet]) -> list[tuple]:
-    """The rows of `build()` (a values_list queryset), compiled once for `key` (which must name every input of
-    `build`, e.g. ("orders.dashboard.lines", today)), read from the database the router reads its model from."""
+class _Statement:
+    __slots__ = ("model", "params", "queryset", "slots", "sql")
+
+    def __init__(self, model: type[Model], sql: str, params: tuple[Any, ...], slots: tuple[tuple[int, int], ...]):
+        self.model, self.sql, self.params, self.slots = model, sql, params, slots
+        self.queryset: QuerySet | None = None  # objects(): the compiled queryset, its compiler kept on it
+
+    def params_for(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not self.slots:
+            return self.params
+        params = list(self.params)
+        for position, index in self.slots:
+            params[position] = args[index]
+        return tuple(params)
+
+
+_statements: dict[Hashable, _Statement] = {}
+
+
+def _markers(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A stand-in per argument, of its type, that no query of ours holds as a constant (in range for an int column:
+    Django answers an out-of-range id with no query at all)."""
+    markers: list[Any] = []
+    for index, arg in enumerate(args):
+        if type(arg) is int:
+            markers.append(2_061_283_000 + index)
+        elif type(arg) is str:
+            markers.append(f"\x1fprepared-marker-{index}\x1f")
+        elif type(arg) is datetime.datetime and arg.tzinfo is not None:
+            markers.append(datetime.datetime(2061, 2, 8, 3, 0, index, 283, tzinfo=datetime.UTC))
+        else:
+            raise TypeError(f"prepared reads take ints, strings and aware datetimes, not {type(arg).__name__}")
+    return tuple(markers)
+
+
+def _slots(key: Hashable, params: tuple[Any, ...], markers: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
+    slots = []
+    for index, marker in enumerate(markers):
+        found = [position for position, param in enumerate(params) if type(param) is type(marker) and param == marker]
+        if len(found) != 1:
+            raise ValueError(f"prepared read {key!r}: argument {index} reaches the SQL {len(found)} times, not once")
+        slots.append((found[0], index))
+    return tuple(slots)
+
+
+def _remember(key: Hashable, statement: _Statement) -> _Statement:
+    if len(_statements) >= _MAX_ENTRIES:
+        _statements.clear()
+    _statements[key] = statement
+    return statement
+
+
+def _execute(statement: _Statement, args: tuple[Any, ...]) -> list[tuple]:
+    with connections[router.db_for_read(statement.model)].cursor() as cursor:
+        cursor.execute(statement.sql, statement.params_for(args))
+        return cursor.fetchall()
+
+
+def rows(key: Hashable, build: Callable[..., QuerySet], *args: Any) -> list[tuple]:
+    """The rows of `build(*args)` (a values_list queryset), compiled once for `key` (which must name every input of
+    `build` but `args`, e.g. ("orders.dashboard.lines", today)), read from the database the router reads its model
+    from."""
     statement = _statements.get(key)
     if statement is None:
-        queryset = build()
+        markers = _markers(args)
+        queryset = build(*markers)
         sql, params = queryset.query.sql_with_params()
-        if len(_statements) >= _MAX_ENTRIES:
-            _statements.clear()
-        statement = _statements[key] = (queryset.model, sql, tuple(params))
-    model, sql, params = statement
-    with connections[router.db_for_read(model)].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        params = tuple(params)
+        statement = _remember(key, _Statement(queryset.model, sql, params, _slots(key, params, markers)))
+    return _execute(statement, args)
+
+
+def count(key: Hashable, build: Callable[..., QuerySet], *args: Any) -> int:
+    """`build(*args).count()`, its SQL (Django's own count query) compiled once for `key`."""
+    statement = _statements.get(key)
+    if statement is None:
+        markers = _markers(args)
+        statement = _remember(key, _count_statement(key, build(*markers), markers))
+    ((n,),) = _execute(statement, args)
+    return n
+
+
+class _Captured(Exception):
+    """Raised in place of running a statement whose SQL was wanted, not its rows."""
+
+
+def _count_statement(key: Hashable, queryset: QuerySet, markers: tuple[Any, ...]) -> _Statement:
+    """The statement `queryset.count()` sends, taken as it is about to be sent (and not sent: the compilation costs
+    no query of its own)."""
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, tuple(params or ())))
+        raise _Captured
+
+    connection = connections[router.db_for_read(queryset.model)]
+    # A query log (a test's query count) would list the statement as run: it is not, so it is not logged either.
+    logging, connection.force_debug_cursor = connection.force_debug_cursor, False
+    try:
+        with connection.execute_wrapper(capture), contextlib.suppress(_Captured):
+            queryset.count()
+    finally:
+        connection.force_debug_cursor = logging
+    if len(sent) != 1:
+        raise ValueError(f"prepared count {key!r}: {len(sent)} statements, not one")
+    sql, params = sent[0]
+    return _Statement(queryset.model, sql, params, _slots(key, params, markers))
+
+
+def objects[M: Model](key: Hashable, build: Callable[..., QuerySet[M]], *args: Any) -> list[M]:
+    """The instances of `build(*args)` (select_related and annotations included; no prefetch_related), compiled once
+    for `key` (which must name every input of `build` but `args`, a slice of rows included)."""
+    statement = _statements.get(key)
+    if statement is None:
+        markers = _markers(args)
+        queryset = build(*markers)
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:  # type: ignore[attr-defined]
+            raise ValueError(f"prepared read {key!r}: prefetch_related and related managers are not prepared")
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()  # fills compiler.select, klass_info, annotation_col_map for the rows
+        params = tuple(params)
+        statement = _Statement(queryset.model, sql, params, _slots(key, params, markers))
+        queryset.query.compiled = compiler  # type: ignore[attr-defined]
+        statement.queryset = queryset
+        _remember(key, statement)
+    assert statement.queryset is not None
+    return list(_run(statement.queryset, statement.sql, statement.params_for(args)))
+
+
+def _run[M: Model](template: QuerySet[M], sql: str, params: tuple[Any, ...]) -> QuerySet[M]:
+    """A copy of the compiled queryset whose compiler sends `sql` with `params` instead of compiling: Django's
+    ModelIterable then makes the instances from its rows as for any queryset."""
+    queryset = template._chain()  # type: ignore[attr-defined]
+    compiled = copy.copy(template.query.compiled)  # type: ignore[attr-defined]
+    compiled.connection = connections[queryset.db]
+    compiled.as_sql = lambda *_, **__: (sql, params)
+    queryset.query.get_compiler = lambda *_, **__: compiled
+    return queryset
+
+
+class Pages[M: Model]:
+    """`build(*args)` as Django's Paginator reads it: its count and each page's instances are prepared reads (a
+    page's bounds are in its key, since Django writes LIMIT and OFFSET into the SQL)."""
+
+    def __init__(self, key: Hashable, build: Callable[..., QuerySet[M]], *args: Any):
+        self.key, self.build, self.args = key, build, args
+
+    def count(self) -> int:
+        return count((self.key, "count"), self.build, *self.args)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[M]:
+        if not isinstance(window, slice) or window.step is not None:
+            raise TypeError("prepared pages are read by a slice of rows")
+        if window.start == window.stop:  # an empty list's first page: Django's empty slice sends no query either
+            return []
+        build = self.build
+        return objects((self.key, window.start, window.stop), lambda *args: build(*args)[window], *self.args)

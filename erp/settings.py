@@ -74,6 +74,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[BASE_DOMAIN, f".{BASE_DOMAIN}
 # does). Only local plain-http stacks turn it off: `make run` and the tests (erp/settings_test.py).
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS_ONLY
+# Django's database sessions, each read by a prepared statement (access.sessions): same table, same data.
+SESSION_ENGINE = "access.sessions"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Load balancers probe over plain http.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core import prepared
 from customfields.selectors import with_custom_values
-from inventory.models import Item, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
+from inventory.models import Item, ItemUnitConversion, ItemValuation, Location, StockLevel, StockMove, ValuationEntry
 from inventory.supply import on_order_quantities
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places=4))
@@ -107,7 +107,7 @@ def item_search(
     return items.order_by("sku")
 
 
-def item_levels(*, item: Item) -> QuerySet[StockLevel]:
+def item_levels(*, item: Item | int) -> QuerySet[StockLevel]:
     """The item's stock by location, locations with nothing on hand and nothing reserved left out."""
     return (
         StockLevel.objects.filter(item=item)
@@ -117,13 +117,46 @@ def item_levels(*, item: Item) -> QuerySet[StockLevel]:
     )
 
 
-def item_moves(*, item: Item) -> QuerySet[StockMove]:
+def item_moves(*, item: Item | int) -> QuerySet[StockMove]:
     """The item's ledger, newest first."""
     return (
         StockMove.objects.filter(item=item)
         .select_related("from_location", "to_location", "created_by")
         .annotate(is_reversed=Exists(StockMove.objects.filter(reverses=OuterRef("pk"))))
     )
+
+
+@dataclass
+class ItemPage:
+    """What the item page shows of an item, each read a prepared statement (core.prepared): the page's reads cost
+    the process more to compile than the database spends answering them."""
+
+    item: Item
+    levels: list[StockLevel]
+    conversions: list[ItemUnitConversion]
+    moves: prepared.Pages[StockMove]  # the ledger, newest first, for a Paginator
+
+
+def item_page(pk: int) -> ItemPage | None:
+    """The item `pk` (with its unit and valuation), its levels, its unit conversions and its ledger; None if no such
+    item."""
+    found = prepared.objects("inventory.item_page", _item_with_unit, pk)
+    if not found:
+        return None
+    return ItemPage(
+        item=found[0],
+        levels=prepared.objects("inventory.item_page.levels", lambda item: item_levels(item=item), pk),
+        conversions=prepared.objects("inventory.item_page.conversions", _conversions, pk),
+        moves=prepared.Pages("inventory.item_page.moves", lambda item: item_moves(item=item), pk),
+    )
+
+
+def _item_with_unit(pk: int) -> QuerySet[Item]:
+    return Item.objects.select_related("uom", "valuation").filter(pk=pk)
+
+
+def _conversions(item: int) -> QuerySet[ItemUnitConversion]:
+    return ItemUnitConversion.objects.filter(item=item).select_related("uom").order_by("uom__code")
 
 
 def move_list() -> QuerySet[StockMove]:

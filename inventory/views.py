@@ -124,8 +124,13 @@ def item_stock(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(Item.objects.select_related("uom", "valuation"), pk=pk)
-    moves = Paginator(selectors.item_moves(item=item), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.item_page(pk)
+    if page is None:
+        raise Http404("No Item matches the given query.")
+    item = page.item
+    moves = Paginator(page.moves, PAGE_SIZE).get_page(  # type: ignore[arg-type, var-annotated]
+        request.GET.get("page")
+    )
     # A move a document posted is undone by the document (customer return, return to supplier, un-complete): its
     # row links there instead of offering a bare reversal.
     documents = services.move_documents(moves.object_list)
@@ -135,10 +140,10 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         move.reverse_url = f"{reverse_at[0]}{move.pk}{reverse_at[1]}"
     context = {
         "item": item,
-        "levels": selectors.item_levels(item=item),
+        "levels": page.levels,
         "moves": moves,
         "ledger_rows": ledger_rows(moves.object_list, can_stock=has_capability(request.user, Capability.STOCK)),
-        "conversions": item.conversions.select_related("uom").order_by("uom__code"),
+        "conversions": page.conversions,
     }
     return render(request, "inventory/item_detail.html", context)
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from access.roles import Capability
-from core import api
+from core import api, prepared
 from customfields.selectors import with_custom_values
 from inventory.models import Item
 from orders import selectors, services
@@ -106,6 +106,7 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     """
 
     kind: OrderKind
+    line_queryset: QuerySet  # the lines a listed order answers with (the prefetch's queryset)
     action_capabilities = ORDER_ACTIONS
     ordering = ["-created_at", "-id"]
 
@@ -116,6 +117,7 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
         partner = cls.kind.partner_field
         item_rest = [f"item__{f.name}" for f in Item._meta.concrete_fields if f.name not in ("id", "sku")]
         lines = cls.kind.line_model.objects.select_related("item").defer(*item_rest)
+        cls.line_queryset = lines
         cls.queryset = cls.kind.model._default_manager.select_related("created_by").prefetch_related(
             Prefetch("lines", queryset=lines)
         )
@@ -128,6 +130,34 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
             entity, params = self.kind.audit_name, self.request.query_params
             queryset = with_custom_values(queryset, entity=entity, column="custom_fields", params=params)
         return queryset
+
+    def prepared_head(self, queryset: QuerySet, n: int) -> list[Model]:
+        """The first `n` orders of an unfiltered list and their lines, each read a prepared statement (core.api_reads
+        calls this only for a request without query parameters, whose `queryset` is the same for every request).
+
+        Django's prefetch compiles the lines' query and builds a related manager and queryset per order to hold them
+        (2.3 ms of CPU for 20 orders); here the lines are read by one statement per number of orders and each order
+        holds the list of its own, which is what the serializer reads (`order.lines.all()`)."""
+        name = type(self).__name__
+        orders = prepared.objects(("orders.api.head", name, n), lambda: queryset.prefetch_related(None)[:n])
+        ids = [order.pk for order in orders]
+        lines = (
+            prepared.objects(
+                ("orders.api.head.lines", name, len(ids)), lambda *ids: self.line_queryset.filter(order__in=ids), *ids
+            )
+            if ids
+            else []
+        )
+        by_order: dict[int, list[Model]] = {order.pk: [] for order in orders}
+        for line in lines:
+            by_order[line.order_id].append(line)
+        order_field = self.kind.line_model._meta.get_field("order")
+        for order in orders:
+            own = by_order[order.pk]
+            for line in own:
+                order_field.set_cached_value(line, order)
+            order._prefetched_objects_cache = {"lines": own}
+        return orders
 
     def perform_create(self, serializer: Serializer) -> None:
         data = dict(serializer.validated_data)

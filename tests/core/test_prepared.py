@@ -2,6 +2,7 @@
 
 import uuid
 
+import pytest
 from django.db.models import Count
 from django_tenants.utils import tenant_context
 
@@ -41,3 +42,64 @@ def test_one_compiled_read_answers_each_tenant_from_its_own_schema(acme, globex)
     with tenant_context(acme):
         assert sum(n for _, n in prepared.rows(key, _counter(calls))) == in_acme
     assert calls == [1]
+
+
+def _location_by_code(calls: list[int]):
+    def build(code: str):
+        from inventory.models import Location
+
+        calls.append(1)
+        return Location.objects.filter(code=code).select_related("parent")
+
+    return build
+
+
+def test_a_prepared_read_with_an_argument_answers_for_each_value_from_one_compilation(in_acme):
+    key, calls = ("test", uuid.uuid4().hex), []
+    first = LocationFactory(code="PREP-ARG-1")
+    second = LocationFactory(code="PREP-ARG-2", parent=first)
+    assert [loc.pk for loc in prepared.objects(key, _location_by_code(calls), "PREP-ARG-1")] == [first.pk]
+    (found,) = prepared.objects(key, _location_by_code(calls), "PREP-ARG-2")
+    assert (found.pk, found.parent.code) == (second.pk, "PREP-ARG-1")
+    assert prepared.objects(key, _location_by_code(calls), "PREP-NONE") == []
+    assert calls == [1]
+
+
+def test_a_prepared_count_and_pages_answer_as_the_queryset_does(in_acme):
+    from inventory.models import Location
+
+    parent = LocationFactory(code="PREP-PAGES")
+    children = [LocationFactory(code=f"PREP-PAGES-{n}", parent=parent) for n in range(5)]
+
+    def build(parent_id: int):
+        return Location.objects.filter(parent=parent_id).order_by("code")
+
+    pages = prepared.Pages(("test", uuid.uuid4().hex), build, parent.pk)
+    assert pages.count() == 5
+    assert [loc.pk for loc in pages[2:4]] == [child.pk for child in children[2:4]]
+    assert pages[0:0] == []
+    assert prepared.count(("test", uuid.uuid4().hex), build, children[0].pk) == 0
+
+
+def test_an_argument_that_does_not_reach_the_sql_once_is_refused(in_acme):
+    from inventory.models import Location
+
+    with pytest.raises(ValueError, match="2 times"):
+        prepared.objects(("test", uuid.uuid4().hex), lambda pk: Location.objects.filter(pk=pk, parent=pk), 1)
+
+
+def test_one_prepared_read_with_an_argument_answers_each_tenant_from_its_own_schema(acme, globex):
+    key, calls = ("test", uuid.uuid4().hex), []
+    with tenant_context(acme):
+        LocationFactory(code="PREP-TENANT")
+        assert len(prepared.objects(key, _location_by_code(calls), "PREP-TENANT")) == 1
+    with tenant_context(globex):
+        assert prepared.objects(key, _location_by_code(calls), "PREP-TENANT") == []
+    assert calls == [1]
+
+
+def test_compiling_a_prepared_count_runs_no_query_of_its_own(in_acme, django_assert_num_queries):
+    from inventory.models import Location
+
+    with django_assert_num_queries(1):
+        assert prepared.count(("test", uuid.uuid4().hex), lambda code: Location.objects.filter(code=code), "NONE") == 0

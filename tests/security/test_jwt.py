@@ -78,3 +78,25 @@ def test_globex_credentials_get_no_token_on_acme(acme_client, globex):
         TOKEN_URL, {"username": "only-in-globex", "password": "globex-pass-123"}, content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def _clerk_token(acme, acme_client) -> tuple[object, str]:
+    with tenant_context(acme):  # a read-only user: reads need no capability
+        clerk = get_user_model().objects.create_user(username="jwt-clerk", password=ADMIN_PASSWORD)
+    return clerk, obtain(acme_client, "jwt-clerk")["access"]
+
+
+def test_a_token_of_a_user_made_inactive_since_is_a_401(acme, acme_client):
+    clerk, access = _clerk_token(acme, acme_client)
+    assert acme_client.get("/api/v1/items/", headers=bearer(access)).status_code == 200
+    with tenant_context(acme):
+        get_user_model().objects.filter(pk=clerk.pk).update(is_active=False)
+    assert acme_client.get("/api/v1/items/", headers=bearer(access)).status_code == 401
+
+
+def test_a_token_of_a_user_deleted_since_is_a_401(acme, acme_client):
+    clerk, access = _clerk_token(acme, acme_client)
+    assert acme_client.get("/api/v1/items/", headers=bearer(access)).status_code == 200
+    with tenant_context(acme):
+        get_user_model().objects.filter(pk=clerk.pk).delete()
+    assert acme_client.get("/api/v1/items/", headers=bearer(access)).status_code == 401
