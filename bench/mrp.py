@@ -126,7 +126,7 @@ def build(user, *, items: int, horizon: int, seed: int) -> dict[str, int]:
     # Half the purchased parts have a preferred supplier price: planned with its lead time and least order.
     SupplierItem.objects.bulk_create(
         SupplierItem(supplier=supplier, item=part, unit_price=Decimal(1), lead_time_days=rng.randint(2, 20),
-                     minimum_quantity=Decimal(rng.choice([0, 0, 25, 100])), is_preferred=True)
+                     minimum_quantity=rng.choice([None, None, Decimal(25), Decimal(100)]), is_preferred=True)
         for part in levels[-1][::2]
     )  # fmt: skip
     for _ in range(max(2, round(200 * scale))):
