@@ -11,10 +11,7 @@ from django.db import connection
 
 from cells.config import DEFAULT_CELL, database_settings
 from cells.move.errors import MoveError
-
-
-def cell_names() -> list[str]:
-    return [DEFAULT_CELL, *settings.CELLS]
+from cells.routing import cell_names
 
 
 def cell_settings(cell: str) -> dict[str, Any]:
