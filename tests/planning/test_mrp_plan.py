@@ -123,6 +123,20 @@ def test_a_bought_item_is_planned_with_its_preferred_suppliers_lead_time_and_lea
     assert (order.quantity, order.net, order.due, order.release) == (D(25), D(10), day(12), day(3))
 
 
+def test_acmes_supplier_terms_never_reach_globexs_plan(in_acme, item, planner, globex):
+    from django_tenants.utils import tenant_context
+
+    from orders.services import supplier_item_create
+    from tests.orders.factories import SupplierFactory
+
+    p = item("P", lead_time_days=2)
+    supplier_item_create(supplier=SupplierFactory(code="S-1"), item=p, unit_price=1, lead_time_days=9,
+                         minimum_quantity=25, is_preferred=True, user=planner)  # fmt: skip
+    assert set(sources.purchase_terms()) == {p.pk}
+    with tenant_context(globex):
+        assert sources.purchase_terms() == {}
+
+
 def test_a_made_item_keeps_its_own_lead_time_whatever_supplier_prices_it_has(in_acme, item, feed, planner):
     from orders.services import supplier_item_create
     from planning.engine import mrp_plan
