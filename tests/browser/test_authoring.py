@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -24,7 +25,7 @@ def test_a_sales_order_is_written_with_pickers_and_the_htmx_line_editor(browser,
     floor = committed(acme, seed_floor)
     sign_in(browser, acme_site, "boss", ADMIN_PASSWORD)
     browser.get(acme_site.url("/orders/sales/new/"))
-    wait = WebDriverWait(browser, 10, poll_frequency=0.1)
+    wait = WebDriverWait(browser, 10, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
 
     customer = browser.find_element(By.ID, "id_customer")
     customer.send_keys(floor.customer.code[:5].lower())

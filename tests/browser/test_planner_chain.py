@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from django_tenants.utils import tenant_context
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -57,7 +58,8 @@ class Chain:
 
     def __init__(self, browser, site) -> None:
         self.browser, self.site, self.step, self.problems = browser, site, 0, []
-        self.wait = WebDriverWait(browser, 20, poll_frequency=0.1)
+        # htmx swaps the line editor's elements: a read that lands on a replaced one is polled again, not a failure
+        self.wait = WebDriverWait(browser, 20, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for old in ARTIFACTS.glob("*.png"):
             old.unlink()
