@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterable, Iterator, Mapping
+import datetime
+import decimal
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from django.db import models
 from django.db.models import Manager, QuerySet
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.routers import SimpleRouter
+from rest_framework.settings import api_settings
 
 from core.limits import max_document_lines, too_many_lines_message
 from core.numbers import is_plain_id, plain_decimal_error, plain_number_error
@@ -109,7 +113,7 @@ class PlainModelSerializer(serializers.ModelSerializer):
         if plan is None:
             plan = self.__dict__["_read_plan"] = self._make_read_plan()
         ret = {}
-        for name, column, field in plan:
+        for name, column, field, represent in plan:
             if field is None:  # a foreign key's id: DRF answers the `<name>_id` column's value as it is
                 ret[name] = getattr(instance, column)  # type: ignore[arg-type]
                 continue
@@ -121,29 +125,84 @@ class PlainModelSerializer(serializers.ModelSerializer):
                 except SkipField:
                     continue
                 check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-            ret[name] = None if check_for_none is None else field.to_representation(attribute)
+            ret[name] = None if check_for_none is None else represent(attribute)  # type: ignore[misc]
         return ret
 
-    def _make_read_plan(self) -> list[tuple[str, str | None, serializers.Field | None]]:
+    def _make_read_plan(self) -> list[_ReadStep]:
         """(output name, column attribute or None for DRF's lookup, field or None for a foreign key's id taken as
-        it is) per readable field."""
+        it is, the field's `to_representation` or its equivalent for a column) per readable field. Made once per
+        serializer instance, within the request it answers (its time zone is the request's)."""
         meta = getattr(self, "Meta", None)
         model = getattr(meta, "model", None)
         concrete = model._meta.concrete_fields if model is not None else ()
         columns = {f.name for f in concrete if not f.is_relation}
         foreign_keys = {f.name: f.attname for f in concrete if f.many_to_one}
-        plan: list[tuple[str, str | None, serializers.Field | None]] = []
+        plan: list[_ReadStep] = []
         for field in self._readable_fields:
             name = str(field.field_name)
             single = field.source_attrs[0] if len(field.source_attrs) == 1 else None
             if type(field) in _COLUMN_FIELDS and single in columns:
-                plan.append((name, single, field))
+                plan.append((name, single, field, _column_representation(field)))
             elif type(field) in _ID_FIELDS and getattr(field, "pk_field", None) is None and single in foreign_keys:
                 # DRF: PKOnlyObject(instance.serializable_value(name)) -> its pk, i.e. the `<name>_id` column.
-                plan.append((name, foreign_keys[single], None))
+                plan.append((name, foreign_keys[single], None, None))
             else:
-                plan.append((name, None, field))
+                plan.append((name, None, field, field.to_representation))
         return plan
+
+
+_ReadStep = tuple[str, str | None, serializers.Field | None, Callable[[Any], Any] | None]
+
+
+def _column_representation(field: serializers.Field) -> Callable[[Any], Any]:
+    """`field.to_representation` for a column's value, or the same answer with the per-value lookups DRF repeats for
+    every row done once: a decimal's quantum and context, a datetime's output format and time zone."""
+    if type(field) in (serializers.DecimalField, PlainDecimalField):
+        return _decimal_representation(field)  # type: ignore[arg-type]
+    if type(field) is serializers.DateTimeField:
+        return _datetime_representation(field)
+    return field.to_representation
+
+
+def _decimal_representation(field: serializers.DecimalField) -> Callable[[Any], Any]:
+    coerce_to_string = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+    if field.decimal_places is None or not coerce_to_string or field.localize or field.normalize_output:
+        return field.to_representation
+    # DRF's quantize(), its arguments made once: the quantum, and a copy of the context with the field's precision.
+    quantum = decimal.Decimal(".1") ** field.decimal_places
+    context = decimal.getcontext().copy()
+    if field.max_digits is not None:
+        context.prec = field.max_digits
+    rounding = field.rounding
+
+    def represent(value: Any) -> Any:
+        if type(value) is not decimal.Decimal:
+            return field.to_representation(value)
+        return f"{value.quantize(quantum, rounding=rounding, context=context):f}"
+
+    return represent
+
+
+def _datetime_representation(field: serializers.DateTimeField) -> Callable[[Any], Any]:
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if output_format is None or output_format.lower() != ISO_8601 or hasattr(field, "timezone"):
+        return field.to_representation
+    field_timezone = field.default_timezone()
+    if field_timezone is None:
+        return field.to_representation
+
+    def represent(value: Any) -> Any:
+        # An aware datetime (the ORM's, under USE_TZ) in the request's time zone, ISO 8601 with "Z" for UTC, as
+        # DRF writes it; anything else (naive, text, out of range) takes DRF's own path and its answer or error.
+        if type(value) is not datetime.datetime or value.utcoffset() is None:
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(field_timezone).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return represent
 
 
 # Fields whose value is the column's value as the instance holds it (DRF's get_attribute would read the same).

@@ -3,7 +3,7 @@
 - `PageNumberPagination`: page 1 of a list shorter than a page needs no `COUNT(*)`: the page is read with one row
   more than fits, and when it is not full its length is the count. Larger lists count as before.
   A view may read that first page of an unfiltered list through prepared statements (`prepared_head`,
-  core.prepared).
+  core.prepared); `PreparedFirstPage` gives a view the plain one.
 - `DjangoFilterBackend`: django-filter builds a form and validates it for every request; a request that names none
   of the view's filters is not filtered, so it skips that.
 - `core.api_schema.SchemaView`: `/api/schema/` generated once per process.
@@ -14,10 +14,13 @@ from __future__ import annotations
 import functools
 
 from django.core.paginator import InvalidPage, Page, Paginator
+from django.db.models import Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend as FullDjangoFilterBackend
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
+
+from core import prepared
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -52,6 +55,18 @@ def _first_rows(queryset, n: int, request: Request, view) -> list:
     if prepared_head is not None and not request.query_params:
         return prepared_head(queryset, n)
     return list(queryset[:n])
+
+
+class PreparedFirstPage:
+    """A list view's first page without query parameters, read as a prepared statement (core.prepared): compiling
+    the list's query is a third of what such a request costs.
+
+    Only for a view whose list queryset is the same for every request without query parameters: one that does not
+    depend on the user, a header or anything else of the request (the statement is compiled on the first such
+    request and reused for every later one, in every tenant)."""
+
+    def prepared_head(self, queryset: QuerySet, n: int) -> list[Model]:
+        return prepared.objects(("api.head", type(self).__module__, type(self).__qualname__, n), lambda: queryset[:n])
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from access.roles import Capability
 from core import api
+from core.api_reads import PreparedFirstPage
 from inventory import selectors, services, traceability
 from inventory.api.serializers import (
     ConversionSerializer,
@@ -58,7 +59,7 @@ class UnitViewSet(api.ModelViewSet):
         "undefined key or a value its type refuses is a 400 on `cf_<key>`."
     )
 )
-class ItemViewSet(api.ModelViewSet):
+class ItemViewSet(PreparedFirstPage, api.ModelViewSet):
     write_capability = Capability.MASTER_DATA
     queryset = Item.objects.select_related("uom")
     serializer_class = ItemSerializer
@@ -130,7 +131,7 @@ class LocationViewSet(api.ModelViewSet):
         services.location_delete(location=instance, user=self.request.user)
 
 
-class StockLevelViewSet(api.ReadOnlyModelViewSet):
+class StockLevelViewSet(PreparedFirstPage, api.ReadOnlyModelViewSet):
     """On hand, reserved and available per item and location."""
 
     queryset = StockLevel.objects.select_related("item", "location").annotate(
@@ -143,7 +144,9 @@ class StockLevelViewSet(api.ReadOnlyModelViewSet):
     ordering = ["item__sku", "location__code"]
 
 
-class StockMoveViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet):
+class StockMoveViewSet(
+    PreparedFirstPage, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet
+):
     """The ledger: post moves and list them. Moves are never changed; reverse one to correct it."""
 
     write_capability = Capability.STOCK

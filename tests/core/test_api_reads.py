@@ -172,3 +172,94 @@ def test_each_serializer_instance_binds_its_own_copy_of_every_field(documents):
         assert field is not second.fields[name], name
         assert field.parent is first and second.fields[name].parent is second, name
     assert first.fields["lines"].child is not second.fields["lines"].child  # nested serializers: deep copies
+
+
+DECIMALS = ["0", "0.0000", "-0.0000", "1.5", "123.4500", "0.00005", "0.00015", "99999999999999.9999", "1E+3", "2.5E-7"]
+
+
+@pytest.mark.parametrize("places", [0, 2, 4])
+def test_a_columns_decimal_is_written_as_drfs_field_writes_it(places):
+    import decimal
+
+    from core.api_fields import PlainDecimalField, _column_representation
+
+    field = PlainDecimalField(max_digits=18, decimal_places=places, read_only=True)
+    represent = _column_representation(field)
+    assert represent is not field.to_representation  # the quick path is the one compared
+    for text in DECIMALS:
+        assert represent(decimal.Decimal(text)) == field.to_representation(decimal.Decimal(text)), text
+    assert represent(3) == field.to_representation(3)  # not a Decimal: DRF's own path
+
+
+def test_a_decimal_too_long_for_its_field_fails_as_in_drf():
+    import decimal
+
+    from core.api_fields import PlainDecimalField, _column_representation
+
+    field = PlainDecimalField(max_digits=4, decimal_places=2, read_only=True)
+    with pytest.raises(decimal.InvalidOperation):
+        field.to_representation(decimal.Decimal("12345.5"))
+    with pytest.raises(decimal.InvalidOperation):
+        _column_representation(field)(decimal.Decimal("12345.5"))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns"])
+def test_a_columns_datetime_is_written_as_drfs_field_writes_it_in_the_active_time_zone(zone):
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from core.api_fields import _column_representation
+
+    moments = [
+        datetime.datetime(2026, 3, 29, 0, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 10, 25, 1, 30, 15, 250, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 6, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Kolkata")),
+        datetime.datetime(2026, 6, 1, 12, 0),  # naive: DRF makes it aware
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        field = serializers.DateTimeField(read_only=True)
+        represent = _column_representation(field)
+        assert represent is not field.to_representation
+        for moment in moments:
+            assert represent(moment) == field.to_representation(moment), moment
+
+
+def test_a_datetime_field_with_its_own_format_keeps_drfs_path():
+    from rest_framework import serializers
+
+    from core.api_fields import _column_representation
+
+    field = serializers.DateTimeField(format="%Y-%m-%d", read_only=True)
+    assert _column_representation(field) == field.to_representation
+
+
+@pytest.mark.parametrize("url", ["/api/v1/items/", "/api/v1/stock-levels/", "/api/v1/moves/"])
+@pytest.mark.parametrize("page_size", [1, 2, 50])
+def test_an_unfiltered_inventory_list_answers_the_same_bytes_as_the_queryset_path(
+    api, documents, monkeypatch, url, page_size
+):
+    monkeypatch.setattr(PageNumberPagination, "page_size", page_size)
+    prepared = api.get(url)
+    assert prepared.status_code == 200
+    assert prepared.content == api.get(f"{url}?page=1").content
+
+
+@pytest.mark.parametrize("url", ["/api/v1/items/", "/api/v1/stock-levels/", "/api/v1/moves/"])
+def test_the_prepared_first_page_answers_each_tenant_its_own_rows(api, documents, globex, globex_client, url):
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import tenant_context
+
+    from inventory.services import stock_receive
+    from tests.inventory.factories import LocationFactory
+
+    with tenant_context(globex):
+        boss = get_user_model().objects.get(username="boss")
+        stock_receive(item=ItemFactory(sku="GLOBEX-ONLY"), location=LocationFactory(), quantity="1", user=boss)
+        globex_client.force_login(boss)
+    theirs = globex_client.get(url).json()
+    assert theirs["count"] == 1
+    assert "GLOBEX-ONLY" in globex_client.get(url).content.decode()
+    assert "GLOBEX-ONLY" not in api.get(url).content.decode()
