@@ -156,12 +156,25 @@ _ReadStep = tuple[str, str | None, serializers.Field | None, Callable[[Any], Any
 
 def _column_representation(field: serializers.Field) -> Callable[[Any], Any]:
     """`field.to_representation` for a column's value, or the same answer with the per-value lookups DRF repeats for
-    every row done once: a decimal's quantum and context, a datetime's output format and time zone."""
+    every row done once: a decimal's quantum and context, a date's or datetime's output format and time zone."""
     if type(field) in (serializers.DecimalField, PlainDecimalField):
         return _decimal_representation(field)  # type: ignore[arg-type]
     if type(field) is serializers.DateTimeField:
         return _datetime_representation(field)
+    if type(field) is serializers.DateField:
+        return _date_representation(field)
     return field.to_representation
+
+
+def _date_representation(field: serializers.DateField) -> Callable[[Any], Any]:
+    output_format = getattr(field, "format", api_settings.DATE_FORMAT)
+    if output_format is None or output_format.lower() != ISO_8601:
+        return field.to_representation
+
+    def represent(value: Any) -> Any:
+        return value.isoformat() if type(value) is datetime.date else field.to_representation(value)
+
+    return represent
 
 
 def _decimal_representation(field: serializers.DecimalField) -> Callable[[Any], Any]:
@@ -210,6 +223,7 @@ _COLUMN_FIELDS = frozenset(
     {
         serializers.CharField,
         serializers.IntegerField,
+        serializers.BigIntegerField,
         serializers.DecimalField,
         serializers.BooleanField,
         serializers.DateTimeField,
@@ -217,6 +231,7 @@ _COLUMN_FIELDS = frozenset(
         serializers.ChoiceField,
         serializers.JSONField,
         serializers.EmailField,
+        serializers.ReadOnlyField,
         PlainDecimalField,
         PlainIntegerField,
     }

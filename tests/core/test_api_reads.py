@@ -227,6 +227,20 @@ def test_a_columns_datetime_is_written_as_drfs_field_writes_it_in_the_active_tim
             assert represent(moment) == field.to_representation(moment), moment
 
 
+def test_a_columns_date_is_written_as_drfs_field_writes_it():
+    import datetime
+
+    from rest_framework import serializers
+
+    from core.api_fields import _column_representation
+
+    field = serializers.DateField(read_only=True)
+    represent = _column_representation(field)
+    assert represent is not field.to_representation
+    for value in (datetime.date(2026, 1, 2), datetime.date(1, 1, 1), "2026-01-02"):
+        assert represent(value) == field.to_representation(value), value
+
+
 def test_a_datetime_field_with_its_own_format_keeps_drfs_path():
     from rest_framework import serializers
 
