@@ -218,6 +218,33 @@ def _datetime_representation(field: serializers.DateTimeField) -> Callable[[Any]
     return represent
 
 
+class _JoinedColumn:
+    """Reads a related row's column from the annotation `annotation` when the queryset made one (e.g.
+    `.annotate(item_sku=F("item__sku"))`: no related instance is built for each row), else as DRF reads it."""
+
+    def __init__(self, *, annotation: str, **kwargs: Any) -> None:
+        self.annotation = annotation
+        super().__init__(read_only=True, **kwargs)  # type: ignore[call-arg]
+
+    def get_attribute(self, instance: Any) -> Any:
+        try:
+            return instance.__dict__[self.annotation]
+        except KeyError:
+            return super().get_attribute(instance)  # type: ignore[misc]
+
+
+class JoinedColumnField(_JoinedColumn, serializers.CharField):
+    """A related row's text column, read-only (`source="item.sku"`, `annotation="item_sku"`)."""
+
+
+class JoinedSlugField(_JoinedColumn, serializers.SlugRelatedField):
+    """DRF's read-only SlugRelatedField (`source="created_by"`, `slug_field="username"`), the slug read off the
+    annotation (`created_by_username`) when the queryset made it."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value if isinstance(value, str) else super().to_representation(value)
+
+
 # Fields whose value is the column's value as the instance holds it (DRF's get_attribute would read the same).
 _COLUMN_FIELDS = frozenset(
     {
@@ -253,6 +280,8 @@ _SHALLOW_COPY_FIELDS = _COLUMN_FIELDS | {
     serializers.PrimaryKeyRelatedField,
     serializers.SlugRelatedField,
     PlainPrimaryKeyRelatedField,
+    JoinedColumnField,
+    JoinedSlugField,
 }
 
 

@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from core.api_fields import (
     DocumentLinesSerializer,
+    JoinedColumnField,
+    JoinedSlugField,
     PlainDecimalField,
     PlainIntegerField,
     PlainModelSerializer,
@@ -87,7 +89,7 @@ class _OrderLineSerializer(PlainModelSerializer):
     deliveries did (reserved, shipped, received, open) are in the item's stock unit, as the ledger is."""
 
     item = PlainPrimaryKeyRelatedField(queryset=Item.objects.all())
-    item_sku = serializers.CharField(source="item.sku", read_only=True)
+    item_sku = JoinedColumnField(source="item.sku", annotation="item_sku")
     quantity = PlainDecimalField(**QUANTITY, min_value=0, help_text="In the line's unit")
     uom = PlainPrimaryKeyRelatedField(
         queryset=UnitOfMeasure.objects.all(),
@@ -142,7 +144,7 @@ def _order_meta(order_model: type[Model], partner: str, *header: str, released_a
 
 
 class _OrderSerializer(PlainModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = JoinedSlugField(slug_field="username", annotation="created_by_username")
 
 
 class _DeliveryLineSerializer(PlainModelSerializer):

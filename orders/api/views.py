@@ -6,7 +6,7 @@ Every POST (creates and state-change actions) honours an `Idempotency-Key` heade
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import F, Model, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -17,7 +17,6 @@ from rest_framework.serializers import Serializer
 from access.roles import Capability
 from core import api, prepared
 from customfields.selectors import with_custom_values
-from inventory.models import Item
 from orders import selectors, services
 from orders.api.serializers import (
     CustomerReturnSerializer,
@@ -113,14 +112,14 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # The answer names the partner and a line's item by id (read off the `_id` column) and shows the item's SKU
-        # and the author's username: only those rows are joined, and of the item only its SKU is read.
+        # and the author's username: those two columns are joined (the serializers' JoinedColumnField reads them),
+        # no item or user is loaded.
         partner = cls.kind.partner_field
-        item_rest = [f"item__{f.name}" for f in Item._meta.concrete_fields if f.name not in ("id", "sku")]
-        lines = cls.kind.line_model.objects.select_related("item").defer(*item_rest)
+        lines = cls.kind.line_model.objects.annotate(item_sku=F("item__sku"))
         cls.line_queryset = lines
-        cls.queryset = cls.kind.model._default_manager.select_related("created_by").prefetch_related(
-            Prefetch("lines", queryset=lines)
-        )
+        cls.queryset = cls.kind.model._default_manager.annotate(
+            created_by_username=F("created_by__username")
+        ).prefetch_related(Prefetch("lines", queryset=lines))
         cls.search_fields = [f"{partner}__code", f"{partner}__name", cls.kind.reference_field]
         cls.ordering_fields = ["created_at", "status", f"{partner}__code"]
 

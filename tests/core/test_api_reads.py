@@ -277,3 +277,16 @@ def test_the_prepared_first_page_answers_each_tenant_its_own_rows(api, documents
     assert theirs["count"] == 1
     assert "GLOBEX-ONLY" in globex_client.get(url).content.decode()
     assert "GLOBEX-ONLY" not in api.get(url).content.decode()
+
+
+def test_an_order_read_with_joined_columns_answers_as_one_read_through_its_relations(documents):
+    from orders.api.serializers import SalesOrderSerializer
+    from orders.api.views import SalesOrderViewSet
+    from orders.models import SalesOrder
+
+    joined = SalesOrderViewSet.queryset.get(pk=documents.pk)
+    assert "created_by_username" in joined.__dict__
+    assert all("item_sku" in line.__dict__ for line in joined.lines.all())
+    plain = SalesOrder.objects.get(pk=documents.pk)
+    assert SalesOrderSerializer(joined).data == SalesOrderSerializer(plain).data
+    assert SalesOrderSerializer(plain).data["created_by"] == "boss"
