@@ -130,8 +130,8 @@ class PlainModelSerializer(serializers.ModelSerializer):
 
     def _make_read_plan(self) -> list[_ReadStep]:
         """(output name, column attribute or None for DRF's lookup, field or None for a foreign key's id taken as
-        it is, the field's `to_representation` or its equivalent for a column) per readable field. Made once per
-        serializer instance, within the request it answers (its time zone is the request's)."""
+        it is, the field's `representation()`) per readable field. Made once per serializer instance, within the request
+        it answers."""
         meta = getattr(self, "Meta", None)
         model = getattr(meta, "model", None)
         concrete = model._meta.concrete_fields if model is not None else ()
@@ -142,21 +142,22 @@ class PlainModelSerializer(serializers.ModelSerializer):
             name = str(field.field_name)
             single = field.source_attrs[0] if len(field.source_attrs) == 1 else None
             if type(field) in _COLUMN_FIELDS and single in columns:
-                plan.append((name, single, field, _column_representation(field)))
+                plan.append((name, single, field, representation(field)))
             elif type(field) in _ID_FIELDS and getattr(field, "pk_field", None) is None and single in foreign_keys:
                 # DRF: PKOnlyObject(instance.serializable_value(name)) -> its pk, i.e. the `<name>_id` column.
                 plan.append((name, foreign_keys[single], None, None))
             else:
-                plan.append((name, None, field, field.to_representation))
+                plan.append((name, None, field, representation(field)))
         return plan
 
 
 _ReadStep = tuple[str, str | None, serializers.Field | None, Callable[[Any], Any] | None]
 
 
-def _column_representation(field: serializers.Field) -> Callable[[Any], Any]:
-    """`field.to_representation` for a column's value, or the same answer with the per-value lookups DRF repeats for
-    every row done once: a decimal's quantum and context, a date's or datetime's output format and time zone."""
+def representation(field: serializers.Field) -> Callable[[Any], Any]:
+    """`field.to_representation`, or a function that answers the same with the per-value lookups DRF repeats for
+    every row done once: a decimal's quantum and context, a date's or datetime's output format and time zone. Made
+    within the request it serves (its time zone is the request's)."""
     if type(field) in (serializers.DecimalField, PlainDecimalField):
         return _decimal_representation(field)  # type: ignore[arg-type]
     if type(field) is serializers.DateTimeField:

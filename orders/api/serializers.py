@@ -11,6 +11,7 @@ from core.api_fields import (
     PlainIntegerField,
     PlainModelSerializer,
     PlainPrimaryKeyRelatedField,
+    representation,
 )
 from core.numbers import QUANTITY
 from core.validators import validate_plan_date
@@ -104,7 +105,10 @@ class _OrderLineSerializer(PlainModelSerializer):
 
     def to_representation(self, line: Model) -> dict:
         data = super().to_representation(line)
-        data["quantity"] = self.fields["quantity"].to_representation(line.line_quantity)
+        represent = self.__dict__.get("_represent_quantity")
+        if represent is None:
+            represent = self.__dict__["_represent_quantity"] = representation(self.fields["quantity"])
+        data["quantity"] = represent(line.line_quantity)
         return data
 
 

@@ -181,10 +181,10 @@ DECIMALS = ["0", "0.0000", "-0.0000", "1.5", "123.4500", "0.00005", "0.00015", "
 def test_a_columns_decimal_is_written_as_drfs_field_writes_it(places):
     import decimal
 
-    from core.api_fields import PlainDecimalField, _column_representation
+    from core.api_fields import PlainDecimalField, representation
 
     field = PlainDecimalField(max_digits=18, decimal_places=places, read_only=True)
-    represent = _column_representation(field)
+    represent = representation(field)
     assert represent is not field.to_representation  # the quick path is the one compared
     for text in DECIMALS:
         assert represent(decimal.Decimal(text)) == field.to_representation(decimal.Decimal(text)), text
@@ -194,13 +194,13 @@ def test_a_columns_decimal_is_written_as_drfs_field_writes_it(places):
 def test_a_decimal_too_long_for_its_field_fails_as_in_drf():
     import decimal
 
-    from core.api_fields import PlainDecimalField, _column_representation
+    from core.api_fields import PlainDecimalField, representation
 
     field = PlainDecimalField(max_digits=4, decimal_places=2, read_only=True)
     with pytest.raises(decimal.InvalidOperation):
         field.to_representation(decimal.Decimal("12345.5"))
     with pytest.raises(decimal.InvalidOperation):
-        _column_representation(field)(decimal.Decimal("12345.5"))
+        representation(field)(decimal.Decimal("12345.5"))
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns"])
@@ -211,7 +211,7 @@ def test_a_columns_datetime_is_written_as_drfs_field_writes_it_in_the_active_tim
     from django.utils import timezone
     from rest_framework import serializers
 
-    from core.api_fields import _column_representation
+    from core.api_fields import representation
 
     moments = [
         datetime.datetime(2026, 3, 29, 0, 30, tzinfo=datetime.UTC),
@@ -221,7 +221,7 @@ def test_a_columns_datetime_is_written_as_drfs_field_writes_it_in_the_active_tim
     ]
     with timezone.override(zoneinfo.ZoneInfo(zone)):
         field = serializers.DateTimeField(read_only=True)
-        represent = _column_representation(field)
+        represent = representation(field)
         assert represent is not field.to_representation
         for moment in moments:
             assert represent(moment) == field.to_representation(moment), moment
@@ -232,10 +232,10 @@ def test_a_columns_date_is_written_as_drfs_field_writes_it():
 
     from rest_framework import serializers
 
-    from core.api_fields import _column_representation
+    from core.api_fields import representation
 
     field = serializers.DateField(read_only=True)
-    represent = _column_representation(field)
+    represent = representation(field)
     assert represent is not field.to_representation
     for value in (datetime.date(2026, 1, 2), datetime.date(1, 1, 1), "2026-01-02"):
         assert represent(value) == field.to_representation(value), value
@@ -244,10 +244,10 @@ def test_a_columns_date_is_written_as_drfs_field_writes_it():
 def test_a_datetime_field_with_its_own_format_keeps_drfs_path():
     from rest_framework import serializers
 
-    from core.api_fields import _column_representation
+    from core.api_fields import representation
 
     field = serializers.DateTimeField(format="%Y-%m-%d", read_only=True)
-    assert _column_representation(field) == field.to_representation
+    assert representation(field) == field.to_representation
 
 
 @pytest.mark.parametrize("url", ["/api/v1/items/", "/api/v1/stock-levels/", "/api/v1/moves/"])
