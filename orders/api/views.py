@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import F, Model, Prefetch, QuerySet
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -44,6 +45,8 @@ from orders.services import engine
 from orders.services.engine import OrderKind
 from orders.services.purchase import PURCHASE
 from orders.services.sales import SALES
+
+_BIGINT_MAX = 2**63 - 1  # a larger id names no row (the ORM sends no query for one either)
 
 
 class CreateListRetrieveViewSet(
@@ -132,17 +135,45 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
 
     def prepared_head(self, queryset: QuerySet, n: int) -> list[Model]:
         """The first `n` orders of an unfiltered list and their lines, each read a prepared statement (core.api_reads
-        calls this only for a request without query parameters, whose `queryset` is the same for every request).
-
-        Django's prefetch compiles the lines' query and builds a related manager and queryset per order to hold them
-        (2.3 ms of CPU for 20 orders); here the lines are read by one statement per number of orders and each order
-        holds the list of its own, which is what the serializer reads (`order.lines.all()`)."""
+        calls this only for a request without query parameters, whose `queryset` is the same for every request)."""
         name = type(self).__name__
         orders = prepared.objects(("orders.api.head", name, n), lambda: queryset.prefetch_related(None)[:n])
+        return self._with_prepared_lines(orders)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One order: without query parameters, read as the list reads its first page (prepared statements, the
+        same checks: not found is DRF's 404, the object permissions are asked)."""
+        if request.query_params:
+            return super().retrieve(request, *args, **kwargs)
+        pk = int(kwargs[self.lookup_url_kwarg or self.lookup_field])  # IdRouter: digits only
+        model = self.kind.model
+        found = (
+            prepared.objects(
+                ("orders.api.detail", type(self).__name__),
+                lambda pk: self.filter_queryset(self.get_queryset()).prefetch_related(None).filter(pk=pk),
+                pk,
+            )
+            if pk <= _BIGINT_MAX
+            else []
+        )
+        if not found:  # the words of DRF's get_object_or_404
+            raise Http404(f"No {model._meta.object_name} matches the given query.")
+        order = self._with_prepared_lines(found)[0]
+        self.check_object_permissions(request, order)
+        return Response(self.get_serializer(order).data)
+
+    def _with_prepared_lines(self, orders: list[Model]) -> list[Model]:
+        """`orders`, each holding its lines, read by one prepared statement per number of orders.
+
+        Django's prefetch compiles the lines' query and builds a related manager and queryset per order to hold them
+        (2.3 ms of CPU for 20 orders); here each order holds the list of its own, which is what the serializer reads
+        (`order.lines.all()`)."""
         ids = [order.pk for order in orders]
         lines = (
             prepared.objects(
-                ("orders.api.head.lines", name, len(ids)), lambda *ids: self.line_queryset.filter(order__in=ids), *ids
+                ("orders.api.lines", type(self).__name__, len(ids)),
+                lambda *ids: self.line_queryset.filter(order__in=ids),
+                *ids,
             )
             if ids
             else []

@@ -67,3 +67,36 @@ def test_the_prepared_list_answers_each_tenant_its_own_orders(api, orders, globe
     body = globex_client.get("/api/v1/sales-orders/").json()
     assert body["count"] == 1
     assert {row["id"] for row in body["results"]}.isdisjoint(order["id"] for order in orders)
+
+
+@pytest.mark.parametrize("kind", ["sales-orders", "purchase-orders"])
+def test_an_order_read_without_parameters_answers_the_same_bytes_as_the_queryset_path(api, orders, kind):
+    listed = api.get(f"/api/v1/{kind}/").json()["results"]
+    for row in listed:
+        prepared = api.get(f"/api/v1/{kind}/{row['id']}/")
+        assert prepared.status_code == 200
+        assert prepared.content == api.get(f"/api/v1/{kind}/{row['id']}/?format=json").content
+        assert prepared.json() == row
+
+
+@pytest.mark.parametrize("pk", ["999999", "99999999999999999999999", "0"])
+def test_a_missing_order_is_drfs_404(api, orders, pk):
+    prepared = api.get(f"/api/v1/sales-orders/{pk}/")
+    assert prepared.status_code == 404
+    assert prepared.content == api.get(f"/api/v1/sales-orders/{pk}/?format=json").content
+
+
+def test_an_order_read_answers_each_tenant_its_own_order(api, orders, globex_client, globex):
+    from tests.orders.factories import SalesOrderLineFactory
+
+    with tenant_context(globex):
+        theirs = SalesOrderLineFactory(order__customer_reference="GLOBEX-REF").order
+        globex_client.force_login(get_user_model().objects.get(username="boss"))
+    assert globex_client.get(f"/api/v1/sales-orders/{theirs.pk}/").json()["customer_reference"] == "GLOBEX-REF"
+    for order in orders:  # acme's ids on globex's host: globex's order of that id, or a 404; never acme's
+        answer = globex_client.get(f"/api/v1/sales-orders/{order['id']}/")
+        assert answer.status_code == (200 if order["id"] == theirs.pk else 404)
+        if answer.status_code == 200:
+            assert answer.json()["customer_reference"] == "GLOBEX-REF"
+    mine = api.get(f"/api/v1/sales-orders/{orders[0]['id']}/").json()
+    assert mine["customer_reference"] != "GLOBEX-REF"
