@@ -16,12 +16,14 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Manager, QuerySet
+from django.db.models.query import ModelIterable
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.routers import SimpleRouter
 from rest_framework.settings import api_settings
 
+from core import prepared
 from core.limits import max_document_lines, too_many_lines_message
 from core.numbers import is_plain_id, plain_decimal_error, plain_number_error
 
@@ -63,14 +65,50 @@ class PlainIntegerField(serializers.IntegerField):
 
 
 class PlainPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """An object by its id: a JSON integer or a string of digits 0-9; 1.5, "1.5" or "١٢" are refused, not rounded."""
+    """An object by its id: a JSON integer or a string of digits 0-9; 1.5, "1.5" or "١٢" are refused, not rounded.
+
+    When the field's queryset is every row of its model (`Item.objects.all()`), the row is read by a prepared
+    statement (core.prepared): compiling `queryset.get(pk=...)` costs more than the database spends answering it."""
 
     def to_internal_value(self, data: object):
         if not is_plain_id(data):
             raise serializers.ValidationError(
                 f"An id is a whole number in digits 0-9, not {data!r}.", code="incorrect_type"
             )
-        return super().to_internal_value(data)
+        queryset = self.queryset
+        if self.pk_field is not None or not isinstance(queryset, QuerySet) or not _every_row(queryset):
+            return super().to_internal_value(data)
+        pk = int(str(data).strip())
+        model = queryset.model
+        found = (
+            prepared.objects(("api.pk", model._meta.label), lambda pk: model._base_manager.filter(pk=pk), pk)
+            if pk <= _BIGINT_MAX
+            else []
+        )
+        if not found:  # DRF's words (the ORM finds no row for an id past the column's range either)
+            self.fail("does_not_exist", pk_value=data)
+        return found[0]
+
+
+_BIGINT_MAX = 2**63 - 1
+
+
+def _every_row(queryset: QuerySet) -> bool:
+    """Whether `queryset` is all of its model's rows, whole: no filter, join, annotation, deferral, slice or
+    prefetch (then `get(pk=...)` is the row of that id, whatever manager made it)."""
+    query = queryset.query
+    return (
+        not query.where
+        and not query.select_related
+        and not query.annotations
+        and not query.extra
+        and not query.distinct
+        and query.deferred_loading == (frozenset(), True)
+        and query.low_mark == 0
+        and query.high_mark is None
+        and not queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+        and queryset._iterable_class is ModelIterable  # type: ignore[attr-defined]
+    )
 
 
 class PlainModelSerializer(serializers.ModelSerializer):
