@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dashboard.selectors import line_chart
 from dashboard.views import value_rows
@@ -142,5 +142,15 @@ def test_the_value_rows_are_the_html_the_template_loop_gave():
         (datetime.date(2026, 11, 30), Decimal("0")),
         (datetime.date(2026, 12, 1), Decimal("-12.5")),
         (datetime.date(2026, 12, 2), Decimal("7E+3")),
+        (datetime.date(2026, 12, 3), Decimal("0.005")),
+        (datetime.date(2026, 12, 4), Decimal("-0.005")),
+        (datetime.date(2026, 12, 5), Decimal("2.675")),
+        (datetime.date(2026, 12, 6), Decimal("123456789012345678901234567890.125")),
+        (datetime.date(2026, 12, 7), Decimal("1E-30")),
+        (datetime.date(2026, 12, 8), Decimal("-0.00")),
     ]
     assert value_rows(points) == loop.render(Context({"points": points}))
+    # Where a language writes decimals with a comma, the rows are floatformat's own
+    with translation.override("de"):
+        assert value_rows(points) == loop.render(Context({"points": points}))
+        assert "1234567,90" in value_rows(points)
