@@ -1,15 +1,19 @@
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
-from django.utils.formats import get_format
+from django.urls import reverse
+from django.utils.formats import get_format, localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard.selectors import plant_dashboard
+from dashboard.selectors import Chart, StateCount, plant_dashboard
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
@@ -17,9 +21,66 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "dashboard/tenant_home.html", {})
     board = plant_dashboard()
-    return render(
-        request, "dashboard/tenant_home.html", {"board": board, "value_rows": value_rows(board.stock_value.points)}
+    context = {
+        "board": board,
+        "value_rows": value_rows(board.stock_value.points),
+        "figures": chart_figures(board.stock_value),
+        "work_order_rows": work_order_rows(board.work_orders, reverse("production:work-order-list")),
+    }
+    return render(request, "dashboard/tenant_home.html", context)
+
+
+@dataclass(frozen=True)
+class ChartFigures:
+    """The stock value chart's figures as its text shows them: `{{ value|floatformat:2 }}` and `{{ day|date:"M j"
+    }}` (`_iso`: `date:"Y-m-d"`), each worked out once instead of once per mention (nine floatformats, six dates)."""
+
+    first_value: str
+    last_value: str
+    low: str
+    high: str
+    first_day: str
+    last_day: str
+    first_iso: str
+    last_iso: str
+
+
+def chart_figures(chart: Chart) -> ChartFigures:
+    two_places = _two_places if _plain_decimals() else _floatformat_2
+    (first_day, first_value), (last_day, last_value) = chart.first, chart.last
+    return ChartFigures(
+        first_value=two_places(first_value),
+        last_value=two_places(last_value),
+        low=two_places(chart.low),
+        high=two_places(chart.high),
+        first_day=date_filter(first_day, "M j"),
+        last_day=date_filter(last_day, "M j"),
+        first_iso=f"{first_day.year:04d}-{first_day.month:02d}-{first_day.day:02d}",
+        last_iso=f"{last_day.year:04d}-{last_day.month:02d}-{last_day.day:02d}",
     )
+
+
+def work_order_rows(states: Iterable[StateCount], list_url: str) -> SafeString:
+    """The work-orders-by-state rows, with the whitespace the template's loop put around them, written in Python
+    (`list_url`: the work order list's path). tests/dashboard/test_dashboard.py renders that loop and compares."""
+    url = _shown(list_url)
+    return mark_safe(  # noqa: S308 - every value escaped by _shown
+        "".join(
+            f'\n    <tr id="wo-state-{_shown(row.state)}" data-value="{_shown(row.count)}">\n'
+            f'      <th scope="row"><a href="{url}?state={_shown(row.state)}">{_shown(row.label)}</a></th>\n'
+            f'      <td class="num">{_shown(row.count)}</td>\n'
+            f'      <td class="bar-cell" aria-hidden="true"><span class="bar state-{_shown(row.state)}" '
+            f'style="width: {_shown(row.percent)}%"></span></td>\n'
+            "    </tr>\n    "
+            for row in states
+        )
+    )
+
+
+def _shown(value: object) -> str:
+    """`{{ value }}` under autoescaping (no dates or times here): localised, then escaped unless marked safe."""
+    shown = localize(value)
+    return conditional_escape(shown if issubclass(type(shown), str) else str(shown))
 
 
 def value_rows(points: Iterable[tuple[datetime.date, Decimal]]) -> SafeString:
