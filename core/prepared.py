@@ -23,21 +23,29 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime
+import functools
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 
 _MAX_ENTRIES = 512  # keys may carry a date or a page: a long-running process drops all entries at once, then refills
 
 
 class _Statement:
-    __slots__ = ("model", "params", "queryset", "slots", "sql")
+    __slots__ = ("converters", "model", "params", "queryset", "slots", "sql")
 
     def __init__(self, model: type[Model], sql: str, params: tuple[Any, ...], slots: tuple[tuple[int, int], ...]):
         self.model, self.sql, self.params, self.slots = model, sql, params, slots
         self.queryset: QuerySet | None = None  # objects(): the compiled queryset, its compiler kept on it
+        # objects(): per connection, the columns read and the converters Django works out for them (see _run)
+        self.converters: weakref.WeakKeyDictionary[BaseDatabaseWrapper, tuple[list[Any], dict]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def params_for(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
         if not self.slots:
@@ -158,18 +166,39 @@ def objects[M: Model](key: Hashable, build: Callable[..., QuerySet[M]], *args: A
         statement.queryset = queryset
         _remember(key, statement)
     assert statement.queryset is not None
-    return list(_run(statement.queryset, statement.sql, statement.params_for(args)))
+    return list(_run(statement, statement.params_for(args)))
 
 
-def _run[M: Model](template: QuerySet[M], sql: str, params: tuple[Any, ...]) -> QuerySet[M]:
-    """A copy of the compiled queryset whose compiler sends `sql` with `params` instead of compiling: Django's
-    ModelIterable then makes the instances from its rows as for any queryset."""
+def _run(statement: _Statement, params: tuple[Any, ...]) -> QuerySet:
+    """A copy of the compiled queryset whose compiler sends the statement's SQL with `params` instead of compiling:
+    Django's ModelIterable then makes the instances from its rows as for any queryset. The converters of the columns
+    (field and backend hooks, asked of every column on every read) are worked out once per connection."""
+    template = statement.queryset
+    assert template is not None
     queryset = template._chain()  # type: ignore[attr-defined]
     compiled = copy.copy(template.query.compiled)  # type: ignore[attr-defined]
-    compiled.connection = connections[queryset.db]
-    compiled.as_sql = lambda *_, **__: (sql, params)
+    connection = connections[queryset.db]
+    compiled.connection = connection
+    compiled.as_sql = lambda *_, **__: (statement.sql, params)
+    compiled.get_converters = functools.partial(_converters, statement, compiled, connection)
     queryset.query.get_compiler = lambda *_, **__: compiled
     return queryset
+
+
+def _converters(statement: _Statement, compiler: SQLCompiler, connection: BaseDatabaseWrapper, columns: list) -> dict:
+    """`compiler.get_converters(columns)`, remembered for these very column objects on this connection (the compiled
+    query's own, the same on every read; anything else is worked out as Django does)."""
+    known = statement.converters.get(connection)
+    if (
+        known is not None
+        and len(known[0]) == len(columns)
+        and all(a is b for a, b in zip(known[0], columns, strict=True))
+    ):
+        return known[1]
+    converters = type(compiler).get_converters(compiler, columns)
+    if known is None:
+        statement.converters[connection] = (list(columns), converters)
+    return converters
 
 
 class Pages[M: Model]:

@@ -238,6 +238,8 @@ TEMPLATES = [
                 "access.permissions.roles",
                 "support.context_processors.support_context",
             ],
+            # Every template's {% url %} remembers its answers per process, the same text (core.templatetags.cached_url)
+            "builtins": ["core.templatetags.cached_url"],
         },
     },
 ]

@@ -103,3 +103,35 @@ def test_compiling_a_prepared_count_runs_no_query_of_its_own(in_acme, django_ass
 
     with django_assert_num_queries(1):
         assert prepared.count(("test", uuid.uuid4().hex), lambda code: Location.objects.filter(code=code), "NONE") == 0
+
+
+def test_converted_columns_are_converted_on_every_read_and_worked_out_once(in_acme, monkeypatch):
+    """A JSON column (a field's from_db_value) and an Exists annotation (an expression's converter) come back as the
+    queryset gives them, on the first read and the later ones; Django's converter lookup runs for the first only."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from inventory.models import Item, Location
+    from tests.inventory.factories import ItemFactory
+
+    looked_up = []
+    get_converters = SQLCompiler.get_converters
+
+    def counting(self, expressions):
+        looked_up.append(1)
+        return get_converters(self, expressions)
+
+    items = [ItemFactory(attributes={"colour": "red", "n": n}) for n in range(2)]
+    monkeypatch.setattr(SQLCompiler, "get_converters", counting)
+
+    def build(pk: int):
+        return Item.objects.filter(pk=pk).annotate(anywhere=Exists(Location.objects.filter(pk=OuterRef("pk"))))
+
+    key = ("test", uuid.uuid4().hex)
+    for item in items * 2:
+        (found,) = prepared.objects(key, build, item.pk)
+        (expected,) = build(item.pk)
+        assert found.attributes == expected.attributes == {"colour": "red", "n": item.attributes["n"]}
+        assert found.anywhere is expected.anywhere
+        assert found.reorder_point == expected.reorder_point
+    assert len(looked_up) == 1 + 4  # the prepared read's first, and each plain queryset's

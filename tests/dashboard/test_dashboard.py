@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.template import Context, Template
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
-from dashboard.selectors import line_chart
-from dashboard.views import value_rows
+from dashboard.selectors import StateCount, line_chart
+from dashboard.views import chart_figures, value_rows, work_order_rows
 from inventory.models import Location
 from inventory.selectors import stock_value_history
 from inventory.services import stock_issue, stock_receive, stock_transfer
@@ -142,5 +143,58 @@ def test_the_value_rows_are_the_html_the_template_loop_gave():
         (datetime.date(2026, 11, 30), Decimal("0")),
         (datetime.date(2026, 12, 1), Decimal("-12.5")),
         (datetime.date(2026, 12, 2), Decimal("7E+3")),
+        (datetime.date(2026, 12, 3), Decimal("0.005")),
+        (datetime.date(2026, 12, 4), Decimal("-0.005")),
+        (datetime.date(2026, 12, 5), Decimal("2.675")),
+        (datetime.date(2026, 12, 6), Decimal("123456789012345678901234567890.125")),
+        (datetime.date(2026, 12, 7), Decimal("1E-30")),
+        (datetime.date(2026, 12, 8), Decimal("-0.00")),
     ]
     assert value_rows(points) == loop.render(Context({"points": points}))
+    # Where a language writes decimals with a comma, the rows are floatformat's own
+    with translation.override("de"):
+        assert value_rows(points) == loop.render(Context({"points": points}))
+        assert "1234567,90" in value_rows(points)
+
+
+def test_the_work_order_rows_are_the_html_the_template_loop_gave():
+    loop = Template(
+        """    {% for row in states %}
+    <tr id="wo-state-{{ row.state }}" data-value="{{ row.count }}">
+      <th scope="row"><a href="{% url 'production:work-order-list' %}?state={{ row.state }}">{{ row.label }}</a></th>
+      <td class="num">{{ row.count }}</td>
+      <td class="bar-cell" aria-hidden="true"><span class="bar state-{{ row.state }}" style="width: {{ row.percent }}%"></span></td>
+    </tr>
+    {% endfor %}
+    """  # noqa: E501 - the template's lines as they were
+    )
+    states = [
+        StateCount("draft", "Draft", 12345, 100),
+        StateCount("in_progress", translation.gettext_lazy("In progress"), 0, 0),
+        StateCount("odd<&\"'>", "Tom & Jerry's <b>", 7, 57),
+    ]
+    expected = loop.render(Context({"states": states}))
+    assert "Tom &amp; Jerry&#x27;s &lt;b&gt;" in expected
+    assert "    " + work_order_rows(states, reverse("production:work-order-list")) + "\n    " == expected
+
+
+def test_the_chart_figures_are_what_the_template_filters_gave():
+    chart = line_chart(
+        [
+            (datetime.date(2026, 1, 2), Decimal("1234567.895")),
+            (datetime.date(2026, 1, 3), Decimal("-0.004")),
+            (datetime.date(2026, 2, 9), Decimal("12.5")),
+        ]
+    )
+    filters = Template(
+        "{{ chart.first.1|floatformat:2 }}|{{ chart.last.1|floatformat:2 }}|{{ chart.low|floatformat:2 }}|"
+        '{{ chart.high|floatformat:2 }}|{{ chart.first.0|date:"M j" }}|{{ chart.last.0|date:"M j" }}|'
+        '{{ chart.first.0|date:"Y-m-d" }}|{{ chart.last.0|date:"Y-m-d" }}'
+    )
+    ours = Template(
+        "{{ f.first_value }}|{{ f.last_value }}|{{ f.low }}|{{ f.high }}|{{ f.first_day }}|{{ f.last_day }}|"
+        "{{ f.first_iso }}|{{ f.last_iso }}"
+    )
+    expected = filters.render(Context({"chart": chart}))
+    assert expected == "1234567.90|12.50|0.00|1234567.90|Jan 2|Feb 9|2026-01-02|2026-02-09"
+    assert ours.render(Context({"f": chart_figures(chart)})) == expected
