@@ -135,3 +135,69 @@ def test_converted_columns_are_converted_on_every_read_and_worked_out_once(in_ac
         assert found.anywhere is expected.anywhere
         assert found.reorder_point == expected.reorder_point
     assert len(looked_up) == 1 + 4  # the prepared read's first, and each plain queryset's
+
+
+def _state(instance) -> tuple:
+    return (type(instance), instance._state.adding, instance._state.db, instance._state.fetch_mode)
+
+
+def _as_django_makes_them(queryset) -> list[tuple]:
+    return [({k: v for k, v in obj.__dict__.items() if k != "_state"}, _state(obj)) for obj in queryset]
+
+
+def test_instances_of_a_plain_read_are_what_django_makes(in_acme):
+    from django.db.models import F
+
+    from orders.models import SalesOrderLine
+    from tests.orders.factories import SalesOrderLineFactory
+
+    for _ in range(3):
+        SalesOrderLineFactory()
+    build = lambda: SalesOrderLine.objects.annotate(item_sku=F("item__sku")).order_by("pk")  # noqa: E731
+    key = ("test", uuid.uuid4().hex)
+    ours = prepared.objects(key, build)
+    assert prepared._statements[key].instances is not None  # the quick path is the one compared
+    assert _as_django_makes_them(ours) == _as_django_makes_them(build())
+    assert [line.item.sku for line in ours] == [line.item_sku for line in ours]  # relations still load
+    assert ours[0].pk and not ours[0]._state.adding
+
+
+def test_a_read_with_select_related_keeps_djangos_instances(in_acme):
+    from inventory.models import Item
+    from tests.inventory.factories import ItemFactory
+
+    ItemFactory(sku="PREP-SR")
+    key = ("test", uuid.uuid4().hex)
+    found = prepared.objects(key, lambda: Item.objects.select_related("uom").filter(sku="PREP-SR"))
+    assert prepared._statements[key].instances is None
+    assert found[0].uom.code  # the joined unit came with the item (Django's iterable made both)
+
+
+def test_a_read_of_some_columns_leaves_the_others_deferred_as_django_does(in_acme):
+    from inventory.models import Item
+    from tests.inventory.factories import ItemFactory
+
+    ItemFactory(sku="PREP-ONLY")
+    build = lambda: Item.objects.only("sku").filter(sku="PREP-ONLY")  # noqa: E731
+    ours = prepared.objects(("test", uuid.uuid4().hex), build)
+    assert _as_django_makes_them(ours) == _as_django_makes_them(build())
+    assert ours[0].get_deferred_fields() == build()[0].get_deferred_fields() != set()
+
+
+def test_a_model_with_a_post_init_receiver_gets_djangos_instances(in_acme):
+    from django.db.models.signals import post_init
+
+    from inventory.models import Location
+
+    LocationFactory(code="PREP-SIG")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.code)
+
+    post_init.connect(receiver, sender=Location)
+    try:
+        found = prepared.objects(("test", uuid.uuid4().hex), lambda: Location.objects.filter(code="PREP-SIG"))
+    finally:
+        post_init.disconnect(receiver, sender=Location)
+    assert [location.code for location in found] == seen == ["PREP-SIG"]
