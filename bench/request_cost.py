@@ -4,15 +4,15 @@
         [--database NAME]
 
 Uses its own database (erp_bench_request_cost, or --database on the same server) and provisions one tenant with 20
-items, stock of each at a location, 20 stock moves, 20 sales orders of 2 lines, signed in as the tenant's
-administrator (a JWT for the API, a session cookie for the pages). Each endpoint's SQL is first captured in this
-process (Django's test client, same requests): that gives its queries per request, and the floor, a bare Django view
-served by the same gunicorn (bench/request_cost_floor.py) that runs exactly those statements through psycopg and
-returns the last one's rows with `json.dumps`. Then, per round and endpoint, the floor and the endpoint each get
-`--requests` sequential requests; the CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by
-the requests is the cost. Prints, per endpoint, the median over the rounds: ms of CPU per request, queries per
-request, the floor's ms, and the ratio (goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy
-machine than wall time, not immune to it.
+items, stock of each at a location, 20 stock moves, 20 sales orders of 2 lines, signed in as the tenant's administrator
+(a JWT for the API; for the pages a session cookie and a CSRF cookie, as a browser holds them). Each endpoint's SQL is
+first captured in this process (Django's test client, same requests): that gives its queries per request, and the floor,
+a bare Django view served by the same gunicorn (bench/request_cost_floor.py) that runs exactly those statements through
+psycopg and returns the last one's rows with `json.dumps`. Then, per round and endpoint, the floor and the endpoint each
+get `--requests` sequential requests; the CPU the gunicorn workers used meanwhile (utime + stime from /proc) divided by
+the requests is the cost. Prints, per endpoint, the median over the rounds: ms of CPU per request, queries per request,
+the floor's ms, and the ratio (goal: <= 3; the item list <= 5 ms). CPU time is less sensitive to a busy machine than
+wall time, not immune to it.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def provision() -> tuple[object, dict[str, int], dict[str, str]]:
     """One tenant with its data; returns it, the ids the endpoints name, and the headers of each credential."""
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import _get_new_csrf_string
     from django_tenants.utils import tenant_context
 
     from access.authentication import tenant_claims
@@ -129,7 +130,8 @@ def provision() -> tuple[object, dict[str, int], dict[str, str]]:
         session.create()
     credentials = {
         "jwt": {"Authorization": f"Bearer {refresh.access_token}", "Accept": "application/json"},
-        "session": {"Cookie": f"sessionid={session.session_key}"},
+        # A signed-in browser holds its CSRF cookie too: without it, every page would make a new secret and set it.
+        "session": {"Cookie": f"sessionid={session.session_key}; csrftoken={_get_new_csrf_string()}"},
     }
     return tenant, {"item": items[7].pk, "location": store.pk, "order": orders[0].pk}, credentials
 
