@@ -33,7 +33,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, RelatedPopulator, get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 from django.db.models.sql.compiler import SQLCompiler
@@ -181,64 +181,96 @@ def objects[M: Model](key: Hashable, build: Callable[..., QuerySet[M]], *args: A
 
 
 class _Instances:
-    """The rows of a plain query (its model's columns and annotations, no select_related) made into instances as
-    `Model.from_db` makes them, without `Model.__init__`'s work per field: each value goes into the instance's
-    `__dict__`, which is where `__init__` puts it for a field whose descriptor is Django's plain one. Half of reading
-    a 20-order list went into `__init__` for its 60 instances. Taken only when nothing of the model can tell the
-    difference: no `__init__` or `from_db` of its own, plain descriptors, annotations that name no attribute of the
-    class, and no pre_init or post_init receiver (checked on every read)."""
+    """The rows of a query made into instances as ModelIterable and Django's select_related populators make them,
+    each instance built as `Model.from_db` leaves it but without `Model.__init__`'s work per field: each value goes
+    into the instance's `__dict__`, which is where `__init__` puts it for a field whose descriptor is Django's plain
+    one. Half of reading a 20-order list went into `__init__` for its 60 instances. Taken only when nothing of a
+    model read (the queryset's own or a joined one) can tell the difference: no `__init__` or `from_db` of its own,
+    plain descriptors, annotations that name no attribute of the class, and no pre_init or post_init receiver
+    (checked on every read)."""
 
-    __slots__ = ("annotations", "end", "fields", "model", "start")
+    __slots__ = ("annotations", "end", "fields", "model", "populators", "start")
 
     def __init__(self, model: type[Model], fields: list[str], start: int, end: int, annotations: list[tuple[str, int]]):
         self.model, self.fields, self.start, self.end, self.annotations = model, fields, start, end, annotations
+        self.populators: dict[tuple[str, Any], list[RelatedPopulator]] = {}  # by database alias and fetch mode
 
     @classmethod
     def of(cls, queryset: QuerySet, compiler: SQLCompiler) -> _Instances | None:
         model, info = queryset.model, compiler.klass_info
         if (
             info is None
-            or info.get("related_klass_infos")
             or info["model"] is not model
             or queryset._iterable_class is not ModelIterable  # type: ignore[attr-defined]
-            or model.__init__ is not Model.__init__
-            or model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
+            or not _plain_models(info, compiler.select)
         ):
             return None
         selected = info["select_fields"]
         start, end = selected[0], selected[-1] + 1
         fields = [column[0].target.attname for column in compiler.select[start:end]]
-        if not all(type(_class_attribute(model, name)) in _PLAIN_DESCRIPTORS for name in fields):
-            return None
         annotations = list((compiler.annotation_col_map or {}).items())
         if any(_class_attribute(model, name) is not None for name, _ in annotations):
             return None
         return cls(model, fields, start, end, annotations)
 
     def read(self, queryset: QuerySet) -> list[Model]:
-        """ModelIterable's loop (the compiler's rows, converters applied), each instance made as above."""
+        """ModelIterable's loop (the compiler's rows, converters applied, joined rows by Django's populators), each
+        instance made by `_instance`."""
         fetch_mode = queryset._fetch_mode  # type: ignore[attr-defined]
         if fetch_mode.track_peers:
             return list(queryset)
         db = queryset.db
         compiler = queryset.query.get_compiler(using=db)
         results = compiler.execute_sql(chunked_fetch=False)
+        populators = self.populators.get((db, fetch_mode))
+        if populators is None:
+            populators = self.populators[(db, fetch_mode)] = _quick_populators(
+                get_related_populators(compiler.klass_info, compiler.select, db, fetch_mode), fetch_mode
+            )
         model, fields, start, end, annotations = self.model, self.fields, self.start, self.end, self.annotations
-        new = model.__new__
         made = []
         for row in compiler.results_iter(results):
-            instance = new(model)
-            values = instance.__dict__
-            state = values["_state"] = ModelState()
-            state.adding = False
-            state.db = db
-            if fetch_mode is not None:
-                state.fetch_mode = fetch_mode
-            values.update(zip(fields, row[start:end], strict=True))
+            instance = _instance(model, fetch_mode, db, fields, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
             for name, position in annotations:
-                values[name] = row[position]
+                instance.__dict__[name] = row[position]
             made.append(instance)
         return made
+
+
+def _instance(model: type[Model], fetch_mode: Any, db: str, fields: list[str], values: Any) -> Model:
+    """`model.from_db(db, fields, values, fetch_mode=fetch_mode)` for a model whose `__init__` only stores each
+    value in the instance's `__dict__` (see _Instances)."""
+    instance = model.__new__(model)
+    attributes = instance.__dict__
+    state = attributes["_state"] = ModelState()
+    state.adding = False
+    state.db = db
+    if fetch_mode is not None:
+        state.fetch_mode = fetch_mode
+    attributes.update(zip(fields, values, strict=True))
+    return instance
+
+
+def _quick_populators(populators: list[RelatedPopulator], fetch_mode: Any) -> list[RelatedPopulator]:
+    """Django's select_related populators, each making its instances with `_instance`."""
+    for populator in populators:
+        populator.from_db = functools.partial(_instance, populator.model_cls, fetch_mode)  # type: ignore[assignment]
+        _quick_populators(populator.related_populators, fetch_mode)
+    return populators
+
+
+def _plain_models(info: dict, select: list) -> bool:
+    """Whether every model the query makes instances of (its own, and each joined by select_related) builds them as
+    `_instance` does: Django's own `__init__` and `from_db`, Django's plain descriptor on every column read."""
+    model = info["model"]
+    if model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__:
+        return False
+    for index in info["select_fields"]:
+        if type(_class_attribute(model, select[index][0].target.attname)) not in _PLAIN_DESCRIPTORS:
+            return False
+    return all(_plain_models(related, select) for related in info.get("related_klass_infos", []))
 
 
 def _class_attribute(model: type[Model], name: str) -> object | None:

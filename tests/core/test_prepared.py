@@ -141,8 +141,17 @@ def _state(instance) -> tuple:
     return (type(instance), instance._state.adding, instance._state.db, instance._state.fetch_mode)
 
 
+def _made(instance) -> tuple:
+    """An instance as its values, its state and the joined instances it holds (recursively)."""
+    if instance is None:
+        return (None,)
+    values = {k: v for k, v in instance.__dict__.items() if k != "_state"}
+    joined = {name: _made(related) for name, related in sorted(instance._state.fields_cache.items())}
+    return (values, _state(instance), joined)
+
+
 def _as_django_makes_them(queryset) -> list[tuple]:
-    return [({k: v for k, v in obj.__dict__.items() if k != "_state"}, _state(obj)) for obj in queryset]
+    return [_made(obj) for obj in queryset]
 
 
 def test_instances_of_a_plain_read_are_what_django_makes(in_acme):
@@ -162,15 +171,24 @@ def test_instances_of_a_plain_read_are_what_django_makes(in_acme):
     assert ours[0].pk and not ours[0]._state.adding
 
 
-def test_a_read_with_select_related_keeps_djangos_instances(in_acme):
-    from inventory.models import Item
+def test_instances_of_a_read_with_select_related_are_what_django_makes_joined_rows_included(in_acme):
+    from django.contrib.auth import get_user_model
+
+    from inventory.selectors import move_list
+    from inventory.services import stock_move_post
     from tests.inventory.factories import ItemFactory
 
-    ItemFactory(sku="PREP-SR")
+    boss = get_user_model().objects.get(username="boss")
+    item, store = ItemFactory(sku="PREP-SR"), LocationFactory(code="PREP-SR")
+    stock_move_post(item=item, quantity=3, reason="receipt", to_location=store, user=boss)  # no from_location: null
+    stock_move_post(item=item, quantity=1, reason="issue", from_location=store, user=boss)
+    build = lambda: move_list().filter(item__sku="PREP-SR").order_by("pk")  # noqa: E731
     key = ("test", uuid.uuid4().hex)
-    found = prepared.objects(key, lambda: Item.objects.select_related("uom").filter(sku="PREP-SR"))
-    assert prepared._statements[key].instances is None
-    assert found[0].uom.code  # the joined unit came with the item (Django's iterable made both)
+    ours = prepared.objects(key, build)
+    assert prepared._statements[key].instances is not None
+    assert _as_django_makes_them(ours) == _as_django_makes_them(build())
+    assert ours[0].from_location is None and ours[0].to_location.code == "PREP-SR" and ours[0].item.sku == "PREP-SR"
+    assert ours[1].from_location.code == "PREP-SR" and ours[1].to_location is None
 
 
 def test_a_read_of_some_columns_leaves_the_others_deferred_as_django_does(in_acme):
