@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.formats import get_format, localize
-from django.utils.html import conditional_escape
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 
+from core.html import shown
 from dashboard.selectors import Chart, StateCount, plant_dashboard
 
 
@@ -63,24 +63,18 @@ def chart_figures(chart: Chart) -> ChartFigures:
 def work_order_rows(states: Iterable[StateCount], list_url: str) -> SafeString:
     """The work-orders-by-state rows, with the whitespace the template's loop put around them, written in Python
     (`list_url`: the work order list's path). tests/dashboard/test_dashboard.py renders that loop and compares."""
-    url = _shown(list_url)
-    return mark_safe(  # noqa: S308 - every value escaped by _shown
+    url = shown(list_url)
+    return mark_safe(  # noqa: S308 - every value escaped by shown
         "".join(
-            f'\n    <tr id="wo-state-{_shown(row.state)}" data-value="{_shown(row.count)}">\n'
-            f'      <th scope="row"><a href="{url}?state={_shown(row.state)}">{_shown(row.label)}</a></th>\n'
-            f'      <td class="num">{_shown(row.count)}</td>\n'
-            f'      <td class="bar-cell" aria-hidden="true"><span class="bar state-{_shown(row.state)}" '
-            f'style="width: {_shown(row.percent)}%"></span></td>\n'
+            f'\n    <tr id="wo-state-{shown(row.state)}" data-value="{shown(row.count)}">\n'
+            f'      <th scope="row"><a href="{url}?state={shown(row.state)}">{shown(row.label)}</a></th>\n'
+            f'      <td class="num">{shown(row.count)}</td>\n'
+            f'      <td class="bar-cell" aria-hidden="true"><span class="bar state-{shown(row.state)}" '
+            f'style="width: {shown(row.percent)}%"></span></td>\n'
             "    </tr>\n    "
             for row in states
         )
     )
-
-
-def _shown(value: object) -> str:
-    """`{{ value }}` under autoescaping (no dates or times here): localised, then escaped unless marked safe."""
-    shown = localize(value)
-    return conditional_escape(shown if issubclass(type(shown), str) else str(shown))
 
 
 def value_rows(points: Iterable[tuple[datetime.date, Decimal]]) -> SafeString:

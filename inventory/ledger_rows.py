@@ -12,22 +12,11 @@ import datetime
 from collections.abc import Iterable
 from html import escape as _escape
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import localize
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
+from core.html import shown as _e
 from inventory.models import StockMove
-
-
-def _e(value: object) -> str:
-    """A value as `{{ value }}` shows it under autoescaping: localised, then escaped unless marked safe."""
-    if type(value) is str:  # localize() gives a plain str back as it is
-        return _escape(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:  # localize() writes its digits, nothing else
-        return str(value)
-    shown = localize(value)
-    return str(shown) if isinstance(shown, SafeData) else _escape(str(shown))
 
 
 def _when(moment: datetime.datetime) -> str:

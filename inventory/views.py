@@ -30,6 +30,7 @@ from inventory.forms import (
     ReverseForm,
     ValuationForm,
 )
+from inventory.item_facts import item_facts
 from inventory.ledger_rows import ledger_rows
 from inventory.models import ZERO, Item, ItemImport, Location, Lot, StockMove
 from inventory.scan import document_url
@@ -143,7 +144,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "levels": page.levels,
         "moves": moves,
         "ledger_rows": ledger_rows(moves.object_list, can_stock=has_capability(request.user, Capability.STOCK)),
-        "conversions": page.conversions,
+        "facts": item_facts(item, page.conversions),
     }
     return render(request, "inventory/item_detail.html", context)
 
