@@ -11,7 +11,7 @@ import contextlib
 import copy
 import datetime
 import decimal
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db import models
@@ -80,11 +80,8 @@ class PlainPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
             return super().to_internal_value(data)
         pk = int(str(data).strip())
         model = queryset.model
-        found = (
-            prepared.objects(("api.pk", model._meta.label), lambda pk: model._base_manager.filter(pk=pk), pk)
-            if pk <= _BIGINT_MAX
-            else []
-        )
+        key = ("api.pk", model._meta.label, _joined_shape(queryset.query.select_related))
+        found = prepared.objects(key, lambda pk: queryset.filter(pk=pk), pk) if pk <= _BIGINT_MAX else []
         if not found:  # DRF's words (the ORM finds no row for an id past the column's range either)
             self.fail("does_not_exist", pk_value=data)
         return found[0]
@@ -93,13 +90,20 @@ class PlainPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 _BIGINT_MAX = 2**63 - 1
 
 
+def _joined_shape(select_related: bool | dict) -> Hashable:
+    """`query.select_related` (False, True or a tree of dicts) as a hashable value."""
+    if isinstance(select_related, dict):
+        return tuple(sorted((name, _joined_shape(tree)) for name, tree in select_related.items()))
+    return select_related
+
+
 def _every_row(queryset: QuerySet) -> bool:
-    """Whether `queryset` is all of its model's rows, whole: no filter, join, annotation, deferral, slice or
-    prefetch (then `get(pk=...)` is the row of that id, whatever manager made it)."""
+    """Whether `queryset` is all of its model's rows, whole (with what `select_related` joins): no filter,
+    annotation, deferral, slice or prefetch. Then `get(pk=...)` is the row of that id, whatever manager made it, and
+    the model and the joins name the statement."""
     query = queryset.query
     return (
         not query.where
-        and not query.select_related
         and not query.annotations
         and not query.extra
         and not query.distinct

@@ -54,7 +54,6 @@ def test_a_narrowed_queryset_is_asked_itself_and_refuses_rows_outside_it(bolt):
 @pytest.mark.parametrize(
     "queryset",
     [
-        lambda: Item.objects.select_related("uom"),
         lambda: Item.objects.only("sku"),
         lambda: Item.objects.all()[:1],
         lambda: Item.objects.values("pk"),
@@ -62,6 +61,16 @@ def test_a_narrowed_queryset_is_asked_itself_and_refuses_rows_outside_it(bolt):
 )
 def test_a_shaped_queryset_is_not_read_as_every_row(in_acme, queryset):
     assert not _every_row(queryset())
+
+
+def test_an_id_in_a_field_that_joins_a_relation_finds_the_row_with_it_joined(bolt, django_assert_num_queries):
+    joined = Item.objects.select_related("uom")
+    assert _every_row(joined)
+    found = ours(joined, bolt.pk)
+    with django_assert_num_queries(0):
+        assert found.uom.code == bolt.uom.code
+    plain = ours(Item.objects.all(), bolt.pk)  # the other shape is its own statement: no unit joined
+    assert "uom" not in plain._state.fields_cache
 
 
 def test_an_id_finds_the_row_of_the_requests_tenant_only(acme, globex):
