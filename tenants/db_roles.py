@@ -56,9 +56,19 @@ def grant_tenant_role(schema_name: str) -> str | None:
     if not enabled():
         return None
     name = role_name(schema_name)
+    statements = grant_statements(name, schema_name, settings.TENANT_DB_ROLE_PUBLIC_READ)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
+    restrict_tenant_role(schema_name)
+    return name
+
+
+def grant_statements(name: str, schema_name: str, public_tables: list[str]) -> list[sql.Composed]:
+    """The statements that create the role `name` if missing and give it the schema and read access to
+    `public_tables` (of those listed in TENANT_DB_ROLE_PUBLIC_READ, the ones the database holds); idempotent."""
     role = sql.Identifier(name)
     schema = sql.Identifier(schema_name)
-    statements = [
+    return [
         sql.SQL(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
             "CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$"
@@ -81,13 +91,28 @@ def grant_tenant_role(schema_name: str) -> str | None:
         ).format(schema=schema, role=role),
         *[
             sql.SQL("GRANT SELECT ON {table} TO {role}").format(table=sql.Identifier("public", table), role=role)
-            for table in settings.TENANT_DB_ROLE_PUBLIC_READ
+            for table in public_tables
         ],
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
-    restrict_tenant_role(schema_name)
-    return name
+
+
+def restriction_statements(name: str, schema_name: str, tables: list[str]) -> list[sql.Composed]:
+    """The statements that leave the role `name` only `TENANT_DB_ROLE_TABLE_PRIVILEGES` on `tables` (those of the
+    setting's tables that the schema holds)."""
+    privileges = getattr(settings, "TENANT_DB_ROLE_TABLE_PRIVILEGES", {})
+    statements: list[sql.Composed] = []
+    for table in tables:
+        qualified = sql.Identifier(schema_name, table)
+        # REVOKE ALL also takes back column privileges; the privileges come from settings, not from input.
+        statements.append(
+            sql.SQL("REVOKE ALL ON {table} FROM {role}").format(table=qualified, role=sql.Identifier(name))
+        )
+        statements.append(
+            sql.SQL("GRANT {privileges} ON {table} TO {role}").format(
+                privileges=sql.SQL(privileges[table]), table=qualified, role=sql.Identifier(name)
+            )
+        )
+    return statements
 
 
 def restrict_tenant_role(schema_name: str) -> None:
@@ -107,18 +132,7 @@ def restrict_tenant_role(schema_name: str) -> None:
             [schema_name, list(tables), name],
         )
         existing = [row[0] for row in cursor.fetchall()]
-        statements = []
-        for table in existing:
-            qualified = sql.Identifier(schema_name, table)
-            # REVOKE ALL also takes back column privileges; the privileges come from settings, not from input.
-            statements.append(
-                sql.SQL("REVOKE ALL ON {table} FROM {role}").format(table=qualified, role=sql.Identifier(name))
-            )
-            statements.append(
-                sql.SQL("GRANT {privileges} ON {table} TO {role}").format(
-                    privileges=sql.SQL(tables[table]), table=qualified, role=sql.Identifier(name)
-                )
-            )
+        statements = restriction_statements(name, schema_name, existing)
         if statements:
             cursor.execute(sql.SQL("; ").join(statements).as_string(cursor.connection))
 

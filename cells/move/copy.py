@@ -126,34 +126,25 @@ def copy_sequences(source: psycopg.Connection, target: psycopg.Connection, schem
 
 def grant_tenant_role(target: psycopg.Connection, schema_name: str, database_name: str) -> str | None:
     """The tenant's role on the target database, with the grants tenants.db_roles gives at provisioning (the role's
-    name carries the database's digest, so it is the target's own role, not the source's)."""
+    name carries the database's digest, so it is the target's own role, not the source's), for the tables the target
+    holds."""
     if not db_roles.enabled():
         return None
     name = db_roles.role_name(schema_name, database_name)
-    role, schema = sql.Identifier(name), sql.Identifier(schema_name)
-    target.execute(
-        sql.SQL(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
-            "CREATE ROLE {role} NOLOGIN NOINHERIT; END IF; END $$"
-        ).format(name=sql.Literal(name), role=role)
-    )
-    for statement in (
-        "GRANT {role} TO CURRENT_USER",
-        "GRANT USAGE ON SCHEMA {schema} TO {role}",
-        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
-        "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
-        "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
-        "ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
-    ):
-        target.execute(sql.SQL(statement).format(role=role, schema=schema))
-    for table in settings.TENANT_DB_ROLE_PUBLIC_READ:  # the target's public tables, where it has them
-        if value(target, "SELECT to_regclass(%s)", [f"public.{table}"]):
-            target.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier("public", table), role))
-    for table, privileges in getattr(settings, "TENANT_DB_ROLE_TABLE_PRIVILEGES", {}).items():
-        if value(target, "SELECT to_regclass(%s)", [f'"{schema_name}".{table}']):
-            ident = sql.Identifier(schema_name, table)
-            target.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(ident, role))
-            target.execute(sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(privileges), ident, role))
+    public = [
+        table
+        for table in settings.TENANT_DB_ROLE_PUBLIC_READ  # the target's public tables, where it has them
+        if value(target, "SELECT to_regclass(%s)", [f"public.{table}"])
+    ]
+    restricted = [
+        table
+        for table in getattr(settings, "TENANT_DB_ROLE_TABLE_PRIVILEGES", {})
+        if value(target, "SELECT to_regclass(%s)", [f'"{schema_name}".{table}'])
+    ]
+    statements = db_roles.grant_statements(name, schema_name, public)
+    statements += db_roles.restriction_statements(name, schema_name, restricted)
+    for statement in statements:
+        target.execute(statement)
     return name
 
 
