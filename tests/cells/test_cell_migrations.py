@@ -58,3 +58,25 @@ def test_the_ops_report_covers_every_cell_with_a_cell_column(west_and_east, item
         assert rows[east.slug]["schema_bytes"] > 0
     finally:
         TenantReportRow.objects.filter(tenant__in=[west, east]).delete()
+
+
+def test_migrate_schemas_refuses_in_one_line_when_tenants_live_on_another_cell(west_and_east):
+    from django.core.management.base import CommandError
+
+    _, east = west_and_east
+    for options in ({}, {"tenant": True}, {"schema_name": east.schema_name}):
+        with pytest.raises(CommandError, match=rf"on cell {CELL}, which migrate_schemas does not reach: run "):
+            call_command("migrate_schemas", interactive=False, verbosity=0, **options)
+
+
+def test_migrate_schemas_still_migrates_the_shared_apps_and_a_tenant_of_its_own_cell(west_and_east):
+    west, east = west_and_east
+    unapply(west.schema_name, "sessions", "zero")
+    try:
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        call_command("migrate_schemas", schema_name=west.schema_name, interactive=False, verbosity=0)
+        assert SESSIONS in applied(west.schema_name)
+        with routing.on_cell(CELL):  # on east's own cell, east is within reach
+            call_command("migrate_schemas", schema_name=east.schema_name, interactive=False, verbosity=0)
+    finally:
+        connection.set_schema_to_public()
