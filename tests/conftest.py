@@ -95,14 +95,9 @@ def nginx() -> str:
     """Debian's nginx (the edge, tenants/edge.py). Without it the test skips, except under CI (CI set), where it
     fails: `.ci/run` installs it."""
     from erp.localservices import nginx_binary
+    from tests.support import required_tool
 
-    binary = nginx_binary()
-    if binary is None:
-        reason = "nginx is not installed (Debian package nginx-light)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return binary
+    return required_tool(nginx_binary(), "nginx is not installed (Debian package nginx-light)")
 
 
 @pytest.fixture

@@ -19,17 +19,13 @@ from pathlib import Path
 import pytest
 
 from erp.localservices import free_port
+from tests.support import required_tool
 
 
 def pgbouncer_binary() -> str:
     """The pgbouncer executable; skips the test without one (fails it under CI)."""
     binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
-    if binary is None:
-        reason = "pgbouncer is not installed (Debian package pgbouncer)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return binary
+    return required_tool(binary, "pgbouncer is not installed (Debian package pgbouncer)")
 
 
 @contextlib.contextmanager

@@ -22,6 +22,18 @@ from erp.localservices.common import file_lock
 REPO = Path(__file__).resolve().parents[1]
 
 
+def required_tool(binary: str | None, reason: str) -> str:
+    """`binary` when the machine has it; otherwise the test skips, except under CI (CI set), where it fails:
+    `.ci/run` installs every tool the tests use."""
+    if binary is None:
+        import pytest
+
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return binary
+
+
 def committed(fn):
     """Run fn in a thread of its own, on a connection of its own: what it writes is committed when it returns."""
     results, errors = [], []

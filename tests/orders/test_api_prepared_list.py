@@ -6,13 +6,12 @@ from django.contrib.auth import get_user_model
 from django_tenants.utils import tenant_context
 
 from core.api_reads import PageNumberPagination
+from tests.inventory.conftest import logged_in
 
 
 @pytest.fixture
 def api(acme, acme_client):
-    with tenant_context(acme):
-        acme_client.force_login(get_user_model().objects.get(username="boss"))
-    return acme_client
+    return logged_in(acme_client, acme)
 
 
 def post(client, url, data):

@@ -14,6 +14,7 @@ from inventory.services import MoveBelongsToDocument, stock_issue, stock_move_re
 from orders import selectors, services
 from orders.models import CustomerReturn, PurchaseOrder, SalesOrder, SupplierReturn
 from orders.services import OrderError
+from tests.inventory.conftest import logged_in
 from tests.orders.support import level, snapshot
 
 D = Decimal
@@ -182,9 +183,7 @@ def test_returns_keep_the_reservation_history_adding_up(shipped, received, clerk
 # --- API --------------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def api(acme, acme_client):
-    with tenant_context(acme):
-        acme_client.force_login(get_user_model().objects.get(username="boss"))
-    return acme_client
+    return logged_in(acme_client, acme)
 
 
 def post(client, url, data):

@@ -3,22 +3,19 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from django_tenants.utils import tenant_context
 
 from orders import services
 from orders.forms import ShipForm
 from orders.models import Partner, PurchaseOrder, SalesOrder
 from orders.services import InvalidOrderLine
+from tests.inventory.conftest import logged_in
 
 ARABIC_25 = "\u0662\u0665"  # Arabic-Indic digits two, five
 
 
 @pytest.fixture
 def api(acme, acme_client):
-    with tenant_context(acme):
-        acme_client.force_login(get_user_model().objects.get(username="boss"))
-    return acme_client
+    return logged_in(acme_client, acme)
 
 
 def post(client, url, data):
