@@ -99,7 +99,7 @@ class TenantJWTAuthentication(JWTAuthentication):
 def _small_id(value: object) -> bool:
     """A user id as a token holds it (digits, as text or a number) that fits the id column."""
     text = str(value) if type(value) in (int, str) else ""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
+    return text.isascii() and text.isdigit() and int(text) <= prepared.BIGINT_MAX
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -235,7 +235,7 @@ class SignInLimitBackend(ModelBackend):
     def get_user(self, user_id):
         """ModelBackend's: the active user of this id, or None; read by a prepared statement (core.prepared), as
         every signed-in page asks for it."""
-        if type(user_id) is not int or not 0 < user_id < 2**63:
+        if type(user_id) is not int or not 0 < user_id <= prepared.BIGINT_MAX:
             return super().get_user(user_id)
         model = get_user_model()
         found = prepared.objects(("access.session_user",), lambda pk: model._default_manager.filter(pk=pk), user_id)

@@ -81,13 +81,10 @@ class PlainPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         pk = int(str(data).strip())
         model = queryset.model
         key = ("api.pk", model._meta.label, _joined_shape(queryset.query.select_related))
-        found = prepared.objects(key, lambda pk: queryset.filter(pk=pk), pk) if pk <= _BIGINT_MAX else []
-        if not found:  # DRF's words (the ORM finds no row for an id past the column's range either)
+        found = prepared.by_id(key, lambda pk: queryset.filter(pk=pk), pk)
+        if not found:  # DRF's words
             self.fail("does_not_exist", pk_value=data)
         return found[0]
-
-
-_BIGINT_MAX = 2**63 - 1
 
 
 def _joined_shape(select_related: bool | dict) -> Hashable:

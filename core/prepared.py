@@ -39,6 +39,7 @@ from django.db.models.signals import post_init, pre_init
 from django.db.models.sql.compiler import SQLCompiler
 
 _MAX_ENTRIES = 512  # keys may carry a date or a page: a long-running process drops all entries at once, then refills
+BIGINT_MAX = 2**63 - 1  # the largest id a bigint column holds
 
 
 class _Statement:
@@ -178,6 +179,12 @@ def objects[M: Model](key: Hashable, build: Callable[..., QuerySet[M]], *args: A
     if instances is None or pre_init.receivers or post_init.receivers:
         return list(queryset)
     return instances.read(queryset)
+
+
+def by_id[M: Model](key: Hashable, build: Callable[[int], QuerySet[M]], pk: int) -> list[M]:
+    """`objects(key, build, pk)` for the rows of one id; an id past what a bigint column holds names no row, so no
+    statement is sent for it (the ORM sends none either)."""
+    return objects(key, build, pk) if pk <= BIGINT_MAX else []
 
 
 class _Instances:

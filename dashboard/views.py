@@ -55,8 +55,8 @@ def chart_figures(chart: Chart) -> ChartFigures:
         high=two_places(chart.high),
         first_day=date_filter(first_day, "M j"),
         last_day=date_filter(last_day, "M j"),
-        first_iso=f"{first_day.year:04d}-{first_day.month:02d}-{first_day.day:02d}",
-        last_iso=f"{last_day.year:04d}-{last_day.month:02d}-{last_day.day:02d}",
+        first_iso=first_day.isoformat(),
+        last_iso=last_day.isoformat(),
     )
 
 
@@ -83,10 +83,7 @@ def value_rows(points: Iterable[tuple[datetime.date, Decimal]]) -> SafeString:
     rendering. tests/dashboard/test_dashboard.py renders that loop and compares."""
     two_places = _two_places if _plain_decimals() else _floatformat_2
     return mark_safe(  # noqa: S308 - digits, dashes and a dot, and floatformat's own safe output
-        "".join(
-            f'<tr><td>{day.year:04d}-{day.month:02d}-{day.day:02d}</td><td class="num">{two_places(value)}</td></tr>'
-            for day, value in points
-        )
+        "".join(f'<tr><td>{day.isoformat()}</td><td class="num">{two_places(value)}</td></tr>' for day, value in points)
     )
 
 

@@ -46,8 +46,6 @@ from orders.services.engine import OrderKind
 from orders.services.purchase import PURCHASE
 from orders.services.sales import SALES
 
-_BIGINT_MAX = 2**63 - 1  # a larger id names no row (the ORM sends no query for one either)
-
 
 class CreateListRetrieveViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, api.GenericViewSet
@@ -147,14 +145,10 @@ class _OrderViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
             return super().retrieve(request, *args, **kwargs)
         pk = int(kwargs[self.lookup_url_kwarg or self.lookup_field])  # IdRouter: digits only
         model = self.kind.model
-        found = (
-            prepared.objects(
-                ("orders.api.detail", type(self).__name__),
-                lambda pk: self.filter_queryset(self.get_queryset()).prefetch_related(None).filter(pk=pk),
-                pk,
-            )
-            if pk <= _BIGINT_MAX
-            else []
+        found = prepared.by_id(
+            ("orders.api.detail", type(self).__name__),
+            lambda pk: self.filter_queryset(self.get_queryset()).prefetch_related(None).filter(pk=pk),
+            pk,
         )
         if not found:  # the words of DRF's get_object_or_404
             raise Http404(f"No {model._meta.object_name} matches the given query.")
